@@ -1,0 +1,35 @@
+# The two commands of the README:
+#   make demo   build, start the emulator, run the seed's cloud-test scenario in the mini-program sandbox
+#   make test   every test: Rust (native + wasm boundary), type check, the bundle in the sandbox
+# Both install what is missing first (scripts/setup.sh, idempotent).
+SHELL := /bin/bash
+.PHONY: setup build demo test lint test-rust test-wasm typecheck test-js
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg
+	node scripts/build-bundle.mjs
+
+demo: build
+	node demo/run-demo.mjs
+
+test: build lint test-rust test-wasm typecheck test-js
+
+lint:
+	cargo fmt --check
+	cargo clippy --quiet --all-targets -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+test-rust:
+	cargo test --quiet
+
+test-wasm:
+	wasm-pack test --node --mode no-install
+
+typecheck:
+	node_modules/.bin/tsc -p js-shim/tsconfig.json
+
+test-js:
+	node --test --test-concurrency=1 tests/js/

@@ -1,0 +1,307 @@
+// A loopback server that speaks like WeChat Cloud Run: a gateway that routes by
+// X-WX-SERVICE and adds the caller's identity headers, the seed's services, a
+// WebSocket service, fault injection, and counts of what reached it.
+import http from 'node:http';
+import { WebSocketServer } from 'ws';
+import { FaultPlan } from './faults.mjs';
+import { golangLfwy } from './services/golang-lfwy.mjs';
+
+export const DEFAULT_ENV = 'prod-5g94mx7a3d07e78c';
+export const DEFAULT_APPID = 'wx101090677bd5219e';
+
+/** Header the gateway sets on its own failures; the sandbox's wx turns it into errCode. */
+export const GATEWAY_ERROR_HEADER = 'x-emulator-gateway-errcode';
+
+/**
+ * Identity the mini-program sandbox declares for its simulated user. The
+ * gateway turns it into X-WX-* headers and never forwards client-sent X-WX-*.
+ */
+export const CALLER_HEADERS = {
+  openid: 'x-emulator-openid',
+  appid: 'x-emulator-appid',
+  resourceAppid: 'x-emulator-resource-appid',
+  source: 'x-emulator-source',
+};
+
+const HTTP_SERVICES = { 'golang-lfwy': golangLfwy };
+const DEFAULT_HTTP_SERVICE = 'golang-lfwy';
+const WS_SERVICES = new Set(['ws']);
+
+/**
+ * @param {{ port?: number, env?: string, lifetimeMs?: number, keepAlive?: boolean }} [options]
+ *   lifetimeMs: the emulator stops by itself after this long (default 10 min);
+ *   keepAlive: keep the process alive while it runs (CLI use); tests leave it false.
+ */
+export async function startEmulator(options = {}) {
+  const env = options.env || DEFAULT_ENV;
+  const faults = new FaultPlan();
+  const counts = { total: 0, byPath: new Map(), byService: new Map() };
+  /** @type {Array<{ service: string, method: string, path: string, headers: Record<string, any> }>} */
+  const log = [];
+  const wsStats = { connections: 0, messages: 0, silent: false };
+  const hanging = new Set();
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      if (!res.headersSent) send(res, 500, { code: 500, message: String(error && error.message) });
+    });
+  });
+  const wss = new WebSocketServer({ noServer: true });
+
+  async function handle(req, res) {
+    const url = new URL(req.url || '/', 'http://emulator');
+    cors(req, res);
+    if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    if (url.pathname.startsWith('/__emulator/')) return control(req, res, url);
+
+    const routed = route(req.headers);
+    if ('errCode' in routed) return gatewayError(res, routed.errCode, routed.errMsg);
+    const { service, identity } = routed;
+    counts.total += 1;
+    counts.byPath.set(url.pathname, (counts.byPath.get(url.pathname) || 0) + 1);
+    counts.byService.set(service, (counts.byService.get(service) || 0) + 1);
+    const headers = { ...stripCallerHeaders(req.headers), ...identity };
+    log.push({ service, method: req.method || 'GET', path: url.pathname, headers });
+    if (log.length > 200) log.shift();
+
+    const raw = await readBody(req);
+    const fault = faults.take(service, url.pathname);
+    if (fault) {
+      if (fault.kind === 'reset') return void req.socket.destroy();
+      if (fault.kind === 'hang') return void hanging.add(res);
+      if (fault.kind === 'malformed') {
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":0,"data":{"list":[');
+      }
+      if (fault.kind === 'status') {
+        const extra = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+        return send(res, fault.status, { code: fault.status, message: 'injected fault' }, extra);
+      }
+      if (fault.kind === 'delay') await sleep(fault.delayMs);
+    }
+    const handler = HTTP_SERVICES[service];
+    const out = handler({ method: req.method || 'GET', path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
+    send(res, out.status, out.body, out.headers);
+  }
+
+  /**
+   * The gateway: callContainer carries X-WX-SERVICE and the env; a plain HTTP
+   * request (wx.request, fetch) reaches the default service without identity.
+   */
+  function route(reqHeaders) {
+    const service = reqHeaders['x-wx-service'];
+    if (!service) return { service: DEFAULT_HTTP_SERVICE, identity: {} };
+    if (reqHeaders['x-wx-env'] !== env) {
+      return { errCode: -501000, errMsg: `env ${reqHeaders['x-wx-env']} not found` };
+    }
+    if (!HTTP_SERVICES[service] && !WS_SERVICES.has(service)) {
+      return { errCode: -501000, errMsg: `service ${service} not found in env ${env}` };
+    }
+    return { service, identity: identityHeaders(reqHeaders) };
+  }
+
+  function identityHeaders(reqHeaders) {
+    const openid = reqHeaders[CALLER_HEADERS.openid] || 'o-anonymous';
+    const appid = reqHeaders[CALLER_HEADERS.appid] || DEFAULT_APPID;
+    const resourceAppid = reqHeaders[CALLER_HEADERS.resourceAppid];
+    const identity = {
+      'x-wx-env': env,
+      'x-wx-source': reqHeaders[CALLER_HEADERS.source] || 'wx_client',
+    };
+    if (resourceAppid && resourceAppid !== appid) {
+      // Resource reuse: the caller is another mini-program of the same entity.
+      identity['x-wx-from-openid'] = openid;
+      identity['x-wx-from-appid'] = appid;
+      identity['x-wx-appid'] = resourceAppid;
+    } else {
+      identity['x-wx-openid'] = openid;
+      identity['x-wx-appid'] = appid;
+    }
+    return identity;
+  }
+
+  server.on('upgrade', (req, socket, head) => {
+    const routed = route(req.headers);
+    const service = 'errCode' in routed ? undefined : req.headers['x-wx-service'] || 'ws';
+    if (!service || !WS_SERVICES.has(service)) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      wsStats.connections += 1;
+      ws.on('message', (data, isBinary) => {
+        wsStats.messages += 1;
+        if (wsStats.silent) return;
+        const text = isBinary ? null : data.toString();
+        let message;
+        try {
+          message = text ? JSON.parse(text) : null;
+        } catch {
+          message = null;
+        }
+        if (message && message.type === 'ping') return ws.send(JSON.stringify({ type: 'pong', t: message.t }));
+        if (message && message.type === 'broadcast') return broadcast(JSON.stringify(message.data));
+        ws.send(data, { binary: isBinary });
+      });
+    });
+  });
+
+  function broadcast(data) {
+    for (const client of wss.clients) client.send(data);
+  }
+
+  /** Drops every socket: with a close frame (`code`), or abruptly (1006 at the client) without one. */
+  function dropSockets(code) {
+    for (const client of wss.clients) {
+      if (code) client.close(code, 'dropped by emulator');
+      else client.terminate();
+    }
+  }
+
+  async function control(req, res, url) {
+    const body = parseBody(await readBody(req)) || {};
+    const action = `${req.method} ${url.pathname.slice('/__emulator'.length)}`;
+    try {
+      switch (action) {
+        case 'GET /stats':
+          return send(res, 200, stats());
+        case 'POST /faults':
+          faults.add(body);
+          return send(res, 200, { ok: true });
+        case 'DELETE /faults':
+          faults.clear();
+          return send(res, 200, { ok: true });
+        case 'POST /reset':
+          reset();
+          return send(res, 200, { ok: true });
+        case 'POST /ws/drop':
+          dropSockets(body.code);
+          return send(res, 200, { ok: true });
+        case 'POST /ws/broadcast':
+          broadcast(JSON.stringify(body));
+          return send(res, 200, { ok: true });
+        default:
+          return send(res, 404, { message: `no control ${action}` });
+      }
+    } catch (error) {
+      return send(res, 400, { message: String(error && error.message) });
+    }
+  }
+
+  function stats() {
+    return {
+      total: counts.total,
+      byPath: Object.fromEntries(counts.byPath),
+      byService: Object.fromEntries(counts.byService),
+      ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size },
+    };
+  }
+
+  function reset() {
+    faults.clear();
+    counts.total = 0;
+    counts.byPath.clear();
+    counts.byService.clear();
+    log.length = 0;
+    wsStats.connections = 0;
+    wsStats.messages = 0;
+    wsStats.silent = false;
+  }
+
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port || 0, '127.0.0.1', () => resolve(undefined));
+  });
+  if (!options.keepAlive) server.unref();
+  const lifetime = setTimeout(() => void close(), options.lifetimeMs ?? 10 * 60 * 1000);
+  if (!options.keepAlive) lifetime.unref();
+
+  let closing;
+  function close() {
+    closing ??= new Promise((resolve) => {
+      clearTimeout(lifetime);
+      for (const res of hanging) res.destroy();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections?.();
+      server.close(() => resolve(undefined));
+    });
+    return closing;
+  }
+
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${address.port}`,
+    port: address.port,
+    env,
+    /** @param {import('./faults.mjs').FaultRule} rule */
+    inject: (rule) => faults.add(rule),
+    clearFaults: () => faults.clear(),
+    /** Calls that reached the server: all, or those to one path. */
+    count: (path) => (path === undefined ? counts.total : counts.byPath.get(path) || 0),
+    stats,
+    /** The last requests as the service saw them (after the gateway). */
+    requests: () => log.slice(),
+    reset,
+    ws: {
+      broadcast,
+      drop: dropSockets,
+      /** Stop answering anything (pings included) without closing. */
+      silence: (silent = true) => {
+        wsStats.silent = silent;
+      },
+      open: () => wss.clients.size,
+    },
+    close,
+  };
+}
+
+function cors(req, res) {
+  res.setHeader('access-control-allow-origin', req.headers.origin || '*');
+  res.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH');
+  res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] || '*');
+  res.setHeader('access-control-expose-headers', 'retry-after, x-request-id');
+  res.setHeader('access-control-max-age', '600');
+}
+
+function stripCallerHeaders(headers) {
+  const out = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('x-emulator-')) continue;
+    // A client cannot claim an identity: only the gateway sets these.
+    if (name.startsWith('x-wx-') && name !== 'x-wx-service') continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function send(res, status, body, headers = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function gatewayError(res, errCode, errMsg) {
+  send(res, 502, { errCode, errMsg }, { [GATEWAY_ERROR_HEADER]: String(errCode) });
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseBody(raw) {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

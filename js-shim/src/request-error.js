@@ -1,0 +1,74 @@
+/**
+ * The one error class every failure of mp-request rejects with. The fields
+ * come from the Rust core (kind, user message, retryability); this class only
+ * gives them a JS shape.
+ */
+
+/**
+ * @typedef {object} RequestErrorFields
+ * @property {string} kind One of network, timeout, service, init, http, unauthorized, rate_limited, offline, cancelled, invalid.
+ * @property {string} message What a user reads (zh-CN by default).
+ * @property {string} [detail] What a developer reads: the platform's errMsg or what was invalid.
+ * @property {number | null} [code] errCode (cloud) or errno (wx.request), when the platform gave one.
+ * @property {number | null} [statusCode] HTTP status, when the backend answered.
+ * @property {boolean} [retryable] Whether another attempt could succeed.
+ * @property {number} [attempts] Attempts made before giving up.
+ * @property {string | null} [route] cloud, http or mock: the route of the last attempt.
+ */
+
+export class RequestError extends Error {
+  /**
+   * @param {RequestErrorFields} fields
+   * @param {unknown} [cause] The raw platform failure, if any.
+   */
+  constructor(fields, cause) {
+    super(fields.message);
+    this.name = 'RequestError';
+    /** @type {string} */
+    this.kind = fields.kind;
+    /** @type {string} */
+    this.detail = fields.detail || '';
+    /** @type {number | null} */
+    this.code = fields.code ?? null;
+    /** @type {number | null} */
+    this.statusCode = fields.statusCode ?? null;
+    /** @type {boolean} */
+    this.retryable = Boolean(fields.retryable);
+    /** @type {number} */
+    this.attempts = fields.attempts || 0;
+    /** @type {string | null} */
+    this.route = fields.route ?? null;
+    if (cause !== undefined) {
+      /** @type {unknown} */
+      this.cause = cause;
+    }
+  }
+
+  /**
+   * True for errors of this library, also across realms and bundle copies
+   * (where `instanceof` fails).
+   * @param {unknown} value
+   * @returns {value is RequestError}
+   */
+  static is(value) {
+    return typeof value === 'object' && value !== null && /** @type {any} */ (value).isRequestError === true;
+  }
+}
+
+/** Brand checked by `RequestError.is`. */
+Object.defineProperty(RequestError.prototype, 'isRequestError', { value: true });
+
+/**
+ * Wraps what the engine threw. The engine throws plain field objects; anything
+ * else means the input could not even be handed to it.
+ * @param {unknown} thrown
+ * @returns {RequestError}
+ */
+export function toRequestError(thrown) {
+  if (RequestError.is(thrown)) return thrown;
+  if (typeof thrown === 'object' && thrown !== null && typeof (/** @type {any} */ (thrown).kind) === 'string') {
+    return new RequestError(/** @type {RequestErrorFields} */ (thrown));
+  }
+  const detail = thrown instanceof Error ? thrown.message : String(thrown);
+  return new RequestError({ kind: 'invalid', message: `请求参数无效：${detail}`, detail }, thrown);
+}

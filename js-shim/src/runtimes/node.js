@@ -1,0 +1,15 @@
+/** The Node runtime: wasm read from disk next to the bundle, HTTP over fetch. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createFetchAdapter } from '../adapters/fetch.js';
+
+/** @type {import('../client.js').Runtime} */
+export const nodeRuntime = {
+  defaultWasmPath: join(__dirname, 'mp_request.wasm'),
+  async instantiate(path, imports) {
+    const { instance } = await WebAssembly.instantiate(await readFile(path), /** @type {any} */ (imports));
+    return instance.exports;
+  },
+  platform: () => ({ hasCloud: false }),
+  adapters: () => ({ http: createFetchAdapter() }),
+};

@@ -1,0 +1,212 @@
+// A mini-program JS runtime in a node:vm realm: only the globals a
+// mini-program has (wx, WXWebAssembly, getApp, getCurrentPages, App, Page,
+// timers, console and the language built-ins), no eval or new Function, no
+// global WebAssembly, and a CommonJS `require` that takes relative paths only.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import vm from 'node:vm';
+import { brotliDecompressSync } from 'node:zlib';
+import { createWx } from './wx-loopback.mjs';
+
+/**
+ * Device profiles.
+ * - android: WXWebAssembly.instantiate resolves `{ instance, module }` (as devices do).
+ * - ios: resolves the `Instance` (as the typings say); `WXWebAssembly.Instance`,
+ *   `Memory` and `Global` are undefined (reported on iOS); no FinalizationRegistry,
+ *   WeakRef or BigInt (iOS < 14.5, base library < 3.6.0).
+ * - devtools: like android.
+ */
+export const PROFILES = ['android', 'ios', 'devtools'];
+
+/** The globals a sandbox has besides the language built-ins. */
+export const MINIPROGRAM_GLOBALS = [
+  'wx', 'WXWebAssembly', 'getApp', 'getCurrentPages', 'App', 'Page', 'Component',
+  'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console',
+];
+
+/**
+ * @param {object} options
+ * @param {string} options.root The mini-program root: '/' in require and WXWebAssembly paths.
+ * @param {{ url: string, wsUrl: string, env: string }} options.emulator
+ * @param {'android' | 'ios' | 'devtools'} [options.profile]
+ * @param {'develop' | 'trial' | 'release'} [options.envVersion]
+ * @param {string} [options.openid]
+ * @param {string} [options.SDKVersion]
+ * @param {boolean} [options.cloud] false: no wx.cloud (old base library)
+ * @param {boolean} [options.echoConsole] print the sandbox's console output
+ */
+export function createSandbox(options) {
+  const profile = options.profile || 'android';
+  if (!PROFILES.includes(profile)) throw new Error(`unknown profile ${profile}`);
+  const root = resolve(options.root);
+  const context = vm.createContext({}, { name: `mini-program (${profile})`, codeGeneration: { strings: false, wasm: false } });
+  const realm = vm.runInContext('({ Promise, JSON, Object, Error })', context);
+
+  // What V8 gives every realm but a mini-program does not have.
+  const removed = ['WebAssembly', 'console'];
+  if (profile === 'ios') removed.push('FinalizationRegistry', 'WeakRef', 'BigInt', 'BigInt64Array', 'BigUint64Array');
+  for (const name of removed) vm.runInContext(`delete globalThis.${name}`, context);
+
+  const logs = [];
+  const console = {};
+  for (const level of ['log', 'info', 'warn', 'error', 'debug']) {
+    console[level] = (...args) => {
+      const line = args.map((a) => (typeof a === 'string' ? a : safeJson(a))).join(' ');
+      logs.push({ level, line });
+      if (options.echoConsole) globalThis.console[level === 'debug' ? 'log' : level](`  [sandbox] ${line}`);
+    };
+  }
+
+  const { wx, controls } = createWx({
+    emulator: options.emulator,
+    realm,
+    platform: profile,
+    envVersion: options.envVersion,
+    openid: options.openid,
+    SDKVersion: options.SDKVersion,
+    cloud: options.cloud,
+  });
+
+  const timers = new Map();
+  let nextTimer = 1;
+  const schedule = (repeat) => (fn, ms, ...args) => {
+    if (typeof fn !== 'function') throw new TypeError('setTimeout/setInterval need a function (no code strings)');
+    const id = nextTimer++;
+    const handle = (repeat ? setInterval : setTimeout)(() => {
+      if (!repeat) timers.delete(id);
+      fn(...args);
+    }, ms);
+    timers.set(id, handle);
+    return id;
+  };
+  const cancel = (id) => {
+    const handle = timers.get(id);
+    if (handle !== undefined) {
+      clearTimeout(handle);
+      timers.delete(id);
+    }
+  };
+
+  let app;
+  const pages = [];
+  const globals = {
+    wx,
+    WXWebAssembly: createWXWebAssembly(root, profile, realm),
+    getApp: () => app,
+    getCurrentPages: () => pages.slice(),
+    App: (definition) => {
+      app = definition;
+    },
+    Page: (definition) => {
+      pages.push(definition);
+    },
+    Component: () => {
+      throw new Error('Component() is not supported by this sandbox');
+    },
+    setTimeout: schedule(false),
+    setInterval: schedule(true),
+    clearTimeout: cancel,
+    clearInterval: cancel,
+    console,
+  };
+  for (const [name, value] of Object.entries(globals)) {
+    Object.defineProperty(context, name, { value, writable: true, configurable: true, enumerable: true });
+  }
+
+  const modules = new Map();
+  /** Loads a module by its absolute path in the package ('/utils/x.js'). */
+  function load(path) {
+    if (modules.has(path)) return modules.get(path).exports;
+    const file = inside(root, path);
+    if (!file || !existsSync(file)) throw new Error(`module "${path.slice(1)}" is not defined`);
+    const module = vm.runInContext('({ exports: {} })', context);
+    modules.set(path, module);
+    const wrapper = vm.compileFunction(readFileSync(file, 'utf8'), ['require', 'module', 'exports'], {
+      parsingContext: context,
+      filename: file,
+    });
+    try {
+      wrapper.call(module.exports, requireFrom(posix.dirname(path)), module, module.exports);
+    } catch (error) {
+      modules.delete(path);
+      throw error;
+    }
+    return module.exports;
+  }
+  function requireFrom(dir) {
+    return (request) => {
+      if (typeof request !== 'string' || !(request.startsWith('./') || request.startsWith('../'))) {
+        throw new Error(`module "${request}" is not defined, require args is '${request}' (only relative paths resolve)`);
+      }
+      let path = posix.normalize(posix.join(dir, request));
+      if (!path.endsWith('.js')) path += '.js';
+      return load(path);
+    };
+  }
+
+  return {
+    context,
+    wx,
+    controls,
+    logs,
+    /** `require` as a file at the package root would call it. */
+    require: (request) => requireFrom('/')(request),
+    /** Runs source in the sandbox realm (a test's view from inside). */
+    evaluate: (code) => vm.runInContext(code, context),
+    dispose() {
+      for (const handle of timers.values()) clearTimeout(handle);
+      timers.clear();
+      controls.closeAll();
+    },
+  };
+}
+
+/** WXWebAssembly: instantiate(path) only, path absolute inside the package, .wasm or .wasm.br. */
+function createWXWebAssembly(root, profile, realm) {
+  const ios = profile === 'ios';
+  return {
+    instantiate(path, imports) {
+      return new realm.Promise((resolvePromise, reject) => {
+        if (typeof path !== 'string') {
+          throw new TypeError('WXWebAssembly.instantiate: the first argument must be a path inside the code package');
+        }
+        if (!path.startsWith('/') || !(path.endsWith('.wasm') || path.endsWith('.wasm.br'))) {
+          throw new Error(`WXWebAssembly.instantiate: ${path} must be an absolute package path ending in .wasm or .wasm.br`);
+        }
+        const file = inside(root, path);
+        if (!file || !existsSync(file)) throw new Error(`WXWebAssembly.instantiate: file not found: ${path}`);
+        const raw = readFileSync(file);
+        const bytes = path.endsWith('.br') ? brotliDecompressSync(raw) : raw;
+        WebAssembly.instantiate(bytes, imports).then(
+          ({ instance, module }) => resolvePromise(ios ? instance : { instance, module }),
+          reject,
+        );
+      });
+    },
+    Instance: ios ? undefined : WebAssembly.Instance,
+    Memory: ios ? undefined : WebAssembly.Memory,
+    Module: WebAssembly.Module,
+    Table: WebAssembly.Table,
+    Global: ios ? undefined : WebAssembly.Global,
+    CompileError: WebAssembly.CompileError,
+    LinkError: WebAssembly.LinkError,
+    RuntimeError: WebAssembly.RuntimeError,
+  };
+}
+
+/** The file for a package path, or undefined when it escapes the package. */
+function inside(root, path) {
+  const file = join(root, path);
+  const rel = relative(root, file);
+  return rel.startsWith('..') || rel.split(sep)[0] === '..' ? undefined : file;
+}
+
+function safeJson(value) {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export const sandboxDir = dirname(new URL(import.meta.url).pathname);

@@ -1,0 +1,384 @@
+// A `wx` faithful to miniprogram-api-typings and the platform docs, whose
+// network calls go over loopback to the Cloud Run emulator. Host-side code:
+// the sandbox exposes it to the mini-program realm.
+import http from 'node:http';
+import { WebSocket } from 'ws';
+import { CALLER_HEADERS, DEFAULT_APPID, GATEWAY_ERROR_HEADER } from '../emulator/cloud-run-emulator.mjs';
+
+const CLOUD_METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+const CLOUD_MAX_REQUEST = 100 * 1024;
+const CLOUD_MAX_RESPONSE = 1024 * 1024;
+const CLOUD_MAX_TIMEOUT = 15_000;
+const REQUEST_MAX_TIMEOUT = 60_000;
+const MAX_SOCKETS = 5;
+const STORAGE_MAX_KEY_BYTES = 1024 * 1024;
+const STORAGE_MAX_BYTES = 10 * 1024 * 1024;
+const RESET_MSG = 'request:fail errcode:-101 cronet_error_code:-101 error_msg:net::ERR_CONNECTION_RESET';
+
+/**
+ * @typedef {object} WxOptions
+ * @property {{ url: string, wsUrl: string, env: string }} emulator
+ * @property {{ Promise: PromiseConstructor, JSON: JSON }} realm The sandbox's built-ins.
+ * @property {string} [openid] The simulated user (the gateway sends it as X-WX-OPENID).
+ * @property {string} [appid]
+ * @property {'devtools' | 'ios' | 'android'} [platform]
+ * @property {'develop' | 'trial' | 'release'} [envVersion]
+ * @property {string} [SDKVersion] Base library version.
+ * @property {boolean} [cloud] Whether `wx.cloud` exists (false: base library without cloud).
+ */
+
+/** @param {WxOptions} options */
+export function createWx(options) {
+  const { emulator, realm } = options;
+  const appid = options.appid || DEFAULT_APPID;
+  const platform = options.platform || 'android';
+  const state = {
+    openid: options.openid || 'o-user-1',
+    networkType: 'wifi',
+    cloudEnv: /** @type {string | undefined} */ (undefined),
+    initFailures: 0,
+    sockets: new Set(),
+  };
+  /** Counts of API calls, for tests. */
+  const calls = { callContainer: 0, request: 0, connectContainer: 0, connectSocket: 0, cloudInit: 0 };
+  const listeners = { network: new Set(), show: new Set(), hide: new Set() };
+  const storage = new Map();
+  const ui = [];
+
+  /** Callback style when any callback is given, otherwise a Promise of the sandbox's realm. */
+  function invoke(opts, run) {
+    const o = opts || {};
+    const settled = Promise.resolve().then(run);
+    if (o.success || o.fail || o.complete) {
+      settled.then(
+        (res) => {
+          o.success?.(res);
+          o.complete?.(res);
+        },
+        (err) => {
+          o.fail?.(err);
+          o.complete?.(err);
+        },
+      );
+      return undefined;
+    }
+    return new realm.Promise((resolve, reject) => settled.then(resolve, reject));
+  }
+
+  const fail = (errMsg, extra = {}) => Object.assign(realmObject({ errMsg }), extra);
+  const realmObject = (value) => realm.JSON.parse(JSON.stringify(value));
+
+  function cloudFail(code, msg) {
+    return fail(`cloud.callContainer:fail errCode: ${code} | errMsg: ${msg}`, { errCode: code });
+  }
+
+  /** callContainer on `env`, optionally as another account's resource (resource reuse). */
+  async function callContainer(o, env, resourceAppid) {
+    calls.callContainer += 1;
+    if (!env) throw fail("cloud.callContainer:fail Cloud API isn't enabled, please call wx.cloud.init first", { errCode: -601034 });
+    const method = String(o.method || 'GET').toUpperCase();
+    if (!CLOUD_METHODS.includes(method)) throw cloudFail(102005, '无效的 HTTP Method');
+    const header = lowerKeys(o.header);
+    const service = header['x-wx-service'] || o.service;
+    if (!service) throw cloudFail(-501000, '缺少 X-WX-SERVICE');
+    if ('referer' in header) throw cloudFail(40097, 'Referer 不可设置');
+    const { path, body } = encodeData(o.path, method, o.data);
+    if (body && Buffer.byteLength(body) > CLOUD_MAX_REQUEST) throw cloudFail(-606001, '请求包大小超过 100KB');
+    if (state.networkType === 'none') throw fail('cloud.callContainer:fail request:fail 网络连接已断开');
+    const timeout = o.timeout > 0 && o.timeout <= CLOUD_MAX_TIMEOUT ? o.timeout : CLOUD_MAX_TIMEOUT;
+    const res = await send(emulator.url + path, method, body, {
+      ...header,
+      'x-wx-service': service,
+      'x-wx-env': env,
+      [CALLER_HEADERS.openid]: state.openid,
+      [CALLER_HEADERS.appid]: appid,
+      [CALLER_HEADERS.source]: platform === 'devtools' ? 'wx_devtools' : 'wx_client',
+      ...(resourceAppid ? { [CALLER_HEADERS.resourceAppid]: resourceAppid } : {}),
+    }, timeout).catch((e) => {
+      throw e === 'timeout' ? cloudFail(102002, '请求超时') : fail(`cloud.callContainer:fail ${RESET_MSG}`);
+    });
+    if (res.headers[GATEWAY_ERROR_HEADER]) {
+      const { errCode, errMsg } = JSON.parse(res.text);
+      throw cloudFail(errCode, errMsg);
+    }
+    if (Buffer.byteLength(res.text) > CLOUD_MAX_RESPONSE) throw cloudFail(-606002, '响应包大小超过 1MB');
+    const result = realmObject({ statusCode: res.status, header: res.headers, callID: randomId(), errMsg: 'cloud.callContainer:ok' });
+    result.data = decode(res.text, o.dataType);
+    return result;
+  }
+
+  async function connectContainer(o, env, resourceAppid) {
+    calls.connectContainer += 1;
+    if (!env) throw fail("cloud.connectContainer:fail Cloud API isn't enabled, please call wx.cloud.init first");
+    const headers = {
+      'x-wx-service': o.service,
+      'x-wx-env': env,
+      [CALLER_HEADERS.openid]: state.openid,
+      [CALLER_HEADERS.appid]: appid,
+      ...(resourceAppid ? { [CALLER_HEADERS.resourceAppid]: resourceAppid } : {}),
+    };
+    const socketTask = openSocket(emulator.wsUrl + (o.path || '/'), headers);
+    if (!socketTask) throw fail('cloud.connectContainer:fail exceed max task count');
+    const result = realmObject({ errMsg: 'cloud.connectContainer:ok' });
+    result.socketTask = socketTask;
+    return result;
+  }
+
+  /** A SocketTask over `ws`; undefined when 5 are already open. */
+  function openSocket(url, headers) {
+    if (state.sockets.size >= MAX_SOCKETS) return undefined;
+    const handlers = { open: [], message: [], close: [], error: [] };
+    const emit = (kind, value) => handlers[kind].forEach((h) => h(value));
+    const ws = new WebSocket(url, { headers });
+    state.sockets.add(ws);
+    ws.on('open', () => emit('open', realmObject({ header: {} })));
+    ws.on('message', (data, isBinary) => {
+      const event = realmObject({});
+      event.data = isBinary ? new Uint8Array(data).buffer : data.toString();
+      emit('message', event);
+    });
+    ws.on('error', (e) => emit('error', fail(`socket error: ${e.message}`)));
+    ws.on('close', (code, reason) => {
+      state.sockets.delete(ws);
+      emit('close', realmObject({ code, reason: reason.toString() }));
+    });
+    const task = {
+      send(o) {
+        if (ws.readyState !== WebSocket.OPEN) {
+          const err = fail('sendSocketMessage:fail WebSocket is not connected');
+          o?.fail?.(err);
+          o?.complete?.(err);
+          return;
+        }
+        ws.send(o.data, () => {
+          const ok = realmObject({ errMsg: 'sendSocketMessage:ok' });
+          o?.success?.(ok);
+          o?.complete?.(ok);
+        });
+      },
+      close(o = {}) {
+        if (o.reason && Buffer.byteLength(o.reason) > 123) {
+          o.fail?.(fail('closeSocket:fail reason is longer than 123 bytes'));
+          return;
+        }
+        ws.close(o.code || 1000, o.reason);
+        o.success?.(realmObject({ errMsg: 'closeSocket:ok' }));
+      },
+      onOpen: (h) => void handlers.open.push(h),
+      onMessage: (h) => void handlers.message.push(h),
+      onClose: (h) => void handlers.close.push(h),
+      onError: (h) => void handlers.error.push(h),
+    };
+    return task;
+  }
+
+  function cloudInstance(env, resourceAppid) {
+    return {
+      callContainer: (o) => invoke(o, () => callContainer(o, o?.config?.env || env(), resourceAppid)),
+      connectContainer: (o) => invoke(o, () => connectContainer(o, o?.config?.env || env(), resourceAppid)),
+    };
+  }
+
+  class Cloud {
+    constructor(o) {
+      if (!o || !o.resourceEnv) throw new Error('Cloud: resourceEnv is required');
+      this.resourceAppid = o.resourceAppid;
+      this.resourceEnv = o.resourceEnv;
+      this.ready = false;
+      Object.assign(this, cloudInstance(() => (this.ready ? this.resourceEnv : undefined), o.resourceAppid));
+    }
+    init() {
+      calls.cloudInit += 1;
+      return invoke(undefined, () => {
+        if (state.initFailures > 0) {
+          state.initFailures -= 1;
+          throw fail("cloud.init:fail Cloud API isn't enabled", { errCode: -601034 });
+        }
+        this.ready = true;
+        return undefined;
+      });
+    }
+  }
+
+  const cloud = {
+    init(o = {}) {
+      calls.cloudInit += 1;
+      state.cloudEnv = o.env;
+    },
+    Cloud,
+    ...cloudInstance(() => state.cloudEnv, undefined),
+  };
+
+  /** wx.request: returns a RequestTask; no Promise style (as on the platform). */
+  function request(o) {
+    calls.request += 1;
+    let aborted = false;
+    const task = { abort: () => void (aborted = true) };
+    const method = String(o.method || 'GET').toUpperCase();
+    invoke({ success: o.success, fail: o.fail, complete: o.complete }, async () => {
+      let url;
+      try {
+        url = new URL(o.url);
+      } catch {
+        throw fail('request:fail invalid url', { errno: 600009 });
+      }
+      // Only loopback exists here: anything else is "not in the domain list".
+      if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+        throw fail('request:fail url not in domain list', { errno: 600002 });
+      }
+      if (state.networkType === 'none') throw fail('request:fail 网络连接已断开', { errno: 600001 });
+      const { path, body } = encodeData(url.pathname + url.search, method, o.data);
+      const timeout = o.timeout > 0 ? Math.min(o.timeout, REQUEST_MAX_TIMEOUT) : REQUEST_MAX_TIMEOUT;
+      const res = await send(`${url.origin}${path}`, method, body, lowerKeys(o.header), timeout).catch((e) => {
+        throw e === 'timeout' ? fail('request:fail timeout', { errno: 5 }) : fail(RESET_MSG, { errno: 600001 });
+      });
+      if (aborted) throw fail('request:fail abort', { errno: 600003 });
+      const result = realmObject({ statusCode: res.status, header: res.headers, errMsg: 'request:ok' });
+      result.data = decode(res.text, o.dataType);
+      return result;
+    });
+    return task;
+  }
+
+  const wx = {
+    cloud: options.cloud === false ? undefined : cloud,
+    request,
+    connectSocket(o) {
+      calls.connectSocket += 1;
+      return openSocket(o.url, lowerKeys(o.header));
+    },
+    getDeviceInfo: () => realmObject({ platform, brand: 'emulator', model: `${platform} sandbox`, system: platform === 'ios' ? 'iOS 15.8' : 'Android 13' }),
+    getSystemInfoSync: () => realmObject({ platform, SDKVersion: options.SDKVersion || '3.6.0', system: platform === 'ios' ? 'iOS 15.8' : 'Android 13', language: 'zh_CN' }),
+    getAppBaseInfo: () => realmObject({ SDKVersion: options.SDKVersion || '3.6.0', language: 'zh_CN' }),
+    getAccountInfoSync: () => realmObject({ miniProgram: { appId: appid, envVersion: options.envVersion || 'develop', version: '' } }),
+    getNetworkType: (o) => invoke(o, () => realmObject({ networkType: state.networkType, errMsg: 'getNetworkType:ok' })),
+    onNetworkStatusChange: (h) => void listeners.network.add(h),
+    offNetworkStatusChange: (h) => void (h ? listeners.network.delete(h) : listeners.network.clear()),
+    onAppShow: (h) => void listeners.show.add(h),
+    offAppShow: (h) => void listeners.show.delete(h),
+    onAppHide: (h) => void listeners.hide.add(h),
+    offAppHide: (h) => void listeners.hide.delete(h),
+    setStorageSync(key, data) {
+      const text = JSON.stringify(data);
+      if (Buffer.byteLength(text) > STORAGE_MAX_KEY_BYTES) throw new Error('setStorageSync:fail exceed the max size of a single key (1MB)');
+      let total = Buffer.byteLength(text);
+      for (const [k, v] of storage) if (k !== key) total += Buffer.byteLength(v);
+      if (total > STORAGE_MAX_BYTES) throw new Error('setStorageSync:fail exceed storage max size 10MB');
+      storage.set(String(key), text);
+    },
+    getStorageSync: (key) => (storage.has(key) ? realm.JSON.parse(storage.get(key)) : ''),
+    removeStorageSync: (key) => void storage.delete(key),
+    clearStorageSync: () => storage.clear(),
+    getStorageInfoSync: () => realmObject({ keys: [...storage.keys()], currentSize: Math.ceil([...storage.values()].reduce((n, v) => n + Buffer.byteLength(v), 0) / 1024), limitSize: 10240 }),
+    setStorage: (o) => invoke(o, () => (wx.setStorageSync(o.key, o.data), realmObject({ errMsg: 'setStorage:ok' }))),
+    getStorage: (o) =>
+      invoke(o, () => {
+        if (!storage.has(o.key)) throw fail('getStorage:fail data not found');
+        const res = realmObject({ errMsg: 'getStorage:ok' });
+        res.data = realm.JSON.parse(storage.get(o.key));
+        return res;
+      }),
+    removeStorage: (o) => invoke(o, () => (storage.delete(o.key), realmObject({ errMsg: 'removeStorage:ok' }))),
+    showLoading: (o) => void ui.push({ api: 'showLoading', title: o?.title }),
+    hideLoading: () => void ui.push({ api: 'hideLoading' }),
+    showToast: (o) => void ui.push({ api: 'showToast', title: o?.title, icon: o?.icon }),
+  };
+
+  /** Test-side controls: network, app lifecycle, init failures, user. */
+  const controls = {
+    calls,
+    ui,
+    storage,
+    setNetworkType(type) {
+      state.networkType = type;
+      const event = realmObject({ isConnected: type !== 'none', networkType: type });
+      listeners.network.forEach((h) => h(event));
+    },
+    failCloudInit(times) {
+      state.initFailures = times;
+    },
+    setUser(openid) {
+      state.openid = openid;
+    },
+    appHide() {
+      listeners.hide.forEach((h) => h(realmObject({})));
+    },
+    appShow() {
+      listeners.show.forEach((h) => h(realmObject({ path: 'pages/index/index', scene: 1001 })));
+    },
+    openSockets: () => state.sockets.size,
+    closeAll() {
+      for (const ws of state.sockets) ws.terminate();
+    },
+  };
+
+  return { wx, controls };
+
+  function decode(text, dataType) {
+    if (dataType && dataType !== 'json') return text;
+    try {
+      return realm.JSON.parse(text);
+    } catch {
+      return text; // as the platform does when JSON parsing fails
+    }
+  }
+}
+
+/** wx semantics: GET/HEAD data becomes the query string, other data a JSON body. */
+function encodeData(path, method, data) {
+  if (data === undefined || data === null) return { path, body: undefined };
+  if (method === 'GET' || method === 'HEAD') {
+    if (typeof data !== 'object') return { path, body: undefined };
+    const query = Object.entries(data)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'object' ? JSON.stringify(v) : String(v))}`)
+      .join('&');
+    return { path: query ? `${path}${path.includes('?') ? '&' : '?'}${query}` : path, body: undefined };
+  }
+  if (typeof data === 'string') return { path, body: data };
+  if (data instanceof ArrayBuffer || Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
+    return { path, body: Buffer.from(data) };
+  }
+  return { path, body: JSON.stringify(data) };
+}
+
+function lowerKeys(header) {
+  const out = {};
+  for (const [k, v] of Object.entries(header || {})) out[k.toLowerCase()] = String(v);
+  return out;
+}
+
+/** One HTTP exchange over loopback; rejects with 'timeout' or the socket error. */
+function send(url, method, body, headers, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method,
+      headers: { ...(body !== undefined && !headers['content-type'] ? { 'content-type': 'application/json' } : {}), ...headers },
+      agent: false,
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject('timeout');
+    }, timeoutMs);
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    req.end(body);
+  });
+}
+
+function randomId() {
+  return Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Builds dist/ from pkg/ (run `wasm-pack build` first):
+//   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm + mp_request.wasm.br + index.d.ts
+//   dist/node/                    index.js (CommonJS) + mp_request.wasm + index.d.ts
+//   dist/web/                     mp-request.js (ES module) + mp_request.wasm + index.d.ts
+// The wasm is lowered to MVP features (plus mutable globals) and optimised for size.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const pkgWasm = join(root, 'pkg', 'mp_request_bg.wasm');
+const pkgGlue = join(root, 'pkg', 'mp_request_bg.js');
+const dist = join(root, 'dist');
+
+for (const file of [pkgWasm, pkgGlue]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`wasm-pack build --target bundler\` first`);
+}
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'wasm'), { recursive: true });
+
+// 1. wasm: lower what the prebuilt std still uses, then optimise with only
+//    MVP + mutable globals enabled, which also validates the result.
+const lowered = join(dist, 'wasm', 'lowered.wasm');
+const wasm = join(dist, 'wasm', 'mp_request.wasm');
+execFileSync(bin('wasm-opt'), [
+  pkgWasm, '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int',
+  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
+  '--llvm-memory-copy-fill-lowering', '--signext-lowering', '--llvm-nontrapping-fptoint-lowering',
+  '-o', lowered,
+], { stdio: 'inherit' });
+execFileSync(bin('wasm-opt'), [lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', wasm], { stdio: 'inherit' });
+rmSync(lowered);
+
+// 2. JS bundles.
+/** The fast-text-encoding polyfill, bound to a local object instead of a global. */
+const scopedPolyfill = {
+  name: 'fast-text-encoding-scoped',
+  setup(build) {
+    build.onResolve({ filter: /^virtual:fast-text-encoding$/ }, () => ({ path: 'fast-text-encoding', namespace: 'vendor' }));
+    build.onLoad({ filter: /.*/, namespace: 'vendor' }, () => {
+      const source = readFileSync(join(root, 'node_modules', 'fast-text-encoding', 'text.min.js'), 'utf8');
+      const scoped = source.replace(/\}\(typeof window[^\n]*\)\);\s*$/, '}(scope));');
+      if (scoped === source) throw new Error('fast-text-encoding changed shape: update scripts/build-bundle.mjs');
+      return {
+        contents: `/*! fast-text-encoding 1.0.6, Apache-2.0, github.com/samthor/fast-text-encoding */\nconst scope = {};\n${scoped}\nexport const TextEncoder = scope.TextEncoder;\nexport const TextDecoder = scope.TextDecoder;\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
+const common = {
+  bundle: true,
+  alias: { 'mp-request-glue': pkgGlue },
+  legalComments: 'inline',
+  logLevel: 'warning',
+  minifyWhitespace: true,
+  minifySyntax: true,
+};
+const miniprogramDir = join(dist, 'miniprogram', 'mp-request');
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, 'js-shim/src/entries/miniprogram.js')],
+  outfile: join(miniprogramDir, 'index.js'),
+  format: 'cjs',
+  platform: 'neutral',
+  target: 'es2017',
+  inject: [join(root, 'js-shim/src/text-codec.js')],
+  plugins: [scopedPolyfill],
+});
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, 'js-shim/src/entries/node.js')],
+  outfile: join(dist, 'node', 'index.js'),
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+});
+await esbuild.build({
+  ...common,
+  entryPoints: [join(root, 'js-shim/src/entries/web.js')],
+  outfile: join(dist, 'web', 'mp-request.js'),
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+});
+
+// 3. wasm and types next to each bundle; brotli for the mini-program (.wasm.br, base library >= 2.14.0).
+const wasmBytes = readFileSync(wasm);
+const brotli = brotliCompressSync(wasmBytes, {
+  params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasmBytes.length },
+});
+for (const dir of [miniprogramDir, join(dist, 'node'), join(dist, 'web')]) {
+  copyFileSync(wasm, join(dir, 'mp_request.wasm'));
+  copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(dir, 'index.d.ts'));
+}
+writeFileSync(join(miniprogramDir, 'mp_request.wasm.br'), brotli);
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const js = statSync(join(miniprogramDir, 'index.js')).size;
+console.log(
+  `mini-program bundle: index.js ${kb(js)}, mp_request.wasm ${kb(wasmBytes.length)} ` +
+    `(gzip ${kb(gzipSync(wasmBytes, { level: 9 }).length)}), mp_request.wasm.br ${kb(brotli.length)}`,
+);

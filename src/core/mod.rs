@@ -1,0 +1,12 @@
+//! The policy of mp-request: pure Rust, no wasm-bindgen, no js-sys.
+//!
+//! Every decision is a function of its inputs (the request, the configuration,
+//! the time passed in, events reported by the shim), so it is tested natively.
+
+pub mod classify;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod locale;
+pub mod request;
+pub mod route;

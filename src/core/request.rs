@@ -1,0 +1,276 @@
+//! A request as the core sees it, and the validation of what JS passed in.
+//!
+//! The boundary turns JS values into these plain types (and reports type
+//! errors); everything about what a valid request is lives here.
+
+use super::error::RequestError;
+
+/// HTTP methods the library knows. `wx.request` accepts all of them; the cloud
+/// route accepts only GET/POST/PUT/DELETE.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// OPTIONS
+    Options,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+    /// PATCH (not on the cloud route)
+    Patch,
+}
+
+impl Method {
+    /// Parses a method name, case-insensitively (`get` is GET).
+    pub fn parse(name: &str) -> Result<Method, RequestError> {
+        const ALL: [Method; 7] = [
+            Method::Get,
+            Method::Head,
+            Method::Options,
+            Method::Post,
+            Method::Put,
+            Method::Delete,
+            Method::Patch,
+        ];
+        ALL.into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                RequestError::invalid(
+                    "method",
+                    format!(
+                        "must be one of GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH, got {:?}",
+                        truncate(name, 32)
+                    ),
+                )
+            })
+    }
+
+    /// The canonical upper-case name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Options => "OPTIONS",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        }
+    }
+
+    /// Safe to send twice: RFC 9110's idempotent methods.
+    pub const fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch)
+    }
+}
+
+/// The longest path accepted (the gateway and `wx.request` reject far shorter URLs anyway).
+pub const MAX_PATH_LEN: usize = 4096;
+
+/// The longest per-attempt timeout `wx.request` honours.
+pub const MAX_TIMEOUT_MS: u32 = 60_000;
+
+/// A request the core has validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestSpec {
+    /// Starts with '/', may carry a query string.
+    pub path: String,
+    /// The method.
+    pub method: Method,
+    /// Header names and values as given.
+    pub headers: Vec<(String, String)>,
+    /// Size in bytes of the JSON-encoded body (0 without data).
+    pub body_bytes: usize,
+    /// Per-attempt timeout asked for by the caller.
+    pub timeout_ms: Option<u32>,
+}
+
+/// What the boundary extracted from the caller's options, before validation.
+#[derive(Clone, Debug, Default)]
+pub struct RawRequest {
+    /// `path`.
+    pub path: String,
+    /// `method`, if given.
+    pub method: Option<String>,
+    /// `header` entries.
+    pub headers: Vec<(String, String)>,
+    /// UTF-8 size of the JSON body.
+    pub body_bytes: usize,
+    /// `timeoutMs`, if given.
+    pub timeout_ms: Option<f64>,
+}
+
+impl RawRequest {
+    /// Checks every field and returns the request, or the first problem found.
+    pub fn validate(self) -> Result<RequestSpec, RequestError> {
+        validate_path(&self.path)?;
+        let method = match &self.method {
+            Some(name) => Method::parse(name)?,
+            None => Method::Get,
+        };
+        for (name, value) in &self.headers {
+            validate_header(name, value)?;
+        }
+        let timeout_ms = self
+            .timeout_ms
+            .map(|t| validate_timeout("timeoutMs", t))
+            .transpose()?;
+        Ok(RequestSpec {
+            path: self.path,
+            method,
+            headers: self.headers,
+            body_bytes: self.body_bytes,
+            timeout_ms,
+        })
+    }
+}
+
+/// A path the gateway and `wx.request` accept: '/' first, printable ASCII or
+/// non-ASCII text, no fragment.
+pub fn validate_path(path: &str) -> Result<(), RequestError> {
+    let problem = if !path.starts_with('/') {
+        Some(format!(
+            "must be a string starting with '/', got {:?}",
+            truncate(path, 64)
+        ))
+    } else if path.starts_with("//") {
+        Some("must not start with '//' (that is a URL without a scheme, not a path)".into())
+    } else if path.len() > MAX_PATH_LEN {
+        Some(format!(
+            "is {} bytes long; at most {MAX_PATH_LEN}",
+            path.len()
+        ))
+    } else if let Some(c) = path.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        Some(format!(
+            "contains {c:?}; encode spaces and control characters"
+        ))
+    } else if path.contains('#') {
+        Some("must not contain a fragment ('#')".into())
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(RequestError::invalid("path", p)),
+        None => Ok(()),
+    }
+}
+
+/// An RFC 9110 token as header name; a value without CR, LF or NUL.
+pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
+    let is_tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(is_tchar) {
+        return Err(RequestError::invalid(
+            "header",
+            format!("has an invalid name {:?}", truncate(name, 64)),
+        ));
+    }
+    if value.chars().any(|c| matches!(c, '\r' | '\n' | '\0')) {
+        return Err(RequestError::invalid(
+            format!("header.{name}"),
+            "must not contain CR, LF or NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// A timeout in whole milliseconds between 1 and [`MAX_TIMEOUT_MS`].
+pub fn validate_timeout(field: &'static str, ms: f64) -> Result<u32, RequestError> {
+    if ms.is_finite() && ms >= 1.0 && ms <= f64::from(MAX_TIMEOUT_MS) {
+        Ok(ms.round() as u32)
+    } else {
+        Err(RequestError::invalid(
+            field,
+            format!("must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, got {ms}"),
+        ))
+    }
+}
+
+/// At most `max` characters of `s`, for quoting user input in messages.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorKind;
+
+    fn raw(path: &str) -> RawRequest {
+        RawRequest {
+            path: path.into(),
+            ..RawRequest::default()
+        }
+    }
+
+    #[test]
+    fn defaults_to_get() {
+        let spec = raw("/api/home/init").validate().unwrap();
+        assert_eq!(spec.method, Method::Get);
+        assert_eq!(spec.timeout_ms, None);
+    }
+
+    #[test]
+    fn methods_parse_case_insensitively_and_unknown_ones_are_named() {
+        assert_eq!(Method::parse("post").unwrap(), Method::Post);
+        let err = Method::parse("FETCH").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(err.to_string().contains("\"FETCH\""), "{err}");
+        assert!(err.to_string().starts_with("`method`"), "{err}");
+    }
+
+    #[test]
+    fn bad_paths_are_rejected_with_the_reason() {
+        for (path, needle) in [
+            ("api/test", "starting with '/'"),
+            ("", "starting with '/'"),
+            ("//evil.example/x", "'//'"),
+            ("/a b", "encode spaces"),
+            ("/a\nb", "encode spaces"),
+            ("/a#frag", "fragment"),
+        ] {
+            let err = raw(path).validate().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Invalid, "{path}");
+            let text = err.to_string();
+            assert!(
+                text.starts_with("`path`") && text.contains(needle),
+                "{path}: {text}"
+            );
+        }
+        assert!(raw(&format!("/{}", "a".repeat(MAX_PATH_LEN)))
+            .validate()
+            .is_err());
+        assert!(raw("/api/order/list?userId=1&page=2").validate().is_ok());
+        assert!(raw("/搜索").validate().is_ok());
+    }
+
+    #[test]
+    fn headers_are_checked() {
+        assert!(validate_header("X-Trace-Id", "abc").is_ok());
+        assert!(validate_header("Bad Name", "x").is_err());
+        assert!(validate_header("", "x").is_err());
+        let err = validate_header("X-A", "a\r\nInjected: 1").unwrap_err();
+        assert!(err.to_string().contains("header.X-A"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        assert_eq!(validate_timeout("timeoutMs", 1500.4).unwrap(), 1500);
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 60_001.0] {
+            assert!(validate_timeout("timeoutMs", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("网络错误", 2), "网络");
+        assert_eq!(truncate("ab", 5), "ab");
+    }
+}

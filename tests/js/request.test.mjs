@@ -1,0 +1,187 @@
+// Requests through the built mini-program bundle, in the sandbox, against the
+// emulator: what the caller gets and what reached the server.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { cloudOptions, packageRoot, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+describe('a GET through the cloud route', () => {
+  for (const profile of ['android', 'ios', 'devtools']) {
+    test(`${profile}: resolves with data, status, route and attempts; one call reached the server`, async () => {
+      const { mp, sandbox } = sandboxWithBundle(emulator, { profile, openid: `o-${profile}` });
+      const client = await mp.createClient(cloudOptions(emulator));
+      const res = await client.request({ path: '/api/home/init' });
+      assert.equal(res.statusCode, 200);
+      assert.equal(res.route, 'cloud');
+      assert.equal(res.attempts, 1);
+      assert.equal(res.fromCache, false);
+      assert.equal(typeof res.callID, 'string');
+      assert.equal(res.data.data.openid, `o-${profile}`, 'the gateway identified this user');
+      assert.ok(res.data.data.banners.length > 0);
+      assert.equal(emulator.count('/api/home/init'), 1);
+      assert.equal(sandbox.controls.calls.callContainer, 1);
+      client.destroy();
+      sandbox.dispose();
+    });
+  }
+
+  test('query data, method case and headers reach the service', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    const list = await client.request({ path: '/api/order/list', data: { userId: 1, page: 2, pageSize: 5 } });
+    assert.equal(list.data.data.page, 2);
+    assert.equal(list.data.data.list.length, 5);
+    const echo = await client.request({ path: '/api/test', method: 'post', data: { a: 1 }, header: { 'X-Trace': 't-1', 'X-Num': 7 } });
+    assert.equal(echo.data.data.method, 'POST');
+    assert.deepEqual({ ...echo.data.data.body }, { a: 1 });
+    const seen = emulator.requests().at(-1);
+    assert.equal(seen.headers['x-trace'], 't-1');
+    assert.equal(seen.headers['x-num'], '7');
+    assert.equal(seen.headers['x-wx-service'], 'golang-lfwy');
+  });
+
+  test('concurrent first requests share one wx.cloud.init', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    const results = await Promise.all(Array.from({ length: 5 }, () => client.request({ path: '/api/test' })));
+    assert.equal(results.length, 5);
+    assert.equal(sandbox.controls.calls.cloudInit, 1);
+    assert.equal(emulator.count('/api/test'), 5);
+  });
+
+  test('resource reuse goes through wx.cloud.Cloud and the gateway sees the FROM identity', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator, { openid: 'o-guest' });
+    const client = await mp.createClient(cloudOptions(emulator, { resourceAppid: 'wx-owner', resourceEnv: emulator.env }));
+    const res = await client.request({ path: '/api/test' });
+    assert.equal(res.data.data.identity['x-wx-from-openid'], 'o-guest');
+    assert.equal(res.data.data.identity['x-wx-appid'], 'wx-owner');
+    assert.equal(sandbox.controls.calls.cloudInit, 1);
+  });
+});
+
+describe('loading the wasm', () => {
+  test('from .wasm or .wasm.br at a configurable path', async () => {
+    const root = packageRoot();
+    for (const wasmPath of ['/utils/mp-request/mp_request.wasm', '/utils/mp-request/mp_request.wasm.br']) {
+      const { mp } = sandboxWithBundle(emulator, { root });
+      const client = await mp.createClient(cloudOptions(emulator, { wasmPath }));
+      assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, wasmPath);
+    }
+  });
+
+  test('the default path is the .wasm.br; a missing file is an invalid error naming the path, and a later call can still load', async () => {
+    const root = packageRoot();
+    const { mp } = sandboxWithBundle(emulator, { root });
+    const err = await rejection(mp.createClient(cloudOptions(emulator, { wasmPath: '/nowhere/x.wasm' })));
+    assert.ok(mp.RequestError.is(err));
+    assert.equal(err.kind, 'invalid');
+    assert.match(err.detail, /"\/nowhere\/x\.wasm" could not be loaded/);
+    const client = await mp.createClient(cloudOptions(emulator));
+    assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
+    rmSync(join(root, 'utils/mp-request/mp_request.wasm.br'));
+    const { mp: fresh } = sandboxWithBundle(emulator, { root });
+    const missing = await rejection(fresh.createClient(cloudOptions(emulator)));
+    assert.match(missing.detail, /mp_request\.wasm\.br" could not be loaded/);
+  });
+});
+
+describe('routing', () => {
+  test('without wx.cloud (old base library) it falls back to wx.request against baseUrl', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator, { cloud: false, echoConsole: false });
+    const client = await mp.createClient(cloudOptions(emulator, { baseUrl: emulator.url, debug: true }));
+    const res = await client.request({ path: '/api/order/list', data: { userId: 1 } });
+    assert.equal(res.route, 'http');
+    assert.equal(res.data.data.page, 1);
+    assert.equal(sandbox.controls.calls.request, 1);
+    assert.ok(sandbox.logs.some((l) => /→ http \(wx\.cloud unavailable, falling back to baseUrl\)/.test(l.line)), 'the reason is logged');
+  });
+
+  test('without wx.cloud and without baseUrl the request says what is missing', async () => {
+    const { mp } = sandboxWithBundle(emulator, { cloud: false });
+    const client = await mp.createClient(cloudOptions(emulator));
+    const err = await rejection(client.request({ path: '/api/test' }));
+    assert.equal(err.kind, 'invalid');
+    assert.match(err.detail, /baseUrl/);
+    assert.equal(emulator.count(), 0);
+  });
+});
+
+describe('failures', () => {
+  test('a 503 is a service error with the seed message; one call reached the server', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    emulator.inject({ kind: 'status', status: 503, path: '/api/test' });
+    const err = await rejection(client.request({ path: '/api/test' }));
+    assert.equal(err.name, 'RequestError');
+    assert.equal(err.kind, 'service');
+    assert.equal(err.message, '服务暂时不可用，请稍后重试');
+    assert.equal(err.statusCode, 503);
+    assert.equal(err.retryable, true);
+    assert.equal(err.route, 'cloud');
+    assert.equal(err.attempts, 1);
+    assert.equal(emulator.count('/api/test'), 1);
+  });
+
+  test('a timeout (the service hangs) is kind timeout with the seed message and errCode 102002', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    emulator.inject({ kind: 'hang', path: '/api/test' });
+    const err = await rejection(client.request({ path: '/api/test', timeoutMs: 60 }));
+    assert.equal(err.kind, 'timeout');
+    assert.equal(err.message, '请求超时，请检查网络');
+    assert.equal(err.code, 102002);
+    assert.equal(emulator.count('/api/test'), 1);
+  });
+
+  test('a connection reset is a network error with the seed message; its errMsg is kept as cause', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    emulator.inject({ kind: 'reset', path: '/api/test' });
+    const err = await rejection(client.request({ path: '/api/test' }));
+    assert.equal(err.kind, 'network');
+    assert.equal(err.message, '网络错误，请重试');
+    assert.match(err.cause.errMsg, /ERR_CONNECTION_RESET/);
+    assert.equal(emulator.count('/api/test'), 1);
+  });
+
+  test('401, 404 and 429 map to unauthorized, http and rate_limited; English on request', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator, { locale: 'en' }));
+    const kinds = [];
+    for (const status of [401, 404, 429]) {
+      emulator.inject({ kind: 'status', status, path: '/api/test' });
+      const err = await rejection(client.request({ path: '/api/test' }));
+      kinds.push([err.kind, err.statusCode]);
+    }
+    assert.deepEqual(kinds, [['unauthorized', 401], ['http', 404], ['rate_limited', 429]]);
+    emulator.inject({ kind: 'status', status: 503, path: '/api/test' });
+    assert.equal((await rejection(client.request({ path: '/api/test' }))).message, 'Service temporarily unavailable, please try again later');
+  });
+
+  test('callContainer limits are enforced before sending: nothing reaches the server', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    const big = await rejection(client.request({ path: '/api/order/create', method: 'POST', data: { blob: 'x'.repeat(100 * 1024) } }));
+    assert.equal(big.kind, 'invalid');
+    assert.match(big.detail, /-606001/);
+    const patch = await rejection(client.request({ path: '/api/test', method: 'PATCH' }));
+    assert.match(patch.detail, /102005/);
+    assert.equal(sandbox.controls.calls.callContainer, 0);
+    assert.equal(emulator.count(), 0);
+  });
+
+  test('a response over 1 MB is a non-retryable service error (-606002)', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    const err = await rejection(client.request({ path: '/api/large' }));
+    assert.deepEqual([err.kind, err.code, err.retryable], ['service', -606002, false]);
+  });
+});

@@ -1,0 +1,48 @@
+// Shared set-up for the Node tests: the built bundle copied into a mini-program
+// package, the emulator, and sandboxes that load the bundle.
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator } from '../../emulator/cloud-run-emulator.mjs';
+import { createSandbox } from '../../sandbox/miniprogram-sandbox.mjs';
+
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const bundleDir = join(repo, 'dist/miniprogram/mp-request');
+export const SERVICE = 'golang-lfwy';
+
+/** A mini-program package root with the bundle at /utils/mp-request/ (as the README says to copy it). */
+export function packageRoot() {
+  const root = mkdtempSync(join(tmpdir(), 'mp-request-pkg-'));
+  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
+  return root;
+}
+
+export { startEmulator, createSandbox };
+
+/**
+ * A sandbox with the bundle loaded; `mp` is the bundle's exports as the
+ * mini-program sees them.
+ * @param {Awaited<ReturnType<typeof startEmulator>>} emulator
+ * @param {Parameters<typeof createSandbox>[0] extends infer O ? Partial<O> : never} [options]
+ */
+export function sandboxWithBundle(emulator, options = {}) {
+  const sandbox = createSandbox({ root: options.root || packageRoot(), emulator, ...options });
+  const mp = sandbox.require('./utils/mp-request/index.js');
+  return { sandbox, mp };
+}
+
+/** Cloud client options for the emulator's env and the seed's service. */
+export function cloudOptions(emulator, extra = {}) {
+  return { env: emulator.env, service: SERVICE, ...extra };
+}
+
+/** Resolves to the rejection reason; fails if the promise resolves. */
+export async function rejection(promise) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, got a resolution');
+}
