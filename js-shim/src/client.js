@@ -3,7 +3,7 @@
  * the commands it answers with. No decision is made here.
  */
 import { loadEngine } from './engine.js';
-import { RequestError, toRequestError } from './request-error.js';
+import { RequestError, invalidError, toRequestError } from './request-error.js';
 
 /**
  * @typedef {object} Outcome What an adapter reports for one attempt.
@@ -60,8 +60,10 @@ export async function createClientWith(runtime, options) {
   try {
     Engine = await loadEngine(runtime.instantiate, wasmPath);
   } catch (cause) {
-    const detail = `\`wasmPath\` ${JSON.stringify(wasmPath)} could not be loaded (${describe(cause)}); copy the .wasm.br next to index.js or set wasmPath`;
-    throw new RequestError({ kind: 'invalid', message: `请求参数无效：${detail}`, detail }, cause);
+    throw invalidError(
+      `\`wasmPath\` ${JSON.stringify(wasmPath)} could not be loaded (${describe(cause)}); copy the .wasm.br next to index.js or set wasmPath`,
+      cause,
+    );
   }
   /** @type {import('./engine.js').Engine} */
   let engine;
@@ -73,18 +75,41 @@ export async function createClientWith(runtime, options) {
   const adapters = runtime.adapters(engine.cloudConfig());
   const debug = Boolean(options && /** @type {any} */ (options).debug);
   const now = () => Date.now();
+  // The engine is freed once destroyed and idle: requests in flight finish first.
+  let destroyed = false;
+  let active = 0;
+  const freeIfDone = () => {
+    if (destroyed && active === 0) engine.free();
+  };
 
   /**
    * @param {import('../types').RequestOptions} requestOptions
    * @returns {Promise<import('../types').Response>}
    */
   async function request(requestOptions) {
+    if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
     let command;
     try {
       command = engine.start(requestOptions, now());
     } catch (thrown) {
       throw toRequestError(thrown);
     }
+    active += 1;
+    try {
+      return await run(command, requestOptions);
+    } finally {
+      active -= 1;
+      freeIfDone();
+    }
+  }
+
+  /**
+   * Executes commands until the engine settles the request.
+   * @param {any} command
+   * @param {import('../types').RequestOptions} requestOptions
+   * @returns {Promise<import('../types').Response>}
+   */
+  async function run(command, requestOptions) {
     /** @type {Outcome} */
     let last = { ok: false };
     for (;;) {
@@ -116,7 +141,9 @@ export async function createClientWith(runtime, options) {
   return {
     request,
     destroy() {
-      engine.free();
+      if (destroyed) return;
+      destroyed = true;
+      freeIfDone();
     },
   };
 }
@@ -149,8 +176,7 @@ function readWasmPath(options, fallback) {
   const value = options !== null && typeof options === 'object' ? /** @type {any} */ (options).wasmPath : undefined;
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || value === '') {
-    const detail = `\`wasmPath\` must be a non-empty string, got ${typeof value}`;
-    throw new RequestError({ kind: 'invalid', message: `请求参数无效：${detail}`, detail });
+    throw invalidError(`\`wasmPath\` must be a non-empty string, got ${typeof value}`);
   }
   return value;
 }

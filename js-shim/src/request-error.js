@@ -59,6 +59,17 @@ export class RequestError extends Error {
 Object.defineProperty(RequestError.prototype, 'isRequestError', { value: true });
 
 /**
+ * An `invalid` error raised by the shim itself: only where the engine cannot
+ * be asked (the wasm is not loaded yet, or the client was destroyed).
+ * @param {string} detail
+ * @param {unknown} [cause]
+ * @returns {RequestError}
+ */
+export function invalidError(detail, cause) {
+  return new RequestError({ kind: 'invalid', message: `请求参数无效：${detail}`, detail }, cause);
+}
+
+/**
  * Wraps what the engine threw. The engine throws plain field objects; anything
  * else means the input could not even be handed to it.
  * @param {unknown} thrown
@@ -69,6 +80,5 @@ export function toRequestError(thrown) {
   if (typeof thrown === 'object' && thrown !== null && typeof (/** @type {any} */ (thrown).kind) === 'string') {
     return new RequestError(/** @type {RequestErrorFields} */ (thrown));
   }
-  const detail = thrown instanceof Error ? thrown.message : String(thrown);
-  return new RequestError({ kind: 'invalid', message: `请求参数无效：${detail}`, detail }, thrown);
+  return invalidError(thrown instanceof Error ? thrown.message : String(thrown), thrown);
 }

@@ -134,3 +134,10 @@ test('WebSocket service echoes, answers pings, broadcasts, can be dropped or sil
   assert.equal(await closed, 1006, 'dropped without a close frame');
   assert.equal(emulator.stats().ws.connections, 2);
 });
+
+test('it stops by itself when its lifetime ends', async () => {
+  const shortLived = await startEmulator({ lifetimeMs: 30 });
+  assert.equal((await fetch(shortLived.url + '/api/test')).status, 200);
+  await new Promise((r) => setTimeout(r, 80));
+  await assert.rejects(fetch(shortLived.url + '/api/test'), 'the port is closed');
+});

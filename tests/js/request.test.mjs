@@ -185,3 +185,19 @@ describe('failures', () => {
     assert.deepEqual([err.kind, err.code, err.retryable], ['service', -606002, false]);
   });
 });
+
+test('destroy lets a request in flight finish, then later requests reject as invalid', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator));
+  emulator.inject({ kind: 'delay', delayMs: 40, path: '/api/test' });
+  const inFlight = client.request({ path: '/api/test' });
+  client.destroy();
+  client.destroy();
+  assert.equal((await inFlight).statusCode, 200, 'the request in flight still resolves');
+  const err = await rejection(client.request({ path: '/api/test' }));
+  assert.equal(err.kind, 'invalid');
+  assert.match(err.detail, /`client` was destroyed/);
+  assert.equal(emulator.count('/api/test'), 1);
+  const other = await mp.createClient(cloudOptions(emulator));
+  assert.equal((await other.request({ path: '/api/test' })).statusCode, 200, 'the module still serves new clients');
+});

@@ -199,4 +199,20 @@ describe('wx', () => {
     assert.equal((await closed).code, 4000);
     sandbox.dispose();
   });
+
+  test('wx.connectSocket returns a SocketTask over plain WebSocket', async () => {
+    const sandbox = createSandbox({ root: packageRoot(), emulator });
+    const task = sandbox.wx.connectSocket({ url: `${emulator.wsUrl}/` });
+    const opened = new Promise((resolve) => task.onOpen(resolve));
+    await opened;
+    const echoed = new Promise((resolve) => task.onMessage((m) => resolve(m.data)));
+    task.send({ data: 'hi' });
+    assert.equal(await echoed, 'hi');
+    const notConnected = await new Promise((resolve) => {
+      task.close({ code: 1000, reason: 'done' });
+      task.send({ data: 'late', fail: resolve });
+    });
+    assert.equal(notConnected.errMsg, 'sendSocketMessage:fail WebSocket is not connected');
+    sandbox.dispose();
+  });
 });
