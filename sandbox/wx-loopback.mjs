@@ -37,6 +37,7 @@ export function createWx(options) {
     networkType: 'wifi',
     cloudEnv: /** @type {string | undefined} */ (undefined),
     initFailures: 0,
+    cloudApiFailures: 0,
     sockets: new Set(),
   };
   /** Counts of API calls, for tests. */
@@ -76,6 +77,10 @@ export function createWx(options) {
   async function callContainer(o, env, resourceAppid) {
     calls.callContainer += 1;
     if (!env) throw fail("cloud.callContainer:fail Cloud API isn't enabled, please call wx.cloud.init first", { errCode: -601034 });
+    if (state.cloudApiFailures > 0) {
+      state.cloudApiFailures -= 1;
+      throw fail("cloud.callContainer:fail Cloud API isn't enabled", { errCode: -601034 });
+    }
     const method = String(o.method || 'GET').toUpperCase();
     if (!CLOUD_METHODS.includes(method)) throw cloudFail(102005, '无效的 HTTP Method');
     const header = lowerKeys(o.header);
@@ -294,8 +299,13 @@ export function createWx(options) {
       const event = realmObject({ isConnected: type !== 'none', networkType: type });
       listeners.network.forEach((h) => h(event));
     },
+    /** The next `times` `new wx.cloud.Cloud(...).init()` calls reject. */
     failCloudInit(times) {
       state.initFailures = times;
+    },
+    /** The next `times` callContainer calls fail before sending: "Cloud API isn't enabled" (-601034). */
+    failCloudApi(times) {
+      state.cloudApiFailures = times;
     },
     setUser(openid) {
       state.openid = openid;

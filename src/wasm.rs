@@ -3,13 +3,16 @@
 //! of a JS value is checked, and every JS call that can throw is caught.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use js_sys::{Array, ArrayBuffer, Reflect, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::classify::Failure;
-use crate::core::config::{ClientConfig, Platform, RawConfig};
+use crate::core::config::{
+    parse_sdk_version, ClientConfig, MockEnabled, Platform, RawConfig, RawMockRoute, RawRetry,
+};
 use crate::core::engine::{self, Command, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
@@ -23,14 +26,37 @@ const CLIENT_OPTIONS: &[&str] = &[
     "resourceAppid",
     "resourceEnv",
     "baseUrl",
+    "mode",
+    "mock",
+    "retry",
     "timeoutMs",
     "locale",
+    "seed",
     "wasmPath",
     "debug",
 ];
 
-/// Options `client.request` accepts.
-const REQUEST_OPTIONS: &[&str] = &["path", "method", "data", "header", "timeoutMs"];
+/// Options `client.request` accepts. The shim executes `signal`.
+const REQUEST_OPTIONS: &[&str] = &[
+    "path",
+    "method",
+    "data",
+    "header",
+    "timeoutMs",
+    "route",
+    "retry",
+    "idempotent",
+    "signal",
+];
+
+/// Keys of `retry` objects.
+const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
+
+/// Keys of `mock`.
+const MOCK_OPTIONS: &[&str] = &["routes", "enabled"];
+
+/// Keys of one mock route. The shim serves `response` or calls `handler`.
+const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler"];
 
 /// One client's request engine, owned by the JS client.
 #[wasm_bindgen]
@@ -44,16 +70,20 @@ impl Engine {
     /// Validates the client options; throws a plain error object on bad input.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, platform: JsValue) -> Result<Engine, JsValue> {
-        let config = read_config(&options).map_err(|e| error_object(&e, Locale::ZhCn, None))?;
+        let config = read_config(&options).map_err(|e| error_object(&e, Locale::ZhCn, None, ""))?;
+        let fact = |key: &str| Reflect::get(&platform, &JsValue::from_str(key)).unwrap_or_default();
+        let seed = fact("seed").as_f64().unwrap_or(0.0);
         let platform = Platform {
-            has_cloud: Reflect::get(&platform, &"hasCloud".into())
-                .ok()
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false),
+            has_cloud: fact("hasCloud").as_bool().unwrap_or(false),
+            sdk_version: fact("sdkVersion")
+                .as_string()
+                .and_then(|v| parse_sdk_version(&v)),
+            device: fact("device").as_string(),
+            env_version: fact("envVersion").as_string(),
         };
         let locale = config.locale;
         Ok(Engine {
-            inner: RefCell::new(engine::Engine::new(config, platform)),
+            inner: RefCell::new(engine::Engine::new(config, platform, seed as u32)),
             locale,
         })
     }
@@ -64,32 +94,41 @@ impl Engine {
         let inner = self.borrow()?;
         let c: &ClientConfig = inner.config();
         to_js(&CloudConfigJs {
-            env: c.env.as_deref(),
+            env: c.cloud_env(),
             service: c.service.as_deref(),
             resource_appid: c.resource_appid.as_deref(),
             resource_env: c.resource_env.as_deref(),
         })
     }
 
-    /// Plans a request; returns the first command or throws an error object.
-    pub fn start(&self, options: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    /// Plans a request: `[id, ...commands]`, or throws an error object.
+    pub fn start(&self, options: JsValue, now_ms: f64) -> Result<Array, JsValue> {
         // Read everything from JS before borrowing: a getter or `toJSON` may
         // call back into this engine.
-        let spec = read_request(&options)
-            .and_then(RawRequest::validate)
-            .map_err(|e| error_object(&e, self.locale, None))?;
-        let command = self
+        let raw = read_request(&options).map_err(|e| self.error(&e))?;
+        let (id, commands) = self
             .borrow()?
-            .start(&spec, now_ms)
-            .map_err(|e| error_object(&e, self.locale, None))?;
-        self.command(command)
+            .start(raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let out = self.commands(commands)?;
+        out.unshift(&JsValue::from(id));
+        Ok(out)
     }
 
-    /// Reports an HTTP response to an attempt.
+    /// Reports an HTTP response to an attempt, with its `Retry-After` header if any.
     #[wasm_bindgen(js_name = onResponse)]
-    pub fn on_response(&self, id: u32, status: f64, now_ms: f64) -> Result<JsValue, JsValue> {
-        let command = match valid_status(status) {
-            Some(status) => self.borrow()?.on_response(id, status, now_ms),
+    pub fn on_response(
+        &self,
+        id: u32,
+        status: f64,
+        retry_after: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let retry_after = retry_after.as_string();
+        let commands = match valid_status(status) {
+            Some(status) => self
+                .borrow()?
+                .on_response(id, status, retry_after.as_deref(), now_ms),
             None => self.borrow()?.on_failure(
                 id,
                 Failure {
@@ -99,7 +138,7 @@ impl Engine {
                 now_ms,
             ),
         };
-        self.command(command.map_err(|e| error_object(&e, self.locale, None))?)
+        self.commands(commands.map_err(|e| self.error(&e))?)
     }
 
     /// Reports a failed attempt with the platform's errMsg, errCode and errno.
@@ -111,17 +150,61 @@ impl Engine {
         err_code: JsValue,
         errno: JsValue,
         now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        let failure = Failure {
-            err_msg: err_msg.as_string().unwrap_or_default(),
-            err_code: as_i32(&err_code),
-            errno: as_i32(&errno),
-        };
-        let command = self
+    ) -> Result<Array, JsValue> {
+        let failure = failure(err_msg, err_code, errno);
+        let commands = self
             .borrow()?
             .on_failure(id, failure, now_ms)
-            .map_err(|e| error_object(&e, self.locale, None))?;
-        self.command(command)
+            .map_err(|e| self.error(&e))?;
+        self.commands(commands)
+    }
+
+    /// A `wait` command's delay is over.
+    #[wasm_bindgen(js_name = onTimer)]
+    pub fn on_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self
+            .borrow()?
+            .on_timer(id, now_ms)
+            .map_err(|e| self.error(&e))?;
+        self.commands(commands)
+    }
+
+    /// The `init` command finished: `ok`, or failed with errMsg and errCode.
+    #[wasm_bindgen(js_name = onInit)]
+    pub fn on_init(
+        &self,
+        ok: bool,
+        err_msg: JsValue,
+        err_code: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let result = if ok {
+            Ok(())
+        } else {
+            Err(failure(err_msg, err_code, JsValue::UNDEFINED))
+        };
+        let commands = self.borrow()?.on_init(result, now_ms);
+        self.commands(commands)
+    }
+
+    /// A `waitInit` command's delay is over.
+    #[wasm_bindgen(js_name = onInitTimer)]
+    pub fn on_init_timer(&self) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.on_init_timer();
+        self.commands(commands)
+    }
+
+    /// The caller cancelled request `id`.
+    pub fn cancel(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.cancel(id, now_ms);
+        self.commands(commands)
+    }
+
+    /// The device's connectivity changed.
+    #[wasm_bindgen(js_name = setOnline)]
+    pub fn set_online(&self, online: bool) -> Result<(), JsValue> {
+        self.borrow()?.set_online(online);
+        Ok(())
     }
 
     /// Requests started and not yet settled.
@@ -134,44 +217,115 @@ impl Engine {
 impl Engine {
     fn borrow(&self) -> Result<std::cell::RefMut<'_, engine::Engine>, JsValue> {
         self.inner.try_borrow_mut().map_err(|_| {
-            let err = RequestError::invalid(
+            self.error(&RequestError::invalid(
                 "client",
                 "was called again from inside one of its own calls (a getter or toJSON in the options?)",
-            );
-            error_object(&err, self.locale, None)
+            ))
         })
+    }
+
+    fn error(&self, error: &RequestError) -> JsValue {
+        error_object(error, self.locale, None, "")
+    }
+
+    fn commands(&self, commands: Vec<Command>) -> Result<Array, JsValue> {
+        let out = Array::new_with_length(commands.len() as u32);
+        for (i, command) in commands.into_iter().enumerate() {
+            out.set(i as u32, self.command(command)?);
+        }
+        Ok(out)
     }
 
     fn command(&self, command: Command) -> Result<JsValue, JsValue> {
         match command {
-            Command::Send(send) => to_js(&SendJs {
-                r#type: "send",
+            Command::Send(send) => to_js(&CommandJs::Send {
                 id: send.id,
                 route: send.route.route.as_str(),
                 reason: send.route.reason,
                 method: send.method.as_str(),
                 attempt: send.attempt,
                 timeout_ms: send.timeout_ms,
+                clamped_from: send.clamped_from,
                 url: send.url.as_deref(),
+                mock: send.route.mock.as_ref().map(|m| MockJs {
+                    index: m.index as u32,
+                    params: m
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect(),
+                }),
             }),
-            Command::Resolve(settled) => to_js(&ResolveJs {
-                r#type: "resolve",
+            Command::Wait { id, delay_ms } => to_js(&CommandJs::Wait { id, delay_ms }),
+            Command::Resolve(settled) => to_js(&CommandJs::Resolve {
                 id: settled.id,
                 route: settled.route.as_str(),
+                reason: settled.reason,
                 attempts: settled.attempts,
                 elapsed_ms: settled.elapsed_ms,
             }),
             Command::Reject(settled, error) => {
-                let error = error_object(&error, self.locale, Some(&settled));
-                let out = to_js(&RejectJs {
-                    r#type: "reject",
+                let error = error_fields(&error, self.locale, Some(&settled), &settled.note);
+                to_js(&CommandJs::Reject {
                     id: settled.id,
-                })?;
-                set(&out, "error", &error);
-                Ok(out)
+                    error,
+                })
             }
+            Command::InitCloud { attempt } => to_js(&CommandJs::Init { attempt }),
+            Command::WaitInit { delay_ms } => to_js(&CommandJs::WaitInit { delay_ms }),
         }
     }
+}
+
+/// Commands as the shim receives them: `{ type, ... }`.
+#[derive(Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+enum CommandJs<'a> {
+    Send {
+        id: u32,
+        route: &'static str,
+        reason: &'static str,
+        method: &'static str,
+        attempt: u32,
+        timeout_ms: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        clamped_from: Option<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mock: Option<MockJs<'a>>,
+    },
+    Wait {
+        id: u32,
+        delay_ms: u32,
+    },
+    Resolve {
+        id: u32,
+        route: &'static str,
+        reason: &'static str,
+        attempts: u32,
+        elapsed_ms: f64,
+    },
+    Reject {
+        id: u32,
+        error: ErrorJs<'a>,
+    },
+    Init {
+        attempt: u32,
+    },
+    WaitInit {
+        delay_ms: u32,
+    },
+}
+
+#[derive(Serialize)]
+struct MockJs<'a> {
+    index: u32,
+    params: BTreeMap<&'a str, &'a str>,
 }
 
 #[derive(Serialize)]
@@ -183,42 +337,12 @@ struct CloudConfigJs<'a> {
     resource_env: Option<&'a str>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SendJs<'a> {
-    r#type: &'static str,
-    id: u32,
-    route: &'static str,
-    reason: &'static str,
-    method: &'static str,
-    attempt: u32,
-    timeout_ms: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ResolveJs {
-    r#type: &'static str,
-    id: u32,
-    route: &'static str,
-    attempts: u32,
-    elapsed_ms: f64,
-}
-
-#[derive(Serialize)]
-struct RejectJs {
-    r#type: &'static str,
-    id: u32,
-}
-
 /// The fields of a JS `RequestError`, as a plain object the shim wraps.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ErrorJs<'a> {
     kind: &'static str,
-    message: &'a str,
+    message: std::borrow::Cow<'a, str>,
     detail: String,
     code: Option<i32>,
     status_code: Option<u16>,
@@ -227,30 +351,50 @@ struct ErrorJs<'a> {
     route: Option<&'static str>,
 }
 
-fn error_object(error: &RequestError, locale: Locale, settled: Option<&Settled>) -> JsValue {
-    let message = error.user_message(locale);
-    let fields = ErrorJs {
+fn error_fields<'a>(
+    error: &RequestError,
+    locale: Locale,
+    settled: Option<&Settled>,
+    note: &str,
+) -> ErrorJs<'a> {
+    let detail = if note.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error}; {note}")
+    };
+    ErrorJs {
         kind: error.kind().as_str(),
-        message: &message,
-        detail: error.to_string(),
+        message: error.user_message(locale),
+        detail,
         code: error.code(),
         status_code: error.status(),
         retryable: error.is_retryable(),
         attempts: settled.map_or(0, |s| s.attempts),
         route: settled.map(|s| s.route.as_str()),
-    };
-    to_js(&fields).unwrap_or_else(|e| e)
+    }
+}
+
+fn error_object(
+    error: &RequestError,
+    locale: Locale,
+    settled: Option<&Settled>,
+    note: &str,
+) -> JsValue {
+    to_js(&error_fields(error, locale, settled, note)).unwrap_or_else(|e| e)
+}
+
+fn failure(err_msg: JsValue, err_code: JsValue, errno: JsValue) -> Failure {
+    Failure {
+        err_msg: err_msg.as_string().unwrap_or_default(),
+        err_code: as_i32(&err_code),
+        errno: as_i32(&errno),
+    }
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| JsValue::from_str(&e.to_string()))
-}
-
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    // Setting a fresh plain object's property cannot throw; ignore the result anyway.
-    let _ = Reflect::set(target, &key.into(), value);
 }
 
 fn valid_status(status: f64) -> Option<u16> {
@@ -268,6 +412,7 @@ fn as_i32(value: &JsValue) -> Option<i32> {
 
 fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     let options = plain_object("options", options, CLIENT_OPTIONS)?;
+    let (mock_routes, mock_enabled) = read_mock(&get(options, "mock")?)?;
     RawConfig {
         env: opt_string(options, "env")?,
         service: opt_string(options, "service")?,
@@ -276,6 +421,11 @@ fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
         base_url: opt_string(options, "baseUrl")?,
         timeout_ms: opt_number(options, "timeoutMs")?,
         locale: opt_string(options, "locale")?,
+        mode: opt_string(options, "mode")?,
+        retry: read_retry(&get(options, "retry")?)?,
+        mock_routes,
+        mock_enabled,
+        seed: opt_number(options, "seed")?,
     }
     .validate()
 }
@@ -284,13 +434,141 @@ fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     let options = plain_object("options", options, REQUEST_OPTIONS)?;
     let path = opt_string(options, "path")?
         .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
+    let aborted = read_signal(&get(options, "signal")?)?;
     Ok(RawRequest {
         path,
         method: opt_string(options, "method")?,
         headers: read_headers(&get(options, "header")?)?,
         body_bytes: body_bytes(&get(options, "data")?)?,
         timeout_ms: opt_number(options, "timeoutMs")?,
+        route: opt_string(options, "route")?,
+        retry: read_retry(&get(options, "retry")?)?,
+        idempotent: opt_bool(options, "idempotent")?,
+        aborted,
     })
+}
+
+/// `retry`: false (no retries), true or undefined (defaults), or an object.
+fn read_retry(value: &JsValue) -> Result<Option<RawRetry>, RequestError> {
+    if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
+        return Ok(None);
+    }
+    if value.as_bool() == Some(false) {
+        return Ok(Some(RawRetry::Disabled));
+    }
+    let retry = plain_object("retry", value, RETRY_OPTIONS)?;
+    Ok(Some(RawRetry::Custom {
+        limit: opt_number(retry, "limit")?,
+        base_ms: opt_number(retry, "baseMs")?,
+        cap_ms: opt_number(retry, "capMs")?,
+        deadline_ms: opt_number(retry, "deadlineMs")?,
+    }))
+}
+
+/// `mock: { routes: [{ method, path, response | handler }], enabled }`.
+fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>), RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok((Vec::new(), None));
+    }
+    let mock = plain_object("mock", value, MOCK_OPTIONS)?;
+    let enabled = get(mock, "enabled")?;
+    let enabled = if enabled.is_undefined() {
+        None
+    } else if let Some(on) = enabled.as_bool() {
+        Some(if on {
+            MockEnabled::On
+        } else {
+            MockEnabled::Off
+        })
+    } else if enabled.as_string().as_deref() == Some("auto") {
+        Some(MockEnabled::Auto)
+    } else {
+        return Err(RequestError::invalid(
+            "mock.enabled",
+            format!("must be true, false or 'auto', got {}", type_name(&enabled)),
+        ));
+    };
+    let routes = get(mock, "routes")?;
+    if routes.is_undefined() {
+        return Ok((Vec::new(), enabled));
+    }
+    if !Array::is_array(&routes) {
+        return Err(RequestError::invalid(
+            "mock.routes",
+            format!("must be an array, got {}", type_name(&routes)),
+        ));
+    }
+    let routes = Array::from(&routes);
+    let mut out = Vec::with_capacity(routes.length() as usize);
+    for (i, route) in routes.iter().enumerate() {
+        let field = format!("mock.routes[{i}]");
+        let route = plain_object_named(&field, &route, MOCK_ROUTE_OPTIONS)?;
+        let path = get(route, "path")?.as_string().ok_or_else(|| {
+            RequestError::invalid(
+                format!("{field}.path"),
+                "is required: a pattern like '/api/order/:id'",
+            )
+        })?;
+        let handler = get(route, "handler")?;
+        let response = get(route, "response")?;
+        let has_handler = !handler.is_undefined();
+        let has_response = !response.is_undefined();
+        if has_handler && !handler.is_function() {
+            return Err(RequestError::invalid(
+                format!("{field}.handler"),
+                "must be a function (req, params) => response",
+            ));
+        }
+        if has_response && (!response.is_object() || Array::is_array(&response)) {
+            return Err(RequestError::invalid(
+                format!("{field}.response"),
+                format!(
+                    "must be an object {{ statusCode, data, header }}, got {}",
+                    type_name(&response)
+                ),
+            ));
+        }
+        if has_handler == has_response {
+            return Err(RequestError::invalid(
+                field,
+                "needs exactly one of `response` or `handler`",
+            ));
+        }
+        let method = get(route, "method")?;
+        let method = if method.is_undefined() {
+            None
+        } else {
+            Some(method.as_string().ok_or_else(|| {
+                RequestError::invalid(
+                    format!("{field}.method"),
+                    format!("must be a string, got {}", type_name(&method)),
+                )
+            })?)
+        };
+        out.push(RawMockRoute { method, path });
+    }
+    Ok((out, enabled))
+}
+
+/// `signal` is listened to by the shim; here it has to look like an
+/// AbortSignal, and whether it is already aborted counts.
+fn read_signal(signal: &JsValue) -> Result<bool, RequestError> {
+    if signal.is_undefined() || signal.is_null() {
+        return Ok(false);
+    }
+    let aborted = Reflect::get(signal, &"aborted".into())
+        .ok()
+        .and_then(|a| a.as_bool());
+    let listens = signal.is_object()
+        && Reflect::get(signal, &"addEventListener".into()).is_ok_and(|f| f.is_function());
+    if let (true, Some(aborted)) = (listens, aborted) {
+        Ok(aborted)
+    } else {
+        Err(RequestError::invalid(
+            "signal",
+            "must be an AbortSignal (or `createAbortController().signal` in the mini-program)",
+        ))
+    }
 }
 
 /// `value` as a plain object whose own keys are all in `known`.
@@ -299,19 +577,28 @@ fn plain_object<'a>(
     value: &'a JsValue,
     known: &[&str],
 ) -> Result<&'a JsValue, RequestError> {
+    plain_object_named(field, value, known)
+}
+
+fn plain_object_named<'a>(
+    field: &str,
+    value: &'a JsValue,
+    known: &[&str],
+) -> Result<&'a JsValue, RequestError> {
     if !value.is_object() || Array::is_array(value) {
         return Err(RequestError::invalid(
-            field,
+            field.to_owned(),
             format!("must be an object, got {}", type_name(value)),
         ));
     }
-    let keys = Reflect::own_keys(value)
-        .map_err(|_| RequestError::invalid(field, "could not be read (its keys threw)"))?;
+    let keys = Reflect::own_keys(value).map_err(|_| {
+        RequestError::invalid(field.to_owned(), "could not be read (its keys threw)")
+    })?;
     for key in keys.iter() {
         if let Some(key) = key.as_string() {
             if !known.contains(&key.as_str()) {
                 return Err(RequestError::invalid(
-                    "options",
+                    field.to_owned(),
                     format!("has an unknown option {key:?}; known: {}", known.join(", ")),
                 ));
             }
@@ -332,6 +619,19 @@ fn opt_string(object: &JsValue, key: &'static str) -> Result<Option<String>, Req
     }
     value.as_string().map(Some).ok_or_else(|| {
         RequestError::invalid(key, format!("must be a string, got {}", type_name(&value)))
+    })
+}
+
+fn opt_bool(object: &JsValue, key: &'static str) -> Result<Option<bool>, RequestError> {
+    let value = get(object, key)?;
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| {
+        RequestError::invalid(
+            key,
+            format!("must be true or false, got {}", type_name(&value)),
+        )
     })
 }
 

@@ -19,31 +19,91 @@ fn get(o: &JsValue, key: &str) -> JsValue {
     Reflect::get(o, &JsValue::from_str(key)).unwrap()
 }
 
+fn platform() -> JsValue {
+    object(&[
+        ("hasCloud", true.into()),
+        ("sdkVersion", "3.6.0".into()),
+        ("device", "android".into()),
+        ("envVersion", "develop".into()),
+        ("seed", 7.into()),
+    ])
+}
+
+/// An engine whose cloud init is already done.
 fn engine() -> Engine {
     let options = object(&[
         ("env", "prod-5g94mx7a3d07e78c".into()),
         ("service", "golang-lfwy".into()),
     ]);
-    Engine::new(options, object(&[("hasCloud", true.into())])).unwrap()
+    let e = Engine::new(options, platform()).unwrap();
+    let started = e.start(get_request("/warm-up"), 0.0).unwrap();
+    assert_eq!(get(&started.get(1), "type"), "init");
+    let sent = e
+        .on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 0.0)
+        .unwrap();
+    let id = get(&sent.get(0), "id").as_f64().unwrap() as u32;
+    e.on_response(id, 200.0, JsValue::UNDEFINED, 0.0).unwrap();
+    e
+}
+
+/// Starts a request and returns its id and first command.
+fn start(e: &Engine, options: JsValue) -> (u32, JsValue) {
+    let out = e.start(options, 0.0).unwrap();
+    (out.get(0).as_f64().unwrap() as u32, out.get(1))
 }
 
 fn get_request(path: &str) -> JsValue {
     object(&[("path", path.into())])
 }
 
+#[wasm_bindgen_test]
+fn mock_routes_match_in_the_core_with_params() {
+    let routes: Array = [
+        object(&[("path", "/api/order/:id".into()), ("response", object(&[]))]),
+        object(&[
+            ("method", "GET".into()),
+            ("path", "/api/order/list".into()),
+            ("response", object(&[])),
+        ]),
+    ]
+    .into_iter()
+    .collect();
+    let options = object(&[
+        ("mode", "mock".into()),
+        ("mock", object(&[("routes", routes.into())])),
+    ]);
+    let e = Engine::new(options, platform()).unwrap();
+    let (_, send) = start(&e, get_request("/api/order/42"));
+    assert_eq!(get(&send, "route"), "mock");
+    let mock = get(&send, "mock");
+    assert_eq!(get(&mock, "index").as_f64(), Some(0.0));
+    assert_eq!(get(&get(&mock, "params"), "id"), "42");
+    let (_, send) = start(&e, get_request("/api/order/list"));
+    assert_eq!(get(&get(&send, "mock"), "index").as_f64(), Some(1.0));
+    let detail = invalid_detail(e.start(get_request("/nothing/here"), 0.0));
+    assert!(detail.contains("GET /nothing/here"), "{detail}");
+}
+
 /// Starts and completes one GET; panics (fails the test) if anything is off.
 fn round_trip(e: &Engine) {
-    let send = e.start(get_request("/api/home/init"), 0.0).unwrap();
+    let (id, send) = start(e, get_request("/api/home/init"));
     assert_eq!(get(&send, "type"), "send");
+    assert_eq!(get(&send, "id").as_f64(), Some(f64::from(id)));
     assert_eq!(get(&send, "route"), "cloud");
+    assert_eq!(
+        get(&send, "reason"),
+        "env configured and wx.cloud available"
+    );
     assert_eq!(get(&send, "method"), "GET");
-    let id = get(&send, "id").as_f64().unwrap() as u32;
-    let done = e.on_response(id, 200.0, 5.0).unwrap();
+    let done = e
+        .on_response(id, 200.0, JsValue::UNDEFINED, 5.0)
+        .unwrap()
+        .get(0);
     assert_eq!(get(&done, "type"), "resolve");
     assert_eq!(get(&done, "attempts").as_f64(), Some(1.0));
 }
 
-fn invalid_detail(result: Result<JsValue, JsValue>) -> String {
+fn invalid_detail(result: Result<js_sys::Array, JsValue>) -> String {
     let err = result.expect_err("expected an error");
     assert_eq!(get(&err, "kind"), "invalid", "{:?}", err);
     assert_eq!(get(&err, "retryable"), false);
@@ -58,8 +118,9 @@ fn a_get_round_trips_as_plain_objects() {
 #[wasm_bindgen_test]
 fn failures_come_back_classified_with_the_seed_message() {
     let e = engine();
-    let send = e.start(get_request("/x"), 0.0).unwrap();
-    let id = get(&send, "id").as_f64().unwrap() as u32;
+    let mut options = get_request("/x");
+    Reflect::set(&options, &"retry".into(), &false.into()).unwrap();
+    let (id, _) = start(&e, options.clone());
     let out = e
         .on_failure(
             id,
@@ -68,7 +129,8 @@ fn failures_come_back_classified_with_the_seed_message() {
             JsValue::UNDEFINED,
             1.0,
         )
-        .unwrap();
+        .unwrap()
+        .get(0);
     assert_eq!(get(&out, "type"), "reject");
     let error = get(&out, "error");
     assert_eq!(get(&error, "kind"), "timeout");
@@ -76,6 +138,17 @@ fn failures_come_back_classified_with_the_seed_message() {
     assert_eq!(get(&error, "code").as_f64(), Some(102002.0));
     assert_eq!(get(&error, "route"), "cloud");
     assert_eq!(get(&error, "attempts").as_f64(), Some(1.0));
+    // Retried by default: the same failure gives a wait, then a second attempt.
+    options = get_request("/x");
+    let (id, _) = start(&e, options);
+    let wait = e
+        .on_failure(id, "x".into(), 102002.into(), JsValue::UNDEFINED, 1.0)
+        .unwrap()
+        .get(0);
+    assert_eq!(get(&wait, "type"), "wait");
+    assert!(get(&wait, "delayMs").as_f64().unwrap() <= 300.0);
+    let again = e.on_timer(id, 400.0).unwrap().get(0);
+    assert_eq!(get(&again, "attempt").as_f64(), Some(2.0));
 }
 
 #[wasm_bindgen_test]
@@ -132,8 +205,73 @@ fn bad_request_options_name_the_field() {
 
 #[wasm_bindgen_test]
 fn bad_client_options_are_rejected() {
-    let platform = object(&[("hasCloud", true.into())]);
+    let platform = platform();
+    let route = |path: &str| object(&[("path", path.into())]);
+    let mock = |routes: Vec<JsValue>| {
+        object(&[
+            ("baseUrl", "http://x".into()),
+            (
+                "mock",
+                object(&[("routes", routes.into_iter().collect::<Array>().into())]),
+            ),
+        ])
+    };
     let cases: Vec<(JsValue, &str)> = vec![
+        (
+            object(&[("baseUrl", "http://x".into()), ("mode", "grpc".into())]),
+            "`mode` must be",
+        ),
+        (
+            object(&[
+                ("baseUrl", "http://x".into()),
+                (
+                    "retry",
+                    object(&[("capMs", 10.into()), ("baseMs", 20.into())]),
+                ),
+            ]),
+            "`retry.capMs` must not be below baseMs",
+        ),
+        (
+            object(&[("baseUrl", "http://x".into()), ("mock", "on".into())]),
+            "`mock` must be an object",
+        ),
+        (
+            object(&[
+                ("baseUrl", "http://x".into()),
+                ("mock", object(&[("enabled", "yes".into())])),
+            ]),
+            "`mock.enabled` must be true, false or 'auto'",
+        ),
+        (
+            mock(vec![route("/a")]),
+            "`mock.routes[0]` needs exactly one of `response` or `handler`",
+        ),
+        (
+            mock(vec![object(&[
+                ("path", "api".into()),
+                ("response", object(&[])),
+            ])]),
+            "`mock.routes[0]` path must start with '/'",
+        ),
+        (
+            mock(vec![object(&[
+                ("path", "/a".into()),
+                ("handler", 1.into()),
+            ])]),
+            "`mock.routes[0].handler` must be a function",
+        ),
+        (
+            mock(vec![object(&[
+                ("path", "/a".into()),
+                ("response", object(&[])),
+                ("delay", 1.into()),
+            ])]),
+            "`mock.routes[0]` has an unknown option \"delay\"",
+        ),
+        (
+            object(&[("baseUrl", "http://x".into()), ("seed", (-1).into())]),
+            "`seed` must be a whole number",
+        ),
         (JsValue::UNDEFINED, "`options` must be an object"),
         (object(&[]), "`env` or `baseUrl` is required"),
         (object(&[("env", "prod".into())]), "`service` is required"),
@@ -178,7 +316,14 @@ fn still_serves_after_a_thousand_bad_calls() {
     for i in 0..1000 {
         assert!(e.start(bad[i % bad.len()].clone(), 0.0).is_err());
     }
-    assert!(e.on_response(999_999, 200.0, 0.0).is_err(), "unknown id");
+    assert!(
+        e.on_response(999_999, 200.0, JsValue::UNDEFINED, 0.0)
+            .is_err(),
+        "unknown id"
+    );
+    assert!(e.on_timer(999_999, 0.0).is_err());
+    assert_eq!(e.cancel(999_999, 0.0).unwrap().length(), 0);
+    assert_eq!(e.on_init_timer().unwrap().length(), 0);
     assert!(e
         .on_failure(0, JsValue::NULL, "x".into(), JsValue::NULL, 0.0)
         .is_err());
@@ -190,9 +335,13 @@ fn still_serves_after_a_thousand_bad_calls() {
 fn malformed_statuses_are_failures_not_panics() {
     let e = engine();
     for status in [f64::NAN, -1.0, 1e12, 200.5] {
-        let send = e.start(get_request("/x"), 0.0).unwrap();
-        let id = get(&send, "id").as_f64().unwrap() as u32;
-        let out = e.on_response(id, status, 0.0).unwrap();
+        let options = get_request("/x");
+        Reflect::set(&options, &"retry".into(), &false.into()).unwrap();
+        let (id, _) = start(&e, options);
+        let out = e
+            .on_response(id, status, JsValue::UNDEFINED, 0.0)
+            .unwrap()
+            .get(0);
         assert_eq!(get(&out, "type"), "reject");
         assert_eq!(get(&get(&out, "error"), "kind"), "network");
     }

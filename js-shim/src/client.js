@@ -1,9 +1,14 @@
 /**
- * The public client: it hands every request to the Rust engine and executes
- * the commands it answers with. No decision is made here.
+ * The public client: it hands every request and every event to the Rust
+ * engine and executes the commands it answers with (send, wait, init,
+ * resolve, reject). No decision is made here.
  */
+import { createMockAdapter } from './adapters/mock.js';
 import { loadEngine } from './engine.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
+
+/** Grace after an attempt's timeout before the shim reports it itself (the platform should have). */
+const GUARD_MS = 1000;
 
 /**
  * @typedef {object} Outcome What an adapter reports for one attempt.
@@ -21,32 +26,57 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @typedef {object} SendCommand
  * @property {'send'} type
  * @property {number} id
- * @property {'cloud' | 'http'} route
+ * @property {'cloud' | 'http' | 'mock'} route
  * @property {string} reason
  * @property {string} method
  * @property {number} attempt
  * @property {number} timeoutMs
+ * @property {number} [clampedFrom]
  * @property {string} [url]
+ * @property {{ index: number, params: Record<string, string> }} [mock]
  */
 
 /**
- * @typedef {{ send(command: SendCommand, options: import('../types').RequestOptions): Promise<Outcome> }} Adapter
+ * @typedef {object} Adapter
+ * @property {(command: SendCommand, options: import('../types').RequestOptions, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
+ */
+
+/** @typedef {Adapter & { init(): Promise<void> }} CloudAdapter */
+
+/**
+ * @typedef {object} Platform What the runtime knows about where it runs.
+ * @property {boolean} hasCloud
+ * @property {string} [sdkVersion]
+ * @property {string} [device]
+ * @property {string} [envVersion]
  */
 
 /**
  * @typedef {object} Runtime What differs between the mini-program, Node and the browser.
  * @property {string} defaultWasmPath
  * @property {(path: string, imports: Record<string, object>) => Promise<Record<string, any>>} instantiate
- * @property {() => { hasCloud: boolean }} platform
- * @property {(cloudConfig: CloudConfig) => { cloud?: Adapter, http?: Adapter }} adapters
+ * @property {() => Platform} platform
+ * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
+ * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
  */
 
 /**
  * @typedef {object} CloudConfig
- * @property {string} [env]
+ * @property {string} [env] The environment the cloud route calls.
  * @property {string} [service]
  * @property {string} [resourceAppid]
- * @property {string} [resourceEnv]
+ */
+
+/**
+ * @typedef {object} Pending A request between start and settle.
+ * @property {import('../types').RequestOptions} options
+ * @property {(response: import('../types').Response) => void} resolve
+ * @property {(error: RequestError) => void} reject
+ * @property {Outcome} [last] The last attempt's outcome.
+ * @property {number} attempt The attempt whose outcome is awaited.
+ * @property {ReturnType<typeof setTimeout>} [timer]
+ * @property {() => void} [abort] Aborts the attempt in flight, where the platform allows.
+ * @property {() => void} [unlisten] Removes the abort listener.
  */
 
 /**
@@ -68,74 +98,190 @@ export async function createClientWith(runtime, options) {
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(options, runtime.platform());
+    engine = new Engine(options, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) });
   } catch (thrown) {
     throw toRequestError(thrown);
   }
-  const adapters = runtime.adapters(engine.cloudConfig());
-  const debug = Boolean(options && /** @type {any} */ (options).debug);
+  const opts = /** @type {import('../types').ClientOptions} */ (options);
+  /** @type {Record<string, Adapter | undefined>} */
+  const adapters = {
+    ...runtime.adapters(engine.cloudConfig()),
+    mock: createMockAdapter(opts.mock && opts.mock.routes ? [...opts.mock.routes] : []),
+  };
+  const cloud = /** @type {CloudAdapter | undefined} */ (adapters.cloud);
+  const debug = Boolean(opts.debug);
   const now = () => Date.now();
-  // The engine is freed once destroyed and idle: requests in flight finish first.
+  /** @type {Map<number, Pending>} */
+  const requests = new Map();
+  const stopWatching = runtime.watchNetwork((online) => {
+    if (debug) log(`network ${online ? 'online' : 'offline'}`);
+    if (!freed) engine.setOnline(online);
+  });
+  // Destroyed: no new requests; the engine is freed once the last one settles.
   let destroyed = false;
-  let active = 0;
+  let freed = false;
   const freeIfDone = () => {
-    if (destroyed && active === 0) engine.free();
+    if (destroyed && !freed && requests.size === 0) {
+      freed = true;
+      engine.free();
+    }
   };
 
-  /**
-   * @param {import('../types').RequestOptions} requestOptions
-   * @returns {Promise<import('../types').Response>}
-   */
-  async function request(requestOptions) {
-    if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
-    let command;
-    try {
-      command = engine.start(requestOptions, now());
-    } catch (thrown) {
-      throw toRequestError(thrown);
-    }
-    active += 1;
-    try {
-      return await run(command, requestOptions);
-    } finally {
-      active -= 1;
-      freeIfDone();
-    }
+  /** @param {ArrayLike<any>} commands */
+  function dispatch(commands, from = 0) {
+    for (let i = from; i < commands.length; i += 1) execute(commands[i]);
   }
 
   /**
-   * Executes commands until the engine settles the request.
-   * @param {any} command
+   * Reports an asynchronous event (timer, platform answer) to the engine,
+   * unless the engine is gone by then.
+   * @param {() => ArrayLike<any>} call
+   */
+  function event(call) {
+    if (!freed) dispatch(call());
+  }
+
+  /** @param {any} c */
+  function execute(c) {
+    switch (c.type) {
+      case 'send':
+        return send(c);
+      case 'wait': {
+        const r = requests.get(c.id);
+        if (!r) return;
+        if (debug) log(`#${c.id} retrying in ${c.delayMs} ms`);
+        r.timer = setTimeout(() => {
+          r.timer = undefined;
+          event(() => engine.onTimer(c.id, now()));
+        }, c.delayMs);
+        return;
+      }
+      case 'resolve':
+        return settle(c.id, (r) => {
+          if (debug) log(`#${c.id} ${r.last && r.last.statusCode} via ${c.route} in ${c.elapsedMs} ms, ${c.attempts} attempt(s)`);
+          const last = /** @type {Outcome} */ (r.last);
+          r.resolve({
+            data: last.data,
+            statusCode: /** @type {number} */ (last.statusCode),
+            header: last.header || {},
+            route: c.route,
+            routeReason: c.reason,
+            attempts: c.attempts,
+            fromCache: false,
+            callID: last.callID,
+            elapsedMs: c.elapsedMs,
+          });
+        });
+      case 'reject':
+        return settle(c.id, (r) => {
+          if (debug) log(`#${c.id} failed: ${c.error.kind} (${c.error.detail})`);
+          r.reject(new RequestError(c.error, r.last && !r.last.ok ? r.last : undefined));
+        });
+      case 'init':
+        return initCloud(c.attempt);
+      case 'waitInit':
+        if (debug) log(`cloud init retrying in ${c.delayMs} ms`);
+        setTimeout(() => event(() => engine.onInitTimer()), c.delayMs);
+        return;
+      default:
+        throw new Error(`mp-request: unknown command ${c.type}`);
+    }
+  }
+
+  /** @param {SendCommand} c */
+  function send(c) {
+    const r = requests.get(c.id);
+    if (!r) return;
+    r.attempt = c.attempt;
+    r.abort = undefined;
+    if (debug) {
+      const clamp = c.clampedFrom ? `, timeout ${c.clampedFrom} ms clamped to ${c.timeoutMs} ms (callContainer's maximum)` : '';
+      log(`#${c.id} ${c.method} ${r.options.path} → ${c.route} (${c.reason}), attempt ${c.attempt}, timeout ${c.timeoutMs} ms${clamp}`);
+    }
+    /** @param {Outcome} outcome */
+    const report = (outcome) => {
+      clearTimeout(guard);
+      const current = requests.get(c.id);
+      // Late answers (after the guard, a cancel, or a newer attempt) are dropped.
+      if (current !== r || r.attempt !== c.attempt) return;
+      r.attempt = -1;
+      r.last = outcome;
+      event(() =>
+        outcome.ok
+          ? engine.onResponse(c.id, Number(outcome.statusCode), retryAfter(outcome.header), now())
+          : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, now()),
+      );
+    };
+    const guard = setTimeout(
+      () => report({ ok: false, errMsg: `${c.route}:fail timeout (no answer from the platform)`, errno: 5 }),
+      c.timeoutMs + GUARD_MS,
+    );
+    attempt(adapters[c.route], c, r.options, (abort) => {
+      r.abort = abort;
+    }).then(report);
+  }
+
+  /** @param {number} n */
+  function initCloud(n) {
+    if (debug) log(`cloud init, attempt ${n}`);
+    const done = cloud ? cloud.init() : Promise.reject(new Error('no cloud adapter in this runtime'));
+    done.then(
+      () => event(() => engine.onInit(true, undefined, undefined, now())),
+      (error) => {
+        const e = /** @type {any} */ (error) || {};
+        if (debug) log(`cloud init failed: ${describe(error)}`);
+        event(() => engine.onInit(false, describe(error), e.errCode, now()));
+      },
+    );
+  }
+
+  /**
+   * @param {number} id
+   * @param {(r: Pending) => void} finish
+   */
+  function settle(id, finish) {
+    const r = requests.get(id);
+    if (!r) return;
+    requests.delete(id);
+    if (r.timer !== undefined) clearTimeout(r.timer);
+    if (r.unlisten) r.unlisten();
+    finish(r);
+    freeIfDone();
+  }
+
+  /**
    * @param {import('../types').RequestOptions} requestOptions
    * @returns {Promise<import('../types').Response>}
    */
-  async function run(command, requestOptions) {
-    /** @type {Outcome} */
-    let last = { ok: false };
-    for (;;) {
-      if (command.type === 'send') {
-        if (debug) log(`#${command.id} ${command.method} ${requestOptions.path} → ${command.route} (${command.reason}), attempt ${command.attempt}, timeout ${command.timeoutMs} ms`);
-        last = await attempt(adapters[/** @type {'cloud' | 'http'} */ (command.route)], command, requestOptions);
-        command = last.ok
-          ? engine.onResponse(command.id, Number(last.statusCode), now())
-          : engine.onFailure(command.id, last.errMsg, last.errCode, last.errno, now());
-      } else if (command.type === 'resolve') {
-        if (debug) log(`#${command.id} ${last.statusCode} via ${command.route} in ${command.elapsedMs} ms, ${command.attempts} attempt(s)`);
-        return {
-          data: last.data,
-          statusCode: /** @type {number} */ (last.statusCode),
-          header: last.header || {},
-          route: command.route,
-          attempts: command.attempts,
-          fromCache: false,
-          callID: last.callID,
-          elapsedMs: command.elapsedMs,
-        };
-      } else {
-        if (debug) log(`#${command.id} failed: ${command.error.kind} (${command.error.detail})`);
-        throw new RequestError(command.error, last.ok ? undefined : last);
+  function request(requestOptions) {
+    return new Promise((resolve, reject) => {
+      if (destroyed) {
+        reject(invalidError('`client` was destroyed; create a new one with createClient'));
+        return;
       }
-    }
+      let started;
+      try {
+        started = engine.start(requestOptions, now());
+      } catch (thrown) {
+        reject(toRequestError(thrown));
+        return;
+      }
+      const id = started[0];
+      /** @type {Pending} */
+      const r = { options: requestOptions, resolve, reject, attempt: 0 };
+      requests.set(id, r);
+      const signal = requestOptions.signal;
+      if (signal) {
+        const onAbort = () => {
+          if (r.abort) r.abort();
+          event(() => engine.cancel(id, now()));
+        };
+        signal.addEventListener('abort', onAbort);
+        r.unlisten = () => signal.removeEventListener && signal.removeEventListener('abort', onAbort);
+      }
+      // An already aborted signal was seen by the engine: `start` rejected it.
+      dispatch(started, 1);
+    });
   }
 
   return {
@@ -143,6 +289,7 @@ export async function createClientWith(runtime, options) {
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      stopWatching();
       freeIfDone();
     },
   };
@@ -154,15 +301,28 @@ export async function createClientWith(runtime, options) {
  * @param {Adapter | undefined} adapter
  * @param {SendCommand} command
  * @param {import('../types').RequestOptions} options
+ * @param {(abort: () => void) => void} onAbort
  * @returns {Promise<Outcome>}
  */
-async function attempt(adapter, command, options) {
+async function attempt(adapter, command, options, onAbort) {
   if (!adapter) return { ok: false, errMsg: `${command.route}: no adapter in this runtime` };
   try {
-    return await adapter.send(command, options);
+    return await adapter.send(command, options, onAbort);
   } catch (error) {
     return { ok: false, errMsg: `${command.route}:fail ${describe(error)}` };
   }
+}
+
+/**
+ * The `Retry-After` header, whatever its case.
+ * @param {Record<string, string> | undefined} header
+ */
+function retryAfter(header) {
+  if (!header) return undefined;
+  for (const name of Object.keys(header)) {
+    if (name.toLowerCase() === 'retry-after') return String(header[name]);
+  }
+  return undefined;
 }
 
 /**

@@ -9,12 +9,24 @@ export interface ClientOptions {
   resourceAppid?: string;
   /** Resource reuse: the environment id in that account. Defaults to `env`. */
   resourceEnv?: string;
-  /** Base URL of the plain HTTP route (`wx.request` / `fetch`). */
+  /** Base URL of the plain HTTP route (`wx.request` / `fetch`); also the fallback when the cloud route is unavailable. */
   baseUrl?: string;
+  /**
+   * 'auto' (default): release builds use the real backend; the devtools with mock routes use them;
+   * otherwise callContainer when wx.cloud and an env exist; otherwise HTTP against baseUrl.
+   * 'cloud' | 'http' | 'mock' force a route (cloud falls back to HTTP when unavailable and baseUrl is set).
+   */
+  mode?: 'auto' | 'cloud' | 'http' | 'mock';
+  /** Mock routes for the devtools (never served in a release build). */
+  mock?: { routes?: MockRoute[]; enabled?: boolean | 'auto' };
+  /** Retry policy for every request (a request's own `retry` overrides it field by field); false: no retries. */
+  retry?: RetryOptions | boolean;
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
   timeoutMs?: number;
   /** Language of `RequestError.message`: 'zh-CN' (default) or 'en'. */
   locale?: string;
+  /** Seed of the retry jitter (0..2^32-1), for reproducible schedules in tests. Default: random. */
+  seed?: number;
   /** Mini-program only: absolute path of the wasm in the code package. Default '/utils/mp-request/mp_request.wasm.br'. */
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
@@ -32,14 +44,68 @@ export interface RequestOptions {
   header?: Record<string, string | number | boolean>;
   /** Per-attempt timeout in ms for this request. */
   timeoutMs?: number;
+  /** Insist on a route; refused with kind 'invalid' when it is unavailable (no fallback). */
+  route?: 'cloud' | 'http' | 'mock';
+  /** This request's retry policy; false: no retries. */
+  retry?: RetryOptions | boolean;
+  /** Safe to send twice. Default: true for GET, HEAD, OPTIONS, PUT, DELETE; false for POST, PATCH. */
+  idempotent?: boolean;
+  /** Cancels the request: it rejects with kind 'cancelled' and is never retried. */
+  signal?: AbortSignalLike;
 }
+
+export interface RetryOptions {
+  /** Retries after the first attempt, 0..10. Default 3. */
+  limit?: number;
+  /** Window of the first retry's jittered delay, ms. Default 300. */
+  baseMs?: number;
+  /** Largest window (and the most a Retry-After is honoured for), ms. Default 5000. */
+  capMs?: number;
+  /** No attempt starts or runs past this, from the request's start, ms. Default 30000. */
+  deadlineMs?: number;
+}
+
+export interface MockRequest {
+  path: string;
+  method: string;
+  data: unknown;
+  header: Record<string, string | number | boolean>;
+}
+
+export interface MockResponse {
+  statusCode?: number;
+  data?: unknown;
+  header?: Record<string, string>;
+}
+
+export interface MockRoute {
+  /** Any method when omitted. */
+  method?: string;
+  /** '/api/order/:id', '/api/home/*' (the most specific matching route answers). */
+  path: string;
+  /** A fixed answer... */
+  response?: MockResponse;
+  /** ...or a function of the request and the captured parameters. */
+  handler?: (req: MockRequest, params: Record<string, string>) => MockResponse | Promise<MockResponse>;
+}
+
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void): void;
+  removeEventListener?(type: 'abort', listener: () => void): void;
+}
+
+/** An AbortController for runtimes without one (mini-program devices). */
+export declare function createAbortController(): { signal: AbortSignalLike; abort(reason?: unknown): void };
 
 export interface Response<T = any> {
   data: T;
   statusCode: number;
   header: Record<string, string>;
-  /** The route that answered: 'cloud' or 'http'. */
-  route: 'cloud' | 'http';
+  /** The route that answered. */
+  route: 'cloud' | 'http' | 'mock';
+  /** Why that route, e.g. 'env configured and wx.cloud available'. */
+  routeReason: string;
   /** Attempts made. */
   attempts: number;
   /** Served from the cache. */
@@ -79,7 +145,7 @@ export declare class RequestError extends Error {
   readonly statusCode: number | null;
   readonly retryable: boolean;
   readonly attempts: number;
-  readonly route: 'cloud' | 'http' | null;
+  readonly route: 'cloud' | 'http' | 'mock' | null;
   readonly cause?: unknown;
   static is(value: unknown): value is RequestError;
 }

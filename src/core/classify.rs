@@ -44,6 +44,8 @@ pub fn classify(failure: Failure) -> RequestError {
 /// `wx.cloud.callContainer` errCodes (Cloud Run docs and FAQ).
 fn by_cloud_code(code: i32) -> Option<(ErrorKind, bool)> {
     Some(match code {
+        // "Cloud API isn't enabled": init not effective yet; nothing was sent.
+        -601034 => (ErrorKind::Init, true),
         // Timeout, also while the service cold-starts.
         102002 => (ErrorKind::Timeout, true),
         // Method other than GET/POST/PUT/DELETE.
@@ -76,7 +78,10 @@ fn by_errno(errno: i32) -> Option<(ErrorKind, bool)> {
 
 fn by_text(err_msg: &str) -> (ErrorKind, bool) {
     let lower = err_msg.to_ascii_lowercase();
-    if lower.contains("timeout") || lower.contains("timed out") || err_msg.contains("超时") {
+    if lower.contains("cloud api isn't enabled") {
+        (ErrorKind::Init, true)
+    } else if lower.contains("timeout") || lower.contains("timed out") || err_msg.contains("超时")
+    {
         (ErrorKind::Timeout, true)
     } else {
         (ErrorKind::Network, true)
@@ -103,6 +108,7 @@ mod tests {
         assert!(!cloud(-606002).is_retryable());
         assert_eq!(cloud(-606001).kind(), ErrorKind::Invalid);
         assert_eq!(cloud(-501000).code(), Some(-501000));
+        assert_eq!(cloud(-601034).kind(), ErrorKind::Init);
     }
 
     #[test]
@@ -133,5 +139,9 @@ mod tests {
         assert_eq!(t("request:fail timeout"), ErrorKind::Timeout);
         assert_eq!(t("request:fail 请求超时"), ErrorKind::Timeout);
         assert_eq!(t("request:fail socket hang up"), ErrorKind::Network);
+        assert_eq!(
+            t("cloud.callContainer:fail Cloud API isn't enabled"),
+            ErrorKind::Init
+        );
     }
 }

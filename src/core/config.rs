@@ -1,11 +1,67 @@
 //! Client configuration and the facts about the platform the shim reports.
 
+use super::backoff::Backoff;
 use super::error::RequestError;
 use super::locale::Locale;
+use super::mock::MockRoute;
 use super::request::{truncate, validate_timeout};
+use super::retry::RetryPolicy;
 
 /// Per-attempt timeout when neither the client nor the request sets one.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
+
+/// Which routes the client uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Mock in the devtools when mock routes exist, else cloud, else HTTP.
+    #[default]
+    Auto,
+    /// callContainer (HTTP fallback when it is unavailable and `baseUrl` is set).
+    Cloud,
+    /// `wx.request` against `baseUrl`.
+    Http,
+    /// The mock routes (never in a release build).
+    Mock,
+}
+
+impl Mode {
+    fn parse(name: &str) -> Result<Mode, RequestError> {
+        match name {
+            "auto" => Ok(Mode::Auto),
+            "cloud" => Ok(Mode::Cloud),
+            "http" => Ok(Mode::Http),
+            "mock" => Ok(Mode::Mock),
+            other => Err(RequestError::invalid(
+                "mode",
+                format!(
+                    "must be 'auto', 'cloud', 'http' or 'mock', got {:?}",
+                    truncate(other, 32)
+                ),
+            )),
+        }
+    }
+}
+
+/// When mock routes answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MockEnabled {
+    /// In the devtools only.
+    #[default]
+    Auto,
+    /// Wherever the build is not a release.
+    On,
+    /// Never (unless a request asks for `route: 'mock'`).
+    Off,
+}
+
+/// The client's mock routes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MockConfig {
+    /// Patterns, in configured order.
+    pub routes: Vec<MockRoute>,
+    /// When they answer.
+    pub enabled: MockEnabled,
+}
 
 /// The client's validated configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,9 +70,9 @@ pub struct ClientConfig {
     pub env: Option<String>,
     /// Cloud Run service name (the `X-WX-SERVICE` header).
     pub service: Option<String>,
-    /// Resource-reuse: the account that owns the environment.
+    /// Resource reuse: the account that owns the environment.
     pub resource_appid: Option<String>,
-    /// Resource-reuse: the environment id in that account (defaults to `env`).
+    /// Resource reuse: the environment id in that account (defaults to `env`).
     pub resource_env: Option<String>,
     /// Base URL of the plain HTTP route, without a trailing '/'.
     pub base_url: Option<String>,
@@ -24,6 +80,91 @@ pub struct ClientConfig {
     pub timeout_ms: u32,
     /// Language of user messages.
     pub locale: Locale,
+    /// Which routes to use.
+    pub mode: Mode,
+    /// Retries unless a request says otherwise.
+    pub retry: RetryPolicy,
+    /// Mock routes.
+    pub mock: MockConfig,
+    /// Seed of the jitter; None: the shim's random seed.
+    pub seed: Option<u32>,
+}
+
+impl ClientConfig {
+    /// The environment the cloud route calls.
+    pub fn cloud_env(&self) -> Option<&str> {
+        self.resource_env.as_deref().or(self.env.as_deref())
+    }
+}
+
+/// `retry` as given: `false`, or an object whose fields override defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawRetry {
+    /// `retry: false`
+    Disabled,
+    /// `retry: { limit, baseMs, capMs, deadlineMs }`
+    Custom {
+        /// `limit`
+        limit: Option<f64>,
+        /// `baseMs`
+        base_ms: Option<f64>,
+        /// `capMs`
+        cap_ms: Option<f64>,
+        /// `deadlineMs`
+        deadline_ms: Option<f64>,
+    },
+}
+
+impl RawRetry {
+    /// The policy this gives on top of `parent`; `field` names the option in errors.
+    pub fn validate(self, field: &str, parent: RetryPolicy) -> Result<RetryPolicy, RequestError> {
+        let (limit, base_ms, cap_ms, deadline_ms) = match self {
+            RawRetry::Disabled => return Ok(parent.disabled()),
+            RawRetry::Custom {
+                limit,
+                base_ms,
+                cap_ms,
+                deadline_ms,
+            } => (limit, base_ms, cap_ms, deadline_ms),
+        };
+        let int = |name: &str, value: Option<f64>, min: u32, max: u32, default: u32| match value {
+            None => Ok(default),
+            Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => {
+                Ok(v as u32)
+            }
+            Some(v) => Err(RequestError::invalid(
+                format!("{field}.{name}"),
+                format!("must be a whole number from {min} to {max}, got {v}"),
+            )),
+        };
+        let policy = RetryPolicy {
+            limit: int("limit", limit, 0, 10, parent.limit)?,
+            backoff: Backoff {
+                base_ms: int("baseMs", base_ms, 1, 60_000, parent.backoff.base_ms)?,
+                cap_ms: int("capMs", cap_ms, 1, 60_000, parent.backoff.cap_ms)?,
+            },
+            deadline_ms: int("deadlineMs", deadline_ms, 1, 600_000, parent.deadline_ms)?,
+        };
+        if policy.backoff.cap_ms < policy.backoff.base_ms {
+            return Err(RequestError::invalid(
+                format!("{field}.capMs"),
+                format!(
+                    "must not be below baseMs ({} < {})",
+                    policy.backoff.cap_ms, policy.backoff.base_ms
+                ),
+            ));
+        }
+        Ok(policy)
+    }
+}
+
+/// A mock route as given: `{ method, path }` (its response stays in JS).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RawMockRoute {
+    /// `method`; None matches any.
+    pub method: Option<String>,
+    /// `path` pattern.
+    pub path: String,
 }
 
 /// What the boundary extracted from `createClient(options)`.
@@ -43,6 +184,16 @@ pub struct RawConfig {
     pub timeout_ms: Option<f64>,
     /// `locale`
     pub locale: Option<String>,
+    /// `mode`
+    pub mode: Option<String>,
+    /// `retry`
+    pub retry: Option<RawRetry>,
+    /// `mock.routes`
+    pub mock_routes: Vec<RawMockRoute>,
+    /// `mock.enabled`: true, false or 'auto'
+    pub mock_enabled: Option<MockEnabled>,
+    /// `seed`
+    pub seed: Option<f64>,
 }
 
 impl RawConfig {
@@ -53,7 +204,7 @@ impl RawConfig {
         let resource_appid = non_empty("resourceAppid", self.resource_appid)?;
         let resource_env = non_empty("resourceEnv", self.resource_env)?;
         let base_url = self.base_url.map(validate_base_url).transpose()?;
-        if env.is_some() && service.is_none() {
+        if (env.is_some() || resource_env.is_some()) && service.is_none() {
             return Err(RequestError::invalid(
                 "service",
                 "is required with `env`: callContainer routes by the X-WX-SERVICE header",
@@ -65,7 +216,22 @@ impl RawConfig {
                 "or `env` is required with `resourceAppid`",
             ));
         }
-        if env.is_none() && base_url.is_none() {
+        let mode = self
+            .mode
+            .as_deref()
+            .map(Mode::parse)
+            .transpose()?
+            .unwrap_or_default();
+        let mut routes = Vec::with_capacity(self.mock_routes.len());
+        for (i, route) in self.mock_routes.iter().enumerate() {
+            routes.push(MockRoute::parse(
+                &format!("mock.routes[{i}]"),
+                route.method.as_deref(),
+                &route.path,
+            )?);
+        }
+        let has_backend = env.is_some() || resource_env.is_some() || base_url.is_some();
+        if !has_backend && routes.is_empty() {
             return Err(RequestError::invalid(
                 "env",
                 "or `baseUrl` is required: without either there is no backend to call",
@@ -84,6 +250,22 @@ impl RawConfig {
             })?,
             None => Locale::default(),
         };
+        let retry = match self.retry {
+            Some(raw) => raw.validate("retry", RetryPolicy::DEFAULT)?,
+            None => RetryPolicy::DEFAULT,
+        };
+        let seed = match self.seed {
+            None => None,
+            Some(s) if s.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&s) => {
+                Some(s as u32)
+            }
+            Some(s) => {
+                return Err(RequestError::invalid(
+                    "seed",
+                    format!("must be a whole number from 0 to 4294967295, got {s}"),
+                ))
+            }
+        };
         Ok(ClientConfig {
             env,
             service,
@@ -92,6 +274,13 @@ impl RawConfig {
             base_url,
             timeout_ms,
             locale,
+            mode,
+            retry,
+            mock: MockConfig {
+                routes,
+                enabled: self.mock_enabled.unwrap_or_default(),
+            },
+            seed,
         })
     }
 }
@@ -121,11 +310,46 @@ fn validate_base_url(url: String) -> Result<String, RequestError> {
     }
 }
 
+/// The base library that brought `wx.cloud.callContainer` (seed; the Cloud Run docs say 2.23.0).
+pub const CLOUD_MIN_SDK: (u32, u32, u32) = (2, 21, 1);
+
 /// What the shim found out about the runtime it runs in.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Platform {
     /// `wx.cloud.callContainer` exists.
     pub has_cloud: bool,
+    /// Base library version, when known.
+    pub sdk_version: Option<(u32, u32, u32)>,
+    /// `wx.getDeviceInfo().platform`: 'devtools', 'ios', 'android', ...
+    pub device: Option<String>,
+    /// `miniProgram.envVersion`: 'develop', 'trial' or 'release'.
+    pub env_version: Option<String>,
+}
+
+impl Platform {
+    /// A release build: never mock data.
+    pub fn is_release(&self) -> bool {
+        self.env_version.as_deref() == Some("release")
+    }
+
+    /// Running in the WeChat devtools.
+    pub fn is_devtools(&self) -> bool {
+        self.device.as_deref() == Some("devtools")
+    }
+
+    /// The base library is known to predate callContainer.
+    pub fn sdk_too_old(&self) -> bool {
+        self.sdk_version.is_some_and(|v| v < CLOUD_MIN_SDK)
+    }
+}
+
+/// Parses a base library version like "2.21.1" (missing parts count as 0).
+pub fn parse_sdk_version(text: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = text.trim().split('.').map(|p| p.parse::<u32>().ok());
+    let major = parts.next()??;
+    let minor = parts.next().unwrap_or(Some(0))?;
+    let patch = parts.next().unwrap_or(Some(0))?;
+    Some((major, minor, patch))
 }
 
 #[cfg(test)]
@@ -145,12 +369,23 @@ mod tests {
         let c = cloud().validate().unwrap();
         assert_eq!(c.timeout_ms, DEFAULT_TIMEOUT_MS);
         assert_eq!(c.locale, Locale::ZhCn);
+        assert_eq!(c.mode, Mode::Auto);
+        assert_eq!(c.retry, RetryPolicy::DEFAULT);
+        assert_eq!(c.mock.enabled, MockEnabled::Auto);
     }
 
     #[test]
     fn a_backend_is_required() {
         let err = RawConfig::default().validate().unwrap_err();
         assert!(err.to_string().contains("baseUrl"), "{err}");
+        let mock_only = RawConfig {
+            mock_routes: vec![RawMockRoute {
+                method: None,
+                path: "/api/*".into(),
+            }],
+            ..RawConfig::default()
+        };
+        assert!(mock_only.validate().is_ok(), "mock routes alone can answer");
     }
 
     #[test]
@@ -184,12 +419,61 @@ mod tests {
     }
 
     #[test]
-    fn empty_strings_and_unknown_locales_are_rejected() {
+    fn empty_strings_unknown_locales_and_modes_are_rejected() {
         let mut raw = cloud();
         raw.env = Some(" ".into());
         assert!(raw.validate().is_err());
         let mut raw = cloud();
         raw.locale = Some("fr".into());
         assert!(raw.validate().unwrap_err().to_string().contains("'zh-CN'"));
+        let mut raw = cloud();
+        raw.mode = Some("grpc".into());
+        assert!(raw
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("`mode`"));
+    }
+
+    #[test]
+    fn retry_options_override_defaults_and_are_checked() {
+        let custom = |limit, base, cap| RawRetry::Custom {
+            limit,
+            base_ms: base,
+            cap_ms: cap,
+            deadline_ms: None,
+        };
+        let p = custom(Some(1.0), None, None)
+            .validate("retry", RetryPolicy::DEFAULT)
+            .unwrap();
+        assert_eq!((p.limit, p.backoff.base_ms), (1, 300));
+        assert_eq!(
+            RawRetry::Disabled
+                .validate("retry", RetryPolicy::DEFAULT)
+                .unwrap()
+                .limit,
+            0
+        );
+        let err = custom(Some(1.5), None, None)
+            .validate("retry", RetryPolicy::DEFAULT)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("`retry.limit`"), "{err}");
+        let err = custom(None, Some(500.0), Some(100.0))
+            .validate("retry", RetryPolicy::DEFAULT)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("`retry.capMs`"), "{err}");
+    }
+
+    #[test]
+    fn sdk_versions_compare() {
+        assert_eq!(parse_sdk_version("2.21.1"), Some((2, 21, 1)));
+        assert_eq!(parse_sdk_version("3.6"), Some((3, 6, 0)));
+        assert_eq!(parse_sdk_version("x"), None);
+        let old = Platform {
+            sdk_version: parse_sdk_version("2.20.9"),
+            ..Platform::default()
+        };
+        assert!(old.sdk_too_old());
+        assert!(!Platform::default().sdk_too_old(), "unknown is not too old");
     }
 }

@@ -1,12 +1,19 @@
 //! The sans-IO request engine: the shim reports events, the engine answers
-//! with the next command. It never performs I/O and never reads a clock.
+//! with commands. It never performs I/O and never reads a clock; `now_ms` is
+//! passed in with every event.
+//!
+//! A request goes: route → (cloud: shared init) → attempt → on failure the
+//! retry policy decides → wait → attempt ... → resolve or reject.
 
 use std::collections::HashMap;
 
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
-use super::error::RequestError;
-use super::request::{Method, RequestSpec};
+use super::error::{ErrorKind, RequestError};
+use super::init::{CloudInit, InitStep};
+use super::request::{Method, RawRequest, RequestSpec};
+use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
+use super::rng::Rng;
 use super::route::{self, Route, RouteChoice};
 
 /// Largest request body callContainer accepts (errCode -606001 above it).
@@ -18,15 +25,32 @@ pub const CLOUD_MAX_TIMEOUT_MS: u32 = 15_000;
 /// Identifies one request from `start` until it settles.
 pub type RequestId = u32;
 
-/// What the shim must do next for a request.
+/// What the shim must do next.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Make one attempt.
+    /// Make one attempt, then report `on_response` or `on_failure`.
     Send(Send),
+    /// Wait, then report `on_timer`.
+    Wait {
+        /// The request.
+        id: RequestId,
+        /// How long.
+        delay_ms: u32,
+    },
     /// The request succeeded with the last response.
     Resolve(Settled),
     /// The request failed.
     Reject(Settled, RequestError),
+    /// Initialise `wx.cloud` (shared by all cloud requests), then report `on_init`.
+    InitCloud {
+        /// 1 for the first try.
+        attempt: u32,
+    },
+    /// Wait, then report `on_init_timer`.
+    WaitInit {
+        /// How long.
+        delay_ms: u32,
+    },
 }
 
 /// One attempt to make.
@@ -40,30 +64,50 @@ pub struct Send {
     pub method: Method,
     /// 1 for the first attempt.
     pub attempt: u32,
-    /// Timeout of this attempt.
+    /// Timeout of this attempt (within what is left of the deadline).
     pub timeout_ms: u32,
+    /// The timeout asked for, when the cloud link's maximum lowered it.
+    pub clamped_from: Option<u32>,
     /// Full URL on the HTTP route.
     pub url: Option<String>,
 }
 
 /// How a settled request went.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Settled {
     /// The request.
     pub id: RequestId,
     /// The route of the last attempt.
     pub route: Route,
+    /// Why that route.
+    pub reason: &'static str,
     /// Attempts made.
     pub attempts: u32,
     /// From `start` to settling.
     pub elapsed_ms: f64,
+    /// Why a failure was not retried, for the error's detail (may be empty).
+    pub note: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    AwaitingInit,
+    InFlight,
+    Waiting,
 }
 
 #[derive(Debug)]
 struct Pending {
-    route: RouteChoice,
+    choice: RouteChoice,
+    method: Method,
+    idempotent: bool,
+    retry: RetryPolicy,
+    timeout_ms: u32,
+    clamped_from: Option<u32>,
+    url: Option<String>,
     attempts: u32,
     started_ms: f64,
+    phase: Phase,
 }
 
 /// The request engine of one client.
@@ -73,16 +117,24 @@ pub struct Engine {
     platform: Platform,
     pending: HashMap<RequestId, Pending>,
     next_id: RequestId,
+    init: CloudInit,
+    online: bool,
+    rng: Rng,
 }
 
 impl Engine {
-    /// An engine for a validated configuration on a platform.
-    pub fn new(config: ClientConfig, platform: Platform) -> Self {
+    /// An engine for a validated configuration on a platform. `seed` feeds the
+    /// jitter unless the configuration fixes one.
+    pub fn new(config: ClientConfig, platform: Platform, seed: u32) -> Self {
+        let seed = config.seed.unwrap_or(seed);
         Engine {
             config,
             platform,
             pending: HashMap::new(),
             next_id: 1,
+            init: CloudInit::default(),
+            online: true,
+            rng: Rng::new(u64::from(seed)),
         }
     }
 
@@ -96,54 +148,80 @@ impl Engine {
         self.pending.len()
     }
 
-    /// Plans a new request; the first command is always a [`Command::Send`]
-    /// unless the request is rejected before anything is sent.
-    pub fn start(&mut self, spec: &RequestSpec, now_ms: f64) -> Result<Command, RequestError> {
-        let choice = route::choose(&self.config, &self.platform)?;
-        let timeout_ms = spec.timeout_ms.unwrap_or(self.config.timeout_ms);
-        let (timeout_ms, url) = match choice.route {
+    /// The device's connectivity changed (`wx.onNetworkStatusChange`).
+    pub fn set_online(&mut self, online: bool) {
+        self.online = online;
+    }
+
+    /// Plans a new request: its id and the first commands (none while it
+    /// waits for a shared init). Errors are input problems: nothing started.
+    pub fn start(
+        &mut self,
+        raw: RawRequest,
+        now_ms: f64,
+    ) -> Result<(RequestId, Vec<Command>), RequestError> {
+        let spec = raw.validate(self.config.retry)?;
+        let choice = route::choose(
+            &self.config,
+            &self.platform,
+            spec.route,
+            spec.method,
+            &spec.path,
+        )?;
+        let asked = spec.timeout_ms.unwrap_or(self.config.timeout_ms);
+        let (timeout_ms, clamped_from, url) = match choice.route {
             Route::Cloud => {
-                check_cloud_limits(spec)?;
-                (timeout_ms.min(CLOUD_MAX_TIMEOUT_MS), None)
+                check_cloud_limits(&spec)?;
+                let clamped = asked.min(CLOUD_MAX_TIMEOUT_MS);
+                (clamped, (clamped < asked).then_some(asked), None)
             }
             Route::Http => {
                 let base = self.config.base_url.as_deref().unwrap_or_default();
-                (timeout_ms, Some(format!("{base}{}", spec.path)))
+                (asked, None, Some(format!("{base}{}", spec.path)))
             }
+            Route::Mock => (asked, None, None),
         };
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.pending.insert(
             id,
             Pending {
-                route: choice,
-                attempts: 1,
+                choice,
+                method: spec.method,
+                idempotent: spec.idempotent,
+                retry: spec.retry,
+                timeout_ms,
+                clamped_from,
+                url,
+                attempts: 0,
                 started_ms: now_ms,
+                phase: Phase::InFlight,
             },
         );
-        Ok(Command::Send(Send {
-            id,
-            route: choice,
-            method: spec.method,
-            attempt: 1,
-            timeout_ms,
-            url,
-        }))
+        if spec.aborted {
+            return Ok((id, self.cancel(id, now_ms)));
+        }
+        Ok((id, self.attempt(id, now_ms)))
     }
 
-    /// The attempt got an HTTP response with `status`.
+    /// The attempt got an HTTP response; `retry_after` is its `Retry-After` header.
     pub fn on_response(
         &mut self,
         id: RequestId,
         status: u16,
+        retry_after: Option<&str>,
         now_ms: f64,
-    ) -> Result<Command, RequestError> {
-        let settled = self.settle(id, now_ms)?;
-        Ok(if (200..300).contains(&status) {
-            Command::Resolve(settled)
-        } else {
-            Command::Reject(settled, RequestError::Status { status })
-        })
+    ) -> Result<Vec<Command>, RequestError> {
+        self.expect(id, Phase::InFlight)?;
+        if (200..300).contains(&status) {
+            return Ok(vec![Command::Resolve(self.settle(
+                id,
+                now_ms,
+                String::new(),
+            ))]);
+        }
+        let retry_after_ms = retry_after.and_then(|v| super::backoff::parse_retry_after(v, now_ms));
+        Ok(self.after_failure(id, RequestError::Status { status }, retry_after_ms, now_ms))
     }
 
     /// The attempt failed without a response.
@@ -152,21 +230,197 @@ impl Engine {
         id: RequestId,
         failure: Failure,
         now_ms: f64,
-    ) -> Result<Command, RequestError> {
-        let settled = self.settle(id, now_ms)?;
-        Ok(Command::Reject(settled, classify(failure)))
+    ) -> Result<Vec<Command>, RequestError> {
+        self.expect(id, Phase::InFlight)?;
+        let error = classify(failure);
+        if error.kind() == ErrorKind::Init {
+            // callContainer says the cloud is not initialised after all.
+            self.init.invalidate();
+        }
+        Ok(self.after_failure(id, error, None, now_ms))
     }
 
-    fn settle(&mut self, id: RequestId, now_ms: f64) -> Result<Settled, RequestError> {
-        let pending = self.pending.remove(&id).ok_or_else(|| {
-            RequestError::invalid("id", format!("{id} is not an in-flight request"))
-        })?;
-        Ok(Settled {
+    /// A `Wait` is over.
+    pub fn on_timer(&mut self, id: RequestId, now_ms: f64) -> Result<Vec<Command>, RequestError> {
+        self.expect(id, Phase::Waiting)?;
+        Ok(self.attempt(id, now_ms))
+    }
+
+    /// `wx.cloud` init finished: `Ok` or the failure the platform reported.
+    pub fn on_init(&mut self, result: Result<(), Failure>, now_ms: f64) -> Vec<Command> {
+        match result {
+            Ok(()) => {
+                let waiting = self.init.succeeded();
+                waiting
+                    .into_iter()
+                    .flat_map(|id| self.attempt(id, now_ms))
+                    .collect()
+            }
+            Err(failure) => match self.init.failed() {
+                Ok(delay_ms) => vec![Command::WaitInit { delay_ms }],
+                Err(waiting) => {
+                    let error = RequestError::Transport {
+                        kind: ErrorKind::Init,
+                        detail: failure.err_msg,
+                        code: failure.err_code.or(failure.errno),
+                        retryable: true,
+                    };
+                    let note = format!(
+                        "wx.cloud init failed {} times; the next request tries again",
+                        super::init::INIT_RETRIES + 1
+                    );
+                    let mut commands = Vec::with_capacity(waiting.len());
+                    for id in waiting {
+                        if self.pending.contains_key(&id) {
+                            commands.push(Command::Reject(
+                                self.settle(id, now_ms, note.clone()),
+                                error.clone(),
+                            ));
+                        }
+                    }
+                    commands
+                }
+            },
+        }
+    }
+
+    /// A `WaitInit` is over.
+    pub fn on_init_timer(&mut self) -> Vec<Command> {
+        self.init
+            .retry_due()
+            .map(|attempt| Command::InitCloud { attempt })
+            .into_iter()
+            .collect()
+    }
+
+    /// The caller cancelled: the request settles now as `cancelled` and is
+    /// never retried. Unknown or settled ids are ignored.
+    pub fn cancel(&mut self, id: RequestId, now_ms: f64) -> Vec<Command> {
+        if !self.pending.contains_key(&id) {
+            return Vec::new();
+        }
+        self.init.forget(id);
+        vec![Command::Reject(
+            self.settle(id, now_ms, String::new()),
+            RequestError::Cancelled,
+        )]
+    }
+
+    /// Sends the next attempt, or waits for init, or fails fast offline.
+    fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command> {
+        if !self.online {
+            let offline = offline_error();
+            return vec![Command::Reject(
+                self.settle(id, now_ms, String::new()),
+                offline,
+            )];
+        }
+        let Some(pending) = self.pending.get_mut(&id) else {
+            return Vec::new();
+        };
+        if pending.choice.route == Route::Cloud {
+            match self.init.request(id) {
+                InitStep::Ready => {}
+                InitStep::Run(attempt) => {
+                    pending.phase = Phase::AwaitingInit;
+                    return vec![Command::InitCloud { attempt }];
+                }
+                InitStep::Wait => {
+                    pending.phase = Phase::AwaitingInit;
+                    return Vec::new();
+                }
+            }
+        }
+        let left = f64::from(pending.retry.deadline_ms) - (now_ms - pending.started_ms);
+        let timeout_ms = pending.timeout_ms.min(left.max(1.0) as u32);
+        pending.attempts += 1;
+        pending.phase = Phase::InFlight;
+        vec![Command::Send(Send {
             id,
-            route: pending.route.route,
+            route: pending.choice.clone(),
+            method: pending.method,
+            attempt: pending.attempts,
+            timeout_ms,
+            clamped_from: pending.clamped_from,
+            url: pending.url.clone(),
+        })]
+    }
+
+    fn after_failure(
+        &mut self,
+        id: RequestId,
+        error: RequestError,
+        retry_after_ms: Option<u32>,
+        now_ms: f64,
+    ) -> Vec<Command> {
+        let pending = &self.pending[&id];
+        let attempted = Attempted {
+            retries: pending.attempts - 1,
+            idempotent: pending.idempotent,
+            elapsed_ms: now_ms - pending.started_ms,
+            retry_after_ms,
+        };
+        let method = pending.method.as_str();
+        match pending.retry.decide(&error, attempted, &mut self.rng) {
+            Decision::Retry { .. } if !self.online => {
+                let note = format!("not retried: the device went offline ({error})");
+                vec![Command::Reject(
+                    self.settle(id, now_ms, note),
+                    offline_error(),
+                )]
+            }
+            Decision::Retry { delay_ms } => {
+                self.pending.get_mut(&id).expect("pending").phase = Phase::Waiting;
+                vec![Command::Wait { id, delay_ms }]
+            }
+            Decision::GiveUp(why) => {
+                let attempts = pending.attempts;
+                let note = if why == GiveUp::NotRetryable {
+                    String::new()
+                } else {
+                    why.explain(method, attempts)
+                };
+                vec![Command::Reject(self.settle(id, now_ms, note), error)]
+            }
+        }
+    }
+
+    fn expect(&self, id: RequestId, phase: Phase) -> Result<(), RequestError> {
+        match self.pending.get(&id) {
+            Some(p) if p.phase == phase => Ok(()),
+            Some(_) => Err(RequestError::invalid(
+                "id",
+                format!("{id} is not expecting this event"),
+            )),
+            None => Err(RequestError::invalid(
+                "id",
+                format!("{id} is not an in-flight request"),
+            )),
+        }
+    }
+
+    fn settle(&mut self, id: RequestId, now_ms: f64, note: String) -> Settled {
+        let pending = self
+            .pending
+            .remove(&id)
+            .expect("settling a pending request");
+        Settled {
+            id,
+            route: pending.choice.route,
+            reason: pending.choice.reason,
             attempts: pending.attempts,
             elapsed_ms: (now_ms - pending.started_ms).max(0.0),
-        })
+            note,
+        }
+    }
+}
+
+fn offline_error() -> RequestError {
+    RequestError::Transport {
+        kind: ErrorKind::Offline,
+        detail: "the device is offline (network type 'none')".into(),
+        code: None,
+        retryable: true,
     }
 }
 
@@ -195,123 +449,4 @@ fn check_cloud_limits(spec: &RequestSpec) -> Result<(), RequestError> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::config::RawConfig;
-    use crate::core::error::ErrorKind;
-    use crate::core::request::RawRequest;
-
-    fn engine() -> Engine {
-        let config = RawConfig {
-            env: Some("prod-5g94mx7a3d07e78c".into()),
-            service: Some("golang-lfwy".into()),
-            ..RawConfig::default()
-        }
-        .validate()
-        .unwrap();
-        Engine::new(config, Platform { has_cloud: true })
-    }
-
-    fn get(path: &str) -> RequestSpec {
-        RawRequest {
-            path: path.into(),
-            ..RawRequest::default()
-        }
-        .validate()
-        .unwrap()
-    }
-
-    #[test]
-    fn a_get_goes_through_the_cloud_and_resolves() {
-        let mut e = engine();
-        let Command::Send(send) = e.start(&get("/api/home/init"), 1000.0).unwrap() else {
-            panic!("expected send")
-        };
-        assert_eq!(send.route.route, Route::Cloud);
-        assert_eq!((send.attempt, send.timeout_ms), (1, 10_000));
-        assert_eq!(e.in_flight(), 1);
-        let done = e.on_response(send.id, 200, 1042.0).unwrap();
-        assert_eq!(
-            done,
-            Command::Resolve(Settled {
-                id: send.id,
-                route: Route::Cloud,
-                attempts: 1,
-                elapsed_ms: 42.0
-            })
-        );
-        assert_eq!(e.in_flight(), 0);
-    }
-
-    #[test]
-    fn non_2xx_rejects_with_its_kind() {
-        let mut e = engine();
-        let Command::Send(send) = e.start(&get("/x"), 0.0).unwrap() else {
-            panic!()
-        };
-        let Command::Reject(_, err) = e.on_response(send.id, 503, 1.0).unwrap() else {
-            panic!()
-        };
-        assert_eq!(err.kind(), ErrorKind::Service);
-    }
-
-    #[test]
-    fn platform_failures_are_classified() {
-        let mut e = engine();
-        let Command::Send(send) = e.start(&get("/x"), 0.0).unwrap() else {
-            panic!()
-        };
-        let failure = Failure {
-            err_msg: "cloud.callContainer:fail errCode: 102002 | errMsg: 请求超时".into(),
-            err_code: Some(102002),
-            errno: None,
-        };
-        let Command::Reject(_, err) = e.on_failure(send.id, failure, 1.0).unwrap() else {
-            panic!()
-        };
-        assert_eq!(err.kind(), ErrorKind::Timeout);
-    }
-
-    #[test]
-    fn cloud_limits_are_checked_before_sending() {
-        let mut e = engine();
-        let mut big = get("/api/upload");
-        big.method = Method::Post;
-        big.body_bytes = CLOUD_MAX_BODY_BYTES + 1;
-        let err = e.start(&big, 0.0).unwrap_err();
-        assert!(err.to_string().contains("-606001"), "{err}");
-        let mut patch = get("/x");
-        patch.method = Method::Patch;
-        assert!(e
-            .start(&patch, 0.0)
-            .unwrap_err()
-            .to_string()
-            .contains("102005"));
-        assert_eq!(e.in_flight(), 0);
-    }
-
-    #[test]
-    fn cloud_timeout_is_clamped() {
-        let mut e = engine();
-        let mut spec = get("/x");
-        spec.timeout_ms = Some(30_000);
-        let Command::Send(send) = e.start(&spec, 0.0).unwrap() else {
-            panic!()
-        };
-        assert_eq!(send.timeout_ms, CLOUD_MAX_TIMEOUT_MS);
-    }
-
-    #[test]
-    fn unknown_ids_are_an_error_not_a_panic() {
-        let mut e = engine();
-        assert!(e.on_response(77, 200, 0.0).is_err());
-        let Command::Send(send) = e.start(&get("/x"), 0.0).unwrap() else {
-            panic!()
-        };
-        e.on_response(send.id, 200, 0.0).unwrap();
-        assert!(e.on_response(send.id, 200, 0.0).is_err(), "settles once");
-    }
 }

@@ -3,10 +3,15 @@
 //! Every decision is a function of its inputs (the request, the configuration,
 //! the time passed in, events reported by the shim), so it is tested natively.
 
+pub mod backoff;
 pub mod classify;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod init;
 pub mod locale;
+pub mod mock;
 pub mod request;
+pub mod retry;
+pub mod rng;
 pub mod route;

@@ -3,7 +3,10 @@
 //! The boundary turns JS values into these plain types (and reports type
 //! errors); everything about what a valid request is lives here.
 
+use super::config::RawRetry;
 use super::error::RequestError;
+use super::retry::RetryPolicy;
+use super::route::Route;
 
 /// HTTP methods the library knows. `wx.request` accepts all of them; the cloud
 /// route accepts only GET/POST/PUT/DELETE.
@@ -88,6 +91,14 @@ pub struct RequestSpec {
     pub body_bytes: usize,
     /// Per-attempt timeout asked for by the caller.
     pub timeout_ms: Option<u32>,
+    /// The route the caller insists on.
+    pub route: Option<Route>,
+    /// How this request is retried.
+    pub retry: RetryPolicy,
+    /// Safe to send more than once.
+    pub idempotent: bool,
+    /// Cancelled before it started.
+    pub aborted: bool,
 }
 
 /// What the boundary extracted from the caller's options, before validation.
@@ -103,11 +114,20 @@ pub struct RawRequest {
     pub body_bytes: usize,
     /// `timeoutMs`, if given.
     pub timeout_ms: Option<f64>,
+    /// `route`, if given.
+    pub route: Option<String>,
+    /// `retry`, if given.
+    pub retry: Option<RawRetry>,
+    /// `idempotent`, if given.
+    pub idempotent: Option<bool>,
+    /// `signal.aborted` was already true.
+    pub aborted: bool,
 }
 
 impl RawRequest {
     /// Checks every field and returns the request, or the first problem found.
-    pub fn validate(self) -> Result<RequestSpec, RequestError> {
+    /// `retry` overrides `defaults` field by field.
+    pub fn validate(self, defaults: RetryPolicy) -> Result<RequestSpec, RequestError> {
         validate_path(&self.path)?;
         let method = match &self.method {
             Some(name) => Method::parse(name)?,
@@ -120,12 +140,21 @@ impl RawRequest {
             .timeout_ms
             .map(|t| validate_timeout("timeoutMs", t))
             .transpose()?;
+        let route = self.route.as_deref().map(Route::parse).transpose()?;
+        let retry = match self.retry {
+            Some(raw) => raw.validate("retry", defaults)?,
+            None => defaults,
+        };
         Ok(RequestSpec {
             path: self.path,
             method,
             headers: self.headers,
             body_bytes: self.body_bytes,
             timeout_ms,
+            route,
+            retry,
+            idempotent: self.idempotent.unwrap_or(method.is_idempotent()),
+            aborted: self.aborted,
         })
     }
 }
@@ -210,11 +239,44 @@ mod tests {
         }
     }
 
+    trait Check {
+        fn check(self) -> Result<RequestSpec, RequestError>;
+    }
+    impl Check for RawRequest {
+        fn check(self) -> Result<RequestSpec, RequestError> {
+            self.validate(RetryPolicy::DEFAULT)
+        }
+    }
+
     #[test]
     fn defaults_to_get() {
-        let spec = raw("/api/home/init").validate().unwrap();
+        let spec = raw("/api/home/init").check().unwrap();
         assert_eq!(spec.method, Method::Get);
         assert_eq!(spec.timeout_ms, None);
+        assert!(spec.idempotent);
+        assert_eq!(spec.retry, RetryPolicy::DEFAULT);
+    }
+
+    #[test]
+    fn idempotency_follows_the_method_unless_stated() {
+        let mut post = raw("/x");
+        post.method = Some("POST".into());
+        assert!(!post.clone().check().unwrap().idempotent);
+        post.idempotent = Some(true);
+        assert!(post.check().unwrap().idempotent);
+        let mut delete = raw("/x");
+        delete.method = Some("DELETE".into());
+        assert!(delete.check().unwrap().idempotent);
+    }
+
+    #[test]
+    fn route_and_retry_are_checked() {
+        let mut r = raw("/x");
+        r.route = Some("grpc".into());
+        assert!(r.check().unwrap_err().to_string().starts_with("`route`"));
+        let mut r = raw("/x");
+        r.retry = Some(RawRetry::Disabled);
+        assert_eq!(r.check().unwrap().retry.limit, 0);
     }
 
     #[test]
@@ -236,7 +298,7 @@ mod tests {
             ("/a\nb", "encode spaces"),
             ("/a#frag", "fragment"),
         ] {
-            let err = raw(path).validate().unwrap_err();
+            let err = raw(path).check().unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Invalid, "{path}");
             let text = err.to_string();
             assert!(
@@ -245,10 +307,10 @@ mod tests {
             );
         }
         assert!(raw(&format!("/{}", "a".repeat(MAX_PATH_LEN)))
-            .validate()
+            .check()
             .is_err());
-        assert!(raw("/api/order/list?userId=1&page=2").validate().is_ok());
-        assert!(raw("/搜索").validate().is_ok());
+        assert!(raw("/api/order/list?userId=1&page=2").check().is_ok());
+        assert!(raw("/搜索").check().is_ok());
     }
 
     #[test]

@@ -1,7 +1,16 @@
-//! Which transport carries a request.
+//! Which transport carries a request, and why.
+//!
+//! `auto`: a release build always uses the real backend; in the devtools with
+//! mock routes (or with `mock.enabled: true` outside a release) the mock
+//! routes answer; otherwise callContainer when `wx.cloud` exists, an env is
+//! configured and the base library is new enough; otherwise HTTP against
+//! `baseUrl`. When the cloud route is unavailable and `baseUrl` is set, the
+//! client falls back to HTTP. A request's own `route` is obeyed strictly.
 
-use super::config::{ClientConfig, Platform};
+use super::config::{ClientConfig, MockEnabled, Mode, Platform};
 use super::error::RequestError;
+use super::mock::{self, MockMatch};
+use super::request::Method;
 
 /// A transport the shim can execute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -10,6 +19,8 @@ pub enum Route {
     Cloud,
     /// `wx.request` (or `fetch` outside the mini-program) against `baseUrl`.
     Http,
+    /// The configured mock routes.
+    Mock,
 }
 
 impl Route {
@@ -18,74 +29,295 @@ impl Route {
         match self {
             Route::Cloud => "cloud",
             Route::Http => "http",
+            Route::Mock => "mock",
+        }
+    }
+
+    /// Parses a request's `route` option.
+    pub fn parse(name: &str) -> Result<Route, RequestError> {
+        match name {
+            "cloud" => Ok(Route::Cloud),
+            "http" => Ok(Route::Http),
+            "mock" => Ok(Route::Mock),
+            other => Err(RequestError::invalid(
+                "route",
+                format!(
+                    "must be 'cloud', 'http' or 'mock', got {:?}",
+                    super::request::truncate(other, 32)
+                ),
+            )),
         }
     }
 }
 
-/// A route and the reason it was chosen, for responses and debug logs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A route, the reason it was chosen, and the mock route that answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteChoice {
     /// The route.
     pub route: Route,
-    /// Why, in a few words.
+    /// Why, in a few words (shown in responses and debug logs).
     pub reason: &'static str,
+    /// On the mock route: which configured route answers.
+    pub mock: Option<MockMatch>,
 }
 
-/// Picks the route: cloud when `wx.cloud` exists and an env is configured,
-/// otherwise HTTP against `baseUrl`.
-pub fn choose(config: &ClientConfig, platform: &Platform) -> Result<RouteChoice, RequestError> {
-    if config.env.is_some() && platform.has_cloud {
-        return Ok(RouteChoice {
-            route: Route::Cloud,
-            reason: "env configured and wx.cloud available",
-        });
+/// Picks the route for one request.
+pub fn choose(
+    config: &ClientConfig,
+    platform: &Platform,
+    requested: Option<Route>,
+    method: Method,
+    path: &str,
+) -> Result<RouteChoice, RequestError> {
+    let pick = |route, reason| RouteChoice {
+        route,
+        reason,
+        mock: None,
+    };
+    match requested {
+        Some(Route::Mock) => {
+            return mock_route(
+                config,
+                platform,
+                "route",
+                "route: 'mock' requested",
+                method,
+                path,
+            )
+        }
+        Some(Route::Cloud) => {
+            return match cloud_unavailable(config, platform) {
+                None => Ok(pick(Route::Cloud, "route: 'cloud' requested")),
+                Some(why) => Err(RequestError::invalid(
+                    "route",
+                    format!("'cloud' is unavailable: {why}"),
+                )),
+            }
+        }
+        Some(Route::Http) => return http_route(config, "route: 'http' requested"),
+        None => {}
     }
-    if config.base_url.is_some() {
-        let reason = if config.env.is_some() {
-            "wx.cloud unavailable, falling back to baseUrl"
-        } else {
-            "no env configured, using baseUrl"
-        };
-        return Ok(RouteChoice {
-            route: Route::Http,
+    match config.mode {
+        Mode::Mock => mock_route(config, platform, "mode", "mode: 'mock'", method, path),
+        Mode::Http => http_route(config, "mode: 'http'"),
+        Mode::Cloud | Mode::Auto => {
+            if config.mode == Mode::Auto && !platform.is_release() && !config.mock.routes.is_empty()
+            {
+                let reason = match config.mock.enabled {
+                    MockEnabled::Auto if platform.is_devtools() => {
+                        Some("devtools with mock routes")
+                    }
+                    MockEnabled::On => Some("mock enabled"),
+                    _ => None,
+                };
+                if let Some(reason) = reason {
+                    return mock_route(config, platform, "mock", reason, method, path);
+                }
+            }
+            match cloud_unavailable(config, platform) {
+                None => Ok(pick(Route::Cloud, "env configured and wx.cloud available")),
+                Some(why) if config.base_url.is_some() => Ok(pick(Route::Http, fallback_reason(why))),
+                Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => Err(RequestError::invalid(
+                    "baseUrl",
+                    format!("is needed: the cloud route is unavailable ({why}) and there is no HTTP fallback"),
+                )),
+                Some(_) => Err(RequestError::invalid(
+                    "env",
+                    "or `baseUrl` is required: outside mock mode there is no backend to call",
+                )),
+            }
+        }
+    }
+}
+
+/// Why the cloud route cannot be used here, if it cannot.
+fn cloud_unavailable(config: &ClientConfig, platform: &Platform) -> Option<&'static str> {
+    if config.cloud_env().is_none() {
+        Some("no env configured")
+    } else if !platform.has_cloud {
+        Some("wx.cloud.callContainer is missing")
+    } else if platform.sdk_too_old() {
+        Some("the base library is older than 2.21.1")
+    } else {
+        None
+    }
+}
+
+fn fallback_reason(why: &'static str) -> &'static str {
+    match why {
+        "no env configured" => "no env configured, using baseUrl",
+        "the base library is older than 2.21.1" => {
+            "base library older than 2.21.1, falling back to baseUrl"
+        }
+        _ => "wx.cloud unavailable, falling back to baseUrl",
+    }
+}
+
+fn http_route(config: &ClientConfig, reason: &'static str) -> Result<RouteChoice, RequestError> {
+    if config.base_url.is_none() {
+        return Err(RequestError::invalid(
+            "baseUrl",
+            "is required for the HTTP route",
+        ));
+    }
+    Ok(RouteChoice {
+        route: Route::Http,
+        reason,
+        mock: None,
+    })
+}
+
+fn mock_route(
+    config: &ClientConfig,
+    platform: &Platform,
+    field: &'static str,
+    reason: &'static str,
+    method: Method,
+    path: &str,
+) -> Result<RouteChoice, RequestError> {
+    if platform.is_release() {
+        return Err(RequestError::invalid(
+            field,
+            "asks for mock data, which is never served in a release build (envVersion 'release')",
+        ));
+    }
+    match mock::find(&config.mock.routes, method, path) {
+        Some(found) => Ok(RouteChoice {
+            route: Route::Mock,
             reason,
-        });
+            mock: Some(found),
+        }),
+        None => Err(RequestError::invalid(
+            "path",
+            format!(
+                "has no mock route: nothing in mock.routes matches {} {}",
+                method.as_str(),
+                super::request::truncate(path, 120)
+            ),
+        )),
     }
-    Err(RequestError::invalid(
-        "baseUrl",
-        "is needed here: wx.cloud.callContainer is not available in this runtime",
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::RawConfig;
+    use crate::core::config::{parse_sdk_version, RawConfig, RawMockRoute};
 
-    fn config(env: bool, base_url: bool) -> ClientConfig {
+    fn config(env: bool, base_url: bool, mock: bool) -> ClientConfig {
         RawConfig {
             env: env.then(|| "prod".into()),
             service: env.then(|| "golang-lfwy".into()),
             base_url: base_url.then(|| "http://127.0.0.1:1".into()),
+            mock_routes: if mock {
+                vec![RawMockRoute {
+                    method: None,
+                    path: "/api/*".into(),
+                }]
+            } else {
+                vec![]
+            },
             ..RawConfig::default()
         }
         .validate()
         .unwrap()
     }
 
-    #[test]
-    fn cloud_when_available() {
-        let p = Platform { has_cloud: true };
-        assert_eq!(choose(&config(true, true), &p).unwrap().route, Route::Cloud);
-        assert_eq!(choose(&config(false, true), &p).unwrap().route, Route::Http);
+    fn platform(device: &str, env_version: &str) -> Platform {
+        Platform {
+            has_cloud: true,
+            sdk_version: parse_sdk_version("3.6.0"),
+            device: Some(device.into()),
+            env_version: Some(env_version.into()),
+        }
+    }
+
+    fn route(c: &ClientConfig, p: &Platform) -> Result<Route, RequestError> {
+        choose(c, p, None, Method::Get, "/api/test").map(|r| r.route)
     }
 
     #[test]
-    fn falls_back_to_http_without_wx_cloud() {
-        let p = Platform { has_cloud: false };
-        let choice = choose(&config(true, true), &p).unwrap();
-        assert_eq!(choice.route, Route::Http);
-        assert!(choice.reason.contains("fall"));
-        assert!(choose(&config(true, false), &p).is_err());
+    fn auto_picks_by_environment() {
+        let c = config(true, true, true);
+        assert_eq!(
+            route(&c, &platform("devtools", "develop")).unwrap(),
+            Route::Mock
+        );
+        assert_eq!(
+            route(&c, &platform("ios", "develop")).unwrap(),
+            Route::Cloud
+        );
+        assert_eq!(
+            route(&c, &platform("devtools", "release")).unwrap(),
+            Route::Cloud,
+            "release never mocks"
+        );
+        let no_mock = config(true, true, false);
+        assert_eq!(
+            route(&no_mock, &platform("devtools", "develop")).unwrap(),
+            Route::Cloud
+        );
+    }
+
+    #[test]
+    fn falls_back_to_http_when_cloud_is_unavailable() {
+        let c = config(true, true, false);
+        let mut p = platform("android", "release");
+        p.has_cloud = false;
+        let choice = choose(&c, &p, None, Method::Get, "/x").unwrap();
+        assert_eq!(
+            (choice.route, choice.reason),
+            (Route::Http, "wx.cloud unavailable, falling back to baseUrl")
+        );
+        let mut old = platform("android", "release");
+        old.sdk_version = parse_sdk_version("2.20.0");
+        assert_eq!(
+            choose(&c, &old, None, Method::Get, "/x").unwrap().reason,
+            "base library older than 2.21.1, falling back to baseUrl"
+        );
+        let err = route(&config(true, false, false), &p).unwrap_err();
+        assert!(err.to_string().contains("no HTTP fallback"), "{err}");
+    }
+
+    #[test]
+    fn a_requested_route_is_obeyed_or_refused() {
+        let c = config(true, true, true);
+        let p = platform("android", "develop");
+        let req = |r| choose(&c, &p, Some(r), Method::Get, "/api/x");
+        assert_eq!(req(Route::Http).unwrap().route, Route::Http);
+        assert_eq!(req(Route::Mock).unwrap().route, Route::Mock);
+        let mut no_cloud = p.clone();
+        no_cloud.has_cloud = false;
+        let err = choose(&c, &no_cloud, Some(Route::Cloud), Method::Get, "/x").unwrap_err();
+        assert!(err.to_string().contains("'cloud' is unavailable"), "{err}");
+        let release = platform("devtools", "release");
+        let err = choose(&c, &release, Some(Route::Mock), Method::Get, "/api/x").unwrap_err();
+        assert!(err.to_string().contains("release build"), "{err}");
+    }
+
+    #[test]
+    fn unmatched_mock_requests_name_the_path() {
+        let c = config(false, false, true);
+        let err = choose(
+            &c,
+            &platform("devtools", "develop"),
+            None,
+            Method::Post,
+            "/other/thing",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("POST /other/thing"), "{err}");
+    }
+
+    #[test]
+    fn mode_overrides_auto() {
+        let mut c = config(true, true, true);
+        c.mode = Mode::Http;
+        assert_eq!(
+            route(&c, &platform("devtools", "develop")).unwrap(),
+            Route::Http
+        );
+        c.mode = Mode::Mock;
+        assert_eq!(route(&c, &platform("ios", "trial")).unwrap(), Route::Mock);
+        assert!(route(&c, &platform("ios", "release")).is_err());
     }
 }

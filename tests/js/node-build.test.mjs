@@ -19,7 +19,7 @@ test('Node build: GET over fetch against baseUrl, errors from the same core', as
   assert.equal(res.route, 'http');
   assert.equal(res.data.data.list.length, 2);
   emulator.inject({ kind: 'hang', path: '/api/test' });
-  const err = await rejection(client.request({ path: '/api/test', timeoutMs: 50 }));
+  const err = await rejection(client.request({ path: '/api/test', timeoutMs: 50, retry: false }));
   assert.ok(err instanceof RequestError);
   assert.deepEqual([err.kind, err.message], ['timeout', 'Request timed out, please check your network']);
   const bad = await rejection(client.request({ path: 'nope' }));

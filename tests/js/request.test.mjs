@@ -119,7 +119,7 @@ describe('failures', () => {
     const { mp } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
     emulator.inject({ kind: 'status', status: 503, path: '/api/test' });
-    const err = await rejection(client.request({ path: '/api/test' }));
+    const err = await rejection(client.request({ path: '/api/test', retry: false }));
     assert.equal(err.name, 'RequestError');
     assert.equal(err.kind, 'service');
     assert.equal(err.message, '服务暂时不可用，请稍后重试');
@@ -134,7 +134,7 @@ describe('failures', () => {
     const { mp } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
     emulator.inject({ kind: 'hang', path: '/api/test' });
-    const err = await rejection(client.request({ path: '/api/test', timeoutMs: 60 }));
+    const err = await rejection(client.request({ path: '/api/test', timeoutMs: 60, retry: false }));
     assert.equal(err.kind, 'timeout');
     assert.equal(err.message, '请求超时，请检查网络');
     assert.equal(err.code, 102002);
@@ -145,7 +145,7 @@ describe('failures', () => {
     const { mp } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
     emulator.inject({ kind: 'reset', path: '/api/test' });
-    const err = await rejection(client.request({ path: '/api/test' }));
+    const err = await rejection(client.request({ path: '/api/test', retry: false }));
     assert.equal(err.kind, 'network');
     assert.equal(err.message, '网络错误，请重试');
     assert.match(err.cause.errMsg, /ERR_CONNECTION_RESET/);
@@ -154,7 +154,7 @@ describe('failures', () => {
 
   test('401, 404 and 429 map to unauthorized, http and rate_limited; English on request', async () => {
     const { mp } = sandboxWithBundle(emulator);
-    const client = await mp.createClient(cloudOptions(emulator, { locale: 'en' }));
+    const client = await mp.createClient(cloudOptions(emulator, { locale: 'en', retry: false }));
     const kinds = [];
     for (const status of [401, 404, 429]) {
       emulator.inject({ kind: 'status', status, path: '/api/test' });

@@ -1,7 +1,7 @@
 /**
- * The cloud route: `wx.cloud.callContainer`, after a shared, once-only init.
- * With `resourceAppid` the call goes through a `wx.cloud.Cloud` instance
- * (resource reuse); otherwise through `wx.cloud` after `wx.cloud.init`.
+ * The cloud route. `init` runs when the engine says so (once, shared, retried
+ * by the engine); `send` is one `callContainer`. With `resourceAppid` the
+ * calls go through a `wx.cloud.Cloud` instance (resource reuse).
  */
 
 /** @typedef {{ callContainer: WxCloud['callContainer'] }} CallTarget */
@@ -9,36 +9,29 @@
 /**
  * @param {WechatMiniprogram.Wx} wx
  * @param {import('../client.js').CloudConfig} config
- * @returns {import('../client.js').Adapter}
+ * @returns {import('../client.js').CloudAdapter}
  */
 export function createCloudAdapter(wx, config) {
-  const env = config.resourceEnv || config.env;
-  /** @type {Promise<CallTarget> | null} */
-  let ready = null;
-
-  /** Initialises once; concurrent first requests share the same promise. */
-  function cloud() {
-    if (!ready) {
-      ready = initCloud(wx, config);
-      ready.catch(() => {
-        ready = null;
-      });
-    }
-    return ready;
-  }
-
+  /** @type {CallTarget} */
+  let target = wx.cloud;
   return {
-    async send(command, options) {
-      let instance;
-      try {
-        instance = await cloud();
-      } catch (error) {
-        const e = /** @type {any} */ (error) || {};
-        return { ok: false, errMsg: String(e.errMsg || e.message || e), errCode: e.errCode };
+    async init() {
+      if (config.resourceAppid) {
+        const instance = new wx.cloud.Cloud({
+          resourceAppid: config.resourceAppid,
+          resourceEnv: /** @type {string} */ (config.env),
+        });
+        await instance.init();
+        target = instance;
+      } else {
+        wx.cloud.init({ env: config.env, traceUser: true });
+        target = wx.cloud;
       }
+    },
+    send(command, options) {
       return new Promise((resolve) => {
-        instance.callContainer({
-          config: { env },
+        target.callContainer({
+          config: { env: config.env },
           path: options.path,
           method: command.method,
           header: { ...options.header, 'X-WX-SERVICE': /** @type {string} */ (config.service) },
@@ -54,22 +47,4 @@ export function createCloudAdapter(wx, config) {
       });
     },
   };
-}
-
-/**
- * @param {WechatMiniprogram.Wx} wx
- * @param {import('../client.js').CloudConfig} config
- * @returns {Promise<CallTarget>}
- */
-async function initCloud(wx, config) {
-  if (config.resourceAppid) {
-    const instance = new wx.cloud.Cloud({
-      resourceAppid: config.resourceAppid,
-      resourceEnv: /** @type {string} */ (config.resourceEnv || config.env),
-    });
-    await instance.init();
-    return instance;
-  }
-  wx.cloud.init({ env: config.env, traceUser: true });
-  return wx.cloud;
 }

@@ -7,8 +7,9 @@
 /** @returns {import('../client.js').Adapter} */
 export function createFetchAdapter() {
   return {
-    async send(command, options) {
+    async send(command, options, onAbort) {
       const controller = new AbortController();
+      onAbort(() => controller.abort());
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -25,7 +26,7 @@ export function createFetchAdapter() {
         });
         return { ok: true, statusCode: res.status, data: parse(text, res.headers.get('content-type')), header: headers };
       } catch (error) {
-        const reason = timedOut ? 'timeout' : error instanceof Error ? error.message : String(error);
+        const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : error instanceof Error ? error.message : String(error);
         return { ok: false, errMsg: `request:fail ${reason}` };
       } finally {
         clearTimeout(timer);

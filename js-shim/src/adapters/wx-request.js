@@ -1,4 +1,4 @@
-/** The HTTP route in the mini-program: `wx.request` to `baseUrl + path`. */
+/** The HTTP route in the mini-program: `wx.request` to the URL the engine built. */
 
 /**
  * @param {WechatMiniprogram.Wx} wx
@@ -6,9 +6,9 @@
  */
 export function createWxRequestAdapter(wx) {
   return {
-    send(command, options) {
+    send(command, options, onAbort) {
       return new Promise((resolve) => {
-        wx.request({
+        const task = wx.request({
           url: /** @type {string} */ (command.url),
           method: /** @type {any} */ (command.method),
           header: options.header,
@@ -20,6 +20,7 @@ export function createWxRequestAdapter(wx) {
             resolve({ ok: false, errMsg: e.errMsg, errno: e.errno });
           },
         });
+        onAbort(() => task.abort());
       });
     },
   };

@@ -3,6 +3,7 @@ import { createClientWith } from '../client.js';
 import { miniprogramRuntime } from '../runtimes/miniprogram.js';
 
 export { RequestError } from '../request-error.js';
+export { createAbortController } from '../abort.js';
 export { DEFAULT_WASM_PATH } from '../runtimes/miniprogram.js';
 
 /**

@@ -3,6 +3,7 @@ import { createClientWith } from '../client.js';
 import { webRuntime } from '../runtimes/web.js';
 
 export { RequestError } from '../request-error.js';
+export { createAbortController } from '../abort.js';
 
 /**
  * Creates a client. Rejects with a `RequestError` of kind `invalid` when an

@@ -18,11 +18,28 @@ export const miniprogramRuntime = {
     return WXWebAssembly.instantiate(path, /** @type {any} */ (imports)).then(exportsOf);
   },
   platform() {
-    const cloud = typeof wx !== 'undefined' ? wx.cloud : undefined;
-    return { hasCloud: Boolean(cloud && typeof cloud.callContainer === 'function') };
+    const w = typeof wx !== 'undefined' ? wx : undefined;
+    const cloud = w && w.cloud;
+    return {
+      hasCloud: Boolean(cloud && typeof cloud.callContainer === 'function'),
+      // getAppBaseInfo / getDeviceInfo replace the deprecated getSystemInfoSync (2.20.1).
+      sdkVersion: fact(() => (w && w.getAppBaseInfo ? w.getAppBaseInfo() : /** @type {any} */ (w).getSystemInfoSync()).SDKVersion),
+      device: fact(() => (w && w.getDeviceInfo ? w.getDeviceInfo() : /** @type {any} */ (w).getSystemInfoSync()).platform),
+      envVersion: fact(() => /** @type {any} */ (w).getAccountInfoSync().miniProgram.envVersion),
+    };
   },
   adapters(cloudConfig) {
     return { cloud: createCloudAdapter(wx, cloudConfig), http: createWxRequestAdapter(wx) };
+  },
+  watchNetwork(onChange) {
+    if (typeof wx === 'undefined' || !wx.onNetworkStatusChange) return () => {};
+    /** @param {{ isConnected: boolean }} status */
+    const listener = (status) => onChange(Boolean(status.isConnected));
+    wx.onNetworkStatusChange(listener);
+    wx.getNetworkType({ success: (res) => onChange(res.networkType !== 'none') });
+    return () => {
+      if (wx.offNetworkStatusChange) wx.offNetworkStatusChange(/** @type {any} */ (listener));
+    };
   },
 };
 
@@ -37,4 +54,18 @@ export function exportsOf(result) {
   const instance = result && result.instance && result.instance.exports ? result.instance : result;
   if (!instance || !instance.exports) throw new Error('WXWebAssembly.instantiate resolved without exports');
   return instance.exports;
+}
+
+/**
+ * A platform fact, or undefined where the API is missing or throws.
+ * @param {() => unknown} read
+ * @returns {string | undefined}
+ */
+function fact(read) {
+  try {
+    const value = read();
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,7 @@ export const nodeRuntime = {
     const { instance } = await WebAssembly.instantiate(await readFile(path), /** @type {any} */ (imports));
     return instance.exports;
   },
-  platform: () => ({ hasCloud: false }),
+  platform: () => ({ hasCloud: false, device: 'node' }),
   adapters: () => ({ http: createFetchAdapter() }),
+  watchNetwork: () => () => {},
 };

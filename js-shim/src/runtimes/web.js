@@ -8,6 +8,17 @@ export const webRuntime = {
     const { instance } = await WebAssembly.instantiateStreaming(fetch(path), /** @type {any} */ (imports));
     return instance.exports;
   },
-  platform: () => ({ hasCloud: false }),
+  platform: () => ({ hasCloud: false, device: 'browser' }),
   adapters: () => ({ http: createFetchAdapter() }),
+  watchNetwork(onChange) {
+    const online = () => onChange(true);
+    const offline = () => onChange(false);
+    addEventListener('online', online);
+    addEventListener('offline', offline);
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) onChange(false);
+    return () => {
+      removeEventListener('online', online);
+      removeEventListener('offline', offline);
+    };
+  },
 };
