@@ -16,7 +16,7 @@ use crate::core::config::{
 use crate::core::engine::{self, Command, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
-use crate::core::request::RawRequest;
+use crate::core::request::{number, quoted, RawRequest};
 
 /// Options `createClient` accepts. The shim consumes `wasmPath` and `debug`;
 /// they are listed so that a misspelt option is reported, not ignored.
@@ -132,7 +132,7 @@ impl Engine {
             None => self.borrow()?.on_failure(
                 id,
                 Failure {
-                    err_msg: format!("malformed response: status {status}"),
+                    err_msg: format!("malformed response: status {}", number(status)),
                     ..Failure::default()
                 },
                 now_ms,
@@ -402,9 +402,11 @@ fn valid_status(status: f64) -> Option<u16> {
 }
 
 fn as_i32(value: &JsValue) -> Option<i32> {
-    let n = value
-        .as_f64()
-        .or_else(|| value.as_string().and_then(|s| s.trim().parse().ok()))?;
+    if let Some(text) = value.as_string() {
+        // Integer parsing only: f64 parsing would cost the wasm several KB.
+        return text.trim().parse().ok();
+    }
+    let n = value.as_f64()?;
     (n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX)).then_some(n as i32)
 }
 
@@ -599,7 +601,11 @@ fn plain_object_named<'a>(
             if !known.contains(&key.as_str()) {
                 return Err(RequestError::invalid(
                     field.to_owned(),
-                    format!("has an unknown option {key:?}; known: {}", known.join(", ")),
+                    format!(
+                        "has an unknown option {}; known: {}",
+                        quoted(&key, 64),
+                        known.join(", ")
+                    ),
                 ));
             }
         }
@@ -667,7 +673,7 @@ fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError>
         let value = if let Some(s) = value.as_string() {
             s
         } else if let Some(n) = value.as_f64() {
-            n.to_string()
+            number(n)
         } else if let Some(b) = value.as_bool() {
             b.to_string()
         } else {

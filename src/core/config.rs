@@ -4,7 +4,7 @@ use super::backoff::Backoff;
 use super::error::RequestError;
 use super::locale::Locale;
 use super::mock::MockRoute;
-use super::request::{truncate, validate_timeout};
+use super::request::{number, quoted, validate_timeout};
 use super::retry::RetryPolicy;
 
 /// Per-attempt timeout when neither the client nor the request sets one.
@@ -34,8 +34,8 @@ impl Mode {
             other => Err(RequestError::invalid(
                 "mode",
                 format!(
-                    "must be 'auto', 'cloud', 'http' or 'mock', got {:?}",
-                    truncate(other, 32)
+                    "must be 'auto', 'cloud', 'http' or 'mock', got {}",
+                    quoted(other, 32)
                 ),
             )),
         }
@@ -134,7 +134,10 @@ impl RawRetry {
             }
             Some(v) => Err(RequestError::invalid(
                 format!("{field}.{name}"),
-                format!("must be a whole number from {min} to {max}, got {v}"),
+                format!(
+                    "must be a whole number from {min} to {max}, got {}",
+                    number(v)
+                ),
             )),
         };
         let policy = RetryPolicy {
@@ -245,7 +248,7 @@ impl RawConfig {
             Some(tag) => Locale::parse(&tag).ok_or_else(|| {
                 RequestError::invalid(
                     "locale",
-                    format!("must be 'zh-CN' or 'en', got {:?}", truncate(&tag, 32)),
+                    format!("must be 'zh-CN' or 'en', got {}", quoted(&tag, 32)),
                 )
             })?,
             None => Locale::default(),
@@ -262,7 +265,10 @@ impl RawConfig {
             Some(s) => {
                 return Err(RequestError::invalid(
                     "seed",
-                    format!("must be a whole number from 0 to 4294967295, got {s}"),
+                    format!(
+                        "must be a whole number from 0 to 4294967295, got {}",
+                        number(s)
+                    ),
                 ))
             }
         };
@@ -303,8 +309,8 @@ fn validate_base_url(url: String) -> Result<String, RequestError> {
         _ => Err(RequestError::invalid(
             "baseUrl",
             format!(
-                "must be an http(s) URL without query or fragment, got {:?}",
-                truncate(&url, 64)
+                "must be an http(s) URL without query or fragment, got {}",
+                quoted(&url, 64)
             ),
         )),
     }

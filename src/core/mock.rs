@@ -8,7 +8,7 @@
 //! among equals, the first configured.
 
 use super::error::RequestError;
-use super::request::{truncate, Method};
+use super::request::{quoted, Method};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Segment {
@@ -43,14 +43,14 @@ impl MockRoute {
         let bad = |problem: String| RequestError::invalid(field.to_owned(), problem);
         let method = method.map(Method::parse).transpose().map_err(|_| {
             bad(format!(
-                "has an unknown method {:?}",
-                truncate(method.unwrap_or_default(), 16)
+                "has an unknown method {}",
+                quoted(method.unwrap_or_default(), 16)
             ))
         })?;
         let Some(rest) = pattern.strip_prefix('/') else {
             return Err(bad(format!(
-                "path must start with '/', got {:?}",
-                truncate(pattern, 64)
+                "path must start with '/', got {}",
+                quoted(pattern, 64)
             )));
         };
         let parts: Vec<&str> = rest.split('/').collect();
@@ -63,12 +63,16 @@ impl MockRoute {
                 Segment::Rest
             } else if let Some(name) = part.strip_prefix(':') {
                 if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(bad(format!("path has a bad parameter name {part:?}")));
+                    return Err(bad(format!(
+                        "path has a bad parameter name {}",
+                        quoted(part, 32)
+                    )));
                 }
                 Segment::Param(name.to_owned())
             } else if part.contains(['?', '#', '*', ':']) {
                 return Err(bad(format!(
-                    "path segment {part:?} may not contain ? # * or :"
+                    "path segment {} may not contain ? # * or :",
+                    quoted(part, 32)
                 )));
             } else {
                 Segment::Literal((*part).to_owned())

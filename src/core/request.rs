@@ -46,8 +46,8 @@ impl Method {
                 RequestError::invalid(
                     "method",
                     format!(
-                        "must be one of GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH, got {:?}",
-                        truncate(name, 32)
+                        "must be one of GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH, got {}",
+                        quoted(name, 32)
                     ),
                 )
             })
@@ -164,8 +164,8 @@ impl RawRequest {
 pub fn validate_path(path: &str) -> Result<(), RequestError> {
     let problem = if !path.starts_with('/') {
         Some(format!(
-            "must be a string starting with '/', got {:?}",
-            truncate(path, 64)
+            "must be a string starting with '/', got {}",
+            quoted(path, 64)
         ))
     } else if path.starts_with("//") {
         Some("must not start with '//' (that is a URL without a scheme, not a path)".into())
@@ -176,7 +176,8 @@ pub fn validate_path(path: &str) -> Result<(), RequestError> {
         ))
     } else if let Some(c) = path.chars().find(|c| c.is_control() || c.is_whitespace()) {
         Some(format!(
-            "contains {c:?}; encode spaces and control characters"
+            "contains '{}'; encode spaces and control characters",
+            c.escape_default()
         ))
     } else if path.contains('#') {
         Some("must not contain a fragment ('#')".into())
@@ -195,7 +196,7 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
     if name.is_empty() || !name.chars().all(is_tchar) {
         return Err(RequestError::invalid(
             "header",
-            format!("has an invalid name {:?}", truncate(name, 64)),
+            format!("has an invalid name {}", quoted(name, 64)),
         ));
     }
     if value.chars().any(|c| matches!(c, '\r' | '\n' | '\0')) {
@@ -214,8 +215,42 @@ pub fn validate_timeout(field: &'static str, ms: f64) -> Result<u32, RequestErro
     } else {
         Err(RequestError::invalid(
             field,
-            format!("must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, got {ms}"),
+            format!(
+                "must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, got {}",
+                number(ms)
+            ),
         ))
+    }
+}
+
+/// `text` in double quotes, cut to `max` characters. Not `{:?}`: Debug's
+/// escaping tables cost the wasm several KB.
+pub fn quoted(text: &str, max: usize) -> String {
+    format!("\"{}\"", truncate(text, max))
+}
+
+/// A number for a message. Not `{}` on f64: float formatting costs the wasm
+/// about 15 KB. Integers print exactly, other values to 3 decimals.
+pub fn number(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    if a.is_infinite() {
+        format!("{sign}Infinity")
+    } else if a >= 9.0e15 {
+        format!("{sign}a number beyond 9e15")
+    } else if a.fract() == 0.0 {
+        format!("{sign}{}", a as u64)
+    } else {
+        let thousandths = (a * 1000.0).round() as u64;
+        let (whole, frac) = (thousandths / 1000, thousandths % 1000);
+        if frac == 0 {
+            return format!("{sign}{whole}");
+        }
+        let frac = format!("{frac:03}");
+        format!("{sign}{whole}.{}", frac.trim_end_matches('0'))
     }
 }
 
@@ -328,6 +363,40 @@ mod tests {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 60_001.0] {
             assert!(validate_timeout("timeoutMs", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn numbers_and_quotes_print_without_float_formatting() {
+        let shown: Vec<String> = [
+            0.0,
+            -1.0,
+            1500.0,
+            1.5,
+            0.125,
+            2.0004,
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            1e20,
+        ]
+        .map(number)
+        .into();
+        assert_eq!(
+            shown,
+            [
+                "0",
+                "-1",
+                "1500",
+                "1.5",
+                "0.125",
+                "2",
+                "NaN",
+                "Infinity",
+                "-Infinity",
+                "a number beyond 9e15"
+            ]
+        );
+        assert_eq!(quoted("网络错误", 2), "\"网络\"");
     }
 
     #[test]

@@ -42,8 +42,8 @@ impl Route {
             other => Err(RequestError::invalid(
                 "route",
                 format!(
-                    "must be 'cloud', 'http' or 'mock', got {:?}",
-                    super::request::truncate(other, 32)
+                    "must be 'cloud', 'http' or 'mock', got {}",
+                    super::request::quoted(other, 32)
                 ),
             )),
         }

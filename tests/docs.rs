@@ -1,0 +1,37 @@
+//! The error table in docs/errors.md states every kind's messages exactly as the core has them.
+#![cfg(not(target_arch = "wasm32"))]
+
+use mp_request::core::error::ErrorKind;
+use mp_request::core::locale::Locale;
+
+const DOC: &str = include_str!("../docs/errors.md");
+
+#[test]
+fn every_kind_is_documented_with_its_messages() {
+    let kinds = [
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::Service,
+        ErrorKind::Init,
+        ErrorKind::Http,
+        ErrorKind::Unauthorized,
+        ErrorKind::RateLimited,
+        ErrorKind::Offline,
+        ErrorKind::Cancelled,
+        ErrorKind::Invalid,
+    ];
+    for kind in kinds {
+        let row = DOC
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", kind.as_str())))
+            .unwrap_or_else(|| panic!("no row for {}", kind.as_str()));
+        for locale in [Locale::ZhCn, Locale::En] {
+            assert!(
+                row.contains(kind.message(locale)),
+                "{}: {:?} missing",
+                kind.as_str(),
+                kind.message(locale)
+            );
+        }
+    }
+}
