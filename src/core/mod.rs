@@ -4,6 +4,7 @@
 //! the time passed in, events reported by the shim), so it is tested natively.
 
 pub mod backoff;
+pub mod cache;
 pub mod classify;
 pub mod config;
 pub mod engine;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod init;
 pub mod locale;
 pub mod mock;
+pub mod pattern;
 pub mod request;
 pub mod retry;
 pub mod rng;
