@@ -9,11 +9,12 @@ use js_sys::{Array, ArrayBuffer, Reflect, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
 use crate::core::classify::Failure;
 use crate::core::config::{
     parse_sdk_version, ClientConfig, MockEnabled, Platform, RawConfig, RawMockRoute, RawRetry,
 };
-use crate::core::engine::{self, Command, Settled};
+use crate::core::engine::{self, Answer, Command, Invalidate, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
 use crate::core::request::{number, quoted, RawRequest};
@@ -29,6 +30,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "mode",
     "mock",
     "retry",
+    "cache",
     "timeoutMs",
     "locale",
     "seed",
@@ -47,7 +49,28 @@ const REQUEST_OPTIONS: &[&str] = &[
     "retry",
     "idempotent",
     "signal",
+    "cache",
 ];
+
+/// Keys of the client's `cache`.
+const CACHE_OPTIONS: &[&str] = &[
+    "maxEntries",
+    "maxBytes",
+    "rules",
+    "invalidations",
+    "persist",
+    "persistMaxBytes",
+];
+
+/// Keys of a request's `cache` object.
+const REQUEST_CACHE_OPTIONS: &[&str] = &["ttlMs", "staleMs", "tags", "private", "reload"];
+
+/// Keys of a `cache.rules` item and of a `cache.invalidations` item.
+const RULE_OPTIONS: &[&str] = &["path", "ttlMs", "staleMs", "tags"];
+const INVALIDATION_OPTIONS: &[&str] = &["method", "path", "prefixes", "tags"];
+
+/// Added to every entry's estimated size: the key and bookkeeping.
+const ENTRY_OVERHEAD_BYTES: usize = 64;
 
 /// Keys of `retry` objects.
 const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
@@ -61,7 +84,7 @@ const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler"];
 /// One client's request engine, owned by the JS client.
 #[wasm_bindgen]
 pub struct Engine {
-    inner: RefCell<engine::Engine>,
+    inner: RefCell<engine::Engine<JsValue>>,
     locale: Locale,
 }
 
@@ -115,20 +138,35 @@ impl Engine {
         Ok(out)
     }
 
-    /// Reports an HTTP response to an attempt, with its `Retry-After` header if any.
+    /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
+    /// `X-WX-OPENID` headers, and the response object callers will receive
+    /// (kept as is by the cache: no copy).
     #[wasm_bindgen(js_name = onResponse)]
     pub fn on_response(
         &self,
         id: u32,
         status: f64,
         retry_after: JsValue,
+        user: JsValue,
+        response: JsValue,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let retry_after = retry_after.as_string();
         let commands = match valid_status(status) {
-            Some(status) => self
-                .borrow()?
-                .on_response(id, status, retry_after.as_deref(), now_ms),
+            Some(status) => {
+                let size = if (200..300).contains(&status) {
+                    estimate_size(&response)
+                } else {
+                    0
+                };
+                let answer = Answer {
+                    status,
+                    retry_after: retry_after.as_string(),
+                    value: response,
+                    size,
+                    user: user.as_string(),
+                };
+                self.borrow()?.on_response(id, answer, now_ms)
+            }
             None => self.borrow()?.on_failure(
                 id,
                 Failure {
@@ -207,6 +245,70 @@ impl Engine {
         Ok(())
     }
 
+    /// Scopes the cache to a user id (a string), or to nobody (null/undefined).
+    #[wasm_bindgen(js_name = setUser)]
+    pub fn set_user(&self, user: JsValue) -> Result<(), JsValue> {
+        let user = if user.is_undefined() || user.is_null() {
+            None
+        } else {
+            match user.as_string() {
+                Some(id) if !id.is_empty() => Some(id),
+                _ => {
+                    return Err(self.error(&RequestError::invalid(
+                        "user",
+                        format!(
+                            "must be a non-empty string or null, got {}",
+                            type_name(&user)
+                        ),
+                    )))
+                }
+            }
+        };
+        self.borrow()?.set_user(user);
+        Ok(())
+    }
+
+    /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`.
+    /// Returns how many.
+    pub fn invalidate(&self, target: JsValue) -> Result<u32, JsValue> {
+        let what = if let Some(prefix) = target.as_string().filter(|p| p.starts_with('/')) {
+            Invalidate::Prefix(prefix)
+        } else {
+            let tag = (target.is_object() && !Array::is_array(&target))
+                .then(|| {
+                    Reflect::get(&target, &"tag".into())
+                        .ok()
+                        .and_then(|t| t.as_string())
+                })
+                .flatten()
+                .filter(|t| !t.is_empty());
+            match tag {
+                Some(tag) => Invalidate::Tag(tag),
+                None => {
+                    return Err(self.error(&RequestError::invalid(
+                        "invalidate",
+                        "takes a path prefix starting with '/' or { tag: 'name' }",
+                    )))
+                }
+            }
+        };
+        Ok(self.borrow()?.invalidate(&what) as u32)
+    }
+
+    /// `{ entries, bytes, hits, misses, evictions, staleServes }`.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Result<JsValue, JsValue> {
+        let s = self.borrow()?.cache_stats();
+        to_js(&CacheStatsJs {
+            entries: s.entries as u32,
+            bytes: s.bytes as f64,
+            hits: s.hits as f64,
+            misses: s.misses as f64,
+            evictions: s.evictions as f64,
+            stale_serves: s.stale_serves as f64,
+        })
+    }
+
     /// Requests started and not yet settled.
     #[wasm_bindgen(js_name = inFlight)]
     pub fn in_flight(&self) -> Result<u32, JsValue> {
@@ -215,7 +317,7 @@ impl Engine {
 }
 
 impl Engine {
-    fn borrow(&self) -> Result<std::cell::RefMut<'_, engine::Engine>, JsValue> {
+    fn borrow(&self) -> Result<std::cell::RefMut<'_, engine::Engine<JsValue>>, JsValue> {
         self.inner.try_borrow_mut().map_err(|_| {
             self.error(&RequestError::invalid(
                 "client",
@@ -228,7 +330,7 @@ impl Engine {
         error_object(error, self.locale, None, "")
     }
 
-    fn commands(&self, commands: Vec<Command>) -> Result<Array, JsValue> {
+    fn commands(&self, commands: Vec<Command<JsValue>>) -> Result<Array, JsValue> {
         let out = Array::new_with_length(commands.len() as u32);
         for (i, command) in commands.into_iter().enumerate() {
             out.set(i as u32, self.command(command)?);
@@ -236,7 +338,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn command(&self, command: Command) -> Result<JsValue, JsValue> {
+    fn command(&self, command: Command<JsValue>) -> Result<JsValue, JsValue> {
         match command {
             Command::Send(send) => to_js(&CommandJs::Send {
                 id: send.id,
@@ -257,12 +359,17 @@ impl Engine {
                 }),
             }),
             Command::Wait { id, delay_ms } => to_js(&CommandJs::Wait { id, delay_ms }),
-            Command::Resolve(settled) => to_js(&CommandJs::Resolve {
+            Command::Abort { id } => to_js(&CommandJs::Abort { id }),
+            Command::End { id } => to_js(&CommandJs::End { id }),
+            Command::Resolve(settled, value) => to_js(&CommandJs::Resolve {
                 id: settled.id,
                 route: settled.route.as_str(),
                 reason: settled.reason,
                 attempts: settled.attempts,
                 elapsed_ms: settled.elapsed_ms,
+                from_cache: settled.from_cache,
+                stale: settled.stale,
+                value,
             }),
             Command::Reject(settled, error) => {
                 let error = error_fields(&error, self.locale, Some(&settled), &settled.note);
@@ -303,12 +410,22 @@ enum CommandJs<'a> {
         id: u32,
         delay_ms: u32,
     },
+    Abort {
+        id: u32,
+    },
+    End {
+        id: u32,
+    },
     Resolve {
         id: u32,
         route: &'static str,
         reason: &'static str,
         attempts: u32,
         elapsed_ms: f64,
+        from_cache: bool,
+        stale: bool,
+        #[serde(with = "serde_wasm_bindgen::preserve")]
+        value: JsValue,
     },
     Reject {
         id: u32,
@@ -320,6 +437,17 @@ enum CommandJs<'a> {
     WaitInit {
         delay_ms: u32,
     },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CacheStatsJs {
+    entries: u32,
+    bytes: f64,
+    hits: f64,
+    misses: f64,
+    evictions: f64,
+    stale_serves: f64,
 }
 
 #[derive(Serialize)]
@@ -428,6 +556,7 @@ fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
         mock_routes,
         mock_enabled,
         seed: opt_number(options, "seed")?,
+        cache: read_cache_config(&get(options, "cache")?)?,
     }
     .validate()
 }
@@ -437,11 +566,14 @@ fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     let path = opt_string(options, "path")?
         .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
     let aborted = read_signal(&get(options, "signal")?)?;
+    let (body_bytes, data_json) = read_body(&get(options, "data")?)?;
     Ok(RawRequest {
         path,
         method: opt_string(options, "method")?,
         headers: read_headers(&get(options, "header")?)?,
-        body_bytes: body_bytes(&get(options, "data")?)?,
+        body_bytes,
+        data_json,
+        cache: read_request_cache(&get(options, "cache")?)?,
         timeout_ms: opt_number(options, "timeoutMs")?,
         route: opt_string(options, "route")?,
         retry: read_retry(&get(options, "retry")?)?,
@@ -687,16 +819,17 @@ fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError>
     Ok(headers)
 }
 
-/// The size in bytes the body will have on the wire.
-fn body_bytes(data: &JsValue) -> Result<usize, RequestError> {
+/// The body's size in bytes on the wire, and its JSON text for the cache key
+/// (None for binary data, which is never cached or shared).
+fn read_body(data: &JsValue) -> Result<(usize, Option<String>), RequestError> {
     if data.is_undefined() || data.is_null() {
-        return Ok(0);
-    }
-    if let Some(s) = data.as_string() {
-        return Ok(s.len());
+        return Ok((0, None));
     }
     if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-        return Ok(buffer.byte_length() as usize);
+        return Ok((
+            buffer.byte_length() as usize,
+            Some(String::from("\u{0}binary")),
+        ));
     }
     let json = JSON::stringify(data).map_err(|e| {
         let reason = Reflect::get(&e, &"message".into())
@@ -708,12 +841,144 @@ fn body_bytes(data: &JsValue) -> Result<usize, RequestError> {
     // `JSON.stringify` gives undefined for functions and symbols.
     let json: JsValue = json.into();
     match json.as_string() {
-        Some(text) => Ok(text.len()),
+        Some(text) => {
+            // A string is sent as is; anything else as its JSON text.
+            let bytes = data.as_string().map_or(text.len(), |s| s.len());
+            Ok((bytes, Some(text)))
+        }
         None => Err(RequestError::invalid(
             "data",
             format!("cannot be sent as JSON: got {}", type_name(data)),
         )),
     }
+}
+
+/// An entry's estimated size: its response as JSON text, in UTF-16 code
+/// units (what JS strings count; bytes for ASCII), plus a fixed overhead.
+/// Values JSON cannot express count as the overhead alone.
+fn estimate_size(response: &JsValue) -> usize {
+    // `JSON.stringify` returns undefined (no string) for undefined and functions.
+    let text: JsValue = JSON::stringify(response).map_or(JsValue::UNDEFINED, Into::into);
+    let text_len = if text.is_string() {
+        js_sys::JsString::from(text).length() as usize
+    } else {
+        0
+    };
+    text_len + ENTRY_OVERHEAD_BYTES
+}
+
+/// A request's `cache`: false, 'reload', or `{ ttlMs, staleMs, tags, private, reload }`.
+fn read_request_cache(value: &JsValue) -> Result<RawRequestCache, RequestError> {
+    if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
+        return Ok(RawRequestCache::Default);
+    }
+    if value.as_bool() == Some(false) {
+        return Ok(RawRequestCache::Off);
+    }
+    if value.as_string().as_deref() == Some("reload") {
+        return Ok(RawRequestCache::Options {
+            ttl_ms: None,
+            stale_ms: None,
+            tags: Vec::new(),
+            private: false,
+            reload: true,
+        });
+    }
+    if value.as_string().is_some() {
+        return Err(RequestError::invalid(
+            "cache",
+            "must be false, 'reload' or { ttlMs, staleMs, tags, private, reload }",
+        ));
+    }
+    let cache = plain_object("cache", value, REQUEST_CACHE_OPTIONS)?;
+    Ok(RawRequestCache::Options {
+        ttl_ms: opt_number(cache, "ttlMs")?,
+        stale_ms: opt_number(cache, "staleMs")?,
+        tags: string_list("cache.tags", &get(cache, "tags")?)?,
+        private: opt_bool(cache, "private")?.unwrap_or(false),
+        reload: opt_bool(cache, "reload")?.unwrap_or(false),
+    })
+}
+
+/// The client's `cache` options.
+fn read_cache_config(value: &JsValue) -> Result<Option<RawCacheConfig>, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let cache = plain_object("cache", value, CACHE_OPTIONS)?;
+    let mut rules = Vec::new();
+    for (i, rule) in list("cache.rules", &get(cache, "rules")?)?
+        .iter()
+        .enumerate()
+    {
+        let field = format!("cache.rules[{i}]");
+        let rule = plain_object_named(&field, &rule, RULE_OPTIONS)?;
+        rules.push(RawRule {
+            path: named_string(&format!("{field}.path"), &get(rule, "path")?)?,
+            ttl_ms: opt_number(rule, "ttlMs")?,
+            stale_ms: opt_number(rule, "staleMs")?,
+            tags: string_list(&format!("{field}.tags"), &get(rule, "tags")?)?,
+        });
+    }
+    let mut invalidations = Vec::new();
+    for (i, item) in list("cache.invalidations", &get(cache, "invalidations")?)?
+        .iter()
+        .enumerate()
+    {
+        let field = format!("cache.invalidations[{i}]");
+        let item = plain_object_named(&field, &item, INVALIDATION_OPTIONS)?;
+        invalidations.push(RawInvalidation {
+            method: opt_string(item, "method")?,
+            path: named_string(&format!("{field}.path"), &get(item, "path")?)?,
+            prefixes: string_list(&format!("{field}.prefixes"), &get(item, "prefixes")?)?,
+            tags: string_list(&format!("{field}.tags"), &get(item, "tags")?)?,
+        });
+    }
+    Ok(Some(RawCacheConfig {
+        max_entries: opt_number(cache, "maxEntries")?,
+        max_bytes: opt_number(cache, "maxBytes")?,
+        rules,
+        invalidations,
+        persist: opt_bool(cache, "persist")?,
+        persist_max_bytes: opt_number(cache, "persistMaxBytes")?,
+    }))
+}
+
+/// An optional array (undefined: empty).
+fn list(field: &str, value: &JsValue) -> Result<Array, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Array::new());
+    }
+    if !Array::is_array(value) {
+        return Err(RequestError::invalid(
+            field.to_owned(),
+            format!("must be an array, got {}", type_name(value)),
+        ));
+    }
+    Ok(Array::from(value))
+}
+
+fn string_list(field: &str, value: &JsValue) -> Result<Vec<String>, RequestError> {
+    list(field, value)?
+        .iter()
+        .map(|item| {
+            item.as_string().ok_or_else(|| {
+                RequestError::invalid(
+                    field.to_owned(),
+                    format!("must hold strings, got {}", type_name(&item)),
+                )
+            })
+        })
+        .collect()
+}
+
+fn named_string(field: &str, value: &JsValue) -> Result<String, RequestError> {
+    value.as_string().ok_or_else(|| {
+        RequestError::invalid(
+            field.to_owned(),
+            format!("must be a string, got {}", type_name(value)),
+        )
+    })
 }
 
 fn type_name(value: &JsValue) -> String {

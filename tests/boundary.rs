@@ -42,7 +42,15 @@ fn engine() -> Engine {
         .on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 0.0)
         .unwrap();
     let id = get(&sent.get(0), "id").as_f64().unwrap() as u32;
-    e.on_response(id, 200.0, JsValue::UNDEFINED, 0.0).unwrap();
+    e.on_response(
+        id,
+        200.0,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        0.0,
+    )
+    .unwrap();
     e
 }
 
@@ -96,7 +104,14 @@ fn round_trip(e: &Engine) {
     );
     assert_eq!(get(&send, "method"), "GET");
     let done = e
-        .on_response(id, 200.0, JsValue::UNDEFINED, 5.0)
+        .on_response(
+            id,
+            200.0,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            5.0,
+        )
         .unwrap()
         .get(0);
     assert_eq!(get(&done, "type"), "resolve");
@@ -317,8 +332,15 @@ fn still_serves_after_a_thousand_bad_calls() {
         assert!(e.start(bad[i % bad.len()].clone(), 0.0).is_err());
     }
     assert!(
-        e.on_response(999_999, 200.0, JsValue::UNDEFINED, 0.0)
-            .is_err(),
+        e.on_response(
+            999_999,
+            200.0,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            0.0
+        )
+        .is_err(),
         "unknown id"
     );
     assert!(e.on_timer(999_999, 0.0).is_err());
@@ -339,11 +361,86 @@ fn malformed_statuses_are_failures_not_panics() {
         Reflect::set(&options, &"retry".into(), &false.into()).unwrap();
         let (id, _) = start(&e, options);
         let out = e
-            .on_response(id, status, JsValue::UNDEFINED, 0.0)
+            .on_response(
+                id,
+                status,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                0.0,
+            )
             .unwrap()
             .get(0);
         assert_eq!(get(&out, "type"), "reject");
         assert_eq!(get(&get(&out, "error"), "kind"), "network");
     }
     round_trip(&e);
+}
+
+#[wasm_bindgen_test]
+fn a_cache_hit_returns_the_very_object_that_was_stored() {
+    let options = object(&[
+        ("env", "prod-5g94mx7a3d07e78c".into()),
+        ("service", "golang-lfwy".into()),
+        (
+            "cache",
+            object(&[(
+                "rules",
+                [object(&[
+                    ("path", "/api/home/*".into()),
+                    ("ttlMs", 60_000.into()),
+                ])]
+                .into_iter()
+                .collect::<Array>()
+                .into(),
+            )]),
+        ),
+    ]);
+    let e = Engine::new(options, platform()).unwrap();
+    e.start(get_request("/warm"), 0.0).unwrap();
+    let warm = e
+        .on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 0.0)
+        .unwrap()
+        .get(0);
+    let warm_id = get(&warm, "id").as_f64().unwrap() as u32;
+    e.on_response(
+        warm_id,
+        200.0,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        object(&[]),
+        0.0,
+    )
+    .unwrap();
+    let (id, _) = start(&e, get_request("/api/home/init"));
+    let response = object(&[
+        ("statusCode", 200.into()),
+        ("data", object(&[("n", 1.into())])),
+    ]);
+    e.on_response(
+        id,
+        200.0,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        response.clone(),
+        1.0,
+    )
+    .unwrap();
+    let (_, hit) = start(&e, get_request("/api/home/init"));
+    assert_eq!(get(&hit, "type"), "resolve");
+    assert_eq!(get(&hit, "fromCache"), true);
+    assert!(
+        js_sys::Object::is(&get(&hit, "value"), &response),
+        "zero-copy: the same object"
+    );
+    let stats = e.cache_stats().unwrap();
+    assert_eq!(get(&stats, "entries").as_f64(), Some(1.0));
+    assert_eq!(get(&stats, "hits").as_f64(), Some(1.0));
+    assert!(get(&stats, "bytes").as_f64().unwrap() > 64.0);
+    assert_eq!(e.invalidate("/api/home/".into()).unwrap(), 1);
+    assert!(e.invalidate(42.into()).is_err());
+    assert!(e.invalidate(object(&[("tag", "".into())])).is_err());
+    assert!(e.set_user(7.into()).is_err());
+    e.set_user("alice".into()).unwrap();
+    e.set_user(JsValue::NULL).unwrap();
 }

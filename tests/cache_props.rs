@@ -9,15 +9,33 @@ use std::collections::HashMap;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Insert { key: u8, size: usize, ttl: u16, stale: u16 },
-    Lookup { key: u8 },
-    Invalidate { path: u8 },
-    Tick { ms: u16 },
+    Insert {
+        key: u8,
+        size: usize,
+        ttl: u16,
+        stale: u16,
+    },
+    Lookup {
+        key: u8,
+    },
+    Invalidate {
+        path: u8,
+    },
+    Tick {
+        ms: u16,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0u8..20, 0usize..3000, 0u16..500, 0u16..500).prop_map(|(key, size, ttl, stale)| Op::Insert { key, size, ttl, stale }),
+        (0u8..20, 0usize..3000, 0u16..500, 0u16..500).prop_map(|(key, size, ttl, stale)| {
+            Op::Insert {
+                key,
+                size,
+                ttl,
+                stale,
+            }
+        }),
         (0u8..20).prop_map(|key| Op::Lookup { key }),
         (0u8..4).prop_map(|path| Op::Invalidate { path }),
         (0u16..300).prop_map(|ms| Op::Tick { ms }),

@@ -6,7 +6,7 @@
 mod support;
 
 use mp_request::core::config::RawRetry;
-use mp_request::core::engine::Command;
+use mp_request::core::engine::{Answer, Command};
 use mp_request::core::request::RawRequest;
 use mp_request::core::retry::RetryPolicy;
 use proptest::prelude::*;
@@ -63,13 +63,13 @@ proptest! {
                     now += f64::from(s.timeout_ms) * durations[sends % durations.len()];
                     let status = statuses[sends % statuses.len()];
                     sends += 1;
-                    if status == 0 { e.on_failure(s.id, timeout_failure(), now) } else { e.on_response(s.id, status, None, now) }.unwrap()
+                    if status == 0 { e.on_failure(s.id, timeout_failure(), now) } else { e.on_response(s.id, Answer::status(status, None), now) }.unwrap()
                 }
                 Command::Wait { id, delay_ms } => {
                     now += f64::from(delay_ms);
                     e.on_timer(id, now).unwrap()
                 }
-                Command::Resolve(_) | Command::Reject(..) => break,
+                Command::Resolve(..) | Command::Reject(..) => break,
                 other => panic!("{other:?}"),
             };
         }
@@ -95,12 +95,14 @@ proptest! {
                 match c {
                     Command::Send(s) => { outstanding.insert(s.id, "outcome"); }
                     Command::Wait { id, .. } => { outstanding.insert(id, "timer"); }
-                    Command::Resolve(s) | Command::Reject(s, _) => {
+                    Command::Resolve(s, _) | Command::Reject(s, _) => {
                         prop_assert!(settled.insert(s.id), "settled twice: {}", s.id);
                         outstanding.remove(&s.id);
                     }
                     Command::InitCloud { .. } => { *init_running = true; *init_waiting = false; }
                     Command::WaitInit { .. } => { *init_running = false; *init_waiting = true; }
+                    Command::Abort { id } => { outstanding.remove(&id); }
+                    Command::End { .. } => {}
                 }
             }
             Ok(())
@@ -114,7 +116,7 @@ proptest! {
                 (1, _) if init_running => { init_running = false; e.on_init(if pick % 3 == 0 { Err(timeout_failure()) } else { Ok(()) }, now) }
                 (2, _) if init_waiting => e.on_init_timer(),
                 (3, Some(id)) => e.cancel(id, now),
-                (_, Some(id)) if outstanding[&id] == "outcome" => e.on_response(id, status, None, now).unwrap(),
+                (_, Some(id)) if outstanding[&id] == "outcome" => e.on_response(id, Answer::status(status, None), now).unwrap(),
                 (_, Some(id)) => e.on_timer(id, now).unwrap(),
                 _ => Vec::new(),
             };

@@ -5,7 +5,7 @@
 mod support;
 
 use mp_request::core::config::{RawConfig, RawRetry};
-use mp_request::core::engine::{Command, CLOUD_MAX_TIMEOUT_MS};
+use mp_request::core::engine::{Answer, Command, CLOUD_MAX_TIMEOUT_MS};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::route::Route;
 use support::*;
@@ -24,7 +24,7 @@ fn two_503s_then_success_resolves_after_three_attempts_with_the_seeded_delays() 
         &mut statuses(&[503, 503, 200]),
         10.0,
     );
-    let Command::Resolve(settled) = done else {
+    let Command::Resolve(settled, _) = done else {
         panic!("{done:?}")
     };
     assert_eq!((settled.attempts, settled.route), (3, Route::Cloud));
@@ -85,7 +85,7 @@ fn a_post_whose_response_is_lost_is_not_retried_and_says_why() {
     let mut marked = post("/api/order/create");
     marked.idempotent = Some(true);
     let mut outcomes = [Outcome::Fail(reset()), Outcome::Status(200)].into_iter();
-    let Command::Resolve(s) = Drive::new().run(&mut e, marked, &mut outcomes, 5.0) else {
+    let Command::Resolve(s, _) = Drive::new().run(&mut e, marked, &mut outcomes, 5.0) else {
         panic!()
     };
     assert_eq!(s.attempts, 2);
@@ -191,7 +191,9 @@ fn init_fails_twice_then_succeeds_and_the_request_goes_through() {
         assert_eq!(e.on_init_timer(), vec![Command::InitCloud { attempt }]);
     }
     let send = one(e.on_init(Ok(()), now));
-    let Command::Resolve(s) = one(e.on_response(id_of(&send), 200, None, now + 1.0).unwrap())
+    let Command::Resolve(s, _) = one(e
+        .on_response(id_of(&send), Answer::status(200, None), now + 1.0)
+        .unwrap())
     else {
         panic!()
     };
@@ -208,9 +210,20 @@ fn init_failing_four_times_fails_with_kind_init_and_the_next_request_tries_again
         e.on_init(Err(fail()), 0.0);
         e.on_init_timer();
     }
-    let rejected = e.on_init(Err(fail()), 1200.0);
+    let commands = e.on_init(Err(fail()), 1200.0);
+    let rejected: Vec<_> = commands
+        .iter()
+        .filter(|c| matches!(c, Command::Reject(..)))
+        .collect();
     assert_eq!(rejected.len(), 2);
-    for command in &rejected {
+    assert_eq!(
+        commands
+            .iter()
+            .filter(|c| matches!(c, Command::End { .. }))
+            .count(),
+        2
+    );
+    for command in rejected {
         let Command::Reject(s, err) = command else {
             panic!()
         };
@@ -230,7 +243,8 @@ fn cloud_api_not_enabled_on_a_call_reinitialises_and_retries_even_a_post() {
     let mut e = engine(cloud_config(), 1);
     e.start(get("/warm"), 0.0).unwrap();
     let warm = one(e.on_init(Ok(()), 0.0));
-    e.on_response(id_of(&warm), 200, None, 1.0).unwrap();
+    e.on_response(id_of(&warm), Answer::status(200, None), 1.0)
+        .unwrap();
     let send = one(e.start(post("/api/order/create"), 2.0).unwrap().1);
     let not_enabled = failure(
         "cloud.callContainer:fail Cloud API isn't enabled",
@@ -285,9 +299,12 @@ fn cancel_settles_at_once_and_late_events_are_refused() {
     let mut e = engine(cloud_config(), 1);
     e.start(get("/warm"), 0.0).unwrap();
     let warm = one(e.on_init(Ok(()), 0.0));
-    e.on_response(id_of(&warm), 200, None, 1.0).unwrap();
+    e.on_response(id_of(&warm), Answer::status(200, None), 1.0)
+        .unwrap();
     let send = one(e.start(get("/x"), 0.0).unwrap().1);
-    let wait = one(e.on_response(id_of(&send), 503, None, 1.0).unwrap());
+    let wait = one(e
+        .on_response(id_of(&send), Answer::status(503, None), 1.0)
+        .unwrap());
     let Command::Reject(s, err) = one(e.cancel(id_of(&wait), 2.0)) else {
         panic!()
     };
@@ -336,12 +353,12 @@ fn events_out_of_order_are_errors_not_panics() {
     let init = e.start(get("/x"), 0.0).unwrap().1;
     assert_eq!(init, vec![Command::InitCloud { attempt: 1 }]);
     assert!(
-        e.on_response(1, 200, None, 0.0).is_err(),
+        e.on_response(1, Answer::status(200, None), 0.0).is_err(),
         "still waiting for init"
     );
     assert!(e.on_timer(1, 0.0).is_err());
     assert!(e.on_init_timer().is_empty(), "no init retry pending");
-    assert!(e.on_response(99, 200, None, 0.0).is_err());
+    assert!(e.on_response(99, Answer::status(200, None), 0.0).is_err());
 }
 
 #[test]

@@ -29,7 +29,9 @@ function ordersOf(userId) {
  */
 export function golangLfwy(req) {
   const openid = req.headers['x-wx-openid'] || null;
-  const ok = (data) => ({ status: 200, body: { code: 0, message: 'ok', data } });
+  // Like many Cloud Run backends, it tells the client whom it served.
+  const headers = openid ? { 'x-wx-openid': openid } : {};
+  const ok = (data) => ({ status: 200, body: { code: 0, message: 'ok', data }, headers });
   const bad = (status, message) => ({ status, body: { code: status, message } });
 
   if (req.path === '/api/home/init' && req.method === 'GET') {

@@ -68,15 +68,19 @@ const GUARD_MS = 1000;
  */
 
 /**
- * @typedef {object} Pending A request between start and settle.
- * @property {import('../types').RequestOptions} options
+ * @typedef {object} Caller A `request()` call waiting for its answer.
  * @property {(response: import('../types').Response) => void} resolve
  * @property {(error: RequestError) => void} reject
+ * @property {() => void} [unlisten] Removes the abort listener.
+ */
+
+/**
+ * @typedef {object} Fetch A network request and its retries (shared by callers).
+ * @property {import('../types').RequestOptions} options
  * @property {Outcome} [last] The last attempt's outcome.
  * @property {number} attempt The attempt whose outcome is awaited.
  * @property {ReturnType<typeof setTimeout>} [timer]
  * @property {() => void} [abort] Aborts the attempt in flight, where the platform allows.
- * @property {() => void} [unlisten] Removes the abort listener.
  */
 
 /**
@@ -111,8 +115,10 @@ export async function createClientWith(runtime, options) {
   const cloud = /** @type {CloudAdapter | undefined} */ (adapters.cloud);
   const debug = Boolean(opts.debug);
   const now = () => Date.now();
-  /** @type {Map<number, Pending>} */
-  const requests = new Map();
+  /** @type {Map<number, Caller>} */
+  const callers = new Map();
+  /** @type {Map<number, Fetch>} */
+  const fetches = new Map();
   const stopWatching = runtime.watchNetwork((online) => {
     if (debug) log(`network ${online ? 'online' : 'offline'}`);
     if (!freed) engine.setOnline(online);
@@ -121,7 +127,7 @@ export async function createClientWith(runtime, options) {
   let destroyed = false;
   let freed = false;
   const freeIfDone = () => {
-    if (destroyed && !freed && requests.size === 0) {
+    if (destroyed && !freed && callers.size === 0 && fetches.size === 0) {
       freed = true;
       engine.free();
     }
@@ -147,7 +153,7 @@ export async function createClientWith(runtime, options) {
       case 'send':
         return send(c);
       case 'wait': {
-        const r = requests.get(c.id);
+        const r = fetches.get(c.id);
         if (!r) return;
         if (debug) log(`#${c.id} retrying in ${c.delayMs} ms`);
         r.timer = setTimeout(() => {
@@ -158,25 +164,43 @@ export async function createClientWith(runtime, options) {
       }
       case 'resolve':
         return settle(c.id, (r) => {
-          if (debug) log(`#${c.id} ${r.last && r.last.statusCode} via ${c.route} in ${c.elapsedMs} ms, ${c.attempts} attempt(s)`);
-          const last = /** @type {Outcome} */ (r.last);
+          /** @type {Outcome} */
+          const value = c.value;
+          if (debug) {
+            const how = c.fromCache ? `from the cache${c.stale ? ' (stale, refreshing)' : ''}` : `in ${c.elapsedMs} ms, ${c.attempts} attempt(s)`;
+            log(`#${c.id} ${value.statusCode} via ${c.route} ${how}`);
+          }
           r.resolve({
-            data: last.data,
-            statusCode: /** @type {number} */ (last.statusCode),
-            header: last.header || {},
+            data: value.data,
+            statusCode: /** @type {number} */ (value.statusCode),
+            header: value.header || {},
             route: c.route,
             routeReason: c.reason,
             attempts: c.attempts,
-            fromCache: false,
-            callID: last.callID,
+            fromCache: c.fromCache,
+            stale: c.stale,
+            callID: value.callID,
             elapsedMs: c.elapsedMs,
           });
         });
       case 'reject':
         return settle(c.id, (r) => {
           if (debug) log(`#${c.id} failed: ${c.error.kind} (${c.error.detail})`);
-          r.reject(new RequestError(c.error, r.last && !r.last.ok ? r.last : undefined));
+          const last = fetches.get(c.id)?.last;
+          r.reject(new RequestError(c.error, last && !last.ok ? last : undefined));
         });
+      case 'abort': {
+        const f = fetches.get(c.id);
+        if (f && f.abort) f.abort();
+        return;
+      }
+      case 'end': {
+        const f = fetches.get(c.id);
+        if (f && f.timer !== undefined) clearTimeout(f.timer);
+        fetches.delete(c.id);
+        freeIfDone();
+        return;
+      }
       case 'init':
         return initCloud(c.attempt);
       case 'waitInit':
@@ -190,7 +214,7 @@ export async function createClientWith(runtime, options) {
 
   /** @param {SendCommand} c */
   function send(c) {
-    const r = requests.get(c.id);
+    const r = fetches.get(c.id);
     if (!r) return;
     r.attempt = c.attempt;
     r.abort = undefined;
@@ -201,14 +225,21 @@ export async function createClientWith(runtime, options) {
     /** @param {Outcome} outcome */
     const report = (outcome) => {
       clearTimeout(guard);
-      const current = requests.get(c.id);
+      const current = fetches.get(c.id);
       // Late answers (after the guard, a cancel, or a newer attempt) are dropped.
       if (current !== r || r.attempt !== c.attempt) return;
       r.attempt = -1;
       r.last = outcome;
       event(() =>
         outcome.ok
-          ? engine.onResponse(c.id, Number(outcome.statusCode), retryAfter(outcome.header), now())
+          ? engine.onResponse(
+              c.id,
+              Number(outcome.statusCode),
+              header(outcome.header, 'retry-after'),
+              header(outcome.header, 'x-wx-openid'),
+              outcome,
+              now(),
+            )
           : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, now()),
       );
     };
@@ -237,13 +268,12 @@ export async function createClientWith(runtime, options) {
 
   /**
    * @param {number} id
-   * @param {(r: Pending) => void} finish
+   * @param {(r: Caller) => void} finish
    */
   function settle(id, finish) {
-    const r = requests.get(id);
+    const r = callers.get(id);
     if (!r) return;
-    requests.delete(id);
-    if (r.timer !== undefined) clearTimeout(r.timer);
+    callers.delete(id);
     if (r.unlisten) r.unlisten();
     finish(r);
     freeIfDone();
@@ -267,15 +297,13 @@ export async function createClientWith(runtime, options) {
         return;
       }
       const id = started[0];
-      /** @type {Pending} */
-      const r = { options: requestOptions, resolve, reject, attempt: 0 };
-      requests.set(id, r);
+      /** @type {Caller} */
+      const r = { resolve, reject };
+      callers.set(id, r);
+      fetches.set(id, { options: requestOptions, attempt: 0 });
       const signal = requestOptions.signal;
       if (signal) {
-        const onAbort = () => {
-          if (r.abort) r.abort();
-          event(() => engine.cancel(id, now()));
-        };
+        const onAbort = () => event(() => engine.cancel(id, now()));
         signal.addEventListener('abort', onAbort);
         r.unlisten = () => signal.removeEventListener && signal.removeEventListener('abort', onAbort);
       }
@@ -286,6 +314,21 @@ export async function createClientWith(runtime, options) {
 
   return {
     request,
+    setUser(user) {
+      try {
+        engine.setUser(user);
+      } catch (thrown) {
+        throw toRequestError(thrown);
+      }
+    },
+    invalidate(target) {
+      try {
+        return engine.invalidate(target);
+      } catch (thrown) {
+        throw toRequestError(thrown);
+      }
+    },
+    cacheStats: () => engine.cacheStats(),
     destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -314,13 +357,14 @@ async function attempt(adapter, command, options, onAbort) {
 }
 
 /**
- * The `Retry-After` header, whatever its case.
- * @param {Record<string, string> | undefined} header
+ * A response header, whatever its case.
+ * @param {Record<string, string> | undefined} headers
+ * @param {string} name Lower case.
  */
-function retryAfter(header) {
-  if (!header) return undefined;
-  for (const name of Object.keys(header)) {
-    if (name.toLowerCase() === 'retry-after') return String(header[name]);
+function header(headers, name) {
+  if (!headers) return undefined;
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() === name) return String(headers[key]);
   }
   return undefined;
 }

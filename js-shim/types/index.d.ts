@@ -27,6 +27,8 @@ export interface ClientOptions {
   locale?: string;
   /** Seed of the retry jitter (0..2^32-1), for reproducible schedules in tests. Default: random. */
   seed?: number;
+  /** The result cache (see docs/cache.md). */
+  cache?: CacheOptions;
   /** Mini-program only: absolute path of the wasm in the code package. Default '/utils/mp-request/mp_request.wasm.br'. */
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
@@ -52,6 +54,35 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** Cancels the request: it rejects with kind 'cancelled' and is never retried. */
   signal?: AbortSignalLike;
+  /**
+   * false: no cache and no sharing; 'reload': refetch and store;
+   * { ttlMs, staleMs, tags, private, reload }: cache this GET (private: even with Authorization/Cookie, in the user's partition).
+   */
+  cache?: false | 'reload' | { ttlMs?: number; staleMs?: number; tags?: string[]; private?: boolean; reload?: boolean };
+}
+
+export interface CacheOptions {
+  /** Default 200. */
+  maxEntries?: number;
+  /** Default 2 MB (estimated: JSON text of each response + 64). */
+  maxBytes?: number;
+  /** TTLs by path pattern; the most specific matching rule applies. */
+  rules?: Array<{ path: string; ttlMs: number; staleMs?: number; tags?: string[] }>;
+  /** What a successful mutation (non-GET) matching `path` invalidates besides its own path. */
+  invalidations?: Array<{ method?: string; path: string; prefixes?: string[]; tags?: string[] }>;
+  /** Restore entries from storage at start and save them as they change. */
+  persist?: boolean;
+  /** Default 512 KB. */
+  persistMaxBytes?: number;
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+  staleServes: number;
 }
 
 export interface RetryOptions {
@@ -108,8 +139,10 @@ export interface Response<T = any> {
   routeReason: string;
   /** Attempts made. */
   attempts: number;
-  /** Served from the cache. */
+  /** Served from the cache. The `data` object is shared with the cache and other callers: do not mutate it. */
   fromCache: boolean;
+  /** Served from the cache after its TTL, while one background refresh runs. */
+  stale: boolean;
   /** callContainer's call id (cloud route). */
   callID?: string;
   /** From the request call to the response, in ms. */
@@ -118,6 +151,11 @@ export interface Response<T = any> {
 
 export interface Client {
   request<T = any>(options: RequestOptions): Promise<Response<T>>;
+  /** Scopes cached entries to a user (null: anonymous); no request ever gets another user's entries. */
+  setUser(user: string | null): void;
+  /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. */
+  invalidate(target: string | { tag: string }): number;
+  cacheStats(): CacheStats;
   /** Frees the engine's wasm memory (explicitly: FinalizationRegistry may be absent). */
   destroy(): void;
 }

@@ -1,6 +1,7 @@
 //! Client configuration and the facts about the platform the shim reports.
 
 use super::backoff::Backoff;
+use super::cache::rules::{CacheConfig, RawCacheConfig};
 use super::error::RequestError;
 use super::locale::Locale;
 use super::mock::MockRoute;
@@ -88,6 +89,8 @@ pub struct ClientConfig {
     pub mock: MockConfig,
     /// Seed of the jitter; None: the shim's random seed.
     pub seed: Option<u32>,
+    /// The result cache.
+    pub cache: CacheConfig,
 }
 
 impl ClientConfig {
@@ -197,6 +200,8 @@ pub struct RawConfig {
     pub mock_enabled: Option<MockEnabled>,
     /// `seed`
     pub seed: Option<f64>,
+    /// `cache`
+    pub cache: Option<RawCacheConfig>,
 }
 
 impl RawConfig {
@@ -272,7 +277,9 @@ impl RawConfig {
                 ))
             }
         };
+        let cache = self.cache.unwrap_or_default().validate()?;
         Ok(ClientConfig {
+            cache,
             env,
             service,
             resource_appid,

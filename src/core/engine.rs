@@ -2,11 +2,21 @@
 //! with commands. It never performs I/O and never reads a clock; `now_ms` is
 //! passed in with every event.
 //!
-//! A request goes: route → (cloud: shared init) → attempt → on failure the
-//! retry policy decides → wait → attempt ... → resolve or reject.
+//! A request goes: route → cache (serve a fresh or stale value, or join an
+//! identical fetch in flight) → (cloud: shared init) → attempt → on failure
+//! the retry policy decides → wait → attempt ... → store → resolve or reject.
+//!
+//! A *fetch* is one network request and its retries; *callers* are the
+//! requests waiting for it. A fetch's id is that of the caller that started
+//! it. Sharing adds callers to a fetch; a stale hit leaves a fetch with no
+//! caller (the background refresh). `V` is the cached value: the wasm side
+//! keeps JS objects, tests keep anything.
 
 use std::collections::HashMap;
 
+use super::cache::key::{cache_key, path_of, KeyParts};
+use super::cache::rules::StorePolicy;
+use super::cache::store::{CacheStats, Entry, Lookup, Store};
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
@@ -22,24 +32,34 @@ pub const CLOUD_MAX_BODY_BYTES: usize = 100 * 1024;
 /// Longest timeout callContainer honours on the cloud link.
 pub const CLOUD_MAX_TIMEOUT_MS: u32 = 15_000;
 
-/// Identifies one request from `start` until it settles.
+/// Identifies one request (its caller, and the fetch it started) until it ends.
 pub type RequestId = u32;
 
 /// What the shim must do next.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Make one attempt, then report `on_response` or `on_failure`.
+pub enum Command<V = ()> {
+    /// Make one attempt for fetch `id`, then report `on_response` or `on_failure`.
     Send(Send),
     /// Wait, then report `on_timer`.
     Wait {
-        /// The request.
+        /// The fetch.
         id: RequestId,
         /// How long.
         delay_ms: u32,
     },
-    /// The request succeeded with the last response.
-    Resolve(Settled),
-    /// The request failed.
+    /// Abort fetch `id`'s attempt in flight: no caller waits for it any more.
+    Abort {
+        /// The fetch.
+        id: RequestId,
+    },
+    /// Fetch `id` is over: no command will name it again.
+    End {
+        /// The fetch.
+        id: RequestId,
+    },
+    /// Caller `id` gets this value.
+    Resolve(Settled, V),
+    /// Caller `id` fails.
     Reject(Settled, RequestError),
     /// Initialise `wx.cloud` (shared by all cloud requests), then report `on_init`.
     InitCloud {
@@ -56,7 +76,7 @@ pub enum Command {
 /// One attempt to make.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Send {
-    /// The request.
+    /// The fetch.
     pub id: RequestId,
     /// Where to send it and why.
     pub route: RouteChoice,
@@ -72,21 +92,62 @@ pub struct Send {
     pub url: Option<String>,
 }
 
-/// How a settled request went.
+/// How a caller's request went.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settled {
-    /// The request.
+    /// The caller.
     pub id: RequestId,
-    /// The route of the last attempt.
+    /// The route of the last attempt (or of the cached value).
     pub route: Route,
     /// Why that route.
     pub reason: &'static str,
-    /// Attempts made.
+    /// Attempts made (0 for a value from the cache).
     pub attempts: u32,
-    /// From `start` to settling.
+    /// From the caller's `start` to now.
     pub elapsed_ms: f64,
     /// Why a failure was not retried, for the error's detail (may be empty).
     pub note: String,
+    /// Served from the cache.
+    pub from_cache: bool,
+    /// Served from the cache after its TTL (a refresh is running).
+    pub stale: bool,
+}
+
+/// An HTTP answer to an attempt.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer<V> {
+    /// Status code.
+    pub status: u16,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    /// The response as callers receive it (and the cache keeps it).
+    pub value: V,
+    /// Its estimated size in bytes, for the cache budget.
+    pub size: usize,
+    /// The user the backend says it served (`X-WX-OPENID` on the response).
+    pub user: Option<String>,
+}
+
+impl<V: Default> Answer<V> {
+    /// An answer with just a status (tests, and values that need no size).
+    pub fn status(status: u16, retry_after: Option<&str>) -> Self {
+        Answer {
+            status,
+            retry_after: retry_after.map(str::to_owned),
+            value: V::default(),
+            size: 0,
+            user: None,
+        }
+    }
+}
+
+/// What `invalidate` drops.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invalidate {
+    /// Entries whose path starts with this.
+    Prefix(String),
+    /// Entries with this tag.
+    Tag(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +157,26 @@ enum Phase {
     Waiting,
 }
 
+/// The cache side of a fetch.
 #[derive(Debug)]
-struct Pending {
+struct Caching {
+    /// The key without its scope part.
+    key_rest: String,
+    /// The scope it was keyed with.
+    scope: String,
+    /// Store a success with this policy.
+    store: Option<StorePolicy>,
+    /// Registered in `sharing` under its full key.
+    shared: bool,
+    /// A mutation invalidated it while in flight: do not store.
+    outdated: bool,
+}
+
+#[derive(Debug)]
+struct Fetch {
     choice: RouteChoice,
     method: Method,
+    path: String,
     idempotent: bool,
     retry: RetryPolicy,
     timeout_ms: u32,
@@ -108,29 +185,45 @@ struct Pending {
     attempts: u32,
     started_ms: f64,
     phase: Phase,
+    /// Callers waiting for it, with their start time.
+    callers: Vec<(RequestId, f64)>,
+    caching: Option<Caching>,
 }
 
 /// The request engine of one client.
 #[derive(Debug)]
-pub struct Engine {
+pub struct Engine<V = ()> {
     config: ClientConfig,
     platform: Platform,
-    pending: HashMap<RequestId, Pending>,
+    fetches: HashMap<RequestId, Fetch>,
+    /// Caller → the fetch it joined.
+    followers: HashMap<RequestId, RequestId>,
+    /// Full cache key → the fetch in flight for it.
+    sharing: HashMap<String, RequestId>,
+    store: Store<V>,
+    scope: String,
+    scope_explicit: bool,
     next_id: RequestId,
     init: CloudInit,
     online: bool,
     rng: Rng,
 }
 
-impl Engine {
+impl<V: Clone> Engine<V> {
     /// An engine for a validated configuration on a platform. `seed` feeds the
     /// jitter unless the configuration fixes one.
     pub fn new(config: ClientConfig, platform: Platform, seed: u32) -> Self {
         let seed = config.seed.unwrap_or(seed);
+        let store = Store::new(config.cache.limits);
         Engine {
             config,
             platform,
-            pending: HashMap::new(),
+            fetches: HashMap::new(),
+            followers: HashMap::new(),
+            sharing: HashMap::new(),
+            store,
+            scope: String::new(),
+            scope_explicit: false,
             next_id: 1,
             init: CloudInit::default(),
             online: true,
@@ -143,9 +236,14 @@ impl Engine {
         &self.config
     }
 
-    /// Requests started and not yet settled.
+    /// Callers waiting for an answer.
     pub fn in_flight(&self) -> usize {
-        self.pending.len()
+        self.fetches.values().map(|f| f.callers.len()).sum()
+    }
+
+    /// Network fetches running (background refreshes included).
+    pub fn fetching(&self) -> usize {
+        self.fetches.len()
     }
 
     /// The device's connectivity changed (`wx.onNetworkStatusChange`).
@@ -153,13 +251,51 @@ impl Engine {
         self.online = online;
     }
 
-    /// Plans a new request: its id and the first commands (none while it
-    /// waits for a shared init). Errors are input problems: nothing started.
+    /// Scopes the cache to a user (None: anonymous). Entries of other users
+    /// stay in their partitions and are never served to this one.
+    pub fn set_user(&mut self, user: Option<String>) {
+        self.scope_explicit = user.is_some();
+        self.scope = user.unwrap_or_default();
+    }
+
+    /// The current user partition ("" when anonymous).
+    pub fn user(&self) -> &str {
+        &self.scope
+    }
+
+    /// Drops cached entries (in every partition); returns how many.
+    pub fn invalidate(&mut self, what: &Invalidate) -> usize {
+        let dropped = match what {
+            Invalidate::Prefix(prefix) => self
+                .store
+                .invalidate(|e| e.path.starts_with(prefix.as_str())),
+            Invalidate::Tag(tag) => self.store.invalidate(|e| e.tags.iter().any(|t| t == tag)),
+        };
+        self.outdate_in_flight(|f| match what {
+            Invalidate::Prefix(prefix) => f.path.starts_with(prefix.as_str()),
+            Invalidate::Tag(tag) => f
+                .caching
+                .as_ref()
+                .and_then(|c| c.store.as_ref())
+                .is_some_and(|s| s.tags.iter().any(|t| t == tag)),
+        });
+        dropped
+    }
+
+    /// Counters and sizes of the cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.store.stats()
+    }
+
+    /// Plans a new request: its id and the first commands. Errors are input
+    /// problems: nothing was started.
     pub fn start(
         &mut self,
         raw: RawRequest,
         now_ms: f64,
-    ) -> Result<(RequestId, Vec<Command>), RequestError> {
+    ) -> Result<(RequestId, Vec<Command<V>>), RequestError> {
+        let data_json = raw.data_json.clone();
+        let request_cache = raw.cache.clone();
         let spec = raw.validate(self.config.retry)?;
         let choice = route::choose(
             &self.config,
@@ -168,6 +304,85 @@ impl Engine {
             spec.method,
             &spec.path,
         )?;
+        let plan = self.config.cache.plan(
+            spec.method,
+            &spec.path,
+            &spec.headers,
+            request_cache,
+            !self.scope.is_empty(),
+        )?;
+        let key_rest = (plan.lookup || plan.store.is_some() || plan.share)
+            .then(|| {
+                cache_key(KeyParts {
+                    scope: "",
+                    route: choice.route,
+                    method: spec.method,
+                    path: &spec.path,
+                    data_json: data_json.as_deref(),
+                    headers: &spec.headers,
+                })
+            })
+            .flatten();
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        if spec.aborted {
+            let cancelled = Settled {
+                id,
+                route: choice.route,
+                reason: choice.reason,
+                attempts: 0,
+                elapsed_ms: 0.0,
+                note: String::new(),
+                from_cache: false,
+                stale: false,
+            };
+            return Ok((
+                id,
+                vec![
+                    Command::Reject(cancelled, RequestError::Cancelled),
+                    Command::End { id },
+                ],
+            ));
+        }
+        let mut commands = Vec::new();
+        let mut caller = Some((id, now_ms));
+        if let Some(rest) = &key_rest {
+            let full = full_key(&self.scope, rest);
+            if plan.lookup {
+                let found = self.store.lookup(&full, now_ms);
+                if let Lookup::Fresh(value) | Lookup::Stale(value) = &found {
+                    let stale = matches!(found, Lookup::Stale(_));
+                    commands.push(Command::Resolve(
+                        Settled {
+                            id,
+                            route: choice.route,
+                            reason: choice.reason,
+                            attempts: 0,
+                            elapsed_ms: 0.0,
+                            note: String::new(),
+                            from_cache: true,
+                            stale,
+                        },
+                        value.clone(),
+                    ));
+                    if !stale || self.sharing.contains_key(&full) {
+                        commands.push(Command::End { id });
+                        return Ok((id, commands));
+                    }
+                    // Stale: this id carries on as the one background refresh.
+                    caller = None;
+                }
+            }
+            if caller.is_some() && plan.share {
+                if let Some(&fetch_id) = self.sharing.get(&full) {
+                    if let Some(fetch) = self.fetches.get_mut(&fetch_id) {
+                        fetch.callers.push((id, now_ms));
+                        self.followers.insert(id, fetch_id);
+                        return Ok((id, vec![Command::End { id }]));
+                    }
+                }
+            }
+        }
         let asked = spec.timeout_ms.unwrap_or(self.config.timeout_ms);
         let (timeout_ms, clamped_from, url) = match choice.route {
             Route::Cloud => {
@@ -181,13 +396,25 @@ impl Engine {
             }
             Route::Mock => (asked, None, None),
         };
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        self.pending.insert(
+        let caching = key_rest.map(|key_rest| {
+            let shared = plan.share || caller.is_none();
+            if shared {
+                self.sharing.insert(full_key(&self.scope, &key_rest), id);
+            }
+            Caching {
+                key_rest,
+                scope: self.scope.clone(),
+                store: plan.store.clone(),
+                shared,
+                outdated: false,
+            }
+        });
+        self.fetches.insert(
             id,
-            Pending {
+            Fetch {
                 choice,
                 method: spec.method,
+                path: path_of(&spec.path).to_owned(),
                 idempotent: spec.idempotent,
                 retry: spec.retry,
                 timeout_ms,
@@ -196,41 +423,42 @@ impl Engine {
                 attempts: 0,
                 started_ms: now_ms,
                 phase: Phase::InFlight,
+                callers: caller.into_iter().collect(),
+                caching,
             },
         );
-        if spec.aborted {
-            return Ok((id, self.cancel(id, now_ms)));
-        }
-        Ok((id, self.attempt(id, now_ms)))
+        commands.extend(self.attempt(id, now_ms));
+        Ok((id, commands))
     }
 
-    /// The attempt got an HTTP response; `retry_after` is its `Retry-After` header.
+    /// The attempt got an HTTP answer.
     pub fn on_response(
         &mut self,
         id: RequestId,
-        status: u16,
-        retry_after: Option<&str>,
+        answer: Answer<V>,
         now_ms: f64,
-    ) -> Result<Vec<Command>, RequestError> {
+    ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
-        if (200..300).contains(&status) {
-            return Ok(vec![Command::Resolve(self.settle(
-                id,
-                now_ms,
-                String::new(),
-            ))]);
+        if (200..300).contains(&answer.status) {
+            return Ok(self.succeed(id, answer, now_ms));
         }
-        let retry_after_ms = retry_after.and_then(|v| super::backoff::parse_retry_after(v, now_ms));
-        Ok(self.after_failure(id, RequestError::Status { status }, retry_after_ms, now_ms))
+        let retry_after_ms = answer
+            .retry_after
+            .as_deref()
+            .and_then(|v| super::backoff::parse_retry_after(v, now_ms));
+        let error = RequestError::Status {
+            status: answer.status,
+        };
+        Ok(self.after_failure(id, error, retry_after_ms, now_ms))
     }
 
-    /// The attempt failed without a response.
+    /// The attempt failed without an answer.
     pub fn on_failure(
         &mut self,
         id: RequestId,
         failure: Failure,
         now_ms: f64,
-    ) -> Result<Vec<Command>, RequestError> {
+    ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
         let error = classify(failure);
         if error.kind() == ErrorKind::Init {
@@ -241,13 +469,17 @@ impl Engine {
     }
 
     /// A `Wait` is over.
-    pub fn on_timer(&mut self, id: RequestId, now_ms: f64) -> Result<Vec<Command>, RequestError> {
+    pub fn on_timer(
+        &mut self,
+        id: RequestId,
+        now_ms: f64,
+    ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::Waiting)?;
         Ok(self.attempt(id, now_ms))
     }
 
     /// `wx.cloud` init finished: `Ok` or the failure the platform reported.
-    pub fn on_init(&mut self, result: Result<(), Failure>, now_ms: f64) -> Vec<Command> {
+    pub fn on_init(&mut self, result: Result<(), Failure>, now_ms: f64) -> Vec<Command<V>> {
         match result {
             Ok(()) => {
                 let waiting = self.init.succeeded();
@@ -269,14 +501,9 @@ impl Engine {
                         "wx.cloud init failed {} times; the next request tries again",
                         super::init::INIT_RETRIES + 1
                     );
-                    let mut commands = Vec::with_capacity(waiting.len());
+                    let mut commands = Vec::new();
                     for id in waiting {
-                        if self.pending.contains_key(&id) {
-                            commands.push(Command::Reject(
-                                self.settle(id, now_ms, note.clone()),
-                                error.clone(),
-                            ));
-                        }
+                        commands.extend(self.fail(id, &error, &note, now_ms));
                     }
                     commands
                 }
@@ -285,7 +512,7 @@ impl Engine {
     }
 
     /// A `WaitInit` is over.
-    pub fn on_init_timer(&mut self) -> Vec<Command> {
+    pub fn on_init_timer(&mut self) -> Vec<Command<V>> {
         self.init
             .retry_due()
             .map(|attempt| Command::InitCloud { attempt })
@@ -293,56 +520,75 @@ impl Engine {
             .collect()
     }
 
-    /// The caller cancelled: the request settles now as `cancelled` and is
-    /// never retried. Unknown or settled ids are ignored.
-    pub fn cancel(&mut self, id: RequestId, now_ms: f64) -> Vec<Command> {
-        if !self.pending.contains_key(&id) {
+    /// Caller `id` cancelled: it settles now as `cancelled`. The fetch goes on
+    /// for the other callers; with none left it is aborted. Unknown ids are
+    /// ignored.
+    pub fn cancel(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let fetch_id = self.followers.remove(&id).unwrap_or(id);
+        let Some(fetch) = self.fetches.get_mut(&fetch_id) else {
             return Vec::new();
-        }
-        self.init.forget(id);
-        vec![Command::Reject(
-            self.settle(id, now_ms, String::new()),
+        };
+        let Some(index) = fetch.callers.iter().position(|(c, _)| *c == id) else {
+            return Vec::new();
+        };
+        let (_, started) = fetch.callers.remove(index);
+        let mut commands = vec![Command::Reject(
+            Settled {
+                id,
+                route: fetch.choice.route,
+                reason: fetch.choice.reason,
+                attempts: fetch.attempts,
+                elapsed_ms: (now_ms - started).max(0.0),
+                note: String::new(),
+                from_cache: false,
+                stale: false,
+            },
             RequestError::Cancelled,
-        )]
+        )];
+        if fetch.callers.is_empty() {
+            if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
+                commands.push(Command::Abort { id: fetch_id });
+            }
+            self.init.forget(fetch_id);
+            self.end(fetch_id);
+            commands.push(Command::End { id: fetch_id });
+        }
+        commands
     }
 
     /// Sends the next attempt, or waits for init, or fails fast offline.
-    fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command> {
+    fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
         if !self.online {
-            let offline = offline_error();
-            return vec![Command::Reject(
-                self.settle(id, now_ms, String::new()),
-                offline,
-            )];
+            return self.fail(id, &offline_error(), "", now_ms);
         }
-        let Some(pending) = self.pending.get_mut(&id) else {
+        let Some(fetch) = self.fetches.get_mut(&id) else {
             return Vec::new();
         };
-        if pending.choice.route == Route::Cloud {
+        if fetch.choice.route == Route::Cloud {
             match self.init.request(id) {
                 InitStep::Ready => {}
                 InitStep::Run(attempt) => {
-                    pending.phase = Phase::AwaitingInit;
+                    fetch.phase = Phase::AwaitingInit;
                     return vec![Command::InitCloud { attempt }];
                 }
                 InitStep::Wait => {
-                    pending.phase = Phase::AwaitingInit;
+                    fetch.phase = Phase::AwaitingInit;
                     return Vec::new();
                 }
             }
         }
-        let left = f64::from(pending.retry.deadline_ms) - (now_ms - pending.started_ms);
-        let timeout_ms = pending.timeout_ms.min(left.max(1.0) as u32);
-        pending.attempts += 1;
-        pending.phase = Phase::InFlight;
+        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
+        let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
+        fetch.attempts += 1;
+        fetch.phase = Phase::InFlight;
         vec![Command::Send(Send {
             id,
-            route: pending.choice.clone(),
-            method: pending.method,
-            attempt: pending.attempts,
+            route: fetch.choice.clone(),
+            method: fetch.method,
+            attempt: fetch.attempts,
             timeout_ms,
-            clamped_from: pending.clamped_from,
-            url: pending.url.clone(),
+            clamped_from: fetch.clamped_from,
+            url: fetch.url.clone(),
         })]
     }
 
@@ -352,42 +598,151 @@ impl Engine {
         error: RequestError,
         retry_after_ms: Option<u32>,
         now_ms: f64,
-    ) -> Vec<Command> {
-        let pending = &self.pending[&id];
+    ) -> Vec<Command<V>> {
+        let fetch = &self.fetches[&id];
         let attempted = Attempted {
-            retries: pending.attempts - 1,
-            idempotent: pending.idempotent,
-            elapsed_ms: now_ms - pending.started_ms,
+            retries: fetch.attempts - 1,
+            idempotent: fetch.idempotent,
+            elapsed_ms: now_ms - fetch.started_ms,
             retry_after_ms,
         };
-        let method = pending.method.as_str();
-        match pending.retry.decide(&error, attempted, &mut self.rng) {
+        let method = fetch.method.as_str();
+        match fetch.retry.decide(&error, attempted, &mut self.rng) {
             Decision::Retry { .. } if !self.online => {
                 let note = format!("not retried: the device went offline ({error})");
-                vec![Command::Reject(
-                    self.settle(id, now_ms, note),
-                    offline_error(),
-                )]
+                self.fail(id, &offline_error(), &note, now_ms)
             }
             Decision::Retry { delay_ms } => {
-                self.pending.get_mut(&id).expect("pending").phase = Phase::Waiting;
+                self.fetches.get_mut(&id).expect("fetch").phase = Phase::Waiting;
                 vec![Command::Wait { id, delay_ms }]
             }
             Decision::GiveUp(why) => {
-                let attempts = pending.attempts;
                 let note = if why == GiveUp::NotRetryable {
                     String::new()
                 } else {
-                    why.explain(method, attempts)
+                    why.explain(method, fetch.attempts)
                 };
-                vec![Command::Reject(self.settle(id, now_ms, note), error)]
+                self.fail(id, &error, &note, now_ms)
+            }
+        }
+    }
+
+    /// A 2xx: store it, invalidate what a mutation invalidates, resolve every caller.
+    fn succeed(&mut self, id: RequestId, answer: Answer<V>, now_ms: f64) -> Vec<Command<V>> {
+        let fetch = self.end(id).expect("fetch");
+        if let Some(user) = &answer.user {
+            if !self.scope_explicit && !user.is_empty() && *user != self.scope {
+                self.scope.clone_from(user);
+            }
+        }
+        if let Some(caching) = &fetch.caching {
+            if let (Some(policy), false) = (&caching.store, caching.outdated) {
+                // Keyed with the user who was served when the backend says so.
+                let scope = match (&answer.user, self.scope_explicit) {
+                    (Some(user), false) if !user.is_empty() => user.as_str(),
+                    _ => caching.scope.as_str(),
+                };
+                let fresh_until = now_ms + f64::from(policy.ttl_ms);
+                self.store.insert(
+                    full_key(scope, &caching.key_rest),
+                    Entry {
+                        value: answer.value.clone(),
+                        size: answer.size,
+                        path: fetch.path.clone(),
+                        scope: scope.to_owned(),
+                        tags: policy.tags.clone(),
+                        fresh_until,
+                        stale_until: fresh_until + f64::from(policy.stale_ms),
+                    },
+                );
+            }
+        }
+        if fetch.method != Method::Get {
+            // A mutation makes its own path's cached answers outdated.
+            let path = fetch.path.clone();
+            self.store.invalidate(|e| e.path == path);
+            self.outdate_in_flight(|f| f.path == path);
+            let (prefixes, tags) = self.config.cache.invalidated_by(fetch.method, &fetch.path);
+            for prefix in prefixes {
+                self.invalidate(&Invalidate::Prefix(prefix));
+            }
+            for tag in tags {
+                self.invalidate(&Invalidate::Tag(tag));
+            }
+        }
+        let mut commands: Vec<Command<V>> = fetch
+            .callers
+            .iter()
+            .map(|&(caller, started)| {
+                Command::Resolve(
+                    settled(&fetch, caller, started, now_ms, String::new()),
+                    answer.value.clone(),
+                )
+            })
+            .collect();
+        commands.push(Command::End { id });
+        commands
+    }
+
+    /// Rejects every caller of fetch `id` with `error` and ends it.
+    fn fail(
+        &mut self,
+        id: RequestId,
+        error: &RequestError,
+        note: &str,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let Some(fetch) = self.end(id) else {
+            return Vec::new();
+        };
+        let mut commands: Vec<Command<V>> = fetch
+            .callers
+            .iter()
+            .map(|&(caller, started)| {
+                Command::Reject(
+                    settled(&fetch, caller, started, now_ms, note.to_owned()),
+                    error.clone(),
+                )
+            })
+            .collect();
+        commands.push(Command::End { id });
+        commands
+    }
+
+    /// Removes fetch `id` and everything that points at it.
+    fn end(&mut self, id: RequestId) -> Option<Fetch> {
+        let fetch = self.fetches.remove(&id)?;
+        for (caller, _) in &fetch.callers {
+            self.followers.remove(caller);
+        }
+        if let Some(caching) = &fetch.caching {
+            let full = full_key(&caching.scope, &caching.key_rest);
+            if caching.shared && self.sharing.get(&full) == Some(&id) {
+                self.sharing.remove(&full);
+            }
+        }
+        Some(fetch)
+    }
+
+    /// In-flight fetches that `outdated` selects will not store their answer,
+    /// and new requests will not join them.
+    fn outdate_in_flight(&mut self, outdated: impl Fn(&Fetch) -> bool) {
+        for fetch in self.fetches.values_mut() {
+            if !outdated(fetch) {
+                continue;
+            }
+            if let Some(caching) = &mut fetch.caching {
+                caching.outdated = true;
+                let full = full_key(&caching.scope, &caching.key_rest);
+                self.sharing.remove(&full);
+                caching.shared = false;
             }
         }
     }
 
     fn expect(&self, id: RequestId, phase: Phase) -> Result<(), RequestError> {
-        match self.pending.get(&id) {
-            Some(p) if p.phase == phase => Ok(()),
+        match self.fetches.get(&id) {
+            Some(f) if f.phase == phase => Ok(()),
             Some(_) => Err(RequestError::invalid(
                 "id",
                 format!("{id} is not expecting this event"),
@@ -398,21 +753,29 @@ impl Engine {
             )),
         }
     }
+}
 
-    fn settle(&mut self, id: RequestId, now_ms: f64, note: String) -> Settled {
-        let pending = self
-            .pending
-            .remove(&id)
-            .expect("settling a pending request");
-        Settled {
-            id,
-            route: pending.choice.route,
-            reason: pending.choice.reason,
-            attempts: pending.attempts,
-            elapsed_ms: (now_ms - pending.started_ms).max(0.0),
-            note,
-        }
+fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: String) -> Settled {
+    Settled {
+        id: caller,
+        route: fetch.choice.route,
+        reason: fetch.choice.reason,
+        attempts: fetch.attempts,
+        elapsed_ms: (now_ms - started).max(0.0),
+        note,
+        from_cache: false,
+        stale: false,
     }
+}
+
+/// The full key: the scope part, then the rest.
+fn full_key(scope: &str, rest: &str) -> String {
+    let mut key = String::with_capacity(scope.len() + rest.len() + 8);
+    key.push_str(&scope.len().to_string());
+    key.push(':');
+    key.push_str(scope);
+    key.push_str(rest);
+    key
 }
 
 fn offline_error() -> RequestError {

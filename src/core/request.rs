@@ -3,6 +3,7 @@
 //! The boundary turns JS values into these plain types (and reports type
 //! errors); everything about what a valid request is lives here.
 
+use super::cache::rules::RawRequestCache;
 use super::config::RawRetry;
 use super::error::RequestError;
 use super::retry::RetryPolicy;
@@ -122,6 +123,10 @@ pub struct RawRequest {
     pub idempotent: Option<bool>,
     /// `signal.aborted` was already true.
     pub aborted: bool,
+    /// `JSON.stringify(data)`, when there was data (for the cache key).
+    pub data_json: Option<String>,
+    /// `cache`
+    pub cache: RawRequestCache,
 }
 
 impl RawRequest {

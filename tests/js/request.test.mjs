@@ -51,7 +51,7 @@ describe('a GET through the cloud route', () => {
   test('concurrent first requests share one wx.cloud.init', async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
-    const results = await Promise.all(Array.from({ length: 5 }, () => client.request({ path: '/api/test' })));
+    const results = await Promise.all(Array.from({ length: 5 }, () => client.request({ path: '/api/test', cache: false })));
     assert.equal(results.length, 5);
     assert.equal(sandbox.controls.calls.cloudInit, 1);
     assert.equal(emulator.count('/api/test'), 5);

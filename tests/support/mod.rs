@@ -3,7 +3,7 @@
 
 use mp_request::core::classify::Failure;
 use mp_request::core::config::{parse_sdk_version, Platform, RawConfig};
-use mp_request::core::engine::{Command, Engine, RequestId};
+use mp_request::core::engine::{Answer, Command, Engine, RequestId};
 use mp_request::core::request::RawRequest;
 
 pub const ENV: &str = "prod-5g94mx7a3d07e78c";
@@ -65,10 +65,14 @@ pub fn reset() -> Failure {
     )
 }
 
-/// The single command of a step, asserting there is exactly one.
+/// The single command of a step besides `End`s, asserting there is exactly one.
 pub fn one(commands: Vec<Command>) -> Command {
-    assert_eq!(commands.len(), 1, "{commands:?}");
-    commands.into_iter().next().unwrap()
+    let rest: Vec<Command> = commands
+        .into_iter()
+        .filter(|c| !matches!(c, Command::End { .. }))
+        .collect();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    rest.into_iter().next().unwrap()
 }
 
 /// Answers every init at once and sends each attempt's outcome from
@@ -113,9 +117,11 @@ impl Drive {
                     self.now += attempt_ms.min(f64::from(send.timeout_ms));
                     self.log.push(format!("send#{}@{}", send.attempt, self.now));
                     match outcomes.next().expect("an outcome per attempt") {
-                        Outcome::Status(s) => e.on_response(send.id, s, None, self.now),
+                        Outcome::Status(s) => {
+                            e.on_response(send.id, Answer::status(s, None), self.now)
+                        }
                         Outcome::StatusRetryAfter(s, ra) => {
-                            e.on_response(send.id, s, Some(ra), self.now)
+                            e.on_response(send.id, Answer::status(s, Some(ra)), self.now)
                         }
                         Outcome::Fail(f) => e.on_failure(send.id, f, self.now),
                     }
@@ -126,7 +132,7 @@ impl Drive {
                     self.log.push(format!("wait {delay_ms}"));
                     e.on_timer(id, self.now).expect("timer accepted")
                 }
-                done @ (Command::Resolve(_) | Command::Reject(..)) => return done,
+                done @ (Command::Resolve(..) | Command::Reject(..)) => return done,
                 other => panic!("unexpected {other:?}"),
             };
         }
@@ -137,7 +143,7 @@ pub fn id_of(command: &Command) -> RequestId {
     match command {
         Command::Send(s) => s.id,
         Command::Wait { id, .. } => *id,
-        Command::Resolve(s) | Command::Reject(s, _) => s.id,
+        Command::Resolve(s, _) | Command::Reject(s, _) => s.id,
         other => panic!("no id in {other:?}"),
     }
 }
