@@ -34,6 +34,7 @@ export const MINIPROGRAM_GLOBALS = [
  * @param {string} [options.SDKVersion]
  * @param {boolean} [options.cloud] false: no wx.cloud (old base library)
  * @param {boolean} [options.echoConsole] print the sandbox's console output
+ * @param {Map<string, string>} [options.storage] storage carried over from an earlier sandbox (an app relaunch)
  */
 export function createSandbox(options) {
   const profile = options.profile || 'android';
@@ -65,6 +66,7 @@ export function createSandbox(options) {
     openid: options.openid,
     SDKVersion: options.SDKVersion,
     cloud: options.cloud,
+    storage: options.storage,
   });
 
   const timers = new Map();

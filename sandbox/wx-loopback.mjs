@@ -25,6 +25,7 @@ const RESET_MSG = 'request:fail errcode:-101 cronet_error_code:-101 error_msg:ne
  * @property {'develop' | 'trial' | 'release'} [envVersion]
  * @property {string} [SDKVersion] Base library version.
  * @property {boolean} [cloud] Whether `wx.cloud` exists (false: base library without cloud).
+ * @property {Map<string, string>} [storage] Storage to start with (shared with an earlier sandbox: an app relaunch).
  */
 
 /** @param {WxOptions} options */
@@ -43,7 +44,7 @@ export function createWx(options) {
   /** Counts of API calls, for tests. */
   const calls = { callContainer: 0, request: 0, connectContainer: 0, connectSocket: 0, cloudInit: 0 };
   const listeners = { network: new Set(), show: new Set(), hide: new Set() };
-  const storage = new Map();
+  const storage = options.storage || new Map();
   const ui = [];
 
   /** Callback style when any callback is given, otherwise a Promise of the sandbox's realm. */

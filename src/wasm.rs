@@ -4,18 +4,21 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use js_sys::{Array, ArrayBuffer, Reflect, JSON};
+use js_sys::{Array, ArrayBuffer, Object, Reflect, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
+use crate::core::cache::store::Entry;
 use crate::core::classify::Failure;
 use crate::core::config::{
     parse_sdk_version, ClientConfig, MockEnabled, Platform, RawConfig, RawMockRoute, RawRetry,
 };
 use crate::core::engine::{self, Answer, Command, Invalidate, Settled};
 use crate::core::error::RequestError;
+use crate::core::hash::FxHashMap;
 use crate::core::locale::Locale;
 use crate::core::request::{number, quoted, RawRequest};
 
@@ -71,6 +74,11 @@ const INVALIDATION_OPTIONS: &[&str] = &["method", "path", "prefixes", "tags"];
 
 /// Added to every entry's estimated size: the key and bookkeeping.
 const ENTRY_OVERHEAD_BYTES: usize = 64;
+
+/// The storage key of the persisted cache, and the format it holds.
+const PERSIST_KEY: &str = "mp-request:cache";
+const PERSIST_FORMAT: &str = "mp-request/cache";
+const PERSIST_VERSION: u32 = 1;
 
 /// Keys of `retry` objects.
 const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
@@ -295,6 +303,65 @@ impl Engine {
         Ok(self.borrow()?.invalidate(&what) as u32)
     }
 
+    /// The storage key to restore from and save to, or undefined without `cache.persist`.
+    #[wasm_bindgen(js_name = persistKey)]
+    pub fn persist_key(&self) -> Result<Option<String>, JsValue> {
+        Ok(self.borrow()?.persists().then(|| PERSIST_KEY.to_owned()))
+    }
+
+    /// Whether cache changes wait to be saved.
+    #[wasm_bindgen(js_name = persistDue)]
+    pub fn persist_due(&self) -> Result<bool, JsValue> {
+        Ok(self.borrow()?.persist_due())
+    }
+
+    /// The value to save: `{ format, version, savedAt, user, entries }`.
+    pub fn snapshot(&self, now_ms: f64) -> Result<JsValue, JsValue> {
+        let mut inner = self.borrow()?;
+        let (user, entries) = inner.snapshot(now_ms);
+        let list = Array::new();
+        for (key, e) in entries {
+            list.push(&to_js(&PersistedJs {
+                key,
+                path: &e.path,
+                scope: &e.scope,
+                tags: &e.tags,
+                fresh_until: e.fresh_until,
+                stale_until: e.stale_until,
+                size: e.size as f64,
+                value: e.value.clone(),
+            })?);
+        }
+        let snapshot = to_js(&SnapshotJs {
+            format: PERSIST_FORMAT,
+            version: PERSIST_VERSION,
+            saved_at: now_ms,
+            user,
+        })?;
+        let _ = Reflect::set(&snapshot, &"entries".into(), &list);
+        Ok(snapshot)
+    }
+
+    /// Restores what `snapshot` saved. Anything else (another format or
+    /// version, a damaged entry) is discarded whole: `{ restored, discarded }`
+    /// says what happened, for the debug log.
+    pub fn restore(&self, stored: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let outcome = match read_snapshot(&stored) {
+            Ok((user, entries)) => {
+                let restored = self.borrow()?.restore(user, entries, now_ms);
+                RestoreJs {
+                    restored: restored as u32,
+                    discarded: None,
+                }
+            }
+            Err(reason) => RestoreJs {
+                restored: 0,
+                discarded: Some(reason),
+            },
+        };
+        to_js(&outcome)
+    }
+
     /// `{ entries, bytes, hits, misses, evictions, staleServes }`.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> Result<JsValue, JsValue> {
@@ -360,17 +427,26 @@ impl Engine {
             }),
             Command::Wait { id, delay_ms } => to_js(&CommandJs::Wait { id, delay_ms }),
             Command::Abort { id } => to_js(&CommandJs::Abort { id }),
-            Command::End { id } => to_js(&CommandJs::End { id }),
-            Command::Resolve(settled, value) => to_js(&CommandJs::Resolve {
-                id: settled.id,
-                route: settled.route.as_str(),
-                reason: settled.reason,
-                attempts: settled.attempts,
-                elapsed_ms: settled.elapsed_ms,
-                from_cache: settled.from_cache,
-                stale: settled.stale,
-                value,
-            }),
+            Command::End { id } => {
+                let out = Object::new();
+                put(&out, "type", &static_js("end"));
+                put(&out, "id", &JsValue::from(id));
+                Ok(out.into())
+            }
+            // Built by hand from cached strings: this is the cache hit's path.
+            Command::Resolve(settled, value) => {
+                let out = Object::new();
+                put(&out, "type", &static_js("resolve"));
+                put(&out, "id", &JsValue::from(settled.id));
+                put(&out, "route", &static_js(settled.route.as_str()));
+                put(&out, "reason", &static_js(settled.reason));
+                put(&out, "attempts", &JsValue::from(settled.attempts));
+                put(&out, "elapsedMs", &JsValue::from(settled.elapsed_ms));
+                put(&out, "fromCache", &JsValue::from_bool(settled.from_cache));
+                put(&out, "stale", &JsValue::from_bool(settled.stale));
+                put(&out, "value", &value);
+                Ok(out.into())
+            }
             Command::Reject(settled, error) => {
                 let error = error_fields(&error, self.locale, Some(&settled), &settled.note);
                 to_js(&CommandJs::Reject {
@@ -380,6 +456,7 @@ impl Engine {
             }
             Command::InitCloud { attempt } => to_js(&CommandJs::Init { attempt }),
             Command::WaitInit { delay_ms } => to_js(&CommandJs::WaitInit { delay_ms }),
+            Command::Persist { delay_ms } => to_js(&CommandJs::Persist { delay_ms }),
         }
     }
 }
@@ -413,20 +490,6 @@ enum CommandJs<'a> {
     Abort {
         id: u32,
     },
-    End {
-        id: u32,
-    },
-    Resolve {
-        id: u32,
-        route: &'static str,
-        reason: &'static str,
-        attempts: u32,
-        elapsed_ms: f64,
-        from_cache: bool,
-        stale: bool,
-        #[serde(with = "serde_wasm_bindgen::preserve")]
-        value: JsValue,
-    },
     Reject {
         id: u32,
         error: ErrorJs<'a>,
@@ -437,6 +500,40 @@ enum CommandJs<'a> {
     WaitInit {
         delay_ms: u32,
     },
+    Persist {
+        delay_ms: u32,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotJs<'a> {
+    format: &'static str,
+    version: u32,
+    saved_at: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PersistedJs<'a> {
+    key: &'a str,
+    path: &'a str,
+    scope: &'a str,
+    tags: &'a [String],
+    fresh_until: f64,
+    stale_until: f64,
+    size: f64,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    value: JsValue,
+}
+
+#[derive(Serialize)]
+struct RestoreJs {
+    restored: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    discarded: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -562,22 +659,54 @@ fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
 }
 
 fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
-    let options = plain_object("options", options, REQUEST_OPTIONS)?;
-    let path = opt_string(options, "path")?
+    if !options.is_object() || Array::is_array(options) {
+        return Err(RequestError::invalid(
+            "options",
+            format!("must be an object, got {}", type_name(options)),
+        ));
+    }
+    // Every known option is read once; unknown ones are looked for only when
+    // the object has more own keys than known options were found (the hot
+    // path copies no key names into wasm).
+    let mut present = 0u32;
+    let mut read = |key: &'static str| -> Result<JsValue, RequestError> {
+        let value = get(options, key)?;
+        present += u32::from(!value.is_undefined());
+        Ok(value)
+    };
+    let (path, method, data, header) = (
+        read("path")?,
+        read("method")?,
+        read("data")?,
+        read("header")?,
+    );
+    let (timeout, route, retry, idempotent) = (
+        read("timeoutMs")?,
+        read("route")?,
+        read("retry")?,
+        read("idempotent")?,
+    );
+    let (signal, cache) = (read("signal")?, read("cache")?);
+    let own = Reflect::own_keys(options)
+        .map_err(|_| RequestError::invalid("options", "could not be read (its keys threw)"))?;
+    if own.length() != present {
+        plain_object("options", options, REQUEST_OPTIONS)?;
+    }
+    let path = as_opt_string("path", &path)?
         .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
-    let aborted = read_signal(&get(options, "signal")?)?;
-    let (body_bytes, data_json) = read_body(&get(options, "data")?)?;
+    let aborted = read_signal(&signal)?;
+    let (body_bytes, data_json) = read_body(&data)?;
     Ok(RawRequest {
         path,
-        method: opt_string(options, "method")?,
-        headers: read_headers(&get(options, "header")?)?,
+        method: as_opt_string("method", &method)?,
+        headers: read_headers(&header)?,
         body_bytes,
         data_json,
-        cache: read_request_cache(&get(options, "cache")?)?,
-        timeout_ms: opt_number(options, "timeoutMs")?,
-        route: opt_string(options, "route")?,
-        retry: read_retry(&get(options, "retry")?)?,
-        idempotent: opt_bool(options, "idempotent")?,
+        cache: read_request_cache(&cache)?,
+        timeout_ms: as_opt_number("timeoutMs", &timeout)?,
+        route: as_opt_string("route", &route)?,
+        retry: read_retry(&retry)?,
+        idempotent: as_opt_bool("idempotent", &idempotent)?,
         aborted,
     })
 }
@@ -745,41 +874,81 @@ fn plain_object_named<'a>(
     Ok(value)
 }
 
+thread_local! {
+    /// JS strings for static Rust strings (option names, command fields and
+    /// values), made once: a string sent to JS is otherwise decoded anew each time.
+    static STATIC_JS: RefCell<FxHashMap<(usize, usize), Rc<JsValue>>> = RefCell::new(FxHashMap::default());
+}
+
+/// The JS string for `s`, made on first use. No borrow is held while the
+/// caller uses it (a JS getter may call back into the engine).
+fn static_js(s: &'static str) -> Rc<JsValue> {
+    let key = (s.as_ptr() as usize, s.len());
+    if let Some(found) = STATIC_JS.with(|cache| cache.borrow().get(&key).cloned()) {
+        return found;
+    }
+    let value = Rc::new(JsValue::from_str(s));
+    STATIC_JS.with(|cache| cache.borrow_mut().insert(key, value.clone()));
+    value
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Reflect.set` without the try/catch of `js_sys::Reflect::set`: only
+    /// for plain objects this module made, which have no setters to throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    fn set_on_own_object(target: &Object, key: &JsValue, value: &JsValue) -> bool;
+}
+
+/// Sets `target[key] = value` on an object this module just made.
+fn put(target: &Object, key: &'static str, value: &JsValue) {
+    set_on_own_object(target, &static_js(key), value);
+}
+
 fn get(object: &JsValue, key: &'static str) -> Result<JsValue, RequestError> {
-    Reflect::get(object, &JsValue::from_str(key))
+    Reflect::get(object, &static_js(key))
         .map_err(|_| RequestError::invalid(key, "could not be read (its getter threw)"))
 }
 
 fn opt_string(object: &JsValue, key: &'static str) -> Result<Option<String>, RequestError> {
-    let value = get(object, key)?;
+    as_opt_string(key, &get(object, key)?)
+}
+
+fn as_opt_string(key: &'static str, value: &JsValue) -> Result<Option<String>, RequestError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     value.as_string().map(Some).ok_or_else(|| {
-        RequestError::invalid(key, format!("must be a string, got {}", type_name(&value)))
+        RequestError::invalid(key, format!("must be a string, got {}", type_name(value)))
     })
 }
 
 fn opt_bool(object: &JsValue, key: &'static str) -> Result<Option<bool>, RequestError> {
-    let value = get(object, key)?;
+    as_opt_bool(key, &get(object, key)?)
+}
+
+fn as_opt_bool(key: &'static str, value: &JsValue) -> Result<Option<bool>, RequestError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     value.as_bool().map(Some).ok_or_else(|| {
         RequestError::invalid(
             key,
-            format!("must be true or false, got {}", type_name(&value)),
+            format!("must be true or false, got {}", type_name(value)),
         )
     })
 }
 
 fn opt_number(object: &JsValue, key: &'static str) -> Result<Option<f64>, RequestError> {
-    let value = get(object, key)?;
+    as_opt_number(key, &get(object, key)?)
+}
+
+fn as_opt_number(key: &'static str, value: &JsValue) -> Result<Option<f64>, RequestError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
     value.as_f64().map(Some).ok_or_else(|| {
-        RequestError::invalid(key, format!("must be a number, got {}", type_name(&value)))
+        RequestError::invalid(key, format!("must be a number, got {}", type_name(value)))
     })
 }
 
@@ -898,6 +1067,71 @@ fn read_request_cache(value: &JsValue) -> Result<RawRequestCache, RequestError> 
         private: opt_bool(cache, "private")?.unwrap_or(false),
         reload: opt_bool(cache, "reload")?.unwrap_or(false),
     })
+}
+
+/// A restored snapshot: the user partition it was saved under, and its entries by key.
+type Restored = (Option<String>, Vec<(String, Entry<JsValue>)>);
+
+/// A saved snapshot, checked field by field; the first problem is the reason to discard it.
+fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
+    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+        return Ok((None, Vec::new()));
+    }
+    if !stored.is_object() || Array::is_array(stored) {
+        return Err(format!("not a snapshot object ({})", type_name(stored)));
+    }
+    let field = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or_default();
+    if field(stored, "format").as_string().as_deref() != Some(PERSIST_FORMAT) {
+        return Err("another format (not written by mp-request)".into());
+    }
+    if field(stored, "version").as_f64() != Some(f64::from(PERSIST_VERSION)) {
+        return Err("another version of the format".into());
+    }
+    let user = field(stored, "user").as_string();
+    let list = field(stored, "entries");
+    if !Array::is_array(&list) {
+        return Err("entries is not an array".into());
+    }
+    let mut entries = Vec::new();
+    for (i, item) in Array::from(&list).iter().enumerate() {
+        let bad = |what: &str| format!("entry {i}: {what}");
+        let text = |k: &str| {
+            field(&item, k)
+                .as_string()
+                .ok_or_else(|| bad(&format!("{k} is not a string")))
+        };
+        let num = |k: &str| {
+            field(&item, k)
+                .as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| bad(&format!("{k} is not a number")))
+        };
+        let tags = field(&item, "tags");
+        if !Array::is_array(&tags) {
+            return Err(bad("tags is not an array"));
+        }
+        let tags = Array::from(&tags)
+            .iter()
+            .map(|t| t.as_string().ok_or_else(|| bad("a tag is not a string")))
+            .collect::<Result<Vec<String>, String>>()?;
+        let value = field(&item, "value");
+        if !value.is_object() || field(&value, "statusCode").as_f64().is_none() {
+            return Err(bad("value is not a response"));
+        }
+        num("size")?;
+        let entry = Entry {
+            // Recomputed, not trusted: the budget must hold whatever storage says.
+            size: estimate_size(&value),
+            value,
+            path: text("path")?,
+            scope: text("scope")?,
+            tags,
+            fresh_until: num("freshUntil")?,
+            stale_until: num("staleUntil")?,
+        };
+        entries.push((text("key")?, entry));
+    }
+    Ok((user, entries))
 }
 
 /// The client's `cache` options.

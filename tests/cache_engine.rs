@@ -422,3 +422,80 @@ fn an_aborted_request_is_never_served_even_from_the_cache() {
     let (_, out) = e.start(aborted, 1.0).unwrap();
     assert!(matches!(out[0], Command::Reject(_, ref err) if err.kind() == ErrorKind::Cancelled));
 }
+
+fn persisting() -> RawCacheConfig {
+    RawCacheConfig {
+        persist: Some(true),
+        persist_max_bytes: Some(20.0),
+        ..rules()
+    }
+}
+
+#[test]
+fn changes_schedule_one_save_and_a_snapshot_respects_the_byte_budget() {
+    let mut e = engine(persisting());
+    let first = fetch(&mut e, req("/api/home/a", None), "aaaaaaaaaa", 0.0);
+    assert!(first.contains(&Command::Persist { delay_ms: 1000 }));
+    let second = fetch(&mut e, req("/api/home/b", None), "bbbbbbbbbb", 1.0);
+    assert!(
+        !second.iter().any(|c| matches!(c, Command::Persist { .. })),
+        "one save for both"
+    );
+    fetch(&mut e, req("/api/home/c", None), "cccccccccc", 2.0);
+    let (user, entries) = e.snapshot(3.0);
+    assert_eq!(user, None);
+    let values: Vec<&str> = entries
+        .iter()
+        .map(|(_, entry)| entry.value.as_str())
+        .collect();
+    assert_eq!(
+        values,
+        ["cccccccccc", "bbbbbbbbbb"],
+        "most recent first, 20 bytes at most"
+    );
+    assert!(!e.persist_due());
+    let later = fetch(&mut e, req("/api/home/d", None), "d", 4.0);
+    assert!(
+        later.contains(&Command::Persist { delay_ms: 1000 }),
+        "due again after a snapshot"
+    );
+}
+
+#[test]
+fn a_snapshot_restores_into_a_new_engine_with_the_learnt_user_and_without_expired_entries() {
+    let mut e = engine(RawCacheConfig {
+        persist: Some(true),
+        ..rules()
+    });
+    let (_, c) = e.start(req("/api/home/init", None), 0.0).unwrap();
+    let mut a = answer("home of o-1");
+    a.user = Some("o-1".into());
+    e.on_response(sends(&c)[0], a, 0.0).unwrap();
+    fetch(&mut e, req("/api/home/old", None), "old", 0.0);
+    let (user, entries) = e.snapshot(100.0);
+    let saved: Vec<(String, mp_request::core::cache::store::Entry<String>)> = entries
+        .into_iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(user, Some("o-1"));
+    let mut fresh = engine(RawCacheConfig {
+        persist: Some(true),
+        ..rules()
+    });
+    assert_eq!(
+        fresh.restore(user.map(str::to_owned), saved.clone(), 200.0),
+        2
+    );
+    assert_eq!(fresh.user(), "o-1");
+    let (_, hit) = fresh.start(req("/api/home/init", None), 300.0).unwrap();
+    assert_eq!(resolved(&hit)[0].1, "home of o-1");
+    let mut late = engine(RawCacheConfig {
+        persist: Some(true),
+        ..rules()
+    });
+    assert_eq!(
+        late.restore(None, saved, 10_000.0),
+        0,
+        "past the stale window: skipped"
+    );
+}

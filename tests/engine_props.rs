@@ -102,7 +102,7 @@ proptest! {
                     Command::InitCloud { .. } => { *init_running = true; *init_waiting = false; }
                     Command::WaitInit { .. } => { *init_running = false; *init_waiting = true; }
                     Command::Abort { id } => { outstanding.remove(&id); }
-                    Command::End { .. } => {}
+                    Command::End { .. } | Command::Persist { .. } => {}
                 }
             }
             Ok(())

@@ -58,6 +58,8 @@ const GUARD_MS = 1000;
  * @property {() => Platform} platform
  * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
+ * @property {{ load(key: string): unknown, save(key: string, value: unknown): void }} [storage] Where the cache persists.
+ * @property {(onHide: () => void) => () => void} [watchHide] The app goes to the background; returns an unsubscribe.
  */
 
 /**
@@ -123,6 +125,26 @@ export async function createClientWith(runtime, options) {
     if (debug) log(`network ${online ? 'online' : 'offline'}`);
     if (!freed) engine.setOnline(online);
   });
+  const persistKey = runtime.storage ? engine.persistKey() : undefined;
+  if (persistKey && runtime.storage) {
+    const restored = engine.restore(runtime.storage.load(persistKey), now());
+    if (debug) {
+      log(restored.discarded ? `cache: stored value discarded (${restored.discarded})` : `cache: ${restored.restored} entries restored`);
+    }
+  } else if (debug && engine.persistKey()) {
+    log('cache: persist is on, but this runtime has no storage');
+  }
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let persistTimer;
+  const persistNow = () => {
+    if (persistTimer !== undefined) clearTimeout(persistTimer);
+    persistTimer = undefined;
+    if (freed || !persistKey || !runtime.storage) return;
+    runtime.storage.save(persistKey, engine.snapshot(now()));
+  };
+  const stopWatchingHide = runtime.watchHide ? runtime.watchHide(() => {
+    if (persistTimer !== undefined) persistNow();
+  }) : () => {};
   // Destroyed: no new requests; the engine is freed once the last one settles.
   let destroyed = false;
   let freed = false;
@@ -203,6 +225,9 @@ export async function createClientWith(runtime, options) {
       }
       case 'init':
         return initCloud(c.attempt);
+      case 'persist':
+        if (persistTimer === undefined && persistKey) persistTimer = setTimeout(persistNow, c.delayMs);
+        return;
       case 'waitInit':
         if (debug) log(`cloud init retrying in ${c.delayMs} ms`);
         setTimeout(() => event(() => engine.onInitTimer()), c.delayMs);
@@ -333,6 +358,8 @@ export async function createClientWith(runtime, options) {
       if (destroyed) return;
       destroyed = true;
       stopWatching();
+      stopWatchingHide();
+      if (persistKey && engine.persistDue()) persistNow();
       freeIfDone();
     },
   };

@@ -12,14 +12,13 @@
 //! caller (the background refresh). `V` is the cached value: the wasm side
 //! keeps JS objects, tests keep anything.
 
-use std::collections::HashMap;
-
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
 use super::cache::store::{CacheStats, Entry, Lookup, Store};
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
+use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
 use super::request::{Method, RawRequest, RequestSpec};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
@@ -31,6 +30,10 @@ pub const CLOUD_MAX_BODY_BYTES: usize = 100 * 1024;
 
 /// Longest timeout callContainer honours on the cloud link.
 pub const CLOUD_MAX_TIMEOUT_MS: u32 = 15_000;
+
+/// After the cache changes, it is saved this much later (changes in between
+/// are saved together).
+pub const PERSIST_DELAY_MS: u32 = 1000;
 
 /// Identifies one request (its caller, and the fetch it started) until it ends.
 pub type RequestId = u32;
@@ -68,6 +71,11 @@ pub enum Command<V = ()> {
     },
     /// Wait, then report `on_init_timer`.
     WaitInit {
+        /// How long.
+        delay_ms: u32,
+    },
+    /// Save `snapshot()` to storage after this delay.
+    Persist {
         /// How long.
         delay_ms: u32,
     },
@@ -207,6 +215,8 @@ pub struct Engine<V = ()> {
     init: CloudInit,
     online: bool,
     rng: Rng,
+    /// The cache changed since the last snapshot and a save is scheduled.
+    persist_due: bool,
 }
 
 impl<V: Clone> Engine<V> {
@@ -218,9 +228,9 @@ impl<V: Clone> Engine<V> {
         Engine {
             config,
             platform,
-            fetches: HashMap::new(),
-            followers: HashMap::new(),
-            sharing: HashMap::new(),
+            fetches: HashMap::default(),
+            followers: HashMap::default(),
+            sharing: HashMap::default(),
             store,
             scope: String::new(),
             scope_explicit: false,
@@ -228,6 +238,7 @@ impl<V: Clone> Engine<V> {
             init: CloudInit::default(),
             online: true,
             rng: Rng::new(u64::from(seed)),
+            persist_due: false,
         }
     }
 
@@ -285,6 +296,70 @@ impl<V: Clone> Engine<V> {
     /// Counters and sizes of the cache.
     pub fn cache_stats(&self) -> CacheStats {
         self.store.stats()
+    }
+
+    /// Whether the cache is saved to storage.
+    pub fn persists(&self) -> bool {
+        self.config.cache.persist
+    }
+
+    /// Whether changes wait to be saved.
+    pub fn persist_due(&self) -> bool {
+        self.persist_due
+    }
+
+    /// What to save: the user partition when it was learnt from the backend
+    /// (an explicit `setUser` is the app's to repeat), and the live entries,
+    /// most recently used first, within `persistMaxBytes`.
+    pub fn snapshot(&mut self, now_ms: f64) -> (Option<&str>, Vec<(&String, &Entry<V>)>) {
+        self.persist_due = false;
+        let mut budget = self.config.cache.persist_max_bytes;
+        let mut entries = Vec::new();
+        for (key, entry) in self.store.iter() {
+            if now_ms >= entry.stale_until {
+                continue;
+            }
+            if entry.size > budget {
+                break;
+            }
+            budget -= entry.size;
+            entries.push((key, entry));
+        }
+        let user = (!self.scope_explicit && !self.scope.is_empty()).then_some(self.scope.as_str());
+        (user, entries)
+    }
+
+    /// Loads saved entries (most recently used first, as `snapshot` gives
+    /// them); expired ones are skipped. Returns how many were restored.
+    pub fn restore(
+        &mut self,
+        user: Option<String>,
+        entries: Vec<(String, Entry<V>)>,
+        now_ms: f64,
+    ) -> usize {
+        if let Some(user) = user.filter(|u| !u.is_empty()) {
+            if !self.scope_explicit {
+                self.scope = user;
+            }
+        }
+        let mut restored = 0;
+        for (key, entry) in entries.into_iter().rev() {
+            if now_ms < entry.stale_until && entry.fresh_until <= entry.stale_until {
+                self.store.insert(key, entry);
+                restored += 1;
+            }
+        }
+        restored
+    }
+
+    /// A `Persist` after the cache changed, unless one is already due.
+    fn changed(&mut self, commands: &mut Vec<Command<V>>) {
+        if self.config.cache.persist && !self.persist_due {
+            self.persist_due = true;
+            commands.push(Command::Persist {
+                delay_ms: PERSIST_DELAY_MS,
+            });
+        }
     }
 
     /// Plans a new request: its id and the first commands. Errors are input
@@ -681,6 +756,13 @@ impl<V: Clone> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
+        let stored = fetch
+            .caching
+            .as_ref()
+            .is_some_and(|c| c.store.is_some() && !c.outdated);
+        if stored || fetch.method != Method::Get {
+            self.changed(&mut commands);
+        }
         commands
     }
 

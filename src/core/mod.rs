@@ -9,6 +9,7 @@ pub mod classify;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod hash;
 pub mod init;
 pub mod locale;
 pub mod mock;

@@ -31,6 +31,26 @@ export const miniprogramRuntime = {
   adapters(cloudConfig) {
     return { cloud: createCloudAdapter(wx, cloudConfig), http: createWxRequestAdapter(wx) };
   },
+  storage: {
+    load(key) {
+      try {
+        return wx.getStorageSync(key);
+      } catch {
+        return undefined;
+      }
+    },
+    save(key, value) {
+      wx.setStorage({ key, data: value, fail: (err) => console.warn(`[mp-request] cache not saved: ${err && err.errMsg}`) });
+    },
+  },
+  watchHide(onHide) {
+    if (typeof wx === 'undefined' || !wx.onAppHide) return () => {};
+    const listener = () => onHide();
+    wx.onAppHide(listener);
+    return () => {
+      if (wx.offAppHide) wx.offAppHide(listener);
+    };
+  },
   watchNetwork(onChange) {
     if (typeof wx === 'undefined' || !wx.onNetworkStatusChange) return () => {};
     /** @param {{ isConnected: boolean }} status */

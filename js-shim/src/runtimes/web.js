@@ -10,6 +10,30 @@ export const webRuntime = {
   },
   platform: () => ({ hasCloud: false, device: 'browser' }),
   adapters: () => ({ http: createFetchAdapter() }),
+  storage: {
+    load(key) {
+      try {
+        const text = localStorage.getItem(key);
+        return text === null ? undefined : JSON.parse(text);
+      } catch {
+        return '\u0000unreadable';
+      }
+    },
+    save(key, value) {
+      try {
+        localStorage.setItem(key, JSON.stringify(value));
+      } catch (error) {
+        console.warn(`[mp-request] cache not saved: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+  },
+  watchHide(onHide) {
+    const listener = () => {
+      if (document.visibilityState === 'hidden') onHide();
+    };
+    document.addEventListener('visibilitychange', listener);
+    return () => document.removeEventListener('visibilitychange', listener);
+  },
   watchNetwork(onChange) {
     const online = () => onChange(true);
     const offline = () => onChange(false);

@@ -208,11 +208,12 @@ impl RawCacheConfig {
             rules,
             invalidations,
             persist: self.persist.unwrap_or(false),
+            // wx storage holds at most 1 MB per key.
             persist_max_bytes: whole(
                 "cache.persistMaxBytes".into(),
                 self.persist_max_bytes,
                 0,
-                8 << 20,
+                1_000_000,
                 d.persist_max_bytes as u32,
             )? as usize,
         })

@@ -4,6 +4,8 @@
 
 use lru::LruCache;
 
+use crate::core::hash::FxBuild;
+
 /// One cached response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry<V> {
@@ -71,7 +73,7 @@ impl Limits {
 /// The store.
 #[derive(Debug)]
 pub struct Store<V> {
-    lru: LruCache<String, Entry<V>>,
+    lru: LruCache<String, Entry<V>, FxBuild>,
     limits: Limits,
     bytes: usize,
     stats: CacheStats,
@@ -81,7 +83,7 @@ impl<V: Clone> Store<V> {
     /// An empty store.
     pub fn new(limits: Limits) -> Self {
         Store {
-            lru: LruCache::unbounded(),
+            lru: LruCache::unbounded_with_hasher(FxBuild::default()),
             limits,
             bytes: 0,
             stats: CacheStats::default(),
