@@ -94,13 +94,15 @@ const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler"];
 pub struct Engine {
     inner: RefCell<engine::Engine<JsValue>>,
     locale: Locale,
+    shapes: Option<CommandShapes>,
 }
 
 #[wasm_bindgen]
 impl Engine {
     /// Validates the client options; throws a plain error object on bad input.
+    /// `shapes` (optional) makes frequent commands as object literals.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, platform: JsValue) -> Result<Engine, JsValue> {
+    pub fn new(options: JsValue, platform: JsValue, shapes: JsValue) -> Result<Engine, JsValue> {
         let config = read_config(&options).map_err(|e| error_object(&e, Locale::ZhCn, None, ""))?;
         let fact = |key: &str| Reflect::get(&platform, &JsValue::from_str(key)).unwrap_or_default();
         let seed = fact("seed").as_f64().unwrap_or(0.0);
@@ -113,9 +115,14 @@ impl Engine {
             env_version: fact("envVersion").as_string(),
         };
         let locale = config.locale;
+        let shapes = (shapes.is_object()
+            && Reflect::get(&shapes, &"resolve".into()).is_ok_and(|f| f.is_function())
+            && Reflect::get(&shapes, &"end".into()).is_ok_and(|f| f.is_function()))
+        .then(|| shapes.unchecked_into::<CommandShapes>());
         Ok(Engine {
             inner: RefCell::new(engine::Engine::new(config, platform, seed as u32)),
             locale,
+            shapes,
         })
     }
 
@@ -406,6 +413,28 @@ impl Engine {
     }
 
     fn command(&self, command: Command<JsValue>) -> Result<JsValue, JsValue> {
+        if let Some(shapes) = &self.shapes {
+            match command {
+                Command::Resolve(settled, value) => {
+                    return Ok(shapes.resolve(
+                        settled.id,
+                        &static_js(settled.route.as_str()),
+                        &static_js(settled.reason),
+                        settled.attempts,
+                        settled.elapsed_ms,
+                        settled.from_cache,
+                        settled.stale,
+                        &value,
+                    ))
+                }
+                Command::End { id } => return Ok(shapes.end(id)),
+                other => return self.command_object(other),
+            }
+        }
+        self.command_object(command)
+    }
+
+    fn command_object(&self, command: Command<JsValue>) -> Result<JsValue, JsValue> {
         match command {
             Command::Send(send) => to_js(&CommandJs::Send {
                 id: send.id,
@@ -898,6 +927,26 @@ extern "C" {
     /// for plain objects this module made, which have no setters to throw.
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn set_on_own_object(target: &Object, key: &JsValue, value: &JsValue) -> bool;
+
+    /// Object literals for the frequent commands, made by the shim in one
+    /// call each (setting properties one by one from here costs more than
+    /// the rest of a cache hit). They only shape; the values are the engine's.
+    pub type CommandShapes;
+    #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        this: &CommandShapes,
+        id: u32,
+        route: &JsValue,
+        reason: &JsValue,
+        attempts: u32,
+        elapsed_ms: f64,
+        from_cache: bool,
+        stale: bool,
+        value: &JsValue,
+    ) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn end(this: &CommandShapes, id: u32) -> JsValue;
 }
 
 /// Sets `target[key] = value` on an object this module just made.

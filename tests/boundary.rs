@@ -35,7 +35,7 @@ fn engine() -> Engine {
         ("env", "prod-5g94mx7a3d07e78c".into()),
         ("service", "golang-lfwy".into()),
     ]);
-    let e = Engine::new(options, platform()).unwrap();
+    let e = Engine::new(options, platform(), JsValue::UNDEFINED).unwrap();
     let started = e.start(get_request("/warm-up"), 0.0).unwrap();
     assert_eq!(get(&started.get(1), "type"), "init");
     let sent = e
@@ -80,7 +80,7 @@ fn mock_routes_match_in_the_core_with_params() {
         ("mode", "mock".into()),
         ("mock", object(&[("routes", routes.into())])),
     ]);
-    let e = Engine::new(options, platform()).unwrap();
+    let e = Engine::new(options, platform(), JsValue::UNDEFINED).unwrap();
     let (_, send) = start(&e, get_request("/api/order/42"));
     assert_eq!(get(&send, "route"), "mock");
     let mock = get(&send, "mock");
@@ -304,7 +304,7 @@ fn bad_client_options_are_rejected() {
         ),
     ];
     for (options, expected) in cases {
-        let err = match Engine::new(options, platform.clone()) {
+        let err = match Engine::new(options, platform.clone(), JsValue::UNDEFINED) {
             Ok(_) => panic!("{expected}: accepted"),
             Err(err) => err,
         };
@@ -396,7 +396,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
             )]),
         ),
     ]);
-    let e = Engine::new(options, platform()).unwrap();
+    let e = Engine::new(options, platform(), JsValue::UNDEFINED).unwrap();
     e.start(get_request("/warm"), 0.0).unwrap();
     let warm = e
         .on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 0.0)

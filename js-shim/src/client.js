@@ -11,6 +11,22 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
 const GUARD_MS = 1000;
 
 /**
+ * Object literals for the engine's frequent commands: one call from wasm
+ * each, instead of one per property. They shape; the engine decides.
+ */
+const COMMAND_SHAPES = {
+  /**
+   * @param {number} id @param {string} route @param {string} reason @param {number} attempts
+   * @param {number} elapsedMs @param {boolean} fromCache @param {boolean} stale @param {unknown} value
+   */
+  resolve: (id, route, reason, attempts, elapsedMs, fromCache, stale, value) => ({
+    type: 'resolve', id, route, reason, attempts, elapsedMs, fromCache, stale, value,
+  }),
+  /** @param {number} id */
+  end: (id) => ({ type: 'end', id }),
+};
+
+/**
  * @typedef {object} Outcome What an adapter reports for one attempt.
  * @property {boolean} ok True when the backend answered (any status).
  * @property {number} [statusCode]
@@ -104,7 +120,7 @@ export async function createClientWith(runtime, options) {
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(options, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) });
+    engine = new Engine(options, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
   } catch (thrown) {
     throw toRequestError(thrown);
   }
