@@ -153,6 +153,31 @@ impl Engine {
         Ok(out)
     }
 
+    /// The fast form of `start` for plain options: the shim passes `path`,
+    /// `method` and `header` as they are, `data` as its JSON text (already
+    /// stringified), and the other options (`rest`) only when there are any.
+    /// Everything is checked exactly as `start` checks it.
+    #[wasm_bindgen(js_name = startFast)]
+    pub fn start_fast(
+        &self,
+        path: JsValue,
+        method: JsValue,
+        data_json: Option<String>,
+        header: JsValue,
+        rest: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let raw = read_request_parts(path, method, data_json, header, rest)
+            .map_err(|e| self.error(&e))?;
+        let (id, commands) = self
+            .borrow()?
+            .start(raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let out = self.commands(commands)?;
+        out.unshift(&JsValue::from(id));
+        Ok(out)
+    }
+
     /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
     /// `X-WX-OPENID` headers, and the response object callers will receive
     /// (kept as is by the cache: no copy).
@@ -738,6 +763,39 @@ fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
         idempotent: as_opt_bool("idempotent", &idempotent)?,
         aborted,
     })
+}
+
+/// What `startFast` was given, read as `read_request` reads whole options.
+fn read_request_parts(
+    path: JsValue,
+    method: JsValue,
+    data_json: Option<String>,
+    header: JsValue,
+    rest: JsValue,
+) -> Result<RawRequest, RequestError> {
+    let path = as_opt_string("path", &path)?
+        .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
+    let method = as_opt_string("method", &method)?;
+    let headers = read_headers(&header)?;
+    let body_bytes = data_json.as_ref().map_or(0, String::len);
+    let mut raw = RawRequest {
+        path,
+        method,
+        headers,
+        body_bytes,
+        data_json,
+        ..RawRequest::default()
+    };
+    if !rest.is_undefined() {
+        let rest = plain_object("options", &rest, REQUEST_OPTIONS)?;
+        raw.aborted = read_signal(&get(rest, "signal")?)?;
+        raw.cache = read_request_cache(&get(rest, "cache")?)?;
+        raw.timeout_ms = opt_number(rest, "timeoutMs")?;
+        raw.route = opt_string(rest, "route")?;
+        raw.retry = read_retry(&get(rest, "retry")?)?;
+        raw.idempotent = opt_bool(rest, "idempotent")?;
+    }
+    Ok(raw)
 }
 
 /// `retry`: false (no retries), true or undefined (defaults), or an object.

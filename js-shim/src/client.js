@@ -321,6 +321,40 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
+   * Hands the options to the engine. Plain options go the fast way (a few
+   * arguments instead of one crossing per option); anything unusual (a
+   * getter or toJSON that throws, a cycle, binary or string data, not an
+   * object) goes whole to `engine.start`, which checks it the same way and
+   * names what is wrong.
+   * @param {any} options
+   */
+  function start(options) {
+    if (options !== null && typeof options === 'object' && !Array.isArray(options)) {
+      let fast;
+      try {
+        const { path, method, data, header, ...rest } = options;
+        let dataJson;
+        let plain = true;
+        if (data !== undefined && data !== null) {
+          plain = typeof data === 'object' && Object.prototype.toString.call(data) !== '[object ArrayBuffer]';
+          dataJson = plain ? JSON.stringify(data) : undefined;
+          plain = plain && typeof dataJson === 'string';
+        }
+        let hasRest = false;
+        for (const _ in rest) {
+          hasRest = true;
+          break;
+        }
+        if (plain) fast = [path, method, dataJson, header, hasRest ? rest : undefined];
+      } catch {
+        fast = undefined;
+      }
+      if (fast) return engine.startFast(fast[0], fast[1], fast[2], fast[3], fast[4], now());
+    }
+    return engine.start(options, now());
+  }
+
+  /**
    * @param {import('../types').RequestOptions} requestOptions
    * @returns {Promise<import('../types').Response>}
    */
@@ -332,7 +366,7 @@ export async function createClientWith(runtime, options) {
       }
       let started;
       try {
-        started = engine.start(requestOptions, now());
+        started = start(requestOptions);
       } catch (thrown) {
         reject(toRequestError(thrown));
         return;
