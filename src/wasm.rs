@@ -155,8 +155,8 @@ impl Engine {
 
     /// The fast form of `start` for plain options: the shim passes `path`,
     /// `method` and `header` as they are, `data` as its JSON text (already
-    /// stringified), and the other options (`rest`) only when there are any.
-    /// Everything is checked exactly as `start` checks it.
+    /// stringified), and the whole options as `rest` only when they hold
+    /// other keys (read from there). Everything is checked as `start` checks it.
     #[wasm_bindgen(js_name = startFast)]
     pub fn start_fast(
         &self,

@@ -332,7 +332,7 @@ export async function createClientWith(runtime, options) {
     if (options !== null && typeof options === 'object' && !Array.isArray(options)) {
       let fast;
       try {
-        const { path, method, data, header, ...rest } = options;
+        const { path, method, data, header } = options;
         let dataJson;
         let plain = true;
         if (data !== undefined && data !== null) {
@@ -340,12 +340,11 @@ export async function createClientWith(runtime, options) {
           dataJson = plain ? JSON.stringify(data) : undefined;
           plain = plain && typeof dataJson === 'string';
         }
-        let hasRest = false;
-        for (const _ in rest) {
-          hasRest = true;
-          break;
-        }
-        if (plain) fast = [path, method, dataJson, header, hasRest ? rest : undefined];
+        // Any key besides these four: the engine reads the others from the options.
+        let keys = 0;
+        for (const _ in options) keys += 1;
+        const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
+        if (plain) fast = [path, method, dataJson, header, keys === four ? undefined : options];
       } catch {
         fast = undefined;
       }
