@@ -116,8 +116,9 @@ impl Engine {
         };
         let locale = config.locale;
         let shapes = (shapes.is_object()
-            && Reflect::get(&shapes, &"resolve".into()).is_ok_and(|f| f.is_function())
-            && Reflect::get(&shapes, &"end".into()).is_ok_and(|f| f.is_function()))
+            && ["resolve", "end"].iter().all(|name| {
+                Reflect::get(&shapes, &JsValue::from_str(name)).is_ok_and(|f| f.is_function())
+            }))
         .then(|| shapes.unchecked_into::<CommandShapes>());
         Ok(Engine {
             inner: RefCell::new(engine::Engine::new(config, platform, seed as u32)),
@@ -144,24 +145,18 @@ impl Engine {
         // Read everything from JS before borrowing: a getter or `toJSON` may
         // call back into this engine.
         let raw = read_request(&options).map_err(|e| self.error(&e))?;
-        let (id, commands) = self
-            .borrow()?
-            .start(raw, now_ms)
-            .map_err(|e| self.error(&e))?;
-        let out = self.commands(commands)?;
-        out.unshift(&JsValue::from(id));
-        Ok(out)
+        self.started(raw, now_ms)
     }
 
-    /// The fast form of `start` for plain options: the shim passes `path`,
-    /// `method` and `header` as they are, `data` as its JSON text (already
+    /// The fast form of `start` for plain options: the shim passes `path`
+    /// and `method` as strings, `header` as it is, `data` as its JSON text (already
     /// stringified), and the whole options as `rest` only when they hold
     /// other keys (read from there). Everything is checked as `start` checks it.
     #[wasm_bindgen(js_name = startFast)]
     pub fn start_fast(
         &self,
-        path: JsValue,
-        method: JsValue,
+        path: String,
+        method: Option<String>,
         data_json: Option<String>,
         header: JsValue,
         rest: JsValue,
@@ -169,13 +164,7 @@ impl Engine {
     ) -> Result<Array, JsValue> {
         let raw = read_request_parts(path, method, data_json, header, rest)
             .map_err(|e| self.error(&e))?;
-        let (id, commands) = self
-            .borrow()?
-            .start(raw, now_ms)
-            .map_err(|e| self.error(&e))?;
-        let out = self.commands(commands)?;
-        out.unshift(&JsValue::from(id));
-        Ok(out)
+        self.started(raw, now_ms)
     }
 
     /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
@@ -423,6 +412,17 @@ impl Engine {
                 "was called again from inside one of its own calls (a getter or toJSON in the options?)",
             ))
         })
+    }
+
+    /// Starts a request: `[id, ...commands]`.
+    fn started(&self, raw: RawRequest, now_ms: f64) -> Result<Array, JsValue> {
+        let (id, commands) = self
+            .borrow()?
+            .start(raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let out = self.commands(commands)?;
+        out.unshift(&JsValue::from(id));
+        Ok(out)
     }
 
     fn error(&self, error: &RequestError) -> JsValue {
@@ -765,17 +765,15 @@ fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     })
 }
 
-/// What `startFast` was given, read as `read_request` reads whole options.
+/// What `startFast` was given (the shim passes it only a string `path` and a
+/// string or no `method`), read as `read_request` reads whole options.
 fn read_request_parts(
-    path: JsValue,
-    method: JsValue,
+    path: String,
+    method: Option<String>,
     data_json: Option<String>,
     header: JsValue,
     rest: JsValue,
 ) -> Result<RawRequest, RequestError> {
-    let path = as_opt_string("path", &path)?
-        .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
-    let method = as_opt_string("method", &method)?;
     let headers = read_headers(&header)?;
     let body_bytes = data_json.as_ref().map_or(0, String::len);
     let mut raw = RawRequest {

@@ -99,3 +99,65 @@ proptest! {
         }
     }
 }
+
+/// A JSON value with objects as member lists, rendered in a chosen key order.
+#[derive(Clone, Debug)]
+enum Json {
+    Num(i32),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+fn json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        any::<i32>().prop_map(Json::Num),
+        "[a-z\"\\\\]{0,4}".prop_map(Json::Str)
+    ];
+    leaf.prop_recursive(4, 32, 5, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Json::Arr),
+            proptest::collection::btree_map("[a-z]{1,3}", inner, 0..5)
+                .prop_map(|m| Json::Obj(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn render(value: &Json, reversed: bool) -> String {
+    match value {
+        Json::Num(n) => n.to_string(),
+        Json::Str(s) => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        Json::Arr(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|i| render(i, reversed))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Json::Obj(members) => {
+            let mut members: Vec<&(String, Json)> = members.iter().collect();
+            if reversed {
+                members.reverse();
+            }
+            let body: Vec<String> = members
+                .iter()
+                .map(|(k, v)| format!("\"{k}\":{}", render(v, reversed)))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn canonical_json_ignores_key_order_and_is_idempotent(value in json()) {
+        use mp_request::core::cache::json::canonical;
+        let sorted = canonical(&render(&value, false)).expect("valid JSON");
+        let reversed = canonical(&render(&value, true)).expect("valid JSON");
+        prop_assert_eq!(&sorted, &reversed);
+        let again = canonical(&sorted);
+        prop_assert_eq!(again.as_deref(), Some(sorted.as_str()));
+        prop_assert_eq!(&sorted, &render(&value, false), "keys in sorted order come out as they went in");
+    }
+}

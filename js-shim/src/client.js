@@ -201,26 +201,7 @@ export async function createClientWith(runtime, options) {
         return;
       }
       case 'resolve':
-        return settle(c.id, (r) => {
-          /** @type {Outcome} */
-          const value = c.value;
-          if (debug) {
-            const how = c.fromCache ? `from the cache${c.stale ? ' (stale, refreshing)' : ''}` : `in ${c.elapsedMs} ms, ${c.attempts} attempt(s)`;
-            log(`#${c.id} ${value.statusCode} via ${c.route} ${how}`);
-          }
-          r.resolve({
-            data: value.data,
-            statusCode: /** @type {number} */ (value.statusCode),
-            header: value.header || {},
-            route: c.route,
-            routeReason: c.reason,
-            attempts: c.attempts,
-            fromCache: c.fromCache,
-            stale: c.stale,
-            callID: value.callID,
-            elapsedMs: c.elapsedMs,
-          });
-        });
+        return settle(c.id, (r) => r.resolve(responseOf(c)));
       case 'reject':
         return settle(c.id, (r) => {
           if (debug) log(`#${c.id} failed: ${c.error.kind} (${c.error.detail})`);
@@ -308,6 +289,32 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
+   * The response a `resolve` command gives its caller.
+   * @param {any} c
+   * @returns {import('../types').Response}
+   */
+  function responseOf(c) {
+    /** @type {Outcome} */
+    const value = c.value;
+    if (debug) {
+      const how = c.fromCache ? `from the cache${c.stale ? ' (stale, refreshing)' : ''}` : `in ${c.elapsedMs} ms, ${c.attempts} attempt(s)`;
+      log(`#${c.id} ${value.statusCode} via ${c.route} ${how}`);
+    }
+    return {
+      data: value.data,
+      statusCode: /** @type {number} */ (value.statusCode),
+      header: value.header || {},
+      route: c.route,
+      routeReason: c.reason,
+      attempts: c.attempts,
+      fromCache: c.fromCache,
+      stale: c.stale,
+      callID: value.callID,
+      elapsedMs: c.elapsedMs,
+    };
+  }
+
+  /**
    * @param {number} id
    * @param {(r: Caller) => void} finish
    */
@@ -334,8 +341,9 @@ export async function createClientWith(runtime, options) {
       try {
         const { path, method, data, header } = options;
         let dataJson;
-        let plain = true;
-        if (data !== undefined && data !== null) {
+        // Strings travel as strings; anything else is the slow path's to name.
+        let plain = typeof path === 'string' && (method === undefined || typeof method === 'string');
+        if (plain && data !== undefined && data !== null) {
           plain = typeof data === 'object' && Object.prototype.toString.call(data) !== '[object ArrayBuffer]';
           dataJson = plain ? JSON.stringify(data) : undefined;
           plain = plain && typeof dataJson === 'string';
@@ -371,6 +379,11 @@ export async function createClientWith(runtime, options) {
         return;
       }
       const id = started[0];
+      // A value at once (a cache hit): nothing to register, nothing to wait for.
+      if (started.length === 3 && started[1].type === 'resolve' && started[2].type === 'end') {
+        resolve(responseOf(started[1]));
+        return;
+      }
       /** @type {Caller} */
       const r = { resolve, reject };
       callers.set(id, r);

@@ -853,9 +853,7 @@ fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: St
 /// The full key: the scope part, then the rest.
 fn full_key(scope: &str, rest: &str) -> String {
     let mut key = String::with_capacity(scope.len() + rest.len() + 8);
-    key.push_str(&scope.len().to_string());
-    key.push(':');
-    key.push_str(scope);
+    super::cache::key::push_part(&mut key, scope);
     key.push_str(rest);
     key
 }

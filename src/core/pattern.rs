@@ -88,9 +88,23 @@ impl Pattern {
         (parts.len() == self.segments.len()).then_some(params)
     }
 
-    /// Whether `path` matches.
+    /// Whether `path` matches (without collecting captures: cache rules ask
+    /// this on every request).
     pub fn matches(&self, path: &str) -> bool {
-        self.captures(path).is_some()
+        let path = path.split('?').next().unwrap_or_default();
+        let Some(rest) = path.strip_prefix('/') else {
+            return false;
+        };
+        let mut parts = rest.split('/');
+        for segment in &self.segments {
+            match (segment, parts.next()) {
+                (Segment::Rest, Some(_)) => return true,
+                (Segment::Literal(text), Some(part)) if part == text => {}
+                (Segment::Param(_), Some(part)) if !part.is_empty() => {}
+                _ => return false,
+            }
+        }
+        parts.next().is_none()
     }
 
     /// Higher is more specific: (literal segments, no `*`).
@@ -127,6 +141,40 @@ mod tests {
         assert!(!p("/api/order/:id").matches("/api/order/"), "empty param");
         assert!(!p("/api/order/:id").matches("/api/order/1/items"));
         assert!(p("/").matches("/") && !p("/").matches("/x") && p("/*").matches("/"));
+    }
+
+    #[test]
+    fn matches_agrees_with_captures() {
+        for pattern in [
+            "/",
+            "/*",
+            "/api/home/*",
+            "/api/order/:id",
+            "/api/order/list",
+            "/a/:b/c",
+        ] {
+            for path in [
+                "/",
+                "/x",
+                "/api/home",
+                "/api/home/",
+                "/api/home/a/b",
+                "/api/order/",
+                "/api/order/7",
+                "/api/order/list?x=1",
+                "/a/b/c",
+                "/a//c",
+                "/a/b/c/d",
+                "",
+                "api",
+            ] {
+                assert_eq!(
+                    p(pattern).matches(path),
+                    p(pattern).captures(path).is_some(),
+                    "{pattern} {path}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -76,15 +76,20 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Emits the members in input order, then reorders them in place when
+    /// their keys are not sorted already (one scratch copy, only then).
     fn object(&mut self, out: &mut String, depth: usize) -> Option<()> {
         self.at += 1;
-        let mut members: Vec<(&'a str, String)> = Vec::new();
+        out.push('{');
         self.skip_ws();
         if self.bytes.get(self.at) == Some(&b'}') {
             self.at += 1;
-            out.push_str("{}");
+            out.push('}');
             return Some(());
         }
+        // (key, start and end of "key:value" in `out`)
+        let mut members: Vec<(&'a str, usize, usize)> = Vec::new();
+        let mut sorted = true;
         loop {
             self.skip_ws();
             if self.bytes.get(self.at) != Some(&b'"') {
@@ -96,9 +101,17 @@ impl<'a> Parser<'a> {
                 return None;
             }
             self.at += 1;
-            let mut value = String::new();
-            self.value(&mut value, depth + 1)?;
-            members.push((key, value));
+            if !members.is_empty() {
+                out.push(',');
+            }
+            let start = out.len();
+            out.push_str(key);
+            out.push(':');
+            self.value(out, depth + 1)?;
+            if members.last().is_some_and(|(last, _, _)| *last > key) {
+                sorted = false;
+            }
+            members.push((key, start, out.len()));
             self.skip_ws();
             match *self.bytes.get(self.at)? {
                 b',' => self.at += 1,
@@ -109,15 +122,17 @@ impl<'a> Parser<'a> {
                 _ => return None,
             }
         }
-        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out.push('{');
-        for (i, (key, value)) in members.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+        if !sorted {
+            let first = members[0].1;
+            let emitted = out[first..].to_owned();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.truncate(first);
+            for (i, (_, start, end)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&emitted[start - first..end - first]);
             }
-            out.push_str(key);
-            out.push(':');
-            out.push_str(value);
         }
         out.push('}');
         Some(())

@@ -31,8 +31,6 @@ pub struct KeyParts<'a> {
 /// The canonical key, or None when the data cannot be canonicalised.
 pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
     let (path, query) = parts.path.split_once('?').unwrap_or((parts.path, ""));
-    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-    params.sort_unstable();
     let data = match parts.data_json {
         Some(json) => canonical(json)?,
         None => String::new(),
@@ -52,7 +50,13 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
     ] {
         push_part(&mut key, part);
     }
-    push_part(&mut key, &params.join("&"));
+    if query.is_empty() {
+        push_part(&mut key, "");
+    } else {
+        let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        params.sort_unstable();
+        push_part(&mut key, &params.join("&"));
+    }
     push_part(&mut key, &data);
     for (name, value) in headers {
         push_part(&mut key, &name);
@@ -66,8 +70,23 @@ pub fn path_of(path_with_query: &str) -> &str {
     path_with_query.split('?').next().unwrap_or_default()
 }
 
-fn push_part(key: &mut String, part: &str) {
-    key.push_str(&part.len().to_string());
+/// `len:part`, the length written without allocating (this runs for every
+/// part of every key).
+pub(crate) fn push_part(key: &mut String, part: &str) {
+    let mut digits = [0u8; 20];
+    let mut n = part.len();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for d in &digits[at..] {
+        key.push(char::from(*d));
+    }
     key.push(':');
     key.push_str(part);
 }
