@@ -168,8 +168,10 @@ enum Phase {
 /// The cache side of a fetch.
 #[derive(Debug)]
 struct Caching {
-    /// The key without its scope part.
-    key_rest: String,
+    /// The full key (its scope part first).
+    key: String,
+    /// Bytes of the scope part at the key's start.
+    scope_part: usize,
     /// The scope it was keyed with.
     scope: String,
     /// Store a success with this policy.
@@ -386,10 +388,10 @@ impl<V: Clone> Engine<V> {
             request_cache,
             !self.scope.is_empty(),
         )?;
-        let key_rest = (plan.lookup || plan.store.is_some() || plan.share)
+        let key = (plan.lookup || plan.store.is_some() || plan.share)
             .then(|| {
                 cache_key(KeyParts {
-                    scope: "",
+                    scope: &self.scope,
                     route: choice.route,
                     method: spec.method,
                     path: &spec.path,
@@ -421,10 +423,9 @@ impl<V: Clone> Engine<V> {
         }
         let mut commands = Vec::new();
         let mut caller = Some((id, now_ms));
-        if let Some(rest) = &key_rest {
-            let full = full_key(&self.scope, rest);
+        if let Some(full) = &key {
             if plan.lookup {
-                let found = self.store.lookup(&full, now_ms);
+                let found = self.store.lookup(full, now_ms);
                 if let Lookup::Fresh(value) | Lookup::Stale(value) = &found {
                     let stale = matches!(found, Lookup::Stale(_));
                     commands.push(Command::Resolve(
@@ -440,7 +441,7 @@ impl<V: Clone> Engine<V> {
                         },
                         value.clone(),
                     ));
-                    if !stale || self.sharing.contains_key(&full) {
+                    if !stale || self.sharing.contains_key(full) {
                         commands.push(Command::End { id });
                         return Ok((id, commands));
                     }
@@ -449,7 +450,7 @@ impl<V: Clone> Engine<V> {
                 }
             }
             if caller.is_some() && plan.share {
-                if let Some(&fetch_id) = self.sharing.get(&full) {
+                if let Some(&fetch_id) = self.sharing.get(full) {
                     if let Some(fetch) = self.fetches.get_mut(&fetch_id) {
                         fetch.callers.push((id, now_ms));
                         self.followers.insert(id, fetch_id);
@@ -471,13 +472,14 @@ impl<V: Clone> Engine<V> {
             }
             Route::Mock => (asked, None, None),
         };
-        let caching = key_rest.map(|key_rest| {
+        let caching = key.map(|key| {
             let shared = plan.share || caller.is_none();
             if shared {
-                self.sharing.insert(full_key(&self.scope, &key_rest), id);
+                self.sharing.insert(key.clone(), id);
             }
             Caching {
-                key_rest,
+                key,
+                scope_part: full_key(&self.scope, "").len(),
                 scope: self.scope.clone(),
                 store: plan.store.clone(),
                 shared,
@@ -718,8 +720,13 @@ impl<V: Clone> Engine<V> {
                     _ => caching.scope.as_str(),
                 };
                 let fresh_until = now_ms + f64::from(policy.ttl_ms);
+                let key = if scope == caching.scope {
+                    caching.key.clone()
+                } else {
+                    full_key(scope, &caching.key[caching.scope_part..])
+                };
                 self.store.insert(
-                    full_key(scope, &caching.key_rest),
+                    key,
                     Entry {
                         value: answer.value.clone(),
                         size: answer.size,
@@ -798,9 +805,8 @@ impl<V: Clone> Engine<V> {
             self.followers.remove(caller);
         }
         if let Some(caching) = &fetch.caching {
-            let full = full_key(&caching.scope, &caching.key_rest);
-            if caching.shared && self.sharing.get(&full) == Some(&id) {
-                self.sharing.remove(&full);
+            if caching.shared && self.sharing.get(&caching.key) == Some(&id) {
+                self.sharing.remove(&caching.key);
             }
         }
         Some(fetch)
@@ -815,8 +821,7 @@ impl<V: Clone> Engine<V> {
             }
             if let Some(caching) = &mut fetch.caching {
                 caching.outdated = true;
-                let full = full_key(&caching.scope, &caching.key_rest);
-                self.sharing.remove(&full);
+                self.sharing.remove(&caching.key);
                 caching.shared = false;
             }
         }

@@ -9,6 +9,7 @@ const MAX_DEPTH: usize = 64;
 /// `text` with every object's members sorted by key; None if it is not JSON or too deep.
 pub fn canonical(text: &str) -> Option<String> {
     let mut parser = Parser {
+        text,
         bytes: text.as_bytes(),
         at: 0,
     };
@@ -19,6 +20,7 @@ pub fn canonical(text: &str) -> Option<String> {
 }
 
 struct Parser<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
@@ -165,8 +167,10 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// The token from `start` to here. Tokens end at ASCII delimiters, so
+    /// this is a slice of the input (no UTF-8 validation again).
     fn text(&self, start: usize) -> Option<&'a str> {
-        std::str::from_utf8(self.bytes.get(start..self.at)?).ok()
+        self.text.get(start..self.at)
     }
 }
 
