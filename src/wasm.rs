@@ -148,6 +148,37 @@ impl Engine {
         self.started(raw, now_ms)
     }
 
+    /// A handle for `{ path, method, data }`'s cache key (see `hitHandle`),
+    /// or -1 when the request has no key. Never throws.
+    pub fn handle(&self, path: String, method: Option<String>, data_json: Option<String>) -> f64 {
+        let raw = RawRequest {
+            path,
+            method,
+            body_bytes: data_json.as_ref().map_or(0, String::len),
+            data_json,
+            ..RawRequest::default()
+        };
+        match self.inner.try_borrow_mut() {
+            Ok(mut engine) => engine.hit_handle(raw).unwrap_or(-1.0),
+            Err(_) => -1.0,
+        }
+    }
+
+    /// The fresh cached response behind `handle`; undefined when there is
+    /// none fresh (start the request as usual); null when the handle is void
+    /// (the user partition changed): ask for a new one.
+    #[wasm_bindgen(js_name = hitHandle)]
+    pub fn hit_handle(&self, handle: f64, now_ms: f64) -> JsValue {
+        match self.inner.try_borrow_mut() {
+            Ok(mut engine) => match engine.hit_by_handle(handle, now_ms) {
+                Ok(Some(value)) => value,
+                Ok(None) => JsValue::UNDEFINED,
+                Err(()) => JsValue::NULL,
+            },
+            Err(_) => JsValue::UNDEFINED,
+        }
+    }
+
     /// The fast form of `start` for plain options: the shim passes `path`
     /// and `method` as strings, `header` as it is, `data` as its JSON text (already
     /// stringified), and the whole options as `rest` only when they hold

@@ -499,3 +499,47 @@ fn a_snapshot_restores_into_a_new_engine_with_the_learnt_user_and_without_expire
         "past the stale window: skipped"
     );
 }
+
+#[test]
+fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
+    use mp_request::core::engine::MAX_HANDLES;
+    let mut e = engine(rules());
+    fetch(&mut e, req("/api/home/init", None), "v1", 0.0);
+    let h = e.hit_handle(req("/api/home/init", None)).expect("a key");
+    assert_eq!(e.hit_by_handle(h, 1.0), Ok(Some("v1".to_string())));
+    assert_eq!(e.cache_stats().hits, 1);
+    assert_eq!(
+        e.hit_by_handle(h, 2000.0),
+        Ok(None),
+        "stale: not a hit by handle (start serves it and refreshes)"
+    );
+    assert_eq!(
+        e.cache_stats().stale_serves,
+        0,
+        "nothing counted for what start will count"
+    );
+    e.set_user(Some("u".into()));
+    assert_eq!(e.hit_by_handle(h, 1.0), Err(()), "another partition: void");
+    for bad in [-1.0, 1.5, f64::NAN, 1e12] {
+        assert_eq!(e.hit_by_handle(bad, 1.0), Err(()), "{bad}");
+    }
+    assert_eq!(
+        e.hit_handle(req("no-slash", None)),
+        None,
+        "invalid: start names it"
+    );
+    assert_eq!(
+        e.hit_handle(req("/no/rule", None)),
+        None,
+        "no TTL: nothing to look up"
+    );
+    let first = e.hit_handle(req("/api/home/init", None)).unwrap();
+    for _ in 0..MAX_HANDLES {
+        e.hit_handle(req("/api/home/init", None));
+    }
+    assert_eq!(
+        e.hit_by_handle(first, 1.0),
+        Err(()),
+        "bounded: old handles are voided"
+    );
+}

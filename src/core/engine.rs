@@ -219,7 +219,17 @@ pub struct Engine<V = ()> {
     rng: Rng,
     /// The cache changed since the last snapshot and a save is scheduled.
     persist_due: bool,
+    /// Full keys the shim may look up by number (see `hit_handle`).
+    handles: Vec<String>,
+    /// Changes with the user partition: older handles are void.
+    handle_epoch: u32,
 }
+
+/// At most this many handles; then they are all voided and counted anew.
+pub const MAX_HANDLES: usize = 4096;
+
+/// A handle: `epoch × 2^20 + index`, a JS number.
+const HANDLE_INDEX_BITS: u32 = 20;
 
 impl<V: Clone> Engine<V> {
     /// An engine for a validated configuration on a platform. `seed` feeds the
@@ -241,6 +251,8 @@ impl<V: Clone> Engine<V> {
             online: true,
             rng: Rng::new(u64::from(seed)),
             persist_due: false,
+            handles: Vec::new(),
+            handle_epoch: 0,
         }
     }
 
@@ -268,7 +280,16 @@ impl<V: Clone> Engine<V> {
     /// stay in their partitions and are never served to this one.
     pub fn set_user(&mut self, user: Option<String>) {
         self.scope_explicit = user.is_some();
-        self.scope = user.unwrap_or_default();
+        self.set_scope(user.unwrap_or_default());
+    }
+
+    fn set_scope(&mut self, scope: String) {
+        if scope != self.scope {
+            // Handles name keys of the old partition.
+            self.handles.clear();
+            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
+        }
+        self.scope = scope;
     }
 
     /// The current user partition ("" when anonymous).
@@ -341,7 +362,7 @@ impl<V: Clone> Engine<V> {
     ) -> usize {
         if let Some(user) = user.filter(|u| !u.is_empty()) {
             if !self.scope_explicit {
-                self.scope = user;
+                self.set_scope(user);
             }
         }
         let mut restored = 0;
@@ -506,6 +527,75 @@ impl<V: Clone> Engine<V> {
         );
         commands.extend(self.attempt(id, now_ms));
         Ok((id, commands))
+    }
+
+    /// A number standing for the cache key of a request with no headers and
+    /// no other options, for `hit_by_handle`; None when it has no key.
+    pub fn hit_handle(&mut self, raw: RawRequest) -> Option<f64> {
+        let key = self.hit_key(raw)?;
+        if self.handles.len() >= MAX_HANDLES {
+            self.handles.clear();
+            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
+        }
+        self.handles.push(key);
+        let index = (self.handles.len() - 1) as u32;
+        Some(f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index))
+    }
+
+    /// The fresh value behind a handle: `Ok(Some)`, `Ok(None)` when it is
+    /// not fresh (start the request as usual), `Err(())` when the handle is
+    /// void (the partition changed): ask for a new one.
+    #[allow(clippy::result_unit_err)]
+    pub fn hit_by_handle(&mut self, handle: f64, now_ms: f64) -> Result<Option<V>, ()> {
+        if !(0.0..f64::from(u32::MAX)).contains(&handle) || handle.fract() != 0.0 {
+            return Err(());
+        }
+        let handle = handle as u32;
+        let index = (handle & ((1 << HANDLE_INDEX_BITS) - 1)) as usize;
+        if handle >> HANDLE_INDEX_BITS != self.handle_epoch || index >= self.handles.len() {
+            return Err(());
+        }
+        let key = &self.handles[index];
+        Ok(self.store.fresh(key, now_ms))
+    }
+
+    /// The cache key of a lookup-only request, or None.
+    fn hit_key(&mut self, raw: RawRequest) -> Option<String> {
+        let data_json = raw.data_json.clone();
+        let spec = raw.validate(self.config.retry).ok()?;
+        if spec.aborted || !spec.headers.is_empty() {
+            return None;
+        }
+        let choice = route::choose(
+            &self.config,
+            &self.platform,
+            spec.route,
+            spec.method,
+            &spec.path,
+        )
+        .ok()?;
+        let plan = self
+            .config
+            .cache
+            .plan(
+                spec.method,
+                &spec.path,
+                &spec.headers,
+                Default::default(),
+                !self.scope.is_empty(),
+            )
+            .ok()?;
+        if !plan.lookup {
+            return None;
+        }
+        cache_key(KeyParts {
+            scope: &self.scope,
+            route: choice.route,
+            method: spec.method,
+            path: &spec.path,
+            data_json: data_json.as_deref(),
+            headers: &spec.headers,
+        })
     }
 
     /// The attempt got an HTTP answer.
@@ -709,7 +799,7 @@ impl<V: Clone> Engine<V> {
         let fetch = self.end(id).expect("fetch");
         if let Some(user) = &answer.user {
             if !self.scope_explicit && !user.is_empty() && *user != self.scope {
-                self.scope.clone_from(user);
+                self.set_scope(user.clone());
             }
         }
         if let Some(caching) = &fetch.caching {

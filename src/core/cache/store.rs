@@ -109,6 +109,18 @@ impl<V: Clone> Store<V> {
         found
     }
 
+    /// The value if it is fresh at `now`, counted as a hit and promoted;
+    /// otherwise None, counted as nothing (the caller goes on to `lookup`).
+    pub fn fresh(&mut self, key: &str, now: f64) -> Option<V> {
+        let value = self
+            .lru
+            .get(key)
+            .filter(|e| now < e.fresh_until)
+            .map(|e| e.value.clone())?;
+        self.stats.hits += 1;
+        Some(value)
+    }
+
     /// Whether `key` holds a value usable at `now` (fresh or stale), without promoting it.
     pub fn contains(&self, key: &str, now: f64) -> bool {
         self.lru.peek(key).is_some_and(|e| now < e.stale_until)
