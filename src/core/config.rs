@@ -5,7 +5,7 @@ use super::cache::rules::{CacheConfig, RawCacheConfig};
 use super::error::RequestError;
 use super::locale::Locale;
 use super::mock::MockRoute;
-use super::request::{number, quoted, validate_timeout};
+use super::request::{quoted, validate_timeout, whole_or};
 use super::retry::RetryPolicy;
 
 /// Per-attempt timeout when neither the client nor the request sets one.
@@ -130,18 +130,8 @@ impl RawRetry {
                 deadline_ms,
             } => (limit, base_ms, cap_ms, deadline_ms),
         };
-        let int = |name: &str, value: Option<f64>, min: u32, max: u32, default: u32| match value {
-            None => Ok(default),
-            Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => {
-                Ok(v as u32)
-            }
-            Some(v) => Err(RequestError::invalid(
-                format!("{field}.{name}"),
-                format!(
-                    "must be a whole number from {min} to {max}, got {}",
-                    number(v)
-                ),
-            )),
+        let int = |name: &str, value: Option<f64>, min: u32, max: u32, default: u32| {
+            whole_or(format!("{field}.{name}"), value, min, max, default)
         };
         let policy = RetryPolicy {
             limit: int("limit", limit, 0, 10, parent.limit)?,
@@ -262,21 +252,10 @@ impl RawConfig {
             Some(raw) => raw.validate("retry", RetryPolicy::DEFAULT)?,
             None => RetryPolicy::DEFAULT,
         };
-        let seed = match self.seed {
-            None => None,
-            Some(s) if s.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&s) => {
-                Some(s as u32)
-            }
-            Some(s) => {
-                return Err(RequestError::invalid(
-                    "seed",
-                    format!(
-                        "must be a whole number from 0 to 4294967295, got {}",
-                        number(s)
-                    ),
-                ))
-            }
-        };
+        let seed = self
+            .seed
+            .map(|s| whole_or("seed", Some(s), 0, u32::MAX, 0))
+            .transpose()?;
         let cache = self.cache.unwrap_or_default().validate()?;
         Ok(ClientConfig {
             cache,

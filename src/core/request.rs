@@ -213,6 +213,27 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
     Ok(())
 }
 
+/// `value` as a whole number from `min` to `max`, or `default` when absent.
+pub fn whole_or(
+    field: impl Into<std::borrow::Cow<'static, str>>,
+    value: Option<f64>,
+    min: u32,
+    max: u32,
+    default: u32,
+) -> Result<u32, RequestError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => Ok(v as u32),
+        Some(v) => Err(RequestError::invalid(
+            field,
+            format!(
+                "must be a whole number from {min} to {max}, got {}",
+                number(v)
+            ),
+        )),
+    }
+}
+
 /// A timeout in whole milliseconds between 1 and [`MAX_TIMEOUT_MS`].
 pub fn validate_timeout(field: &'static str, ms: f64) -> Result<u32, RequestError> {
     if ms.is_finite() && ms >= 1.0 && ms <= f64::from(MAX_TIMEOUT_MS) {

@@ -9,7 +9,7 @@
 
 use crate::core::error::RequestError;
 use crate::core::pattern::Pattern;
-use crate::core::request::{number, Method};
+use crate::core::request::{whole_or, Method};
 
 use super::store::Limits;
 
@@ -110,27 +110,10 @@ pub struct RawCacheConfig {
     pub persist_max_bytes: Option<f64>,
 }
 
-fn whole(
-    field: String,
-    value: Option<f64>,
-    min: u32,
-    max: u32,
-    default: u32,
-) -> Result<u32, RequestError> {
-    match value {
-        None => Ok(default),
-        Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => Ok(v as u32),
-        Some(v) => Err(RequestError::invalid(
-            field,
-            format!(
-                "must be a whole number from {min} to {max}, got {}",
-                number(v)
-            ),
-        )),
-    }
-}
-
-fn tags(field: String, tags: Vec<String>) -> Result<Vec<String>, RequestError> {
+fn tags(
+    field: impl Into<std::borrow::Cow<'static, str>>,
+    tags: Vec<String>,
+) -> Result<Vec<String>, RequestError> {
     if tags.iter().any(|t| t.is_empty()) || tags.len() > 16 {
         return Err(RequestError::invalid(
             field,
@@ -145,15 +128,15 @@ impl RawCacheConfig {
     pub fn validate(self) -> Result<CacheConfig, RequestError> {
         let d = CacheConfig::default();
         let limits = Limits {
-            max_entries: whole(
-                "cache.maxEntries".into(),
+            max_entries: whole_or(
+                "cache.maxEntries",
                 self.max_entries,
                 0,
                 100_000,
                 d.limits.max_entries as u32,
             )? as usize,
-            max_bytes: whole(
-                "cache.maxBytes".into(),
+            max_bytes: whole_or(
+                "cache.maxBytes",
                 self.max_bytes,
                 0,
                 64 << 20,
@@ -168,8 +151,8 @@ impl RawCacheConfig {
             }
             rules.push(CacheRule {
                 pattern: Pattern::parse(&f("path"), &r.path)?,
-                ttl_ms: whole(f("ttlMs"), r.ttl_ms, 1, MAX_TTL_MS, 0)?,
-                stale_ms: whole(f("staleMs"), r.stale_ms, 0, MAX_TTL_MS, 0)?,
+                ttl_ms: whole_or(f("ttlMs"), r.ttl_ms, 1, MAX_TTL_MS, 0)?,
+                stale_ms: whole_or(f("staleMs"), r.stale_ms, 0, MAX_TTL_MS, 0)?,
                 tags: tags(f("tags"), r.tags)?,
             });
         }
@@ -209,8 +192,8 @@ impl RawCacheConfig {
             invalidations,
             persist: self.persist.unwrap_or(false),
             // wx storage holds at most 1 MB per key.
-            persist_max_bytes: whole(
-                "cache.persistMaxBytes".into(),
+            persist_max_bytes: whole_or(
+                "cache.persistMaxBytes",
                 self.persist_max_bytes,
                 0,
                 1_000_000,
@@ -289,12 +272,12 @@ impl CacheConfig {
                 reload,
             } => (
                 ttl_ms
-                    .map(|t| whole("cache.ttlMs".into(), Some(t), 1, MAX_TTL_MS, 0))
+                    .map(|t| whole_or("cache.ttlMs", Some(t), 1, MAX_TTL_MS, 0))
                     .transpose()?,
                 stale_ms
-                    .map(|s| whole("cache.staleMs".into(), Some(s), 0, MAX_TTL_MS, 0))
+                    .map(|s| whole_or("cache.staleMs", Some(s), 0, MAX_TTL_MS, 0))
                     .transpose()?,
-                tags("cache.tags".into(), given)?,
+                tags("cache.tags", given)?,
                 private,
                 reload,
             ),
