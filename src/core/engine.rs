@@ -158,6 +158,14 @@ pub enum Invalidate {
     Tag(String),
 }
 
+/// A request checked and planned, before it starts.
+struct Prepared {
+    spec: RequestSpec,
+    choice: RouteChoice,
+    plan: super::cache::rules::CachePlan,
+    key: Option<String>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     AwaitingInit,
@@ -392,35 +400,12 @@ impl<V: Clone> Engine<V> {
         raw: RawRequest,
         now_ms: f64,
     ) -> Result<(RequestId, Vec<Command<V>>), RequestError> {
-        let data_json = raw.data_json.clone();
-        let request_cache = raw.cache.clone();
-        let spec = raw.validate(self.config.retry)?;
-        let choice = route::choose(
-            &self.config,
-            &self.platform,
-            spec.route,
-            spec.method,
-            &spec.path,
-        )?;
-        let plan = self.config.cache.plan(
-            spec.method,
-            &spec.path,
-            &spec.headers,
-            request_cache,
-            !self.scope.is_empty(),
-        )?;
-        let key = (plan.lookup || plan.store.is_some() || plan.share)
-            .then(|| {
-                cache_key(KeyParts {
-                    scope: &self.scope,
-                    route: choice.route,
-                    method: spec.method,
-                    path: &spec.path,
-                    data_json: data_json.as_deref(),
-                    headers: &spec.headers,
-                })
-            })
-            .flatten();
+        let Prepared {
+            spec,
+            choice,
+            plan,
+            key,
+        } = self.prepare(raw)?;
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         if spec.aborted {
@@ -559,42 +544,52 @@ impl<V: Clone> Engine<V> {
         Ok(self.store.fresh(key, now_ms))
     }
 
-    /// The cache key of a lookup-only request, or None.
+    /// The cache key of a lookup-only request (no headers, not aborted), or None.
     fn hit_key(&mut self, raw: RawRequest) -> Option<String> {
-        let data_json = raw.data_json.clone();
-        let spec = raw.validate(self.config.retry).ok()?;
-        if spec.aborted || !spec.headers.is_empty() {
+        let prepared = self.prepare(raw).ok()?;
+        if prepared.spec.aborted || !prepared.spec.headers.is_empty() || !prepared.plan.lookup {
             return None;
         }
+        prepared.key
+    }
+
+    /// What every request needs before anything starts: validation, the
+    /// route, the cache plan and, when the cache takes part, the key.
+    fn prepare(&self, raw: RawRequest) -> Result<Prepared, RequestError> {
+        let data_json = raw.data_json.clone();
+        let request_cache = raw.cache.clone();
+        let spec = raw.validate(self.config.retry)?;
         let choice = route::choose(
             &self.config,
             &self.platform,
             spec.route,
             spec.method,
             &spec.path,
-        )
-        .ok()?;
-        let plan = self
-            .config
-            .cache
-            .plan(
-                spec.method,
-                &spec.path,
-                &spec.headers,
-                Default::default(),
-                !self.scope.is_empty(),
-            )
-            .ok()?;
-        if !plan.lookup {
-            return None;
-        }
-        cache_key(KeyParts {
-            scope: &self.scope,
-            route: choice.route,
-            method: spec.method,
-            path: &spec.path,
-            data_json: data_json.as_deref(),
-            headers: &spec.headers,
+        )?;
+        let plan = self.config.cache.plan(
+            spec.method,
+            &spec.path,
+            &spec.headers,
+            request_cache,
+            !self.scope.is_empty(),
+        )?;
+        let key = (plan.lookup || plan.store.is_some() || plan.share)
+            .then(|| {
+                cache_key(KeyParts {
+                    scope: &self.scope,
+                    route: choice.route,
+                    method: spec.method,
+                    path: &spec.path,
+                    data_json: data_json.as_deref(),
+                    headers: &spec.headers,
+                })
+            })
+            .flatten();
+        Ok(Prepared {
+            spec,
+            choice,
+            plan,
+            key,
         })
     }
 
