@@ -18,3 +18,4 @@ pub mod request;
 pub mod retry;
 pub mod rng;
 pub mod route;
+pub mod socket;

@@ -1,0 +1,503 @@
+//! One managed socket's state machine. The shim reports what the SocketTask
+//! and the platform did (open, message, close, error, timer, network,
+//! app hide/show) and executes the commands this answers with. Each
+//! SocketTask gets an epoch: events of an older task are ignored, so a task
+//! reporting both `onError` and `onClose` never causes two reconnects.
+//! Deadlines are instants compared with `now`, not counted timer ticks, so a
+//! burst of late timers after the app returns from the background is harmless.
+
+use super::config::SocketConfig;
+use super::outbox::Outbox;
+use crate::core::error::RequestError;
+use crate::core::rng::Rng;
+
+/// Where a managed socket is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Not started yet.
+    Idle,
+    /// A SocketTask is being opened.
+    Connecting,
+    /// Open: messages flow.
+    Open,
+    /// Waiting to reconnect.
+    Reconnecting,
+    /// No reconnecting while offline or in the background.
+    Paused,
+    /// Closed by the caller: never reconnects.
+    Closed,
+    /// Gave up (too many attempts, or the server refused for good).
+    Failed,
+}
+
+impl State {
+    /// The stable name JS sees.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::Open => "open",
+            State::Reconnecting => "reconnecting",
+            State::Paused => "paused",
+            State::Closed => "closed",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// What the shim must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SocketCommand {
+    /// Open a new SocketTask for this epoch.
+    Connect {
+        /// Events of this task carry it.
+        epoch: u32,
+    },
+    /// Close the SocketTask of this epoch.
+    CloseTask {
+        /// The task.
+        epoch: u32,
+        /// Close code.
+        code: u16,
+        /// Close reason (at most 123 bytes).
+        reason: &'static str,
+    },
+    /// Send a text frame on the task of this epoch.
+    Transmit {
+        /// The task.
+        epoch: u32,
+        /// The frame.
+        text: String,
+    },
+    /// Give a message to the caller.
+    Deliver {
+        /// The message as received.
+        text: String,
+    },
+    /// Tell the caller.
+    Emit(SocketEvent),
+    /// Call `on_timer` at this instant (replaces any earlier request).
+    Timer {
+        /// Epoch ms.
+        at_ms: f64,
+    },
+}
+
+/// What the caller hears about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SocketEvent {
+    /// The socket is open (again).
+    Open,
+    /// The connection is gone.
+    Close {
+        /// Close code.
+        code: u16,
+        /// Close reason.
+        reason: String,
+        /// Whether a reconnect will follow.
+        reconnecting: bool,
+    },
+    /// Something went wrong (the detail says what).
+    Error {
+        /// What.
+        detail: String,
+    },
+    /// A reconnect is scheduled.
+    Reconnecting {
+        /// 1 for the first reconnect in a row.
+        attempt: u32,
+        /// After this long.
+        delay_ms: u32,
+    },
+    /// The state changed.
+    State(State),
+}
+
+/// Codes after which reconnecting cannot help: policy and authorisation.
+/// Refresh the credentials and open a new socket instead.
+pub fn is_fatal_close(code: u16) -> bool {
+    matches!(code, 1008 | 4001 | 4003 | 4401 | 4403)
+}
+
+/// Close code used when this side gives a task up (no answer in time).
+pub const GIVE_UP_CODE: u16 = 4000;
+
+/// One managed socket.
+#[derive(Debug)]
+pub struct Socket {
+    config: SocketConfig,
+    state: State,
+    epoch: u32,
+    /// Reconnect attempts in a row without a lasting connection.
+    attempt: u32,
+    connect_deadline: f64,
+    retry_at: f64,
+    opened_at: f64,
+    last_seen: f64,
+    next_ping_at: f64,
+    online: bool,
+    hidden: bool,
+    outbox: Outbox,
+    rng: Rng,
+}
+
+impl Socket {
+    /// A socket that has not started.
+    pub fn new(config: SocketConfig, seed: u32) -> Self {
+        Socket {
+            outbox: Outbox::new(
+                config.outbox_max_messages,
+                config.outbox_max_bytes,
+                config.acked,
+            ),
+            config,
+            state: State::Idle,
+            epoch: 0,
+            attempt: 0,
+            connect_deadline: 0.0,
+            retry_at: 0.0,
+            opened_at: 0.0,
+            last_seen: 0.0,
+            next_ping_at: 0.0,
+            online: true,
+            hidden: false,
+            rng: Rng::new(u64::from(seed)),
+        }
+    }
+
+    /// Where it is.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Messages waiting to be sent or acked.
+    pub fn pending(&self) -> usize {
+        self.outbox.pending()
+    }
+
+    /// The epoch of the current task.
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Starts connecting.
+    pub fn start(&mut self, now: f64) -> Vec<SocketCommand> {
+        if self.state != State::Idle {
+            return Vec::new();
+        }
+        self.connect(now)
+    }
+
+    /// The task of `epoch` opened.
+    pub fn on_open(&mut self, epoch: u32, now: f64) -> Vec<SocketCommand> {
+        if epoch != self.epoch || self.state != State::Connecting {
+            return Vec::new();
+        }
+        self.state = State::Open;
+        self.opened_at = now;
+        self.last_seen = now;
+        self.next_ping_at = now + f64::from(self.config.heartbeat_interval_ms);
+        let mut out = vec![
+            SocketCommand::Emit(SocketEvent::Open),
+            SocketCommand::Emit(SocketEvent::State(State::Open)),
+        ];
+        for frame in self.outbox.flush() {
+            out.push(SocketCommand::Transmit {
+                epoch,
+                text: frame.text,
+            });
+        }
+        out.push(self.timer());
+        out
+    }
+
+    /// A message arrived on the task of `epoch`. Pongs and acks are the
+    /// socket's own; everything else goes to the caller.
+    pub fn on_message(&mut self, epoch: u32, text: &str, now: f64) -> Vec<SocketCommand> {
+        if epoch != self.epoch || self.state != State::Open {
+            return Vec::new();
+        }
+        self.last_seen = now;
+        if text.starts_with("{\"type\":\"pong\"") {
+            return Vec::new();
+        }
+        if self.config.acked {
+            if let Some(id) = ack_id(text) {
+                self.outbox.ack(id);
+                return Vec::new();
+            }
+        }
+        vec![SocketCommand::Deliver {
+            text: text.to_owned(),
+        }]
+    }
+
+    /// The task of `epoch` closed (by the server, the gateway or the platform).
+    pub fn on_close(
+        &mut self,
+        epoch: u32,
+        code: u16,
+        reason: &str,
+        now: f64,
+    ) -> Vec<SocketCommand> {
+        if epoch != self.epoch || !matches!(self.state, State::Connecting | State::Open) {
+            return Vec::new();
+        }
+        self.lost(code, reason, now)
+    }
+
+    /// The task of `epoch` failed. Treated as lost (a close that may follow
+    /// for the same task is then ignored: its epoch is over).
+    pub fn on_error(&mut self, epoch: u32, detail: &str, now: f64) -> Vec<SocketCommand> {
+        if epoch != self.epoch || !matches!(self.state, State::Connecting | State::Open) {
+            return Vec::new();
+        }
+        let mut out = vec![SocketCommand::Emit(SocketEvent::Error {
+            detail: detail.to_owned(),
+        })];
+        out.push(SocketCommand::CloseTask {
+            epoch,
+            code: GIVE_UP_CODE,
+            reason: "error",
+        });
+        out.extend(self.lost(1006, detail, now));
+        out
+    }
+
+    /// A requested timer fired (possibly late, possibly in a burst).
+    pub fn on_timer(&mut self, now: f64) -> Vec<SocketCommand> {
+        match self.state {
+            State::Connecting if now >= self.connect_deadline => {
+                let mut out = vec![SocketCommand::CloseTask {
+                    epoch: self.epoch,
+                    code: GIVE_UP_CODE,
+                    reason: "connect timeout",
+                }];
+                out.extend(self.lost(GIVE_UP_CODE, "connect timeout", now));
+                out
+            }
+            State::Reconnecting if now >= self.retry_at => self.connect(now),
+            State::Open if now - self.last_seen >= f64::from(self.config.heartbeat_timeout_ms) => {
+                let mut out = vec![SocketCommand::CloseTask {
+                    epoch: self.epoch,
+                    code: GIVE_UP_CODE,
+                    reason: "heartbeat timeout",
+                }];
+                out.extend(self.lost(GIVE_UP_CODE, "heartbeat timeout", now));
+                out
+            }
+            State::Open if now >= self.next_ping_at => {
+                self.next_ping_at = now + f64::from(self.config.heartbeat_interval_ms);
+                let ping = SocketCommand::Transmit {
+                    epoch: self.epoch,
+                    text: format!("{{\"type\":\"ping\",\"t\":{}}}", now as u64),
+                };
+                vec![ping, self.timer()]
+            }
+            State::Connecting | State::Reconnecting | State::Open => vec![self.timer()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The caller sends `payload` (JSON text). Sent now when open, queued
+    /// otherwise; refused when the outbox is full or the socket is over.
+    pub fn send(&mut self, payload: &str) -> Result<Vec<SocketCommand>, RequestError> {
+        if matches!(self.state, State::Closed | State::Failed) {
+            return Err(RequestError::invalid(
+                "send",
+                format!("refused: the socket is {}", self.state.as_str()),
+            ));
+        }
+        let frame = self.outbox.frame(payload)?;
+        if self.state != State::Open {
+            self.outbox.queue(frame);
+            return Ok(Vec::new());
+        }
+        let text = frame.text.clone();
+        self.outbox.sent(frame);
+        Ok(vec![SocketCommand::Transmit {
+            epoch: self.epoch,
+            text,
+        }])
+    }
+
+    /// The caller closes: no reconnect, ever. Messages still waiting are not sent.
+    pub fn close(&mut self) -> Vec<SocketCommand> {
+        if matches!(self.state, State::Closed | State::Failed) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if matches!(self.state, State::Connecting | State::Open) {
+            out.push(SocketCommand::CloseTask {
+                epoch: self.epoch,
+                code: 1000,
+                reason: "closed by the caller",
+            });
+        }
+        self.epoch += 1;
+        self.state = State::Closed;
+        let unsent = self.outbox.pending();
+        let reason = if unsent == 0 {
+            "closed by the caller".to_owned()
+        } else {
+            format!("closed by the caller; {unsent} message(s) were not sent")
+        };
+        out.push(SocketCommand::Emit(SocketEvent::Close {
+            code: 1000,
+            reason,
+            reconnecting: false,
+        }));
+        out.push(SocketCommand::Emit(SocketEvent::State(State::Closed)));
+        out
+    }
+
+    /// The network came and went (`wx.onNetworkStatusChange`).
+    pub fn set_online(&mut self, online: bool, now: f64) -> Vec<SocketCommand> {
+        self.online = online;
+        match self.state {
+            State::Reconnecting if !online => self.pause(),
+            // Back online: reconnect at once rather than after the backoff.
+            State::Paused | State::Reconnecting if online && !self.hidden => self.connect(now),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The app went to the background or came back (`wx.onAppHide` / `wx.onAppShow`).
+    pub fn set_hidden(&mut self, hidden: bool, now: f64) -> Vec<SocketCommand> {
+        self.hidden = hidden;
+        match self.state {
+            State::Reconnecting if hidden => self.pause(),
+            State::Paused | State::Reconnecting if !hidden && self.online => {
+                // A fresh connection on show, with a fresh backoff.
+                self.attempt = 0;
+                self.connect(now)
+            }
+            State::Open if !hidden => {
+                // Timers were frozen: start the silence count from now and probe.
+                self.last_seen = now;
+                self.next_ping_at = now;
+                self.on_timer(now)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn connect(&mut self, now: f64) -> Vec<SocketCommand> {
+        if !self.online || self.hidden {
+            return self.pause();
+        }
+        self.epoch += 1;
+        self.state = State::Connecting;
+        self.connect_deadline = now + f64::from(self.config.connect_timeout_ms);
+        vec![
+            SocketCommand::Connect { epoch: self.epoch },
+            SocketCommand::Emit(SocketEvent::State(State::Connecting)),
+            self.timer(),
+        ]
+    }
+
+    fn pause(&mut self) -> Vec<SocketCommand> {
+        if self.state == State::Paused {
+            return Vec::new();
+        }
+        self.state = State::Paused;
+        vec![SocketCommand::Emit(SocketEvent::State(State::Paused))]
+    }
+
+    /// The current task is gone: reconnect after a backoff, pause, or stop.
+    fn lost(&mut self, code: u16, reason: &str, now: f64) -> Vec<SocketCommand> {
+        let lasted = self.state == State::Open
+            && now - self.opened_at >= f64::from(self.config.min_uptime_ms);
+        if lasted {
+            self.attempt = 0;
+        }
+        self.epoch += 1;
+        let close = |reconnecting| {
+            SocketCommand::Emit(SocketEvent::Close {
+                code,
+                reason: reason.to_owned(),
+                reconnecting,
+            })
+        };
+        if is_fatal_close(code) {
+            self.state = State::Failed;
+            return vec![
+                close(false),
+                SocketCommand::Emit(SocketEvent::Error {
+                    detail: format!("the server closed with {code}: reconnecting cannot help; refresh credentials and open a new socket"),
+                }),
+                SocketCommand::Emit(SocketEvent::State(State::Failed)),
+            ];
+        }
+        if !self.online || self.hidden {
+            let mut out = vec![close(true)];
+            out.extend(self.pause());
+            return out;
+        }
+        self.attempt += 1;
+        if self
+            .config
+            .max_attempts
+            .is_some_and(|max| self.attempt > max)
+        {
+            self.state = State::Failed;
+            return vec![
+                close(false),
+                SocketCommand::Emit(SocketEvent::Error {
+                    detail: format!("gave up after {} reconnect attempts", self.attempt - 1),
+                }),
+                SocketCommand::Emit(SocketEvent::State(State::Failed)),
+            ];
+        }
+        let delay_ms = self.config.delay(self.attempt, &mut self.rng);
+        self.retry_at = now + f64::from(delay_ms);
+        self.state = State::Reconnecting;
+        vec![
+            close(true),
+            SocketCommand::Emit(SocketEvent::Reconnecting {
+                attempt: self.attempt,
+                delay_ms,
+            }),
+            SocketCommand::Emit(SocketEvent::State(State::Reconnecting)),
+            self.timer(),
+        ]
+    }
+
+    /// The next instant anything is due.
+    fn timer(&self) -> SocketCommand {
+        let at_ms = match self.state {
+            State::Connecting => self.connect_deadline,
+            State::Reconnecting => self.retry_at,
+            State::Open => self
+                .next_ping_at
+                .min(self.last_seen + f64::from(self.config.heartbeat_timeout_ms)),
+            _ => f64::INFINITY,
+        };
+        SocketCommand::Timer { at_ms }
+    }
+}
+
+/// The id of an ack frame `{"type":"ack","id":N}`.
+fn ack_id(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix("{\"type\":\"ack\",\"id\":")?;
+    let digits: &str = &rest[..rest.find(|c: char| !c.is_ascii_digit())?];
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_ids_parse() {
+        assert_eq!(ack_id("{\"type\":\"ack\",\"id\":42}"), Some(42));
+        assert_eq!(ack_id("{\"type\":\"ack\",\"id\":}"), None);
+        assert_eq!(ack_id("{\"type\":\"msg\",\"id\":1}"), None);
+    }
+
+    #[test]
+    fn fatal_codes() {
+        assert!(is_fatal_close(4401) && is_fatal_close(1008));
+        assert!(!is_fatal_close(1000) && !is_fatal_close(1006) && !is_fatal_close(GIVE_UP_CODE));
+    }
+}
