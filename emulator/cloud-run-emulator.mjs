@@ -38,7 +38,9 @@ export async function startEmulator(options = {}) {
   const counts = { total: 0, byPath: new Map(), byService: new Map() };
   /** @type {Array<{ service: string, method: string, path: string, headers: Record<string, any> }>} */
   const log = [];
-  const wsStats = { connections: 0, messages: 0, silent: false };
+  const wsStats = { connections: 0, messages: 0, silent: false, maxOpen: 0 };
+  /** Acked messages as they arrived: which connection (1-based) saw which id. */
+  const wsReceived = [];
   const hanging = new Set();
 
   const server = http.createServer((req, res) => {
@@ -128,6 +130,8 @@ export async function startEmulator(options = {}) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       wsStats.connections += 1;
+      const connection = wsStats.connections;
+      wsStats.maxOpen = Math.max(wsStats.maxOpen, wss.clients.size);
       ws.on('message', (data, isBinary) => {
         wsStats.messages += 1;
         if (wsStats.silent) return;
@@ -139,6 +143,11 @@ export async function startEmulator(options = {}) {
           message = null;
         }
         if (message && message.type === 'ping') return ws.send(JSON.stringify({ type: 'pong', t: message.t }));
+        if (message && message.type === 'msg' && Number.isInteger(message.id)) {
+          // Acked mode: record, then ack; duplicates (same id) are acked again.
+          wsReceived.push({ connection, id: message.id });
+          return ws.send(JSON.stringify({ type: 'ack', id: message.id }));
+        }
         if (message && message.type === 'broadcast') return broadcast(JSON.stringify(message.data));
         ws.send(data, { binary: isBinary });
       });
@@ -192,7 +201,7 @@ export async function startEmulator(options = {}) {
       total: counts.total,
       byPath: Object.fromEntries(counts.byPath),
       byService: Object.fromEntries(counts.byService),
-      ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size },
+      ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size, maxOpen: wsStats.maxOpen },
     };
   }
 
@@ -205,7 +214,11 @@ export async function startEmulator(options = {}) {
     wsStats.connections = 0;
     wsStats.messages = 0;
     wsStats.silent = false;
+    wsStats.maxOpen = 0;
+    wsReceived.length = 0;
+    for (const stop of droppers) stop();
   }
+  const droppers = new Set();
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -252,6 +265,18 @@ export async function startEmulator(options = {}) {
         wsStats.silent = silent;
       },
       open: () => wss.clients.size,
+      /** Acked messages received, in arrival order: `{ connection, id }`. */
+      received: () => wsReceived.slice(),
+      /** Drops every socket abruptly every `ms`; returns a stop function. */
+      dropEvery(ms) {
+        const timer = setInterval(() => dropSockets(), ms);
+        const stop = () => {
+          clearInterval(timer);
+          droppers.delete(stop);
+        };
+        droppers.add(stop);
+        return stop;
+      },
     },
     close,
   };

@@ -311,8 +311,10 @@ export function createWx(options) {
     setUser(openid) {
       state.openid = openid;
     },
+    /** The app goes to the background: listeners hear it, and (as on devices) open sockets are closed. */
     appHide() {
       listeners.hide.forEach((h) => h(realmObject({})));
+      for (const ws of state.sockets) ws.close(1000, 'interrupted');
     },
     appShow() {
       listeners.show.forEach((h) => h(realmObject({ path: 'pages/index/index', scene: 1001 })));

@@ -21,6 +21,9 @@ use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
 use crate::core::locale::Locale;
 use crate::core::request::{number, quoted, RawRequest};
+use crate::core::socket::config::RawSocketConfig;
+use crate::core::socket::hub::{RawSocketOptions, SocketHub};
+use crate::core::socket::machine::{SocketCommand, SocketEvent};
 
 /// Options `createClient` accepts. The shim consumes `wasmPath` and `debug`;
 /// they are listed so that a misspelt option is reported, not ignored.
@@ -80,6 +83,24 @@ const PERSIST_KEY: &str = "mp-request:cache";
 const PERSIST_FORMAT: &str = "mp-request/cache";
 const PERSIST_VERSION: u32 = 1;
 
+/// Options `client.socket` accepts.
+const SOCKET_OPTIONS: &[&str] = &[
+    "service",
+    "path",
+    "route",
+    "minDelayMs",
+    "maxDelayMs",
+    "factor",
+    "maxAttempts",
+    "connectTimeoutMs",
+    "minUptimeMs",
+    "heartbeatIntervalMs",
+    "heartbeatTimeoutMs",
+    "outboxMaxMessages",
+    "outboxMaxBytes",
+    "acked",
+];
+
 /// Keys of `retry` objects.
 const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
 
@@ -93,6 +114,7 @@ const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler"];
 #[wasm_bindgen]
 pub struct Engine {
     inner: RefCell<engine::Engine<JsValue>>,
+    sockets: RefCell<SocketHub>,
     locale: Locale,
     shapes: Option<CommandShapes>,
 }
@@ -122,6 +144,7 @@ impl Engine {
         .then(|| shapes.unchecked_into::<CommandShapes>());
         Ok(Engine {
             inner: RefCell::new(engine::Engine::new(config, platform, seed as u32)),
+            sockets: RefCell::new(SocketHub::new((seed as u32).rotate_left(16))),
             locale,
             shapes,
         })
@@ -414,6 +437,149 @@ impl Engine {
         to_js(&outcome)
     }
 
+    /// Opens (or shares) a managed socket: `{ id, shared, route, reason,
+    /// service, path, url, commands }`, or throws an error object.
+    #[wasm_bindgen(js_name = socketOpen)]
+    pub fn socket_open(&self, options: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let raw = read_socket_options(&options).map_err(|e| self.error(&e))?;
+        let inner = self.borrow()?;
+        let mut hub = self.hub()?;
+        let (id, shared, commands) = hub
+            .open(inner.config(), inner.platform(), raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let target = hub.target(id).cloned();
+        drop(hub);
+        drop(inner);
+        let out = to_js(&SocketOpenedJs {
+            id,
+            shared,
+            route: target.as_ref().map_or("", |t| t.route.as_str()),
+            reason: target.as_ref().map_or("", |t| t.reason),
+            service: target.as_ref().map_or("", |t| t.service.as_str()),
+            path: target.as_ref().map_or("", |t| t.path.as_str()),
+            url: target.as_ref().and_then(|t| t.url.as_deref()),
+        })?;
+        let commands: JsValue = socket_commands(id, commands)?.into();
+        let _ = Reflect::set(&out, &"commands".into(), &commands);
+        Ok(out)
+    }
+
+    /// The SocketTask of `epoch` opened.
+    #[wasm_bindgen(js_name = socketOpened)]
+    pub fn socket_opened(&self, id: u32, epoch: u32, now_ms: f64) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_open(epoch, now_ms))
+    }
+
+    /// A message arrived on the SocketTask of `epoch`.
+    #[wasm_bindgen(js_name = socketMessage)]
+    pub fn socket_message(
+        &self,
+        id: u32,
+        epoch: u32,
+        text: String,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_message(epoch, &text, now_ms))
+    }
+
+    /// The SocketTask of `epoch` closed.
+    #[wasm_bindgen(js_name = socketClosed)]
+    pub fn socket_closed(
+        &self,
+        id: u32,
+        epoch: u32,
+        code: f64,
+        reason: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let code = if (0.0..=65535.0).contains(&code) {
+            code as u16
+        } else {
+            1006
+        };
+        let reason = reason.as_string().unwrap_or_default();
+        self.with_socket(id, |s| s.on_close(epoch, code, &reason, now_ms))
+    }
+
+    /// The SocketTask of `epoch` failed.
+    #[wasm_bindgen(js_name = socketError)]
+    pub fn socket_error(
+        &self,
+        id: u32,
+        epoch: u32,
+        detail: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let detail = detail.as_string().unwrap_or_else(|| "socket error".into());
+        self.with_socket(id, |s| s.on_error(epoch, &detail, now_ms))
+    }
+
+    /// A `timer` command's instant came.
+    #[wasm_bindgen(js_name = socketTimer)]
+    pub fn socket_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_timer(now_ms))
+    }
+
+    /// The caller sends `data`: strings as they are and anything else as
+    /// JSON, or always JSON in acked mode. Throws when refused.
+    #[wasm_bindgen(js_name = socketSend)]
+    pub fn socket_send(&self, id: u32, data: JsValue, acked: bool) -> Result<Array, JsValue> {
+        let payload = match (data.as_string(), acked) {
+            (Some(text), false) => text,
+            _ => JSON::stringify(&data)
+                .ok()
+                .map(JsValue::from)
+                .and_then(|t| t.as_string())
+                .ok_or_else(|| {
+                    self.error(&RequestError::invalid(
+                        "send",
+                        format!("needs a string or JSON data, got {}", type_name(&data)),
+                    ))
+                })?,
+        };
+        let mut hub = self.hub()?;
+        let socket = hub.socket(id).ok_or_else(|| {
+            self.error(&RequestError::invalid(
+                "send",
+                "refused: the socket is closed",
+            ))
+        })?;
+        let commands = socket.send(&payload).map_err(|e| self.error(&e))?;
+        drop(hub);
+        socket_commands(id, commands)
+    }
+
+    /// A caller lets go of socket `id` (`close()`); the last one closes it.
+    #[wasm_bindgen(js_name = socketRelease)]
+    pub fn socket_release(&self, id: u32) -> Result<Array, JsValue> {
+        let commands = self.hub()?.release(id);
+        socket_commands(id, commands)
+    }
+
+    /// Socket `id`'s state: idle, connecting, open, reconnecting, paused, closed, failed.
+    #[wasm_bindgen(js_name = socketState)]
+    pub fn socket_state(&self, id: u32) -> Result<String, JsValue> {
+        Ok(self
+            .hub()?
+            .socket(id)
+            .map_or("closed", |s| s.state().as_str())
+            .to_owned())
+    }
+
+    /// The network changed: commands for every socket.
+    #[wasm_bindgen(js_name = socketsOnline)]
+    pub fn sockets_online(&self, online: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.hub()?.set_online(online, now_ms);
+        hub_commands(commands)
+    }
+
+    /// The app went to the background or came back: commands for every socket.
+    #[wasm_bindgen(js_name = socketsHidden)]
+    pub fn sockets_hidden(&self, hidden: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.hub()?.set_hidden(hidden, now_ms);
+        hub_commands(commands)
+    }
+
     /// `{ entries, bytes, hits, misses, evictions, staleServes }`.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> Result<JsValue, JsValue> {
@@ -443,6 +609,27 @@ impl Engine {
                 "was called again from inside one of its own calls (a getter or toJSON in the options?)",
             ))
         })
+    }
+
+    fn hub(&self) -> Result<std::cell::RefMut<'_, SocketHub>, JsValue> {
+        self.sockets.try_borrow_mut().map_err(|_| {
+            self.error(&RequestError::invalid(
+                "socket",
+                "was called again from inside one of its own calls",
+            ))
+        })
+    }
+
+    fn with_socket(
+        &self,
+        id: u32,
+        f: impl FnOnce(&mut crate::core::socket::machine::Socket) -> Vec<SocketCommand>,
+    ) -> Result<Array, JsValue> {
+        let commands = match self.hub()?.socket(id) {
+            Some(socket) => f(socket),
+            None => Vec::new(),
+        };
+        socket_commands(id, commands)
     }
 
     /// Starts a request: `[id, ...commands]`.
@@ -619,6 +806,175 @@ struct RestoreJs {
     restored: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     discarded: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SocketOpenedJs<'a> {
+    id: u32,
+    shared: bool,
+    route: &'a str,
+    reason: &'a str,
+    service: &'a str,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+}
+
+/// Socket commands as the shim receives them: `{ type, socket, ... }`.
+#[derive(Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+enum SocketCommandJs<'a> {
+    Connect {
+        socket: u32,
+        epoch: u32,
+    },
+    CloseTask {
+        socket: u32,
+        epoch: u32,
+        code: u16,
+        reason: &'a str,
+    },
+    Transmit {
+        socket: u32,
+        epoch: u32,
+        text: &'a str,
+    },
+    Deliver {
+        socket: u32,
+        text: &'a str,
+    },
+    Event {
+        socket: u32,
+        event: SocketEventJs<'a>,
+    },
+    Timer {
+        socket: u32,
+        at_ms: Option<f64>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(
+    tag = "name",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+enum SocketEventJs<'a> {
+    Open,
+    Close {
+        code: u16,
+        reason: &'a str,
+        reconnecting: bool,
+    },
+    Error {
+        detail: &'a str,
+    },
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u32,
+    },
+    State {
+        state: &'static str,
+    },
+}
+
+fn socket_command_js(id: u32, command: &SocketCommand) -> Result<JsValue, JsValue> {
+    to_js(&match command {
+        SocketCommand::Connect { epoch } => SocketCommandJs::Connect {
+            socket: id,
+            epoch: *epoch,
+        },
+        SocketCommand::CloseTask {
+            epoch,
+            code,
+            reason,
+        } => SocketCommandJs::CloseTask {
+            socket: id,
+            epoch: *epoch,
+            code: *code,
+            reason,
+        },
+        SocketCommand::Transmit { epoch, text } => SocketCommandJs::Transmit {
+            socket: id,
+            epoch: *epoch,
+            text,
+        },
+        SocketCommand::Deliver { text } => SocketCommandJs::Deliver { socket: id, text },
+        SocketCommand::Emit(event) => SocketCommandJs::Event {
+            socket: id,
+            event: match event {
+                SocketEvent::Open => SocketEventJs::Open,
+                SocketEvent::Close {
+                    code,
+                    reason,
+                    reconnecting,
+                } => SocketEventJs::Close {
+                    code: *code,
+                    reason,
+                    reconnecting: *reconnecting,
+                },
+                SocketEvent::Error { detail } => SocketEventJs::Error { detail },
+                SocketEvent::Reconnecting { attempt, delay_ms } => SocketEventJs::Reconnecting {
+                    attempt: *attempt,
+                    delay_ms: *delay_ms,
+                },
+                SocketEvent::State(state) => SocketEventJs::State {
+                    state: state.as_str(),
+                },
+            },
+        },
+        SocketCommand::Timer { at_ms } => SocketCommandJs::Timer {
+            socket: id,
+            at_ms: at_ms.is_finite().then_some(*at_ms),
+        },
+    })
+}
+
+fn socket_commands(id: u32, commands: Vec<SocketCommand>) -> Result<Array, JsValue> {
+    let out = Array::new();
+    for command in &commands {
+        out.push(&socket_command_js(id, command)?);
+    }
+    Ok(out)
+}
+
+fn hub_commands(commands: Vec<(u32, SocketCommand)>) -> Result<Array, JsValue> {
+    let out = Array::new();
+    for (id, command) in &commands {
+        out.push(&socket_command_js(*id, command)?);
+    }
+    Ok(out)
+}
+
+/// `client.socket(options)`.
+fn read_socket_options(options: &JsValue) -> Result<RawSocketOptions, RequestError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(RawSocketOptions::default());
+    }
+    let o = plain_object("options", options, SOCKET_OPTIONS)?;
+    Ok(RawSocketOptions {
+        service: opt_string(o, "service")?,
+        path: opt_string(o, "path")?,
+        route: opt_string(o, "route")?,
+        config: RawSocketConfig {
+            min_delay_ms: opt_number(o, "minDelayMs")?,
+            max_delay_ms: opt_number(o, "maxDelayMs")?,
+            factor: opt_number(o, "factor")?,
+            max_attempts: opt_number(o, "maxAttempts")?,
+            connect_timeout_ms: opt_number(o, "connectTimeoutMs")?,
+            min_uptime_ms: opt_number(o, "minUptimeMs")?,
+            heartbeat_interval_ms: opt_number(o, "heartbeatIntervalMs")?,
+            heartbeat_timeout_ms: opt_number(o, "heartbeatTimeoutMs")?,
+            outbox_max_messages: opt_number(o, "outboxMaxMessages")?,
+            outbox_max_bytes: opt_number(o, "outboxMaxBytes")?,
+            acked: opt_bool(o, "acked")?,
+        },
+    })
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,7 @@
  */
 import { createMockAdapter } from './adapters/mock.js';
 import { loadEngine } from './engine.js';
+import { createSocketDriver } from './socket.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
 
 /** Grace after an attempt's timeout before the shim reports it itself (the platform should have). */
@@ -60,7 +61,7 @@ const COMMAND_SHAPES = {
  * @property {(command: SendCommand, options: import('../types').RequestOptions, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
  */
 
-/** @typedef {Adapter & { init(): Promise<void> }} CloudAdapter */
+/** @typedef {Adapter & { init(): Promise<void>, connect?(where: { service: string, path: string }): Promise<any> }} CloudAdapter */
 
 /**
  * @typedef {object} Platform What the runtime knows about where it runs.
@@ -78,7 +79,8 @@ const COMMAND_SHAPES = {
  * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
  * @property {{ load(key: string): unknown, save(key: string, value: unknown): void }} [storage] Where the cache persists.
- * @property {(onHide: () => void) => () => void} [watchHide] The app goes to the background; returns an unsubscribe.
+ * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
+ * @property {(adapters: Record<string, any>) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
  */
 
 /**
@@ -143,9 +145,20 @@ export async function createClientWith(runtime, options) {
   const handles = new Map();
   /** @type {Map<number, Fetch>} */
   const fetches = new Map();
+  const sockets = createSocketDriver({
+    engine,
+    now,
+    transports: runtime.socketTransports ? runtime.socketTransports(adapters) : {},
+    run: (call) => {
+      if (!freed) sockets.dispatch(call());
+    },
+    log: debug ? log : undefined,
+  });
   const stopWatching = runtime.watchNetwork((online) => {
     if (debug) log(`network ${online ? 'online' : 'offline'}`);
-    if (!freed) engine.setOnline(online);
+    if (freed) return;
+    engine.setOnline(online);
+    sockets.dispatch(engine.socketsOnline(online, now()));
   });
   const persistKey = runtime.storage ? engine.persistKey() : undefined;
   if (persistKey && runtime.storage) {
@@ -164,9 +177,17 @@ export async function createClientWith(runtime, options) {
     if (freed || !persistKey || !runtime.storage) return;
     runtime.storage.save(persistKey, engine.snapshot(now()));
   };
-  const stopWatchingHide = runtime.watchHide ? runtime.watchHide(() => {
-    if (persistTimer !== undefined) persistNow();
-  }) : () => {};
+  const stopWatchingLifecycle = runtime.watchLifecycle
+    ? runtime.watchLifecycle(
+        () => {
+          if (persistTimer !== undefined) persistNow();
+          if (!freed) sockets.dispatch(engine.socketsHidden(true, now()));
+        },
+        () => {
+          if (!freed) sockets.dispatch(engine.socketsHidden(false, now()));
+        },
+      )
+    : () => {};
   // Destroyed: no new requests; the engine is freed once the last one settles.
   let destroyed = false;
   let freed = false;
@@ -461,11 +482,16 @@ export async function createClientWith(runtime, options) {
       }
     },
     cacheStats: () => engine.cacheStats(),
+    socket(socketOptions) {
+      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
+      return sockets.open(socketOptions);
+    },
     destroy() {
       if (destroyed) return;
       destroyed = true;
       stopWatching();
-      stopWatchingHide();
+      stopWatchingLifecycle();
+      sockets.closeAll();
       if (persistKey && engine.persistDue()) persistNow();
       freeIfDone();
     },

@@ -61,6 +61,48 @@ export interface RequestOptions {
   cache?: false | 'reload' | { ttlMs?: number; staleMs?: number; tags?: string[]; private?: boolean; reload?: boolean };
 }
 
+export interface SocketOptions {
+  /** Cloud Run service; default 'ws' (the seed's). */
+  service?: string;
+  /** Default '/'. */
+  path?: string;
+  /** cloud (connectContainer), http (wx.connectSocket to baseUrl as ws), mock (in-memory echo, not in release builds). */
+  route?: 'cloud' | 'http' | 'mock';
+  /** Reconnect delay window: from minDelayMs (1000) growing by factor (1.5) up to maxDelayMs (10000), full jitter. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  factor?: number;
+  /** Give up after this many reconnects in a row (default: never). */
+  maxAttempts?: number;
+  /** Default 10000. */
+  connectTimeoutMs?: number;
+  /** The backoff starts over after a connection lasted this long (default 5000). */
+  minUptimeMs?: number;
+  /** Ping interval (default 10000) and the silence that means dead (default 25000). */
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Outbox bounds (default 1000 messages, 1 MB). */
+  outboxMaxMessages?: number;
+  outboxMaxBytes?: number;
+  /** Messages carry ids and are resent after a reconnect until the server acks them. */
+  acked?: boolean;
+}
+
+export interface ManagedSocket {
+  readonly state: 'idle' | 'connecting' | 'open' | 'reconnecting' | 'paused' | 'closed' | 'failed';
+  /** Sends now when open, queues otherwise; throws a RequestError when the outbox is full or the socket closed. */
+  send(data: unknown): void;
+  /** Lets go; the last handle closes the connection, which then never reconnects. */
+  close(): void;
+  on(name: 'open', listener: () => void): this;
+  on(name: 'message', listener: (event: { data: unknown }) => void): this;
+  on(name: 'close', listener: (event: { code: number; reason: string; reconnecting: boolean }) => void): this;
+  on(name: 'error', listener: (event: { detail: string }) => void): this;
+  on(name: 'reconnecting', listener: (event: { attempt: number; delayMs: number }) => void): this;
+  on(name: 'state', listener: (event: { state: string }) => void): this;
+  off(name: string, listener: (event: any) => void): this;
+}
+
 export interface CacheOptions {
   /** Default 200. */
   maxEntries?: number;
@@ -156,6 +198,8 @@ export interface Client {
   /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. */
   invalidate(target: string | { tag: string }): number;
   cacheStats(): CacheStats;
+  /** A managed socket, shared by (route, service, path); at most 5 distinct ones. */
+  socket(options?: SocketOptions): ManagedSocket;
   /** Frees the engine's wasm memory (explicitly: FinalizationRegistry may be absent). */
   destroy(): void;
 }

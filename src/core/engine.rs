@@ -269,6 +269,11 @@ impl<V: Clone> Engine<V> {
         &self.config
     }
 
+    /// What the shim reported about the runtime.
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+
     /// Callers waiting for an answer.
     pub fn in_flight(&self) -> usize {
         self.fetches.values().map(|f| f.callers.len()).sum()

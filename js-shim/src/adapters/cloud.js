@@ -12,9 +12,28 @@
  * @returns {import('../client.js').CloudAdapter}
  */
 export function createCloudAdapter(wx, config) {
-  /** @type {CallTarget} */
+  /** @type {CallTarget & { connectContainer?: WxCloud['connectContainer'] }} */
   let target = wx.cloud;
+  /** @type {Promise<void> | null} */
+  let initialised = null;
   return {
+    /**
+     * A SocketTask over connectContainer, once wx.cloud is initialised (the
+     * socket's own backoff retries a failure).
+     * @param {{ service: string, path: string }} where
+     */
+    async connect(where) {
+      if (!initialised) {
+        initialised = this.init();
+        initialised.catch(() => {
+          initialised = null;
+        });
+      }
+      await initialised;
+      const connectContainer = /** @type {any} */ (target).connectContainer || wx.cloud.connectContainer;
+      const res = await connectContainer.call(target, { config: { env: config.env }, service: where.service, path: where.path });
+      return res.socketTask;
+    },
     async init() {
       if (config.resourceAppid) {
         const instance = new wx.cloud.Cloud({

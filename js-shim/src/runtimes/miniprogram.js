@@ -4,6 +4,7 @@
  */
 import { createCloudAdapter } from '../adapters/cloud.js';
 import { createWxRequestAdapter } from '../adapters/wx-request.js';
+import { mockSocketTask } from '../socket.js';
 
 /** Where `createClient` looks for the wasm unless `wasmPath` says otherwise. */
 export const DEFAULT_WASM_PATH = '/utils/mp-request/mp_request.wasm.br';
@@ -43,12 +44,23 @@ export const miniprogramRuntime = {
       wx.setStorage({ key, data: value, fail: (err) => console.warn(`[mp-request] cache not saved: ${err && err.errMsg}`) });
     },
   },
-  watchHide(onHide) {
+  socketTransports(adapters) {
+    const cloud = /** @type {any} */ (adapters.cloud);
+    return {
+      cloud: (target) => cloud.connect(target),
+      http: async (target) => /** @type {any} */ (wx.connectSocket({ url: /** @type {string} */ (target.url) })),
+      mock: () => mockSocketTask(),
+    };
+  },
+  watchLifecycle(onHide, onShow) {
     if (typeof wx === 'undefined' || !wx.onAppHide) return () => {};
-    const listener = () => onHide();
-    wx.onAppHide(listener);
+    const hide = () => onHide();
+    const show = () => onShow();
+    wx.onAppHide(hide);
+    wx.onAppShow(show);
     return () => {
-      if (wx.offAppHide) wx.offAppHide(listener);
+      if (wx.offAppHide) wx.offAppHide(hide);
+      if (wx.offAppShow) wx.offAppShow(show);
     };
   },
   watchNetwork(onChange) {

@@ -2,6 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createFetchAdapter } from '../adapters/fetch.js';
+import { mockSocketTask } from '../socket.js';
+import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
 export const nodeRuntime = {
@@ -13,4 +15,11 @@ export const nodeRuntime = {
   platform: () => ({ hasCloud: false, device: 'node' }),
   adapters: () => ({ http: createFetchAdapter() }),
   watchNetwork: () => () => {},
+  socketTransports: () => ({
+    http: async (target) => {
+      if (typeof WebSocket !== 'function') throw new Error('this Node has no WebSocket (Node 22 or later has)');
+      return webSocketTask(/** @type {string} */ (target.url));
+    },
+    mock: () => mockSocketTask(),
+  }),
 };

@@ -1,5 +1,7 @@
 /** The browser runtime (web admin): wasm fetched next to the module, HTTP over fetch. */
 import { createFetchAdapter } from '../adapters/fetch.js';
+import { mockSocketTask } from '../socket.js';
+import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
 export const webRuntime = {
@@ -27,10 +29,12 @@ export const webRuntime = {
       }
     },
   },
-  watchHide(onHide) {
-    const listener = () => {
-      if (document.visibilityState === 'hidden') onHide();
-    };
+  socketTransports: () => ({
+    http: async (target) => webSocketTask(/** @type {string} */ (target.url)),
+    mock: () => mockSocketTask(),
+  }),
+  watchLifecycle(onHide, onShow) {
+    const listener = () => (document.visibilityState === 'hidden' ? onHide() : onShow());
     document.addEventListener('visibilitychange', listener);
     return () => document.removeEventListener('visibilitychange', listener);
   },

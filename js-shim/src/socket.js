@@ -1,0 +1,301 @@
+/**
+ * Managed sockets: the Rust engine decides (connect, reconnect, heartbeat,
+ * outbox, pause); this file only opens SocketTasks, forwards their events,
+ * and keeps one timer per socket. Text frames are the socket's business;
+ * binary frames go to listeners as they are (and count as signs of life).
+ */
+import { RequestError, invalidError, toRequestError } from './request-error.js';
+
+/** @typedef {'open' | 'message' | 'close' | 'error' | 'reconnecting' | 'state'} SocketEventName */
+
+/**
+ * @typedef {object} SocketTaskLike The part of WechatMiniprogram.SocketTask used here.
+ * @property {(o: { data: string, fail?: (e: any) => void }) => void} send
+ * @property {(o?: { code?: number, reason?: string }) => void} close
+ * @property {(f: () => void) => void} onOpen
+ * @property {(f: (e: { data: unknown }) => void) => void} onMessage
+ * @property {(f: (e: { code: number, reason: string }) => void) => void} onClose
+ * @property {(f: (e: { errMsg: string }) => void) => void} onError
+ */
+
+/**
+ * @typedef {object} SocketTarget
+ * @property {'cloud' | 'http' | 'mock'} route
+ * @property {string} service
+ * @property {string} path
+ * @property {string} [url]
+ */
+
+/** @typedef {Record<string, (target: SocketTarget) => Promise<SocketTaskLike>>} SocketTransports */
+
+/**
+ * @param {object} deps
+ * @param {any} deps.engine
+ * @param {() => number} deps.now
+ * @param {SocketTransports} deps.transports
+ * @param {(call: () => ArrayLike<any>) => void} deps.run Runs an engine call (unless the engine is gone) and executes its commands.
+ * @param {(line: string) => void} [deps.log]
+ */
+export function createSocketDriver({ engine, now, transports, run, log }) {
+  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean }>} */
+  const live = new Map();
+
+  /** @param {ArrayLike<any>} commands */
+  function dispatch(commands) {
+    for (let i = 0; i < commands.length; i += 1) execute(commands[i]);
+  }
+
+  /** @param {any} c */
+  function execute(c) {
+    const s = live.get(c.socket);
+    if (!s) return;
+    switch (c.type) {
+      case 'connect':
+        return connect(s, c.epoch);
+      case 'closeTask':
+        if (s.epoch === c.epoch && s.task) {
+          const task = s.task;
+          s.task = undefined;
+          try {
+            task.close({ code: c.code, reason: c.reason });
+          } catch {
+            // A task the platform already dropped.
+          }
+        }
+        return;
+      case 'transmit':
+        if (s.epoch === c.epoch && s.task) {
+          const epoch = c.epoch;
+          s.task.send({ data: c.text, fail: (e) => run(() => engine.socketError(s.id, epoch, e && e.errMsg, now())) });
+        }
+        return;
+      case 'deliver':
+        for (const h of s.holders) h.emit('message', { data: c.text });
+        return;
+      case 'event':
+        if (log) log(`socket ${s.target.route} ${s.target.path}: ${c.event.name}${c.event.state ? ` ${c.event.state}` : ''}${c.event.detail ? ` (${c.event.detail})` : ''}`);
+        for (const h of s.holders) h.emit(c.event.name, c.event);
+        if (c.event.name === 'state' && (c.event.state === 'closed' || c.event.state === 'failed')) {
+          if (c.event.state === 'closed') forget(s);
+        }
+        return;
+      case 'timer':
+        if (s.timer !== undefined) clearTimeout(s.timer);
+        s.timer = undefined;
+        if (c.atMs !== undefined && c.atMs !== null) {
+          s.timer = setTimeout(() => run(() => engine.socketTimer(s.id, now())), Math.max(0, c.atMs - now()));
+        }
+        return;
+      default:
+        throw new Error(`mp-request: unknown socket command ${c.type}`);
+    }
+  }
+
+  /** @param {any} s */
+  function forget(s) {
+    if (s.timer !== undefined) clearTimeout(s.timer);
+    live.delete(s.id);
+  }
+
+  /** @param {any} s @param {number} epoch */
+  function connect(s, epoch) {
+    s.epoch = epoch;
+    s.task = undefined;
+    const transport = transports[s.target.route];
+    const opening = transport ? transport(s.target) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
+    opening.then(
+      (task) => {
+        if (s.epoch !== epoch || !live.has(s.id)) {
+          task.close({ code: 1000, reason: 'superseded' });
+          return;
+        }
+        s.task = task;
+        task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
+        task.onMessage((e) => {
+          if (typeof e.data === 'string') {
+            run(() => engine.socketMessage(s.id, epoch, e.data, now()));
+          } else {
+            run(() => engine.socketMessage(s.id, epoch, '', now()).filter((/** @type {any} */ c) => c.type !== 'deliver'));
+            for (const h of s.holders) h.emit('message', { data: e.data });
+          }
+        });
+        task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, e && e.code, e && e.reason, now())));
+        task.onError((e) => run(() => engine.socketError(s.id, epoch, e && e.errMsg, now())));
+      },
+      (error) => run(() => engine.socketError(s.id, epoch, describe(error), now())),
+    );
+  }
+
+  return {
+    dispatch,
+    /**
+     * @param {import('../types').SocketOptions} [options]
+     * @returns {ManagedSocket}
+     */
+    open(options) {
+      let opened;
+      try {
+        opened = engine.socketOpen(options, now());
+      } catch (thrown) {
+        throw toRequestError(thrown);
+      }
+      let s = live.get(opened.id);
+      if (!s) {
+        const target = { route: opened.route, service: opened.service, path: opened.path, url: opened.url };
+        s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: Boolean(options && options.acked) };
+        live.set(opened.id, s);
+      }
+      const handle = new ManagedSocket(s.id, s.acked, {
+        send: (id, data, acked) => dispatch(engine.socketSend(id, data, acked)),
+        state: (id) => engine.socketState(id),
+        release: (id, h) => {
+          const socket = live.get(id);
+          if (socket) socket.holders.delete(h);
+          dispatch(engine.socketRelease(id));
+        },
+      });
+      s.holders.add(handle);
+      dispatch(opened.commands);
+      return handle;
+    },
+    /** Every socket is closed (the client is destroyed). */
+    closeAll() {
+      for (const s of [...live.values()]) {
+        for (const h of [...s.holders]) h.close();
+      }
+    },
+  };
+}
+
+/** What `client.socket()` returns: one handle of a connection shared by key. */
+export class ManagedSocket {
+  /**
+   * @param {number} id
+   * @param {boolean} acked
+   * @param {{ send(id: number, data: unknown, acked: boolean): void, state(id: number): string, release(id: number, h: ManagedSocket): void }} ops
+   */
+  constructor(id, acked, ops) {
+    this.id = id;
+    this.acked = acked;
+    this.ops = ops;
+    this.closed = false;
+    /** @type {Map<string, Set<(event: any) => void>>} */
+    this.listeners = new Map();
+  }
+
+  /**
+   * idle, connecting, open, reconnecting, paused, closed or failed.
+   * @returns {any}
+   */
+  get state() {
+    return this.closed ? 'closed' : this.ops.state(this.id);
+  }
+
+  /**
+   * Sends now when open, queues otherwise; throws a RequestError when refused (outbox full, closed).
+   * @param {unknown} data A string, or anything JSON can send.
+   */
+  send(data) {
+    if (this.closed) throw invalidError('`send` refused: this socket handle was closed');
+    try {
+      this.ops.send(this.id, data, this.acked);
+    } catch (thrown) {
+      throw toRequestError(thrown);
+    }
+  }
+
+  /** Lets go of the connection; the last handle closes it (never to reconnect). */
+  close() {
+    if (this.closed) return;
+    this.ops.release(this.id, this);
+    this.closed = true;
+  }
+
+  /**
+   * @param {SocketEventName} name
+   * @param {(event: any) => void} listener
+   */
+  on(name, listener) {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return this;
+  }
+
+  /**
+   * @param {SocketEventName} name
+   * @param {(event: any) => void} listener
+   */
+  off(name, listener) {
+    const set = this.listeners.get(name);
+    if (set) set.delete(listener);
+    return this;
+  }
+
+  /**
+   * @param {string} name
+   * @param {any} event
+   */
+  emit(name, event) {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.error('[mp-request] a socket listener threw', error);
+      }
+    }
+  }
+}
+
+/**
+ * An in-memory echo server for the devtools: pings get pongs, acked messages get acks.
+ * @returns {Promise<SocketTaskLike>}
+ */
+export function mockSocketTask() {
+  /** @type {Record<string, Array<(e: any) => void>>} */
+  const on = { open: [], message: [], close: [], error: [] };
+  const fire = (/** @type {string} */ kind, /** @type {any} */ e) => setTimeout(() => on[kind].forEach((f) => f(e)), 0);
+  let open = true;
+  fire('open', {});
+  return Promise.resolve({
+    /** @param {{ data: string, fail?: (e: any) => void }} o */
+    send({ data, fail }) {
+      if (!open) {
+        if (fail) fail({ errMsg: 'sendSocketMessage:fail WebSocket is not connected' });
+        return;
+      }
+      let reply = data;
+      try {
+        const m = JSON.parse(data);
+        if (m && m.type === 'ping') reply = JSON.stringify({ type: 'pong', t: m.t });
+        else if (m && m.type === 'msg') reply = JSON.stringify({ type: 'ack', id: m.id });
+      } catch {
+        // Not JSON: echoed as it is.
+      }
+      fire('message', { data: reply });
+    },
+    /** @param {{ code?: number, reason?: string }} [o] */
+    close({ code = 1000, reason = '' } = {}) {
+      if (!open) return;
+      open = false;
+      fire('close', { code, reason });
+    },
+    onOpen: (/** @type {any} */ f) => on.open.push(f),
+    onMessage: (/** @type {any} */ f) => on.message.push(f),
+    onClose: (/** @type {any} */ f) => on.close.push(f),
+    onError: (/** @type {any} */ f) => on.error.push(f),
+  });
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  if (error && typeof error === 'object') {
+    const e = /** @type {any} */ (error);
+    return String(e.errMsg || e.message || e);
+  }
+  return String(error);
+}
+
+export { RequestError };

@@ -1,0 +1,362 @@
+//! All the client's managed sockets: the pool, each socket's machine and
+//! where it connects, and the network and app state they share.
+
+use super::config::{RawSocketConfig, SocketConfig};
+use super::machine::{Socket, SocketCommand};
+use super::pool::{Acquired, Pool, SocketId};
+use crate::core::config::{ClientConfig, MockEnabled, Mode, Platform};
+use crate::core::error::RequestError;
+use crate::core::hash::FxHashMap;
+use crate::core::request::{quoted, validate_path};
+use crate::core::route::Route;
+
+/// Where a socket connects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// cloud (connectContainer), http (wx.connectSocket) or mock (in memory).
+    pub route: Route,
+    /// Why that route.
+    pub reason: &'static str,
+    /// Cloud Run service (cloud route).
+    pub service: String,
+    /// Path on the service.
+    pub path: String,
+    /// ws(s):// URL (http route).
+    pub url: Option<String>,
+}
+
+/// What `client.socket(options)` asked for, as given.
+#[derive(Clone, Debug, Default)]
+pub struct RawSocketOptions {
+    /// `service`; default 'ws' (the seed's).
+    pub service: Option<String>,
+    /// `path`; default '/'.
+    pub path: Option<String>,
+    /// `route`.
+    pub route: Option<String>,
+    /// Reconnect, heartbeat and outbox settings.
+    pub config: RawSocketConfig,
+}
+
+/// The sockets of one client.
+#[derive(Debug, Default)]
+pub struct SocketHub {
+    pool: Pool,
+    sockets: FxHashMap<SocketId, (Socket, Target)>,
+    online: bool,
+    hidden: bool,
+    seed: u32,
+}
+
+impl SocketHub {
+    /// No sockets yet.
+    pub fn new(seed: u32) -> Self {
+        SocketHub {
+            online: true,
+            seed,
+            ..SocketHub::default()
+        }
+    }
+
+    /// Opens (or shares) the socket for these options: its id, whether it
+    /// was already open, and the first commands.
+    pub fn open(
+        &mut self,
+        client: &ClientConfig,
+        platform: &Platform,
+        raw: RawSocketOptions,
+        now: f64,
+    ) -> Result<(SocketId, bool, Vec<SocketCommand>), RequestError> {
+        let path = raw.path.unwrap_or_else(|| "/".into());
+        validate_path(&path)?;
+        let service = raw.service.unwrap_or_else(|| "ws".into());
+        if service.is_empty()
+            || !service
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(RequestError::invalid(
+                "service",
+                format!(
+                    "must be a Cloud Run service name, got {}",
+                    quoted(&service, 32)
+                ),
+            ));
+        }
+        let requested = raw.route.as_deref().map(Route::parse).transpose()?;
+        let config: SocketConfig = raw.config.validate()?;
+        let target = choose(client, platform, requested, service, path)?;
+        let key = format!(
+            "{} {} {}",
+            target.route.as_str(),
+            target.service,
+            target.path
+        );
+        match self.pool.acquire(&key)? {
+            Acquired::Shared(id) => Ok((id, true, Vec::new())),
+            Acquired::New(id) => {
+                self.seed = self
+                    .seed
+                    .wrapping_mul(747_796_405)
+                    .wrapping_add(2_891_336_453);
+                let mut socket = Socket::new(config, self.seed);
+                socket.set_online(self.online, now);
+                socket.set_hidden(self.hidden, now);
+                let commands = socket.start(now);
+                self.sockets.insert(id, (socket, target));
+                Ok((id, false, commands))
+            }
+        }
+    }
+
+    /// Where socket `id` connects.
+    pub fn target(&self, id: SocketId) -> Option<&Target> {
+        self.sockets.get(&id).map(|(_, t)| t)
+    }
+
+    /// The machine of socket `id`.
+    pub fn socket(&mut self, id: SocketId) -> Option<&mut Socket> {
+        self.sockets.get_mut(&id).map(|(s, _)| s)
+    }
+
+    /// A caller lets go of socket `id`; the last one closes it.
+    pub fn release(&mut self, id: SocketId) -> Vec<SocketCommand> {
+        if !self.pool.release(id) {
+            return Vec::new();
+        }
+        match self.sockets.remove(&id) {
+            Some((mut socket, _)) => socket.close(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The network changed: every socket hears it.
+    pub fn set_online(&mut self, online: bool, now: f64) -> Vec<(SocketId, SocketCommand)> {
+        self.online = online;
+        self.each(|s| s.set_online(online, now))
+    }
+
+    /// The app went to the background or came back: every socket hears it.
+    pub fn set_hidden(&mut self, hidden: bool, now: f64) -> Vec<(SocketId, SocketCommand)> {
+        self.hidden = hidden;
+        self.each(|s| s.set_hidden(hidden, now))
+    }
+
+    fn each(
+        &mut self,
+        mut f: impl FnMut(&mut Socket) -> Vec<SocketCommand>,
+    ) -> Vec<(SocketId, SocketCommand)> {
+        let mut ids: Vec<SocketId> = self.sockets.keys().copied().collect();
+        ids.sort_unstable();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some((socket, _)) = self.sockets.get_mut(&id) {
+                out.extend(f(socket).into_iter().map(|c| (id, c)));
+            }
+        }
+        out
+    }
+}
+
+/// The route of a socket: as asked, or mock in the devtools with mock routes
+/// (never in a release build), else cloud when available, else `baseUrl` as ws(s).
+fn choose(
+    client: &ClientConfig,
+    platform: &Platform,
+    requested: Option<Route>,
+    service: String,
+    path: String,
+) -> Result<Target, RequestError> {
+    let cloud_ok = client.cloud_env().is_some() && platform.has_cloud && !platform.sdk_too_old();
+    let mock_auto = client.mode == Mode::Auto
+        && !client.mock.routes.is_empty()
+        && match client.mock.enabled {
+            MockEnabled::Auto => platform.is_devtools(),
+            MockEnabled::On => true,
+            MockEnabled::Off => false,
+        };
+    let wants_mock = match requested {
+        Some(route) => route == Route::Mock,
+        None => client.mode == Mode::Mock || mock_auto,
+    };
+    let http = |reason| match client.base_url {
+        Some(_) => Ok((Route::Http, reason)),
+        None => Err(RequestError::invalid(
+            "baseUrl",
+            "is needed for a socket on the HTTP route",
+        )),
+    };
+    let (route, reason) = if wants_mock {
+        if platform.is_release() {
+            return Err(RequestError::invalid(
+                "route",
+                "asks for a mock socket, which is never served in a release build",
+            ));
+        }
+        (Route::Mock, "mock socket (echo)")
+    } else if requested == Some(Route::Cloud) {
+        if !cloud_ok {
+            return Err(RequestError::invalid(
+                "route",
+                "'cloud' is unavailable: wx.cloud.connectContainer or an env is missing",
+            ));
+        }
+        (Route::Cloud, "connectContainer")
+    } else if requested == Some(Route::Http) || client.mode == Mode::Http {
+        http("wx.connectSocket to baseUrl")?
+    } else if cloud_ok {
+        (Route::Cloud, "connectContainer")
+    } else {
+        http("wx.cloud unavailable: wx.connectSocket to baseUrl")?
+    };
+    let url = (route == Route::Http).then(|| {
+        let base = client.base_url.as_deref().unwrap_or_default();
+        let ws = base
+            .replacen("https://", "wss://", 1)
+            .replacen("http://", "ws://", 1);
+        format!("{ws}{path}")
+    });
+    Ok(Target {
+        route,
+        reason,
+        service,
+        path,
+        url,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::{parse_sdk_version, RawConfig};
+    use crate::core::socket::machine::State;
+
+    fn client(env: bool, base: bool) -> ClientConfig {
+        RawConfig {
+            env: env.then(|| "prod".into()),
+            service: env.then(|| "golang-lfwy".into()),
+            base_url: base.then(|| "https://api.example.com".into()),
+            ..RawConfig::default()
+        }
+        .validate()
+        .unwrap()
+    }
+
+    fn platform() -> Platform {
+        Platform {
+            has_cloud: true,
+            sdk_version: parse_sdk_version("3.6.0"),
+            device: Some("android".into()),
+            env_version: Some("develop".into()),
+        }
+    }
+
+    #[test]
+    fn sockets_are_shared_by_key_and_close_with_the_last_holder() {
+        let mut hub = SocketHub::new(1);
+        let (a, shared, cmds) = hub
+            .open(
+                &client(true, false),
+                &platform(),
+                RawSocketOptions::default(),
+                0.0,
+            )
+            .unwrap();
+        assert!(!shared && matches!(cmds[0], SocketCommand::Connect { .. }));
+        assert_eq!(hub.target(a).unwrap().route, Route::Cloud);
+        let (b, shared, cmds) = hub
+            .open(
+                &client(true, false),
+                &platform(),
+                RawSocketOptions::default(),
+                0.0,
+            )
+            .unwrap();
+        assert!(shared && cmds.is_empty() && a == b);
+        assert!(hub.release(a).is_empty(), "one holder left");
+        assert!(!hub.release(a).is_empty(), "the last one closes");
+        assert!(hub.socket(a).is_none());
+    }
+
+    #[test]
+    fn http_sockets_use_base_url_as_ws() {
+        let mut hub = SocketHub::new(1);
+        let mut p = platform();
+        p.has_cloud = false;
+        let (id, _, _) = hub
+            .open(
+                &client(true, true),
+                &p,
+                RawSocketOptions {
+                    path: Some("/chat".into()),
+                    ..Default::default()
+                },
+                0.0,
+            )
+            .unwrap();
+        assert_eq!(
+            hub.target(id).unwrap().url.as_deref(),
+            Some("wss://api.example.com/chat")
+        );
+        assert!(hub
+            .open(&client(true, false), &p, RawSocketOptions::default(), 0.0)
+            .is_err());
+    }
+
+    #[test]
+    fn offline_and_hidden_reach_every_socket_and_new_ones() {
+        let mut hub = SocketHub::new(1);
+        hub.open(
+            &client(true, false),
+            &platform(),
+            RawSocketOptions::default(),
+            0.0,
+        )
+        .unwrap();
+        hub.set_online(false, 1.0);
+        let (id, _, cmds) = hub
+            .open(
+                &client(true, false),
+                &platform(),
+                RawSocketOptions {
+                    path: Some("/b".into()),
+                    ..Default::default()
+                },
+                2.0,
+            )
+            .unwrap();
+        assert!(
+            cmds.iter()
+                .all(|c| !matches!(c, SocketCommand::Connect { .. })),
+            "offline: paused, not connecting"
+        );
+        assert_eq!(hub.socket(id).unwrap().state(), State::Paused);
+        let back = hub.set_online(true, 3.0);
+        assert!(back
+            .iter()
+            .any(|(i, c)| *i == id && matches!(c, SocketCommand::Connect { .. })));
+    }
+
+    #[test]
+    fn bad_options_are_named() {
+        let mut hub = SocketHub::new(1);
+        let bad = RawSocketOptions {
+            path: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(hub
+            .open(&client(true, false), &platform(), bad, 0.0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("`path`"));
+        let bad = RawSocketOptions {
+            service: Some("a b".into()),
+            ..Default::default()
+        };
+        assert!(hub
+            .open(&client(true, false), &platform(), bad, 0.0)
+            .unwrap_err()
+            .to_string()
+            .starts_with("`service`"));
+    }
+}

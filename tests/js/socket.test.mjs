@@ -1,0 +1,161 @@
+// Managed sockets through the bundle in the sandbox, against the emulator's
+// real WebSocket service: reuse and the platform's limit, reconnect through
+// drops with nothing lost, heartbeat death, network and app lifecycle.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { cloudOptions, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const until = async (what, check, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+};
+/** Quick timings for tests; the defaults are tested natively. */
+const FAST = { minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 2000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 };
+
+async function setup(extra = {}) {
+  const { mp, sandbox } = sandboxWithBundle(emulator, extra.sandbox || {});
+  const client = await mp.createClient(cloudOptions(emulator, extra.client || {}));
+  return { client, sandbox, mp };
+}
+
+test('one connection per (service, path) shared by its callers; a sixth distinct one is refused clearly', async () => {
+  const { client, sandbox } = await setup();
+  const a = client.socket({ service: 'ws', path: '/' });
+  const b = client.socket({ service: 'ws', path: '/' });
+  await until('open', () => a.state === 'open');
+  assert.equal(b.state, 'open');
+  assert.equal(emulator.stats().ws.connections, 1, 'shared');
+  const others = [1, 2, 3, 4].map((i) => client.socket({ path: `/room-${i}` }));
+  const err = (() => {
+    try {
+      client.socket({ path: '/room-5' });
+    } catch (e) {
+      return e;
+    }
+  })();
+  assert.equal(err.kind, 'invalid');
+  assert.match(err.detail, /cannot open a sixth socket/);
+  a.close();
+  assert.equal(b.state, 'open', 'the other holder keeps it');
+  b.close();
+  others.forEach((s) => s.close());
+  await until('sockets closed', () => sandbox.controls.openSockets() === 0);
+});
+
+test('messages round-trip; the caller closing never reconnects', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST });
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  socket.send('hello'); // queued until open
+  await until('echo', () => got.length === 1);
+  assert.deepEqual(got, ['hello']);
+  const closes = [];
+  socket.on('close', (e) => closes.push(e));
+  socket.close();
+  assert.equal(socket.state, 'closed');
+  await sleep(300);
+  assert.equal(emulator.stats().ws.connections, 1, 'no reconnect after the caller closed');
+  assert.throws(() => socket.send('x'), (e) => e.kind === 'invalid');
+});
+
+test('1,000 acked messages through a server that drops every 150 ms: all arrive, in order per connection, never two sockets at once', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST, acked: true, outboxMaxMessages: 2000 });
+  const reconnects = [];
+  socket.on('reconnecting', (e) => reconnects.push(e));
+  await until('open', () => socket.state === 'open');
+  const stop = emulator.ws.dropEvery(150);
+  for (let i = 1; i <= 1000; i += 1) {
+    socket.send({ n: i });
+    if (i % 50 === 0) await sleep(15);
+  }
+  const ids = () => new Set(emulator.ws.received().map((r) => r.id));
+  await until('all 1,000 acked ids at the server', () => ids().size === 1000, 20_000);
+  stop();
+  const byConnection = new Map();
+  for (const { connection, id } of emulator.ws.received()) {
+    if (!byConnection.has(connection)) byConnection.set(connection, []);
+    byConnection.get(connection).push(id);
+  }
+  for (const [connection, list] of byConnection) {
+    for (let i = 1; i < list.length; i += 1) assert.ok(list[i] > list[i - 1], `connection ${connection}: ${list[i - 1]} then ${list[i]}`);
+  }
+  assert.ok(reconnects.length >= 1, 'the drops happened');
+  assert.equal(emulator.stats().ws.maxOpen, 1, 'never two sockets open at once');
+  socket.close();
+});
+
+test('a server that goes silent is detected within the heartbeat timeout and replaced', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST });
+  await until('open', () => socket.state === 'open');
+  const closes = [];
+  socket.on('close', (e) => closes.push({ ...e, at: Date.now() }));
+  const silentAt = Date.now();
+  emulator.ws.silence();
+  await until('dead', () => closes.length > 0, 3000);
+  const after = closes[0].at - silentAt;
+  assert.match(closes[0].reason, /heartbeat timeout/);
+  assert.ok(after <= 400 + 250, `detected after ${after} ms (timeout 400 ms, ping every 100 ms)`);
+  emulator.ws.silence(false);
+  await until('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
+  socket.close();
+});
+
+test('offline pauses reconnecting; the network back reconnects at once', async () => {
+  const { client, sandbox } = await setup();
+  const socket = client.socket({ ...FAST, minDelayMs: 2000, maxDelayMs: 5000 });
+  await until('open', () => socket.state === 'open');
+  sandbox.controls.setNetworkType('none');
+  emulator.ws.drop();
+  await until('paused', () => socket.state === 'paused');
+  await sleep(200);
+  assert.equal(emulator.stats().ws.connections, 1, 'no attempt while offline');
+  const back = Date.now();
+  sandbox.controls.setNetworkType('wifi');
+  await until('open again', () => socket.state === 'open');
+  assert.ok(Date.now() - back < 1000, 'promptly, not after the 2 s backoff');
+  socket.close();
+});
+
+test('in the background no reconnect loop; on show a fresh connection', async () => {
+  const { client, sandbox } = await setup();
+  const socket = client.socket({ ...FAST });
+  await until('open', () => socket.state === 'open');
+  sandbox.controls.appHide(); // the platform closes sockets in the background
+  await until('paused', () => socket.state === 'paused');
+  await sleep(300);
+  assert.equal(emulator.stats().ws.connections, 1, 'no reconnect while hidden');
+  sandbox.controls.appShow();
+  await until('open again', () => socket.state === 'open');
+  assert.equal(emulator.stats().ws.connections, 2);
+  assert.equal(emulator.stats().ws.maxOpen, 1);
+  socket.close();
+});
+
+test('the mock route echoes in memory in the devtools', async () => {
+  const { client } = await setup({ sandbox: { profile: 'devtools' } });
+  const socket = client.socket({ route: 'mock' });
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  socket.send('hi');
+  socket.send({ n: 1 });
+  await until('echoes', () => got.length === 2);
+  assert.deepEqual(got, ['hi', '{"n":1}']);
+  assert.equal(emulator.stats().ws.connections, 0, 'nothing reached the server');
+  socket.close();
+  const { client: release } = await setup({ sandbox: { profile: 'devtools', envVersion: 'release' } });
+  assert.throws(() => release.socket({ route: 'mock' }), (e) => e.kind === 'invalid' && /release build/.test(e.detail));
+});
