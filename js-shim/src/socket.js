@@ -148,6 +148,10 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       const handle = new ManagedSocket(s.id, s.acked, {
         send: (id, data, acked) => dispatch(engine.socketSend(id, data, acked)),
         state: (id) => engine.socketState(id),
+        task: (id) => {
+          const socket = live.get(id);
+          return socket ? socket.task : undefined;
+        },
         release: (id, h) => {
           const socket = live.get(id);
           if (socket) socket.holders.delete(h);
@@ -172,7 +176,7 @@ export class ManagedSocket {
   /**
    * @param {number} id
    * @param {boolean} acked
-   * @param {{ send(id: number, data: unknown, acked: boolean): void, state(id: number): string, release(id: number, h: ManagedSocket): void }} ops
+   * @param {{ send(id: number, data: unknown, acked: boolean): void, state(id: number): string, task(id: number): SocketTaskLike | undefined, release(id: number, h: ManagedSocket): void }} ops
    */
   constructor(id, acked, ops) {
     this.id = id;
@@ -189,6 +193,15 @@ export class ManagedSocket {
    */
   get state() {
     return this.closed ? 'closed' : this.ops.state(this.id);
+  }
+
+  /**
+   * The current SocketTask (it changes with every reconnect), for code that
+   * expects the seed's `app.globalData.socketTask`. Send through `send()`.
+   * @returns {any}
+   */
+  get task() {
+    return this.closed ? undefined : this.ops.task(this.id);
   }
 
   /**

@@ -159,3 +159,32 @@ test('the mock route echoes in memory in the devtools', async () => {
   const { client: release } = await setup({ sandbox: { profile: 'devtools', envVersion: 'release' } });
   assert.throws(() => release.socket({ route: 'mock' }), (e) => e.kind === 'invalid' && /release build/.test(e.detail));
 });
+
+test('without wx.cloud the socket goes over wx.connectSocket to baseUrl as ws://', async () => {
+  const { client, sandbox } = await setup({ sandbox: { cloud: false }, client: { baseUrl: emulator.url } });
+  const socket = client.socket({ ...FAST, path: '/chat' });
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  socket.send('over http');
+  await until('echo', () => got.length === 1);
+  assert.equal(sandbox.controls.calls.connectSocket, 1);
+  assert.equal(sandbox.controls.calls.connectContainer, 0);
+  assert.equal(typeof socket.task.send, 'function', 'the current SocketTask, for globalData.socketTask');
+  socket.close();
+  assert.equal(socket.task, undefined);
+});
+
+test('a full outbox refuses with an error the caller sees; nothing is dropped silently', async () => {
+  const { client, sandbox } = await setup();
+  sandbox.controls.setNetworkType('none');
+  await sleep(10);
+  const socket = client.socket({ ...FAST, outboxMaxMessages: 3 });
+  for (let i = 0; i < 3; i += 1) socket.send(`m${i}`);
+  assert.throws(() => socket.send('m3'), (e) => e.kind === 'invalid' && /outbox is full/.test(e.detail));
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  sandbox.controls.setNetworkType('wifi');
+  await until('the three queued, in order', () => got.length === 3);
+  assert.deepEqual(got, ['m0', 'm1', 'm2']);
+  socket.close();
+});
