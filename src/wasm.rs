@@ -105,10 +105,21 @@ const SOCKET_OPTIONS: &[&str] = &[
 const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
 
 /// Keys of `mock`.
-const MOCK_OPTIONS: &[&str] = &["routes", "enabled"];
+const MOCK_OPTIONS: &[&str] = &["routes", "enabled", "allowInRelease", "passthrough"];
 
 /// Keys of one mock route. The shim serves `response` or calls `handler`.
-const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler"];
+const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler", "error", "delayMs"];
+
+/// What a mock route may inject instead of answering (the shim simulates it
+/// as the platform would report it; the engine classifies it as usual).
+const MOCK_ERRORS: &[&str] = &[
+    "network",
+    "timeout",
+    "service",
+    "unauthorized",
+    "rate_limited",
+    "http",
+];
 
 /// One client's request engine, owned by the JS client.
 #[wasm_bindgen]
@@ -148,6 +159,15 @@ impl Engine {
             locale,
             shapes,
         })
+    }
+
+    /// Mock routes may answer in this release build (`mock.allowInRelease`):
+    /// the shim says so loudly.
+    #[wasm_bindgen(js_name = mockInRelease)]
+    pub fn mock_in_release(&self) -> Result<bool, JsValue> {
+        let inner = self.borrow()?;
+        let c = inner.config();
+        Ok(inner.platform().is_release() && c.mock.allow_in_release && !c.mock.routes.is_empty())
     }
 
     /// `{ env, service, resourceAppid, resourceEnv }` for the cloud adapter.
@@ -1080,7 +1100,8 @@ fn as_i32(value: &JsValue) -> Option<i32> {
 
 fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     let options = plain_object("options", options, CLIENT_OPTIONS)?;
-    let (mock_routes, mock_enabled) = read_mock(&get(options, "mock")?)?;
+    let (mock_routes, mock_enabled, mock_allow_in_release, mock_passthrough) =
+        read_mock(&get(options, "mock")?)?;
     RawConfig {
         env: opt_string(options, "env")?,
         service: opt_string(options, "service")?,
@@ -1093,6 +1114,8 @@ fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
         retry: read_retry(&get(options, "retry")?)?,
         mock_routes,
         mock_enabled,
+        mock_allow_in_release,
+        mock_passthrough,
         seed: opt_number(options, "seed")?,
         cache: read_cache_config(&get(options, "cache")?)?,
     }
@@ -1201,11 +1224,15 @@ fn read_retry(value: &JsValue) -> Result<Option<RawRetry>, RequestError> {
 }
 
 /// `mock: { routes: [{ method, path, response | handler }], enabled }`.
-fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>), RequestError> {
+fn read_mock(
+    value: &JsValue,
+) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>, bool, bool), RequestError> {
     if value.is_undefined() || value.is_null() {
-        return Ok((Vec::new(), None));
+        return Ok((Vec::new(), None, false, false));
     }
     let mock = plain_object("mock", value, MOCK_OPTIONS)?;
+    let allow_in_release = opt_bool(mock, "allowInRelease")?.unwrap_or(false);
+    let passthrough = opt_bool(mock, "passthrough")?.unwrap_or(false);
     let enabled = get(mock, "enabled")?;
     let enabled = if enabled.is_undefined() {
         None
@@ -1225,7 +1252,7 @@ fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>)
     };
     let routes = get(mock, "routes")?;
     if routes.is_undefined() {
-        return Ok((Vec::new(), enabled));
+        return Ok((Vec::new(), enabled, allow_in_release, passthrough));
     }
     if !Array::is_array(&routes) {
         return Err(RequestError::invalid(
@@ -1246,8 +1273,31 @@ fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>)
         })?;
         let handler = get(route, "handler")?;
         let response = get(route, "response")?;
+        let error = get(route, "error")?;
         let has_handler = !handler.is_undefined();
         let has_response = !response.is_undefined();
+        let has_error = !error.is_undefined();
+        if has_error
+            && !error
+                .as_string()
+                .is_some_and(|e| MOCK_ERRORS.contains(&e.as_str()))
+        {
+            return Err(RequestError::invalid(
+                format!("{field}.error"),
+                format!("must be one of {}", MOCK_ERRORS.join(", ")),
+            ));
+        }
+        let delay = get(route, "delayMs")?;
+        if !delay.is_undefined()
+            && !delay
+                .as_f64()
+                .is_some_and(|d| (0.0..=60_000.0).contains(&d))
+        {
+            return Err(RequestError::invalid(
+                format!("{field}.delayMs"),
+                "must be a number of milliseconds from 0 to 60000",
+            ));
+        }
         if has_handler && !handler.is_function() {
             return Err(RequestError::invalid(
                 format!("{field}.handler"),
@@ -1263,10 +1313,10 @@ fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>)
                 ),
             ));
         }
-        if has_handler == has_response {
+        if u8::from(has_handler) + u8::from(has_response) + u8::from(has_error) != 1 {
             return Err(RequestError::invalid(
                 field,
-                "needs exactly one of `response` or `handler`",
+                "needs exactly one of `response`, `handler` or `error`",
             ));
         }
         let method = get(route, "method")?;
@@ -1282,7 +1332,7 @@ fn read_mock(value: &JsValue) -> Result<(Vec<RawMockRoute>, Option<MockEnabled>)
         };
         out.push(RawMockRoute { method, path });
     }
-    Ok((out, enabled))
+    Ok((out, enabled, allow_in_release, passthrough))
 }
 
 /// `signal` is listened to by the shim; here it has to look like an

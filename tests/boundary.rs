@@ -259,7 +259,7 @@ fn bad_client_options_are_rejected() {
         ),
         (
             mock(vec![route("/a")]),
-            "`mock.routes[0]` needs exactly one of `response` or `handler`",
+            "`mock.routes[0]` needs exactly one of `response`, `handler` or `error`",
         ),
         (
             mock(vec![object(&[

@@ -130,6 +130,9 @@ export async function createClientWith(runtime, options) {
     throw toRequestError(thrown);
   }
   const opts = /** @type {import('../types').ClientOptions} */ (options);
+  if (engine.mockInRelease()) {
+    console.warn('[mp-request] ⚠️ MOCK DATA IN A RELEASE BUILD: mock.allowInRelease is set, so users may see mock routes instead of your backend.');
+  }
   /** @type {Record<string, Adapter | undefined>} */
   const adapters = {
     ...runtime.adapters(engine.cloudConfig()),

@@ -17,8 +17,11 @@ export interface ClientOptions {
    * 'cloud' | 'http' | 'mock' force a route (cloud falls back to HTTP when unavailable and baseUrl is set).
    */
   mode?: 'auto' | 'cloud' | 'http' | 'mock';
-  /** Mock routes for the devtools (never served in a release build). */
-  mock?: { routes?: MockRoute[]; enabled?: boolean | 'auto' };
+  /**
+   * Mock routes: in the devtools by default ('auto'); never in a release build unless allowInRelease (then loudly).
+   * passthrough: an unmatched request goes to the real backend instead of failing.
+   */
+  mock?: { routes?: MockRoute[]; enabled?: boolean | 'auto'; allowInRelease?: boolean; passthrough?: boolean };
   /** Retry policy for every request (a request's own `retry` overrides it field by field); false: no retries. */
   retry?: RetryOptions | boolean;
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
@@ -160,8 +163,12 @@ export interface MockRoute {
   path: string;
   /** A fixed answer... */
   response?: MockResponse;
-  /** ...or a function of the request and the captured parameters. */
+  /** ...or a function of the request and the captured parameters... */
   handler?: (req: MockRequest, params: Record<string, string>) => MockResponse | Promise<MockResponse>;
+  /** ...or a failure of this kind, as the platform would report it. */
+  error?: 'network' | 'timeout' | 'service' | 'unauthorized' | 'rate_limited' | 'http';
+  /** Simulated latency before answering. */
+  delayMs?: number;
 }
 
 export interface AbortSignalLike {

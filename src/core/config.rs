@@ -62,6 +62,10 @@ pub struct MockConfig {
     pub routes: Vec<MockRoute>,
     /// When they answer.
     pub enabled: MockEnabled,
+    /// Serve them even in a release build (the shim warns loudly).
+    pub allow_in_release: bool,
+    /// An unmatched request goes to the real route instead of failing.
+    pub passthrough: bool,
 }
 
 /// The client's validated configuration.
@@ -188,6 +192,10 @@ pub struct RawConfig {
     pub mock_routes: Vec<RawMockRoute>,
     /// `mock.enabled`: true, false or 'auto'
     pub mock_enabled: Option<MockEnabled>,
+    /// `mock.allowInRelease`
+    pub mock_allow_in_release: bool,
+    /// `mock.passthrough`
+    pub mock_passthrough: bool,
     /// `seed`
     pub seed: Option<f64>,
     /// `cache`
@@ -271,6 +279,8 @@ impl RawConfig {
             mock: MockConfig {
                 routes,
                 enabled: self.mock_enabled.unwrap_or_default(),
+                allow_in_release: self.mock_allow_in_release,
+                passthrough: self.mock_passthrough,
             },
             seed,
         })

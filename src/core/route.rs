@@ -69,21 +69,11 @@ pub fn choose(
     method: Method,
     path: &str,
 ) -> Result<RouteChoice, RequestError> {
-    let pick = |route, reason| RouteChoice {
-        route,
-        reason,
-        mock: None,
-    };
     match requested {
         Some(Route::Mock) => {
-            return mock_route(
-                config,
-                platform,
-                "route",
-                "route: 'mock' requested",
-                method,
-                path,
-            )
+            let reason = "route: 'mock' requested";
+            return mock_route(config, platform, "route", reason, method, path)?
+                .ok_or_else(|| unmatched(method, path));
         }
         Some(Route::Cloud) => {
             return match cloud_unavailable(config, platform) {
@@ -97,37 +87,74 @@ pub fn choose(
         Some(Route::Http) => return http_route(config, "route: 'http' requested"),
         None => {}
     }
-    match config.mode {
-        Mode::Mock => mock_route(config, platform, "mode", "mode: 'mock'", method, path),
-        Mode::Http => http_route(config, "mode: 'http'"),
-        Mode::Cloud | Mode::Auto => {
-            if config.mode == Mode::Auto && !platform.is_release() && !config.mock.routes.is_empty()
-            {
-                let reason = match config.mock.enabled {
-                    MockEnabled::Auto if platform.is_devtools() => {
-                        Some("devtools with mock routes")
-                    }
-                    MockEnabled::On => Some("mock enabled"),
-                    _ => None,
-                };
-                if let Some(reason) = reason {
-                    return mock_route(config, platform, "mock", reason, method, path);
-                }
+    let mock_reason = match config.mode {
+        Mode::Mock => Some("mode: 'mock'"),
+        Mode::Http => return http_route(config, "mode: 'http'"),
+        Mode::Cloud => None,
+        Mode::Auto if config.mock.routes.is_empty() => None,
+        Mode::Auto => match config.mock.enabled {
+            MockEnabled::Off => None,
+            _ if platform.is_release() && !config.mock.allow_in_release => None,
+            MockEnabled::Auto if platform.is_devtools() => Some("devtools with mock routes"),
+            MockEnabled::Auto => None,
+            MockEnabled::On if platform.is_release() => {
+                Some("mock enabled in a release build (allowInRelease)")
             }
-            match cloud_unavailable(config, platform) {
-                None => Ok(pick(Route::Cloud, "env configured and wx.cloud available")),
-                Some(why) if config.base_url.is_some() => Ok(pick(Route::Http, fallback_reason(why))),
-                Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => Err(RequestError::invalid(
-                    "baseUrl",
-                    format!("is needed: the cloud route is unavailable ({why}) and there is no HTTP fallback"),
-                )),
-                Some(_) => Err(RequestError::invalid(
-                    "env",
-                    "or `baseUrl` is required: outside mock mode there is no backend to call",
-                )),
-            }
-        }
+            MockEnabled::On => Some("mock enabled"),
+        },
+    };
+    if let Some(reason) = mock_reason {
+        let field = if config.mode == Mode::Mock {
+            "mode"
+        } else {
+            "mock"
+        };
+        return match mock_route(config, platform, field, reason, method, path)? {
+            Some(choice) => Ok(choice),
+            None if config.mock.passthrough => real_route(config, platform, Some(PASSTHROUGH)),
+            None => Err(unmatched(method, path)),
+        };
     }
+    real_route(config, platform, None)
+}
+
+/// Why an unmatched request went to the real route.
+const PASSTHROUGH: &str = "no mock route matches: passed through";
+
+fn pick(route: Route, reason: &'static str) -> RouteChoice {
+    RouteChoice {
+        route,
+        reason,
+        mock: None,
+    }
+}
+
+/// Cloud when available, else HTTP against `baseUrl`; `why` replaces the reason.
+fn real_route(
+    config: &ClientConfig,
+    platform: &Platform,
+    why: Option<&'static str>,
+) -> Result<RouteChoice, RequestError> {
+    let chosen = match cloud_unavailable(config, platform) {
+        None => pick(Route::Cloud, "env configured and wx.cloud available"),
+        Some(why) if config.base_url.is_some() => pick(Route::Http, fallback_reason(why)),
+        Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => {
+            return Err(RequestError::invalid(
+                "baseUrl",
+                format!("is needed: the cloud route is unavailable ({why}) and there is no HTTP fallback"),
+            ))
+        }
+        Some(_) => {
+            return Err(RequestError::invalid(
+                "env",
+                "or `baseUrl` is required: outside mock mode there is no backend to call",
+            ))
+        }
+    };
+    Ok(RouteChoice {
+        reason: why.unwrap_or(chosen.reason),
+        ..chosen
+    })
 }
 
 /// Why the cloud route cannot be used here, if it cannot.
@@ -160,13 +187,11 @@ fn http_route(config: &ClientConfig, reason: &'static str) -> Result<RouteChoice
             "is required for the HTTP route",
         ));
     }
-    Ok(RouteChoice {
-        route: Route::Http,
-        reason,
-        mock: None,
-    })
+    Ok(pick(Route::Http, reason))
 }
 
+/// The matching mock route, None when none matches; refused in a release
+/// build unless `mock.allowInRelease`.
 fn mock_route(
     config: &ClientConfig,
     platform: &Platform,
@@ -174,28 +199,31 @@ fn mock_route(
     reason: &'static str,
     method: Method,
     path: &str,
-) -> Result<RouteChoice, RequestError> {
-    if platform.is_release() {
+) -> Result<Option<RouteChoice>, RequestError> {
+    if platform.is_release() && !config.mock.allow_in_release {
         return Err(RequestError::invalid(
             field,
-            "asks for mock data, which is never served in a release build (envVersion 'release')",
+            "asks for mock data, which is never served in a release build (envVersion 'release'; see mock.allowInRelease)",
         ));
     }
-    match mock::find(&config.mock.routes, method, path) {
-        Some(found) => Ok(RouteChoice {
+    Ok(
+        mock::find(&config.mock.routes, method, path).map(|found| RouteChoice {
             route: Route::Mock,
             reason,
             mock: Some(found),
         }),
-        None => Err(RequestError::invalid(
-            "path",
-            format!(
-                "has no mock route: nothing in mock.routes matches {} {}",
-                method.as_str(),
-                super::request::truncate(path, 120)
-            ),
-        )),
-    }
+    )
+}
+
+fn unmatched(method: Method, path: &str) -> RequestError {
+    RequestError::invalid(
+        "path",
+        format!(
+            "has no mock route: nothing in mock.routes matches {} {} (set mock.passthrough to send it to the real backend)",
+            method.as_str(),
+            super::request::truncate(path, 120)
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -319,5 +347,38 @@ mod tests {
         c.mode = Mode::Mock;
         assert_eq!(route(&c, &platform("ios", "trial")).unwrap(), Route::Mock);
         assert!(route(&c, &platform("ios", "release")).is_err());
+    }
+
+    #[test]
+    fn passthrough_sends_unmatched_requests_to_the_real_route() {
+        let mut c = config(true, true, true);
+        c.mock.passthrough = true;
+        let p = platform("devtools", "develop");
+        let choice = choose(&c, &p, None, Method::Get, "/other").unwrap();
+        assert_eq!(
+            (choice.route, choice.reason),
+            (Route::Cloud, "no mock route matches: passed through")
+        );
+        assert_eq!(
+            choose(&c, &p, None, Method::Get, "/api/x").unwrap().route,
+            Route::Mock
+        );
+    }
+
+    #[test]
+    fn allow_in_release_is_the_only_way_to_mock_in_a_release_build() {
+        let mut c = config(true, true, true);
+        c.mock.enabled = MockEnabled::On;
+        let release = platform("ios", "release");
+        assert_eq!(route(&c, &release).unwrap(), Route::Cloud);
+        c.mock.allow_in_release = true;
+        let choice = choose(&c, &release, None, Method::Get, "/api/x").unwrap();
+        assert_eq!(
+            (choice.route, choice.reason),
+            (
+                Route::Mock,
+                "mock enabled in a release build (allowInRelease)"
+            )
+        );
     }
 }
