@@ -11,6 +11,7 @@ setup:
 build: setup
 	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg
 	node scripts/build-bundle.mjs
+	node scripts/copy-bundle-to-example.mjs
 
 demo: build
 	node demo/run-demo.mjs

@@ -146,11 +146,41 @@ export function createSandbox(options) {
     };
   }
 
+  /** A page instance as the framework makes one: its definition, a copy of `data`, and `setData`. */
+  function instantiate(definition, route) {
+    const page = vm.runInContext('({})', context);
+    Object.assign(page, definition);
+    page.route = route;
+    page.data = vm.runInContext('JSON', context).parse(JSON.stringify(definition.data || {}));
+    page.setData = (patch, callback) => {
+      for (const [key, value] of Object.entries(patch)) page.data[key] = value;
+      if (typeof callback === 'function') callback();
+    };
+    return page;
+  }
+
   return {
     context,
     wx,
     controls,
     logs,
+    /** Loads /app.js and runs its onLaunch, as the framework does at start. */
+    launch(options = { path: 'pages/index/index', scene: 1001 }) {
+      requireFrom('/')('./app.js');
+      if (!app) throw new Error('app.js did not call App()');
+      if (typeof app.onLaunch === 'function') app.onLaunch(options);
+      return app;
+    },
+    /** Loads a page ('pages/test/cloud-test'), makes its instance and runs onLoad. */
+    openPage(route, query = {}) {
+      const before = pages.length;
+      load(`/${route}.js`);
+      const definition = pages[before] || pages.find((p) => p.__route === route);
+      if (!definition) throw new Error(`${route}.js did not call Page()`);
+      const page = instantiate(definition, route);
+      if (typeof page.onLoad === 'function') page.onLoad(query);
+      return page;
+    },
     /** `require` as a file at the package root would call it. */
     require: (request) => requireFrom('/')(request),
     /** Runs source in the sandbox realm (a test's view from inside). */

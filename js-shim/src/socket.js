@@ -145,7 +145,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
         s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: Boolean(options && options.acked) };
         live.set(opened.id, s);
       }
-      const handle = new ManagedSocket(s.id, s.acked, {
+      const handle = new ManagedSocket(s.id, s.acked, s.target.route, {
         send: (id, data, acked) => dispatch(engine.socketSend(id, data, acked)),
         state: (id) => engine.socketState(id),
         task: (id) => {
@@ -176,11 +176,14 @@ export class ManagedSocket {
   /**
    * @param {number} id
    * @param {boolean} acked
+   * @param {'cloud' | 'http' | 'mock'} route
    * @param {{ send(id: number, data: unknown, acked: boolean): void, state(id: number): string, task(id: number): SocketTaskLike | undefined, release(id: number, h: ManagedSocket): void }} ops
    */
-  constructor(id, acked, ops) {
+  constructor(id, acked, route, ops) {
     this.id = id;
     this.acked = acked;
+    /** The route it connects over. */
+    this.route = route;
     this.ops = ops;
     this.closed = false;
     /** @type {Map<string, Set<(event: any) => void>>} */

@@ -93,6 +93,8 @@ export interface SocketOptions {
 
 export interface ManagedSocket {
   readonly state: 'idle' | 'connecting' | 'open' | 'reconnecting' | 'paused' | 'closed' | 'failed';
+  /** The route it connects over. */
+  readonly route: 'cloud' | 'http' | 'mock';
   /** The current SocketTask (changes with every reconnect), for the seed's app.globalData.socketTask. */
   readonly task: WechatMiniprogram.SocketTask | undefined;
   /** Sends now when open, queues otherwise; throws a RequestError when the outbox is full or the socket closed. */

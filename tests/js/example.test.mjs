@@ -1,0 +1,128 @@
+// The example mini-program (examples/miniprogram), launched in the sandbox as
+// the framework would: the seed's app.call, the API wrappers, the socket's
+// compatibility fields, the cloud-test page, and mock data in the devtools.
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+/** The example as copied into a phone: its tree plus the built bundle. */
+function exampleRoot() {
+  const root = mkdtempSync(join(tmpdir(), 'mp-request-example-'));
+  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
+  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
+  return root;
+}
+
+async function launch(options = {}) {
+  const sandbox = createSandbox({ root: exampleRoot(), emulator, profile: 'android', envVersion: 'develop', ...options });
+  const app = sandbox.launch();
+  await app.ready;
+  return { sandbox, app };
+}
+
+const until = async (check, ms = 3000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test("the seed's app.call({ path, method }) returns the backend's body", async () => {
+  const { app, sandbox } = await launch();
+  const result = await app.call({ path: '/api/test', method: 'GET' });
+  assert.equal(result.code, 0);
+  assert.equal(result.data.identity['x-wx-openid'], 'o-user-1');
+  assert.equal(sandbox.controls.calls.callContainer, 1);
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test('the API wrappers and checkNetworkStatus', async () => {
+  const { app, sandbox } = await launch();
+  const { api, checkNetworkStatus } = sandbox.require('./utils/cloud-container.js');
+  assert.ok((await api.homeInit()).data.banners.length > 0);
+  const orders = await api.orderList({ userId: 1, page: 2, pageSize: 5 });
+  assert.deepEqual([orders.data.page, orders.data.list.length], [2, 5]);
+  assert.equal((await api.serviceDetail('svc-clean')).data.name, '家政保洁');
+  assert.equal((await api.orderCreate({ title: '新订单' })).data.status, 'pending');
+  assert.deepEqual({ ...(await checkNetworkStatus()) }, { isConnected: true, networkType: 'wifi' });
+  sandbox.controls.setNetworkType('none');
+  assert.deepEqual({ ...(await checkNetworkStatus()) }, { isConnected: false, networkType: 'none' });
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test('utils/request shows the error to the user, unless toast: false', async () => {
+  const { app, sandbox } = await launch();
+  const { request } = sandbox.require('./utils/request.js');
+  const err = await request({ path: '/api/not-found' }).catch((e) => e);
+  assert.equal(err.kind, 'http');
+  assert.deepEqual(sandbox.controls.ui.at(-1), { api: 'showToast', title: '请求失败，请稍后重试', icon: 'none' });
+  const count = sandbox.controls.ui.length;
+  await request({ path: '/api/not-found', toast: false }).catch(() => {});
+  assert.equal(sandbox.controls.ui.length, count);
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test("the socket keeps the seed's globalData.socketTask and socketConnected", async () => {
+  const { app, sandbox } = await launch();
+  await until(() => app.globalData.socketConnected);
+  const task = app.globalData.socketTask;
+  assert.equal(typeof task.send, 'function');
+  const echoed = new Promise((resolve) => app.globalData.socket.on('message', (e) => resolve(e.data)));
+  // The seed's own way of sending.
+  app.globalData.socketTask.send({ data: JSON.stringify({ type: 'message', content: 'Hello WebSocket' }) });
+  assert.equal(JSON.parse(await echoed).content, 'Hello WebSocket');
+  emulator.ws.drop();
+  await until(() => !app.globalData.socketConnected);
+  await until(() => app.globalData.socketConnected && app.globalData.socketTask !== task, 5000);
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test('the cloud-test page runs the seed\'s seven checks, showing each result as it comes, with a loading indicator', async () => {
+  const { app, sandbox } = await launch();
+  const page = sandbox.openPage('pages/test/cloud-test');
+  const seen = [];
+  const setData = page.setData;
+  page.setData = (patch, cb) => {
+    if (patch.results) seen.push(patch.results.length);
+    setData(patch, cb);
+  };
+  const results = await page.runAll();
+  assert.deepEqual(Array.from(results, (r) => r.name), ['基本连接', '首页API', '订单API', '服务API', 'WebSocket', '错误处理', '云托管状态']);
+  assert.ok(results.every((r) => r.ok), JSON.stringify(results.filter((r) => !r.ok)));
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7], 'live: one update per check');
+  assert.equal(page.data.summary, '7 passed, 0 failed');
+  assert.deepEqual(sandbox.controls.ui.map((u) => u.api).filter((a) => a.endsWith('Loading')), ['showLoading', 'hideLoading']);
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test('in the devtools the same page runs on the mock fixtures, and nothing reaches the server', async () => {
+  const { app, sandbox } = await launch({ profile: 'devtools' });
+  const page = sandbox.openPage('pages/test/cloud-test');
+  const results = await page.runAll();
+  assert.ok(results.every((r) => r.ok), JSON.stringify(results.filter((r) => !r.ok)));
+  const byName = Object.fromEntries(Array.from(results, (r) => [r.name, r]));
+  assert.equal(byName['基本连接'].note, 'openid o-mock-user');
+  assert.equal(byName['订单API'].route, 'mock');
+  assert.equal(byName['订单API'].note, '10 of 12 orders');
+  assert.equal(byName.WebSocket.route, 'mock');
+  assert.equal(emulator.count(), 0, 'mock data only');
+  assert.equal(emulator.stats().ws.connections, 0, 'the mock socket too');
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
