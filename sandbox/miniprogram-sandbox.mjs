@@ -181,8 +181,8 @@ export function createSandbox(options) {
       if (typeof page.onLoad === 'function') page.onLoad(query);
       return page;
     },
-    /** `require` as a file at the package root would call it. */
-    require: (request) => requireFrom('/')(request),
+    /** `require` as a file in `dir` ('/' by default, or '/pages/test') would call it. */
+    require: (request, dir = '/') => requireFrom(dir)(request),
     /** Runs source in the sandbox realm (a test's view from inside). */
     evaluate: (code) => vm.runInContext(code, context),
     dispose() {
