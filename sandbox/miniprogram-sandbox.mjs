@@ -71,9 +71,13 @@ export function createSandbox(options) {
 
   const timers = new Map();
   let nextTimer = 1;
+  // Once disposed the app is gone, as on a device: nothing it schedules runs
+  // (a socket closed by dispose must not keep the host process alive with a reconnect).
+  let disposed = false;
   const schedule = (repeat) => (fn, ms, ...args) => {
     if (typeof fn !== 'function') throw new TypeError('setTimeout/setInterval need a function (no code strings)');
     const id = nextTimer++;
+    if (disposed) return id;
     const handle = (repeat ? setInterval : setTimeout)(() => {
       if (!repeat) timers.delete(id);
       fn(...args);
@@ -186,6 +190,7 @@ export function createSandbox(options) {
     /** Runs source in the sandbox realm (a test's view from inside). */
     evaluate: (code) => vm.runInContext(code, context),
     dispose() {
+      disposed = true;
       for (const handle of timers.values()) clearTimeout(handle);
       timers.clear();
       controls.closeAll();
