@@ -24,6 +24,7 @@ use crate::core::request::{number, quoted, RawRequest};
 use crate::core::socket::config::RawSocketConfig;
 use crate::core::socket::hub::{RawSocketOptions, SocketHub};
 use crate::core::socket::machine::{SocketCommand, SocketEvent};
+use crate::core::stats;
 
 /// Options `createClient` accepts. The shim consumes `wasmPath` and `debug`;
 /// they are listed so that a misspelt option is reported, not ignored.
@@ -37,6 +38,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "mock",
     "retry",
     "cache",
+    "stats",
     "timeoutMs",
     "locale",
     "seed",
@@ -70,6 +72,9 @@ const CACHE_OPTIONS: &[&str] = &[
 
 /// Keys of a request's `cache` object.
 const REQUEST_CACHE_OPTIONS: &[&str] = &["ttlMs", "staleMs", "tags", "private", "reload"];
+
+/// Keys of `stats`.
+const STATS_OPTIONS: &[&str] = &["patterns", "maxPatterns"];
 
 /// Keys of a `cache.rules` item and of a `cache.invalidations` item.
 const RULE_OPTIONS: &[&str] = &["path", "ttlMs", "staleMs", "tags"];
@@ -614,6 +619,29 @@ impl Engine {
         })
     }
 
+    /// What the client did per route and path class: `{ total, rows, folded }`.
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let engine = self.borrow()?;
+        let (rows, total) = engine.stats().rows();
+        let out = Object::new();
+        put(&out, "total", &stats_row(&total, false));
+        let rows: Array = rows.iter().map(|row| stats_row(row, true)).collect();
+        put(&out, "rows", &rows);
+        put(
+            &out,
+            "folded",
+            &JsValue::from(engine.stats().folded() as f64),
+        );
+        Ok(out.into())
+    }
+
+    /// Clears the statistics (requests in flight stay counted).
+    #[wasm_bindgen(js_name = resetStats)]
+    pub fn reset_stats(&self) -> Result<(), JsValue> {
+        self.borrow()?.reset_stats();
+        Ok(())
+    }
+
     /// Requests started and not yet settled.
     #[wasm_bindgen(js_name = inFlight)]
     pub fn in_flight(&self) -> Result<u32, JsValue> {
@@ -1008,6 +1036,45 @@ struct CacheStatsJs {
     stale_serves: f64,
 }
 
+/// A statistics row as a JS object, built by hand (serde derives for these
+/// shapes cost the wasm about 14 KB); the total has no route or pattern.
+fn stats_row(row: &stats::Row, named: bool) -> Object {
+    let out = Object::new();
+    let num = |key: &'static str, n: f64| put(&out, key, &JsValue::from(n));
+    if named {
+        put(&out, "route", &static_js(row.route.as_str()));
+        put(&out, "pattern", &JsValue::from_str(&row.pattern));
+    }
+    num("requests", row.requests as f64);
+    num("failed", row.failed() as f64);
+    let errors = Object::new();
+    for (kind, n) in &row.errors {
+        put(&errors, kind.as_str(), &JsValue::from(*n as f64));
+    }
+    put(&out, "errors", &errors);
+    num("retries", row.retries as f64);
+    num("cacheHits", row.cache_hits as f64);
+    num("hitRatio", row.hit_ratio());
+    num("inFlight", f64::from(row.in_flight));
+    let h = &row.latency;
+    let latency = Object::new();
+    let lat = |key: &'static str, n: f64| put(&latency, key, &JsValue::from(n));
+    lat("count", h.count() as f64);
+    lat("meanMs", h.mean_ms());
+    lat("p50Ms", h.quantile_ms(0.5));
+    lat("p95Ms", h.quantile_ms(0.95));
+    lat("p99Ms", h.quantile_ms(0.99));
+    lat("maxMs", h.max_ms());
+    let buckets: Array = h
+        .buckets()
+        .into_iter()
+        .map(|(upper, n)| Array::of2(&JsValue::from(upper), &JsValue::from(n)))
+        .collect();
+    put(&latency, "buckets", &buckets);
+    put(&out, "latency", &latency);
+    out
+}
+
 #[derive(Serialize)]
 struct MockJs<'a> {
     index: u32,
@@ -1100,6 +1167,7 @@ fn as_i32(value: &JsValue) -> Option<i32> {
 
 fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     let options = plain_object("options", options, CLIENT_OPTIONS)?;
+    let (stats_patterns, stats_max_patterns) = read_stats_config(&get(options, "stats")?)?;
     let (mock_routes, mock_enabled, mock_allow_in_release, mock_passthrough) =
         read_mock(&get(options, "mock")?)?;
     RawConfig {
@@ -1118,6 +1186,8 @@ fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
         mock_passthrough,
         seed: opt_number(options, "seed")?,
         cache: read_cache_config(&get(options, "cache")?)?,
+        stats_patterns,
+        stats_max_patterns,
     }
     .validate()
 }
@@ -1677,6 +1747,17 @@ fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
 }
 
 /// The client's `cache` options.
+fn read_stats_config(value: &JsValue) -> Result<(Vec<String>, Option<f64>), RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok((Vec::new(), None));
+    }
+    let stats = plain_object("stats", value, STATS_OPTIONS)?;
+    Ok((
+        string_list("stats.patterns", &get(stats, "patterns")?)?,
+        opt_number(stats, "maxPatterns")?,
+    ))
+}
+
 fn read_cache_config(value: &JsValue) -> Result<Option<RawCacheConfig>, RequestError> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);

@@ -485,6 +485,14 @@ export async function createClientWith(runtime, options) {
       }
     },
     cacheStats: () => engine.cacheStats(),
+    stats() {
+      if (destroyed) throw invalidError('`client` was destroyed; its statistics went with it');
+      return engine.stats();
+    },
+    resetStats() {
+      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
+      engine.resetStats();
+    },
     socket(socketOptions) {
       if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
       return sockets.open(socketOptions);

@@ -32,6 +32,8 @@ export interface ClientOptions {
   seed?: number;
   /** The result cache (see docs/cache.md). */
   cache?: CacheOptions;
+  /** How `client.stats()` groups requests (see docs/stats.md). */
+  stats?: StatsOptions;
   /** Mini-program only: absolute path of the wasm in the code package. Default '/utils/mp-request/mp_request.wasm.br'. */
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
@@ -134,6 +136,50 @@ export interface CacheStats {
   staleServes: number;
 }
 
+export interface StatsOptions {
+  /** Path patterns rows are named by (`/api/order/:id`, `/api/home/*`); the most specific match wins. Other paths: id-like segments become `:id`. */
+  patterns?: string[];
+  /** Rows kept, 1..1000 (default 64); further paths are counted in one `(other)` row per route. */
+  maxPatterns?: number;
+}
+
+/** Latency of requests answered by the network (cache hits excluded), ms; percentiles within 12.5 %. */
+export interface LatencyStats {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** `[upperBoundMs, count]` of each non-empty histogram bucket, shortest first. */
+  buckets: Array<[number, number]>;
+}
+
+export interface StatsRow {
+  /** Requests settled: answered, failed, or served from the cache. */
+  requests: number;
+  failed: number;
+  /** Failed requests by error kind (kinds seen only). */
+  errors: Partial<Record<ErrorKind, number>>;
+  /** Attempts after the first. */
+  retries: number;
+  cacheHits: number;
+  /** cacheHits / requests (0 without requests). */
+  hitRatio: number;
+  /** Callers waiting for the network now. */
+  inFlight: number;
+  latency: LatencyStats;
+}
+
+export interface Stats {
+  /** Every row together. */
+  total: StatsRow;
+  /** One per (route, path pattern), busiest first. */
+  rows: Array<StatsRow & { route: 'cloud' | 'http' | 'mock'; pattern: string }>;
+  /** Paths folded into `(other)` since the last reset (an upper bound). */
+  folded: number;
+}
+
 export interface RetryOptions {
   /** Retries after the first attempt, 0..10. Default 3. */
   limit?: number;
@@ -209,6 +255,10 @@ export interface Client {
   /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. */
   invalidate(target: string | { tag: string }): number;
   cacheStats(): CacheStats;
+  /** What the client did per route and path pattern. */
+  stats(): Stats;
+  /** Clears the statistics (requests in flight stay counted). */
+  resetStats(): void;
   /** A managed socket, shared by (route, service, path); at most 5 distinct ones. */
   socket(options?: SocketOptions): ManagedSocket;
   /** Frees the engine's wasm memory (explicitly: FinalizationRegistry may be absent). */

@@ -7,6 +7,7 @@ use super::locale::Locale;
 use super::mock::MockRoute;
 use super::request::{quoted, validate_timeout, whole_or};
 use super::retry::RetryPolicy;
+use super::stats::StatsConfig;
 
 /// Per-attempt timeout when neither the client nor the request sets one.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
@@ -95,6 +96,8 @@ pub struct ClientConfig {
     pub seed: Option<u32>,
     /// The result cache.
     pub cache: CacheConfig,
+    /// How statistics group requests.
+    pub stats: StatsConfig,
 }
 
 impl ClientConfig {
@@ -200,6 +203,10 @@ pub struct RawConfig {
     pub seed: Option<f64>,
     /// `cache`
     pub cache: Option<RawCacheConfig>,
+    /// `stats.patterns`
+    pub stats_patterns: Vec<String>,
+    /// `stats.maxPatterns`
+    pub stats_max_patterns: Option<f64>,
 }
 
 impl RawConfig {
@@ -265,8 +272,10 @@ impl RawConfig {
             .map(|s| whole_or("seed", Some(s), 0, u32::MAX, 0))
             .transpose()?;
         let cache = self.cache.unwrap_or_default().validate()?;
+        let stats = StatsConfig::parse(&self.stats_patterns, self.stats_max_patterns)?;
         Ok(ClientConfig {
             cache,
+            stats,
             env,
             service,
             resource_appid,

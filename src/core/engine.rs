@@ -24,6 +24,7 @@ use super::request::{Method, RawRequest, RequestSpec};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
 use super::rng::Rng;
 use super::route::{self, Route, RouteChoice};
+use super::stats::{Outcome, Slot, Stats};
 
 /// Largest request body callContainer accepts (errCode -606001 above it).
 pub const CLOUD_MAX_BODY_BYTES: usize = 100 * 1024;
@@ -206,6 +207,8 @@ struct Fetch {
     /// Callers waiting for it, with their start time.
     callers: Vec<(RequestId, f64)>,
     caching: Option<Caching>,
+    /// Its statistics row.
+    slot: Slot,
 }
 
 /// The request engine of one client.
@@ -227,10 +230,12 @@ pub struct Engine<V = ()> {
     rng: Rng,
     /// The cache changed since the last snapshot and a save is scheduled.
     persist_due: bool,
-    /// Full keys the shim may look up by number (see `hit_handle`).
-    handles: Vec<String>,
+    /// Full keys the shim may look up by number (see `hit_handle`), with
+    /// their statistics row.
+    handles: Vec<(String, Slot)>,
     /// Changes with the user partition: older handles are void.
     handle_epoch: u32,
+    stats: Stats,
 }
 
 /// At most this many handles; then they are all voided and counted anew.
@@ -245,6 +250,7 @@ impl<V: Clone> Engine<V> {
     pub fn new(config: ClientConfig, platform: Platform, seed: u32) -> Self {
         let seed = config.seed.unwrap_or(seed);
         let store = Store::new(config.cache.limits);
+        let stats = Stats::new(config.stats.clone());
         Engine {
             config,
             platform,
@@ -261,6 +267,7 @@ impl<V: Clone> Engine<V> {
             persist_due: false,
             handles: Vec::new(),
             handle_epoch: 0,
+            stats,
         }
     }
 
@@ -282,6 +289,16 @@ impl<V: Clone> Engine<V> {
     /// Network fetches running (background refreshes included).
     pub fn fetching(&self) -> usize {
         self.fetches.len()
+    }
+
+    /// What the client did, per route and path class.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Clears the statistics (requests in flight stay counted).
+    pub fn reset_stats(&mut self) {
+        self.stats.reset();
     }
 
     /// The device's connectivity changed (`wx.onNetworkStatusChange`).
@@ -413,7 +430,9 @@ impl<V: Clone> Engine<V> {
         } = self.prepare(raw)?;
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
+        let slot = self.stats.slot(choice.route, &spec.path);
         if spec.aborted {
+            self.stats.cancelled_before_start(slot);
             let cancelled = Settled {
                 id,
                 route: choice.route,
@@ -439,6 +458,7 @@ impl<V: Clone> Engine<V> {
                 let found = self.store.lookup(full, now_ms);
                 if let Lookup::Fresh(value) | Lookup::Stale(value) = &found {
                     let stale = matches!(found, Lookup::Stale(_));
+                    self.stats.hit(slot);
                     commands.push(Command::Resolve(
                         Settled {
                             id,
@@ -465,6 +485,7 @@ impl<V: Clone> Engine<V> {
                     if let Some(fetch) = self.fetches.get_mut(&fetch_id) {
                         fetch.callers.push((id, now_ms));
                         self.followers.insert(id, fetch_id);
+                        self.stats.begin(fetch.slot);
                         return Ok((id, vec![Command::End { id }]));
                     }
                 }
@@ -497,6 +518,9 @@ impl<V: Clone> Engine<V> {
                 outdated: false,
             }
         });
+        if caller.is_some() {
+            self.stats.begin(slot);
+        }
         self.fetches.insert(
             id,
             Fetch {
@@ -513,6 +537,7 @@ impl<V: Clone> Engine<V> {
                 phase: Phase::InFlight,
                 callers: caller.into_iter().collect(),
                 caching,
+                slot,
             },
         );
         commands.extend(self.attempt(id, now_ms));
@@ -522,12 +547,12 @@ impl<V: Clone> Engine<V> {
     /// A number standing for the cache key of a request with no headers and
     /// no other options, for `hit_by_handle`; None when it has no key.
     pub fn hit_handle(&mut self, raw: RawRequest) -> Option<f64> {
-        let key = self.hit_key(raw)?;
+        let (key, slot) = self.hit_key(raw)?;
         if self.handles.len() >= MAX_HANDLES {
             self.handles.clear();
             self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
         }
-        self.handles.push(key);
+        self.handles.push((key, slot));
         let index = (self.handles.len() - 1) as u32;
         Some(f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index))
     }
@@ -545,17 +570,23 @@ impl<V: Clone> Engine<V> {
         if handle >> HANDLE_INDEX_BITS != self.handle_epoch || index >= self.handles.len() {
             return Err(());
         }
-        let key = &self.handles[index];
-        Ok(self.store.fresh(key, now_ms))
+        let (key, slot) = &self.handles[index];
+        let value = self.store.fresh(key, now_ms);
+        if value.is_some() {
+            self.stats.hit(*slot);
+        }
+        Ok(value)
     }
 
-    /// The cache key of a lookup-only request (no headers, not aborted), or None.
-    fn hit_key(&mut self, raw: RawRequest) -> Option<String> {
+    /// The cache key of a lookup-only request (no headers, not aborted) and
+    /// its statistics row, or None.
+    fn hit_key(&mut self, raw: RawRequest) -> Option<(String, Slot)> {
         let prepared = self.prepare(raw).ok()?;
         if prepared.spec.aborted || !prepared.spec.headers.is_empty() || !prepared.plan.lookup {
             return None;
         }
-        prepared.key
+        let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
+        Some((prepared.key?, slot))
     }
 
     /// What every request needs before anything starts: validation, the
@@ -699,13 +730,19 @@ impl<V: Clone> Engine<V> {
             return Vec::new();
         };
         let (_, started) = fetch.callers.remove(index);
+        let elapsed_ms = (now_ms - started).max(0.0);
+        self.stats.end(
+            fetch.slot,
+            elapsed_ms,
+            Outcome::Failed(ErrorKind::Cancelled),
+        );
         let mut commands = vec![Command::Reject(
             Settled {
                 id,
                 route: fetch.choice.route,
                 reason: fetch.choice.reason,
                 attempts: fetch.attempts,
-                elapsed_ms: (now_ms - started).max(0.0),
+                elapsed_ms,
                 note: String::new(),
                 from_cache: false,
                 stale: false,
@@ -780,7 +817,9 @@ impl<V: Clone> Engine<V> {
                 self.fail(id, &offline_error(), &note, now_ms)
             }
             Decision::Retry { delay_ms } => {
-                self.fetches.get_mut(&id).expect("fetch").phase = Phase::Waiting;
+                let fetch = self.fetches.get_mut(&id).expect("fetch");
+                fetch.phase = Phase::Waiting;
+                self.stats.retried(fetch.slot);
                 vec![Command::Wait { id, delay_ms }]
             }
             Decision::GiveUp(why) => {
@@ -846,10 +885,9 @@ impl<V: Clone> Engine<V> {
             .callers
             .iter()
             .map(|&(caller, started)| {
-                Command::Resolve(
-                    settled(&fetch, caller, started, now_ms, String::new()),
-                    answer.value.clone(),
-                )
+                let settled = settled(&fetch, caller, started, now_ms, String::new());
+                self.stats.end(fetch.slot, settled.elapsed_ms, Outcome::Ok);
+                Command::Resolve(settled, answer.value.clone())
             })
             .collect();
         commands.push(Command::End { id });
@@ -878,10 +916,13 @@ impl<V: Clone> Engine<V> {
             .callers
             .iter()
             .map(|&(caller, started)| {
-                Command::Reject(
-                    settled(&fetch, caller, started, now_ms, note.to_owned()),
-                    error.clone(),
-                )
+                let settled = settled(&fetch, caller, started, now_ms, note.to_owned());
+                self.stats.end(
+                    fetch.slot,
+                    settled.elapsed_ms,
+                    Outcome::Failed(error.kind()),
+                );
+                Command::Reject(settled, error.clone())
             })
             .collect();
         commands.push(Command::End { id });

@@ -19,3 +19,4 @@ pub mod retry;
 pub mod rng;
 pub mod route;
 pub mod socket;
+pub mod stats;

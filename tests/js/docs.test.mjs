@@ -12,7 +12,7 @@ import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
 import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
 
-const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/sockets.md'];
+const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/sockets.md', 'docs/stats.md'];
 
 /** @returns {{ source: string, line: number, appJs: boolean, code: string }[]} */
 function codeBlocks(source) {

@@ -1,0 +1,368 @@
+//! The rows: one per (route, path class), at most `max_patterns` of them
+//! plus one `(other)` row per route that every further class is folded into.
+
+use super::histogram::Histogram;
+use super::path_class::PathClasses;
+use crate::core::error::{ErrorKind, RequestError};
+use crate::core::hash::FxHashMap as HashMap;
+use crate::core::route::Route;
+
+/// Rows kept when `stats.maxPatterns` is not given.
+pub const DEFAULT_MAX_PATTERNS: usize = 64;
+/// The largest `stats.maxPatterns` (a row is about 700 bytes).
+pub const MAX_MAX_PATTERNS: usize = 1000;
+/// Where classes beyond the limit are counted.
+pub const OTHER: &str = "(other)";
+
+/// `stats` as validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatsConfig {
+    /// `stats.patterns`
+    pub classes: PathClasses,
+    /// `stats.maxPatterns`
+    pub max_patterns: usize,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            classes: PathClasses::default(),
+            max_patterns: DEFAULT_MAX_PATTERNS,
+        }
+    }
+}
+
+impl StatsConfig {
+    /// Validates `stats: { patterns, maxPatterns }`.
+    pub fn parse(patterns: &[String], max_patterns: Option<f64>) -> Result<Self, RequestError> {
+        let max_patterns = crate::core::request::whole_or(
+            "stats.maxPatterns",
+            max_patterns,
+            1,
+            MAX_MAX_PATTERNS as u32,
+            DEFAULT_MAX_PATTERNS as u32,
+        )? as usize;
+        Ok(StatsConfig {
+            classes: PathClasses::parse(patterns)?,
+            max_patterns,
+        })
+    }
+}
+
+/// A row's index; stable until the client is dropped (`reset` keeps rows).
+pub type Slot = usize;
+
+/// How a caller's request ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered by the network (2xx).
+    Ok,
+    /// Failed with this kind.
+    Failed(ErrorKind),
+}
+
+/// The figures of one (route, path class).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The route.
+    pub route: Route,
+    /// The path class (a pattern, a path with `:id`, or `(other)`).
+    pub pattern: String,
+    /// Requests settled: answered, failed or served from the cache.
+    pub requests: u64,
+    /// Requests that failed, by kind (kinds seen only).
+    pub errors: Vec<(ErrorKind, u64)>,
+    /// Retries made (attempts after the first).
+    pub retries: u64,
+    /// Requests served from the cache (stale ones included).
+    pub cache_hits: u64,
+    /// Callers waiting now.
+    pub in_flight: u32,
+    /// Time to settle of requests that went to the network (cache hits excluded).
+    pub latency: Histogram,
+}
+
+impl Row {
+    fn new(route: Route, pattern: String) -> Row {
+        Row {
+            route,
+            pattern,
+            requests: 0,
+            errors: Vec::new(),
+            retries: 0,
+            cache_hits: 0,
+            in_flight: 0,
+            latency: Histogram::default(),
+        }
+    }
+
+    /// Failed requests.
+    pub fn failed(&self) -> u64 {
+        self.errors.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Cache hits over requests (0 without requests).
+    pub fn hit_ratio(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.cache_hits as f64 / self.requests as f64
+        }
+    }
+
+    fn merge(&mut self, other: &Row) {
+        self.requests += other.requests;
+        for &(kind, n) in &other.errors {
+            self.add_error(kind, n);
+        }
+        self.retries += other.retries;
+        self.cache_hits += other.cache_hits;
+        self.in_flight += other.in_flight;
+        self.latency.merge(&other.latency);
+    }
+
+    fn add_error(&mut self, kind: ErrorKind, n: u64) {
+        match self.errors.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, count)) => *count += n,
+            None => self.errors.push((kind, n)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.requests == 0 && self.retries == 0 && self.in_flight == 0
+    }
+}
+
+/// The statistics of one client.
+#[derive(Debug)]
+pub struct Stats {
+    config: StatsConfig,
+    rows: Vec<Row>,
+    /// Route name + class → row index (a `String → u32` map, like the
+    /// engine's others: one more key type would cost the wasm a map's code).
+    index: HashMap<String, u32>,
+    /// Distinct classes seen while the table was full (each counted once per
+    /// lookup that had to fold it, which is an upper bound).
+    folded: u64,
+}
+
+impl Stats {
+    /// Empty statistics.
+    pub fn new(config: StatsConfig) -> Stats {
+        Stats {
+            config,
+            rows: Vec::new(),
+            index: HashMap::default(),
+            folded: 0,
+        }
+    }
+
+    /// The row of a request on `route` to `path`.
+    pub fn slot(&mut self, route: Route, path: &str) -> Slot {
+        let mut class = self.config.classes.classify(path);
+        if let Some(slot) = self.find(route, &class) {
+            return slot;
+        }
+        let named = self.rows.iter().filter(|r| r.pattern != OTHER).count();
+        if named >= self.config.max_patterns {
+            self.folded += 1;
+            class = OTHER.to_owned();
+            if let Some(slot) = self.find(route, &class) {
+                return slot;
+            }
+        }
+        self.index
+            .insert(index_key(route, &class), self.rows.len() as u32);
+        self.rows.push(Row::new(route, class));
+        self.rows.len() - 1
+    }
+
+    fn find(&self, route: Route, class: &str) -> Option<Slot> {
+        let slot = self.index.get(&index_key(route, class))?;
+        Some(*slot as Slot)
+    }
+
+    /// A caller starts waiting for the network.
+    pub fn begin(&mut self, slot: Slot) {
+        self.rows[slot].in_flight += 1;
+    }
+
+    /// A caller that `begin` counted is settled after `elapsed_ms`.
+    pub fn end(&mut self, slot: Slot, elapsed_ms: f64, outcome: Outcome) {
+        let row = &mut self.rows[slot];
+        row.in_flight = row.in_flight.saturating_sub(1);
+        row.requests += 1;
+        row.latency.record(elapsed_ms);
+        if let Outcome::Failed(kind) = outcome {
+            row.add_error(kind, 1);
+        }
+    }
+
+    /// A request cancelled before it started (an aborted signal).
+    pub fn cancelled_before_start(&mut self, slot: Slot) {
+        let row = &mut self.rows[slot];
+        row.requests += 1;
+        row.add_error(ErrorKind::Cancelled, 1);
+    }
+
+    /// A caller is served from the cache.
+    pub fn hit(&mut self, slot: Slot) {
+        let row = &mut self.rows[slot];
+        row.requests += 1;
+        row.cache_hits += 1;
+    }
+
+    /// A fetch waits to retry.
+    pub fn retried(&mut self, slot: Slot) {
+        self.rows[slot].retries += 1;
+    }
+
+    /// Clears every figure except requests in flight (they are still coming).
+    pub fn reset(&mut self) {
+        for row in &mut self.rows {
+            let in_flight = row.in_flight;
+            *row = Row::new(row.route, std::mem::take(&mut row.pattern));
+            row.in_flight = in_flight;
+        }
+        self.folded = 0;
+    }
+
+    /// Rows with something to show, busiest first, and their total.
+    pub fn rows(&self) -> (Vec<&Row>, Row) {
+        let mut rows: Vec<&Row> = self.rows.iter().filter(|r| !r.is_empty()).collect();
+        rows.sort_unstable_by(|a, b| {
+            (b.requests, &a.pattern, a.route.as_str()).cmp(&(
+                a.requests,
+                &b.pattern,
+                b.route.as_str(),
+            ))
+        });
+        let mut total = Row::new(Route::Cloud, "*".to_owned());
+        for row in &rows {
+            total.merge(row);
+        }
+        (rows, total)
+    }
+
+    /// Classes folded into `(other)` since the last reset (an upper bound).
+    pub fn folded(&self) -> u64 {
+        self.folded
+    }
+}
+
+fn index_key(route: Route, class: &str) -> String {
+    let mut key = String::with_capacity(class.len() + 6);
+    key.push_str(route.as_str());
+    key.push(' ');
+    key.push_str(class);
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(max_patterns: usize) -> Stats {
+        Stats::new(StatsConfig {
+            max_patterns,
+            ..StatsConfig::default()
+        })
+    }
+
+    #[test]
+    fn a_request_is_counted_once_with_its_latency_and_outcome() {
+        let mut s = stats(8);
+        let slot = s.slot(Route::Cloud, "/api/order/1");
+        assert_eq!(
+            s.slot(Route::Cloud, "/api/order/2?x=1"),
+            slot,
+            "one row per class"
+        );
+        s.begin(slot);
+        assert_eq!(s.rows().0[0].in_flight, 1);
+        s.end(slot, 40.0, Outcome::Ok);
+        s.begin(slot);
+        s.retried(slot);
+        s.end(slot, 400.0, Outcome::Failed(ErrorKind::Service));
+        s.hit(slot);
+        let (rows, total) = s.rows();
+        let row = rows[0];
+        assert_eq!(
+            (row.route, row.pattern.as_str()),
+            (Route::Cloud, "/api/order/:id")
+        );
+        assert_eq!(
+            (
+                row.requests,
+                row.failed(),
+                row.retries,
+                row.cache_hits,
+                row.in_flight
+            ),
+            (3, 1, 1, 1, 0)
+        );
+        assert_eq!(row.errors, vec![(ErrorKind::Service, 1)]);
+        assert_eq!(row.latency.count(), 2, "cache hits carry no latency");
+        assert!((row.hit_ratio() - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(total.requests, 3);
+    }
+
+    #[test]
+    fn routes_are_separate_rows_and_the_total_merges_them() {
+        let mut s = stats(8);
+        let cloud = s.slot(Route::Cloud, "/api/home/init");
+        let http = s.slot(Route::Http, "/api/home/init");
+        assert_ne!(cloud, http);
+        s.begin(cloud);
+        s.end(cloud, 10.0, Outcome::Ok);
+        s.begin(http);
+        s.end(http, 1000.0, Outcome::Failed(ErrorKind::Timeout));
+        let (rows, total) = s.rows();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(total.requests, 2);
+        assert_eq!(total.latency.max_ms(), 1000.0);
+        assert_eq!(total.errors, vec![(ErrorKind::Timeout, 1)]);
+    }
+
+    #[test]
+    fn memory_is_bounded_whatever_the_number_of_distinct_paths() {
+        let mut s = stats(3);
+        for i in 0..10_000 {
+            let slot = s.slot(Route::Http, &format!("/api/thing{i}/list"));
+            s.begin(slot);
+            s.end(slot, 1.0, Outcome::Ok);
+        }
+        let (rows, total) = s.rows();
+        assert_eq!(rows.len(), 4, "three classes and (other)");
+        assert_eq!(rows[0].pattern, OTHER);
+        assert_eq!(rows[0].requests, 10_000 - 3);
+        assert_eq!(total.requests, 10_000);
+        assert!(s.folded() >= 1);
+    }
+
+    #[test]
+    fn reset_clears_figures_but_keeps_requests_in_flight() {
+        let mut s = stats(8);
+        let slot = s.slot(Route::Mock, "/api/test");
+        s.begin(slot);
+        s.begin(slot);
+        s.end(slot, 5.0, Outcome::Ok);
+        s.reset();
+        let (rows, _) = s.rows();
+        assert_eq!(
+            (rows[0].requests, rows[0].in_flight, rows[0].latency.count()),
+            (0, 1, 0)
+        );
+        s.end(slot, 5.0, Outcome::Ok);
+        assert_eq!(s.rows().0[0].requests, 1);
+        assert_eq!(s.rows().0[0].in_flight, 0);
+    }
+
+    #[test]
+    fn bad_max_patterns_is_named() {
+        for bad in [0.0, 1.5, 5000.0] {
+            let err = StatsConfig::parse(&[], Some(bad)).unwrap_err();
+            assert!(err.to_string().starts_with("`stats.maxPatterns`"), "{err}");
+        }
+    }
+}
