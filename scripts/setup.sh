@@ -37,3 +37,13 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$LOCK_SUM" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$LOCK_SUM" > "$STAMP"
 fi
+
+# 5. Debian's Chromium for the web admin's browser test (playwright-core drives
+#    it; nothing downloads a browser of its own).
+#    A CJK font so the admin's screenshots show Chinese, not boxes.
+if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then
+  say "installing Debian's chromium and a CJK font"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi

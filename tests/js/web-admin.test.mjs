@@ -1,0 +1,114 @@
+// The web admin in a real headless Chromium (Debian's, driven by
+// playwright-core): the web build of the same wasm renders orders over fetch
+// against the emulator, and the dashboard counts the retries and error kinds
+// that injected faults cause, in agreement with what reached the server.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { startAdmin } from '../../examples/web-admin/serve.mjs';
+import { repo } from './support.mjs';
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let admin;
+let context;
+let page;
+let userDataDir;
+const pageErrors = [];
+
+before(async () => {
+  admin = await startAdmin();
+  userDataDir = mkdtempSync(join(tmpdir(), 'mp-request-chromium-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(admin.url);
+  await page.waitForSelector('#status[data-status="ready"]', { timeout: 15_000 });
+});
+
+after(async () => {
+  await context?.close();
+  await admin?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+const tile = async (name) => page.textContent(`[data-stat="${name}"]`);
+const stats = () => page.evaluate(() => window.admin.client.stats());
+const orderIds = () => page.$$eval('#orders tbody tr', (rows) => rows.map((r) => r.getAttribute('data-order')));
+const served = () => admin.emulator.count('/api/order/list');
+/** Waits until the dashboard shows `requests` settled requests. */
+const settled = (requests) => page.waitForSelector(`[data-stat="requests"]:text-is("${requests}")`, { timeout: 15_000 });
+
+test('orders render from the seed order API, with paging, over fetch', async () => {
+  assert.deepEqual(await orderIds(), ['1-0001', '1-0002', '1-0003', '1-0004', '1-0005']);
+  assert.match(await page.textContent('#page-info'), /第 1 页 · 共 12 条/);
+  await page.click('#next');
+  await page.waitForSelector('tr[data-order="1-0006"]');
+  await page.click('#prev');
+  await page.waitForSelector('tr[data-order="1-0001"]');
+  assert.match(await page.textContent('#page-info'), /缓存/, 'page 1 again comes from the cache');
+  await settled(3);
+  assert.equal(served(), 2, 'two pages fetched; the third view was a cache hit');
+  assert.equal(await tile('hitRatio'), '33%');
+  assert.equal(await page.getAttribute('#hits-chart [data-hit-ratio]', 'data-hit-ratio'), String(1 / 3));
+});
+
+test('two injected 503s: the dashboard counts 2 retries and the server saw 3 calls', async () => {
+  const before = served();
+  await page.click('[data-fault*="503"]');
+  await page.click('#reload');
+  await settled(4);
+  assert.equal(served() - before, 3);
+  assert.equal(await tile('retries'), '2');
+  assert.equal(await tile('failed'), '0');
+  assert.equal(await page.isHidden('#orders-error'), true);
+});
+
+test('three hangs: a timeout after 3 attempts, shown in the error kinds chart', async () => {
+  const before = served();
+  await page.click('[data-fault*="hang"]');
+  await page.click('#reload');
+  await page.waitForSelector('#orders-error[data-kind="timeout"]', { timeout: 15_000 });
+  assert.match(await page.textContent('#orders-error'), /请求超时，请检查网络 \(timeout, 3 次尝试\)/);
+  await settled(5);
+  assert.equal(served() - before, 3);
+  assert.equal(await tile('retries'), '4');
+  assert.equal(await page.getAttribute('#errors-chart [data-kind="timeout"]', 'data-count'), '1');
+});
+
+test('three 500s: kind service; the dashboard agrees with client.stats() and with the server', async () => {
+  await page.click('[data-fault*="500"]');
+  await page.click('#reload');
+  await page.waitForSelector('#orders-error[data-kind="service"]', { timeout: 15_000 });
+  await settled(6);
+  assert.equal(await page.getAttribute('#errors-chart [data-kind="service"]', 'data-count'), '1');
+  const s = await stats();
+  assert.deepEqual(s.total.errors, { timeout: 1, service: 1 });
+  assert.equal(s.total.retries, 6);
+  assert.equal(await tile('retries'), String(s.total.retries));
+  // Every attempt reached the server: the first of each request that missed the cache, plus retries.
+  assert.equal(served(), s.total.requests - s.total.cacheHits + s.total.retries);
+  assert.equal(s.rows.length, 1);
+  assert.deepEqual([s.rows[0].route, s.rows[0].pattern], ['http', '/api/order/list']);
+  const binned = await page.$$eval('#latency-chart [data-count]', (bins) => bins.reduce((n, b) => n + Number(b.getAttribute('data-count')), 0));
+  assert.equal(binned, s.total.latency.count, 'the histogram shows every network request');
+
+  mkdirSync(join(repo, 'test-output'), { recursive: true });
+  await page.screenshot({ path: join(repo, 'test-output/web-admin.png'), fullPage: true });
+  assert.deepEqual(pageErrors, []);
+});
