@@ -3,48 +3,30 @@
 // against the emulator, and the dashboard counts the retries and error kinds
 // that injected faults cause, in agreement with what reached the server.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 import { startAdmin } from '../../examples/web-admin/serve.mjs';
+import { launchChromium } from './browser.mjs';
 import { repo } from './support.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let admin;
-let context;
+let browser;
 let page;
-let userDataDir;
 const pageErrors = [];
 
 before(async () => {
   admin = await startAdmin();
-  userDataDir = mkdtempSync(join(tmpdir(), 'mp-request-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 900 },
-  });
-  page = context.pages()[0] || (await context.newPage());
+  browser = await launchChromium();
+  page = await browser.context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(admin.url);
   await page.waitForSelector('#status[data-status="ready"]', { timeout: 15_000 });
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await admin?.close();
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
 const tile = async (name) => page.textContent(`[data-stat="${name}"]`);
