@@ -88,6 +88,10 @@ test('resetStats clears the figures; bad stats options are named; stats after de
     [{ maxPatterns: 0 }, '`stats.maxPatterns`'],
     [{ patterns: ['api/x'] }, '`stats.patterns[0]`'],
     [{ patterns: 'x' }, '`stats.patterns`'],
+    [{ patterns: [42] }, '`stats.patterns'],
+    [{ maxPatterns: Number.NaN }, '`stats.maxPatterns`'],
+    [{ maxPatterns: Infinity }, '`stats.maxPatterns`'],
+    ['all', '`stats`'],
     [{ limit: 3 }, 'unknown option "limit"'],
   ]) {
     const err = await rejection(mp.createClient(cloudOptions(emulator, { stats })));
