@@ -148,6 +148,10 @@ export async function createClientWith(runtime, options) {
   const handles = new Map();
   /** @type {Map<number, Fetch>} */
   const fetches = new Map();
+  // Destroyed: no new requests; the engine is freed once the last one settles.
+  // Declared before any watcher is installed: a platform may call back at once.
+  let destroyed = false;
+  let freed = false;
   const sockets = createSocketDriver({
     engine,
     now,
@@ -191,9 +195,6 @@ export async function createClientWith(runtime, options) {
         },
       )
     : () => {};
-  // Destroyed: no new requests; the engine is freed once the last one settles.
-  let destroyed = false;
-  let freed = false;
   const freeIfDone = () => {
     if (destroyed && !freed && callers.size === 0 && fetches.size === 0) {
       freed = true;

@@ -48,6 +48,18 @@ describe('a GET through the cloud route', () => {
     assert.equal(seen.headers['x-wx-service'], 'golang-lfwy');
   });
 
+  test('a platform that answers getNetworkType synchronously: createClient still works, and offline is seen', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    // Devices call back later; nothing promises it. An offline answer given at once must count.
+    sandbox.wx.getNetworkType = (o) => o.success({ networkType: 'none', errMsg: 'getNetworkType:ok' });
+    const client = await mp.createClient(cloudOptions(emulator));
+    const err = await rejection(client.request({ path: '/api/home/init' }));
+    assert.equal(err.kind, 'offline');
+    assert.equal(emulator.count('/api/home/init'), 0, 'nothing was sent while offline');
+    client.destroy();
+    sandbox.dispose();
+  });
+
   test('concurrent first requests share one wx.cloud.init', async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
