@@ -11,7 +11,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
-use crate::core::cache::store::Entry;
+use crate::core::cache::store::{Entry, Weigh};
 use crate::core::classify::Failure;
 use crate::core::config::{
     parse_sdk_version, ClientConfig, MockEnabled, Platform, RawConfig, RawMockRoute, RawRetry,
@@ -261,16 +261,10 @@ impl Engine {
     ) -> Result<Array, JsValue> {
         let commands = match valid_status(status) {
             Some(status) => {
-                let size = if (200..300).contains(&status) {
-                    estimate_size(&response)
-                } else {
-                    0
-                };
                 let answer = Answer {
                     status,
                     retry_after: retry_after.as_string(),
                     value: response,
-                    size,
                     user: user.as_string(),
                 };
                 self.borrow()?.on_response(id, answer, now_ms)
@@ -1631,6 +1625,13 @@ fn read_body(data: &JsValue) -> Result<(usize, Option<String>), RequestError> {
             "data",
             format!("cannot be sent as JSON: got {}", type_name(data)),
         )),
+    }
+}
+
+/// What the cache's byte budget counts for a response (see `estimate_size`).
+impl Weigh for JsValue {
+    fn weigh(&self) -> usize {
+        estimate_size(self)
     }
 }
 

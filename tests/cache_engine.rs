@@ -73,7 +73,6 @@ fn answer(value: &str) -> Answer<String> {
         status: 200,
         retry_after: None,
         value: value.into(),
-        size: value.len(),
         user: None,
     }
 }

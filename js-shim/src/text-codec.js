@@ -8,6 +8,9 @@
 // @ts-ignore: a virtual module the build provides (scripts/build-bundle.mjs)
 import { TextEncoder as Utf8Encoder, TextDecoder as Utf8Decoder } from 'virtual:fast-text-encoding';
 
+/** Longest ASCII run decoded by `String.fromCharCode` (well within every engine's argument limit). */
+const ASCII_FAST_MAX = 1024;
+
 export class TextDecoder {
   /**
    * Accepts the options the glue passes (`fatal`, `ignoreBOM`); the polyfill
@@ -29,6 +32,13 @@ export class TextDecoder {
    */
   decode(bytes) {
     if (bytes === undefined || bytes.length === 0) return '';
+    // Most strings from wasm (command fields, routes, kinds, paths) are short
+    // ASCII: one pass and one native call, instead of the polyfill's decoder.
+    if (bytes.length <= ASCII_FAST_MAX) {
+      let i = 0;
+      while (i < bytes.length && bytes[i] < 0x80) i += 1;
+      if (i === bytes.length) return String.fromCharCode.apply(null, /** @type {any} */ (bytes));
+    }
     const text = this.decoder.decode(bytes);
     return !this.ignoreBOM && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   }

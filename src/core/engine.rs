@@ -14,7 +14,7 @@
 
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
-use super::cache::store::{CacheStats, Entry, Lookup, Store};
+use super::cache::store::{CacheStats, Entry, Lookup, Store, Weigh};
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
@@ -129,22 +129,19 @@ pub struct Answer<V> {
     pub status: u16,
     /// The `Retry-After` header, if any.
     pub retry_after: Option<String>,
-    /// The response as callers receive it (and the cache keeps it).
+    /// The response as callers receive it (and the cache keeps it, weighed then).
     pub value: V,
-    /// Its estimated size in bytes, for the cache budget.
-    pub size: usize,
     /// The user the backend says it served (`X-WX-OPENID` on the response).
     pub user: Option<String>,
 }
 
 impl<V: Default> Answer<V> {
-    /// An answer with just a status (tests, and values that need no size).
+    /// An answer with just a status (tests).
     pub fn status(status: u16, retry_after: Option<&str>) -> Self {
         Answer {
             status,
             retry_after: retry_after.map(str::to_owned),
             value: V::default(),
-            size: 0,
             user: None,
         }
     }
@@ -244,7 +241,7 @@ pub const MAX_HANDLES: usize = 4096;
 /// A handle: `epoch × 2^20 + index`, a JS number.
 const HANDLE_INDEX_BITS: u32 = 20;
 
-impl<V: Clone> Engine<V> {
+impl<V: Clone + Weigh> Engine<V> {
     /// An engine for a validated configuration on a platform. `seed` feeds the
     /// jitter unless the configuration fixes one.
     pub fn new(config: ClientConfig, platform: Platform, seed: u32) -> Self {
@@ -858,7 +855,7 @@ impl<V: Clone> Engine<V> {
                     key,
                     Entry {
                         value: answer.value.clone(),
-                        size: answer.size,
+                        size: answer.value.weigh(),
                         path: fetch.path.clone(),
                         scope: scope.to_owned(),
                         tags: policy.tags.clone(),

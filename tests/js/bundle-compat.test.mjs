@@ -100,4 +100,8 @@ test('the bundled UTF-8 codec accepts the glue\'s options and round-trips every 
   assert.deepEqual(Buffer.from(bytes), Buffer.from(text, 'utf8'));
   assert.equal(decoder.decode(bytes), text, 'ignoreBOM keeps the BOM');
   assert.equal(new TextDecoder('utf-8').decode(bytes), text.slice(1), 'without ignoreBOM the BOM goes');
+  // ASCII takes a shortcut up to 1024 bytes: both sides of it, and a non-ASCII byte at either end.
+  for (const sample of ['x', 'cloud', 'a'.repeat(1024), 'b'.repeat(1025), `é${'c'.repeat(1000)}`, `${'d'.repeat(1000)}é`, '\u0000\u007f']) {
+    assert.equal(decoder.decode(new TextEncoder().encode(sample)), sample, `${sample.length} characters`);
+  }
 });

@@ -53,7 +53,8 @@ export function createCloudAdapter(wx, config) {
           config: { env: config.env },
           path: options.path,
           method: command.method,
-          header: { ...options.header, 'X-WX-SERVICE': /** @type {string} */ (config.service) },
+          // Object.assign, not spread: the es2017 build lowers spread to a slow descriptor copy.
+          header: Object.assign({}, options.header, { 'X-WX-SERVICE': /** @type {string} */ (config.service) }),
           data: options.data,
           timeout: command.timeoutMs,
           success: (res) =>

@@ -6,6 +6,27 @@ use lru::LruCache;
 
 use crate::core::hash::FxBuild;
 
+/// A value's estimated size in bytes for the byte budget. Asked only when
+/// the value is stored: most responses never are, and weighing can cost as
+/// much as the rest of a request (the wasm side measures JSON text).
+pub trait Weigh {
+    /// The estimated size in bytes.
+    fn weigh(&self) -> usize;
+}
+
+/// Tests keep strings (their length) or nothing.
+impl Weigh for String {
+    fn weigh(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weigh for () {
+    fn weigh(&self) -> usize {
+        0
+    }
+}
+
 /// One cached response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry<V> {

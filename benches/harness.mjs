@@ -1,0 +1,202 @@
+// What every benchmark process shares: the timing loop (warm-up, then
+// repeated timed runs), the summary of the runs, a seeded random source, a
+// virtual clock, and the payloads every library receives.
+
+/** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number }} Summary */
+
+/**
+ * Times `op`: warm-up for `warmupMs`, then `runs` timed runs of a batch sized
+ * so that one run takes about `runMs`. Each op is awaited before the next
+ * starts (sequential use, as a page does).
+ * @param {() => Promise<unknown>} op
+ * @param {{ runs?: number, runMs?: number, warmupMs?: number, minBatch?: number }} [options]
+ * @returns {Promise<Summary>} microseconds per op
+ */
+export async function measure(op, { runs = 15, runMs = 40, warmupMs = 300, minBatch = 1 } = {}) {
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < warmupMs || n < minBatch) {
+    await op();
+    n += 1;
+  }
+  const perOpMs = (performance.now() - start) / n;
+  const batch = Math.max(minBatch, Math.round(runMs / perOpMs));
+  const samples = [];
+  for (let r = 0; r < runs; r += 1) {
+    collectGarbage();
+    const s = performance.now();
+    for (let i = 0; i < batch; i += 1) await op();
+    samples.push(((performance.now() - s) / batch) * 1000);
+  }
+  return { ...summarize(samples), opsPerRun: batch };
+}
+
+/**
+ * @param {number[]} samples
+ * @returns {Omit<Summary, 'opsPerRun'>}
+ */
+export function summarize(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q) => {
+    const i = (s.length - 1) * q;
+    const lo = Math.floor(i);
+    return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (i - lo);
+  };
+  const median = at(0.5);
+  return {
+    medianUs: median,
+    p25Us: at(0.25),
+    p75Us: at(0.75),
+    minUs: s[0],
+    maxUs: s[s.length - 1],
+    spreadPct: median > 0 ? ((at(0.75) - at(0.25)) / median) * 100 : 0,
+    runs: s.length,
+  };
+}
+
+/** A full GC between runs when node runs with --expose-gc, so one run's garbage is not the next one's pause. */
+export function collectGarbage() {
+  if (typeof globalThis.gc === 'function') globalThis.gc();
+}
+
+/**
+ * A seeded random source (mulberry32): the same key sequence in every process.
+ * @param {number} seed
+ */
+export function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Replaces `setTimeout`, `clearTimeout` and `Date.now` with a virtual clock:
+ * a timer fires as soon as the process is otherwise idle (all promise
+ * callbacks done), in deadline order, and the clock jumps to its deadline. So
+ * backoff waits cost no wall time, and every library's waits are simulated the
+ * same way. Install it before any library is imported.
+ * @returns {{ now(): number, fired(): number }}
+ */
+export function installVirtualClock() {
+  const realSetImmediate = globalThis.setImmediate;
+  /** @type {{ at: number, seq: number, fn: Function, args: unknown[], cancelled: boolean }[]} */
+  const heap = [];
+  let now = 0;
+  let seq = 0;
+  let fired = 0;
+  let pumping = false;
+  const less = (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  const push = (t) => {
+    heap.push(t);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!less(heap[i], heap[p])) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  const pop = () => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && less(heap[l], heap[m])) m = l;
+        if (r < heap.length && less(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const pump = () => {
+    pumping = false;
+    while (heap.length > 0 && heap[0].cancelled) pop();
+    if (heap.length === 0) return;
+    const t = pop();
+    now = Math.max(now, t.at);
+    fired += 1;
+    t.fn(...t.args);
+    schedule();
+  };
+  const schedule = () => {
+    if (!pumping && heap.length > 0) {
+      pumping = true;
+      realSetImmediate(pump);
+    }
+  };
+  class VirtualTimer {
+    constructor(t) {
+      this.t = t;
+    }
+    unref() {
+      return this;
+    }
+    ref() {
+      return this;
+    }
+    hasRef() {
+      return false;
+    }
+    [Symbol.toPrimitive]() {
+      return this.t.seq;
+    }
+  }
+  globalThis.setTimeout = /** @type {any} */ ((fn, ms = 0, ...args) => {
+    const t = { at: now + Math.max(0, Number(ms) || 0), seq: seq++, fn, args, cancelled: false };
+    push(t);
+    schedule();
+    return new VirtualTimer(t);
+  });
+  globalThis.clearTimeout = /** @type {any} */ ((timer) => {
+    if (timer instanceof VirtualTimer) timer.t.cancelled = true;
+  });
+  const epoch = Date.UTC(2026, 0, 1);
+  Date.now = () => epoch + now;
+  return { now: () => now, fired: () => fired };
+}
+
+/** An order of the seed's order API. */
+const order = (i) => ({
+  id: 1000 + i,
+  userId: 1,
+  title: `订单 ${i + 1}`,
+  status: i % 3 === 0 ? 'paid' : 'pending',
+  amount: 1999 + i * 100,
+  createdAt: '2026-11-30T08:00:00Z',
+  items: [{ sku: `sku-${i}`, name: '云托管套餐', quantity: 1, price: 1999 + i * 100 }],
+});
+
+/** The page every library receives in scenarios a, b, c and e: the seed's order list, 10 of 12 orders (about 2 KB as JSON). */
+export const ORDER_PAGE = { code: 0, message: 'ok', data: { list: Array.from({ length: 10 }, (_, i) => order(i)), total: 12, page: 1, pageSize: 10 } };
+
+/** A small item for the cache-size scenario (d), so 100,000 entries fit every library's memory. */
+export const itemPayload = (id) => ({ code: 0, data: { id, name: `item ${id}`, price: 100 } });
+
+/**
+ * The in-process backend: answers `path` with its payload one promise tick
+ * later, or rejects for paths under /api/fail/.
+ * @typedef {(path: string, query: Record<string, unknown> | undefined) => Promise<unknown>} Backend
+ */
+
+/**
+ * One library, wired to the backend with its own zero-latency adapter.
+ * @typedef {object} Subject
+ * @property {(id: number) => Promise<unknown>} cached GET /api/cached/item?id with a long TTL: a hit when stored, else a miss that stores.
+ * @property {(id: number) => Promise<unknown>} uncached GET /api/live/item?id, never served from a cache.
+ * @property {(id: number) => Promise<unknown>} shared What identical concurrent calls use (the library's own de-duplication).
+ * @property {((id: number) => Promise<unknown>) | undefined} retried GET /api/fail/item?id with 3 retries; undefined when the library has no retry.
+ */
+
+/** @typedef {(options: { backend: Backend, maxEntries?: number }) => Promise<Subject>} CreateSubject */

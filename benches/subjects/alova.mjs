@@ -1,0 +1,27 @@
+// alova 3: memory cache (its default l1 cache), a custom immediate adapter,
+// cacheLogger off. Retries through alova/server's `retry` hook.
+import { createAlova } from 'alova';
+import { retry } from 'alova/server';
+
+/** @type {import('../harness.mjs').CreateSubject} */
+export async function create({ backend }) {
+  const alova = createAlova({
+    cacheLogger: false,
+    cacheFor: null,
+    // As real adapters do, the call starts when the adapter is called and
+    // `response()` hands out its promise (shared requests call it again).
+    requestAdapter: (elements, method) => {
+      const answer = backend(method.url, method.config.params);
+      return { response: () => answer, headers: () => Promise.resolve({}), abort() {} };
+    },
+  });
+  const get = (url, cacheFor) => (id) => alova.Get(url, { params: { id }, cacheFor });
+  const failing = get('/api/fail/item', 0);
+  return {
+    cached: get('/api/cached/item', 3_600_000),
+    uncached: get('/api/live/item', 0),
+    // shareRequest is on by default: identical requests in flight share one call.
+    shared: get('/api/live/item', 0),
+    retried: (id) => retry(failing(id), { retry: 3, backoff: { delay: 300, multiplier: 2 } }).send(),
+  };
+}

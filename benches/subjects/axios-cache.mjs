@@ -1,0 +1,23 @@
+// axios 1 with axios-cache-interceptor 1: its memory storage, an immediate
+// adapter. axios has no retry of its own (axios-retry is another package), so
+// scenario e has no row for it.
+import Axios from 'axios';
+import { setupCache } from 'axios-cache-interceptor';
+
+/** @type {import('../harness.mjs').CreateSubject} */
+export async function create({ backend }) {
+  const api = setupCache(
+    Axios.create({
+      adapter: async (config) => ({ data: await backend(config.url, config.params), status: 200, statusText: 'OK', headers: {}, config, request: {} }),
+    }),
+    { ttl: 3_600_000 },
+  );
+  const data = (res) => res.data;
+  return {
+    cached: (id) => api.get('/api/cached/item', { params: { id } }).then(data),
+    uncached: (id) => api.get('/api/live/item', { params: { id }, cache: false }).then(data),
+    // Concurrent identical requests wait for the first one only while caching is on.
+    shared: (id) => api.get('/api/shared/item', { params: { id } }).then(data),
+    retried: undefined,
+  };
+}

@@ -1,0 +1,38 @@
+// The floor: what the same work costs with nothing but an async function and
+// a Map. No routing, validation, error mapping, eviction or statistics.
+/** @type {import('../harness.mjs').CreateSubject} */
+export async function create({ backend }) {
+  const cache = new Map();
+  const inFlight = new Map();
+  return {
+    async cached(id) {
+      const key = `/api/cached/item?id=${id}`;
+      let value = cache.get(key);
+      if (value === undefined) {
+        value = await backend('/api/cached/item', { id });
+        cache.set(key, value);
+      }
+      return value;
+    },
+    uncached: async (id) => backend('/api/live/item', { id }),
+    shared(id) {
+      const key = `/api/live/item?id=${id}`;
+      let p = inFlight.get(key);
+      if (!p) {
+        p = backend('/api/live/item', { id }).finally(() => inFlight.delete(key));
+        inFlight.set(key, p);
+      }
+      return p;
+    },
+    async retried(id) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          return await backend('/api/fail/item', { id });
+        } catch (error) {
+          if (attempt === 3) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 300 * 2 ** attempt));
+        }
+      }
+    },
+  };
+}
