@@ -19,4 +19,5 @@ pub mod retry;
 pub mod rng;
 pub mod route;
 pub mod socket;
+pub mod sort;
 pub mod stats;

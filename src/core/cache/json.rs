@@ -3,6 +3,8 @@
 //! Strings and numbers are copied as written (JSON.stringify escapes and
 //! formats them deterministically).
 
+use crate::core::sort::sort_by;
+
 /// Deeper input is not canonicalised (the request is then simply not cached).
 const MAX_DEPTH: usize = 64;
 
@@ -127,7 +129,7 @@ impl<'a> Parser<'a> {
         if !sorted {
             let first = members[0].1;
             let emitted = out[first..].to_owned();
-            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            sort_by(&mut members, |a, b| a.0 < b.0);
             out.truncate(first);
             for (i, (_, start, end)) in members.iter().enumerate() {
                 if i > 0 {

@@ -8,6 +8,7 @@
 
 use crate::core::request::Method;
 use crate::core::route::Route;
+use crate::core::sort::sort;
 
 use super::json::canonical;
 
@@ -40,7 +41,7 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
         .collect();
-    headers.sort_unstable();
+    sort(&mut headers);
     let mut key = String::with_capacity(path.len() + query.len() + data.len() + 32);
     for part in [
         parts.scope,
@@ -54,7 +55,7 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
         push_part(&mut key, "");
     } else {
         let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
-        params.sort_unstable();
+        sort(&mut params);
         push_part(&mut key, &params.join("&"));
     }
     push_part(&mut key, &data);

@@ -9,6 +9,7 @@ use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
 use crate::core::request::{quoted, validate_path};
 use crate::core::route::Route;
+use crate::core::sort::sort;
 
 /// Where a socket connects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,7 +148,7 @@ impl SocketHub {
         mut f: impl FnMut(&mut Socket) -> Vec<SocketCommand>,
     ) -> Vec<(SocketId, SocketCommand)> {
         let mut ids: Vec<SocketId> = self.sockets.keys().copied().collect();
-        ids.sort_unstable();
+        sort(&mut ids);
         let mut out = Vec::new();
         for id in ids {
             if let Some((socket, _)) = self.sockets.get_mut(&id) {

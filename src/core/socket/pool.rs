@@ -3,6 +3,7 @@
 
 use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
+use crate::core::sort::sort;
 
 /// The platform allows at most this many sockets at once.
 pub const MAX_SOCKETS: usize = 5;
@@ -92,7 +93,7 @@ impl Pool {
 
     fn keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self.entries.values().map(|e| e.key.as_str()).collect();
-        keys.sort_unstable();
+        sort(&mut keys);
         keys
     }
 }

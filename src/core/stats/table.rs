@@ -6,6 +6,7 @@ use super::path_class::PathClasses;
 use crate::core::error::{ErrorKind, RequestError};
 use crate::core::hash::FxHashMap as HashMap;
 use crate::core::route::Route;
+use crate::core::sort::sort_by;
 
 /// Rows kept when `stats.maxPatterns` is not given.
 pub const DEFAULT_MAX_PATTERNS: usize = 64;
@@ -230,12 +231,8 @@ impl Stats {
     /// Rows with something to show, busiest first, and their total.
     pub fn rows(&self) -> (Vec<&Row>, Row) {
         let mut rows: Vec<&Row> = self.rows.iter().filter(|r| !r.is_empty()).collect();
-        rows.sort_unstable_by(|a, b| {
-            (b.requests, &a.pattern, a.route.as_str()).cmp(&(
-                a.requests,
-                &b.pattern,
-                b.route.as_str(),
-            ))
+        sort_by(&mut rows, |a, b| {
+            (b.requests, &a.pattern, a.route.as_str()) < (a.requests, &b.pattern, b.route.as_str())
         });
         let mut total = Row::new(Route::Cloud, "*".to_owned());
         for row in &rows {

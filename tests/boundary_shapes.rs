@@ -1,0 +1,293 @@
+//! The exact JS shape of everything the boundary hands the shim: request
+//! commands, error objects, socket commands and events (which reach user
+//! handlers as they are), snapshots and statistics objects. Compared as JSON
+//! text, keys in order, so a change of representation cannot change a shape.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Object, Reflect, JSON};
+use mp_request::wasm::Engine;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+fn object(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
+    }
+    o.into()
+}
+
+fn array(items: Vec<JsValue>) -> JsValue {
+    items.into_iter().collect::<Array>().into()
+}
+
+fn json(value: &JsValue) -> String {
+    JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+fn platform(seed: i32) -> JsValue {
+    object(&[
+        ("hasCloud", true.into()),
+        ("sdkVersion", "3.6.0".into()),
+        ("device", "android".into()),
+        ("envVersion", "develop".into()),
+        ("seed", seed.into()),
+    ])
+}
+
+/// Records the JSON of every value handed back, in order.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl Log {
+    fn all(&mut self, label: &str, value: Result<Array, JsValue>) -> Array {
+        let value = value.unwrap_or_else(|e| panic!("{label}: {}", json(&e)));
+        self.0.push(format!("{label}: {}", json(&value)));
+        value
+    }
+    fn one(&mut self, label: &str, value: Result<JsValue, JsValue>) -> JsValue {
+        let value = value.unwrap_or_else(|e| panic!("{label}: {}", json(&e)));
+        self.0.push(format!("{label}: {}", json(&value)));
+        value
+    }
+    fn err<T>(&mut self, label: &str, value: Result<T, JsValue>) {
+        let Err(e) = value else {
+            panic!("{label}: expected an error");
+        };
+        self.0.push(format!("{label}: {}", json(&e)));
+    }
+}
+
+fn id_of(started: &Array) -> u32 {
+    started.get(0).as_f64().unwrap() as u32
+}
+
+#[wasm_bindgen_test]
+fn request_commands_and_errors_keep_their_shapes() {
+    let mut log = Log::default();
+    let routes = array(vec![object(&[
+        ("path", "/api/order/:id".into()),
+        ("response", object(&[])),
+    ])]);
+    let options = object(&[
+        ("env", "prod-1".into()),
+        ("service", "svc".into()),
+        ("baseUrl", "http://127.0.0.1:9".into()),
+        ("mock", object(&[("routes", routes)])),
+        (
+            "cache",
+            object(&[
+                ("persist", true.into()),
+                (
+                    "rules",
+                    array(vec![object(&[
+                        ("path", "/api/home/*".into()),
+                        ("ttlMs", 60_000.into()),
+                        ("tags", array(vec!["home".into()])),
+                    ])]),
+                ),
+            ]),
+        ),
+        ("retry", object(&[("limit", 1.into())])),
+    ]);
+    let e = Engine::new(options, platform(3), JsValue::UNDEFINED).unwrap();
+    log.one("cloudConfig", e.cloud_config());
+    // The cloud route: init first, then the send.
+    let first = log.all(
+        "start cloud",
+        e.start(object(&[("path", "/api/home/init".into())]), 0.0),
+    );
+    log.all(
+        "init failed",
+        e.on_init(false, "cloud.init:fail".into(), JsValue::from(-601034), 1.0),
+    );
+    log.all("init timer", e.on_init_timer());
+    log.all(
+        "init ok",
+        e.on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 2.0),
+    );
+    let id = id_of(&first);
+    log.all(
+        "failure",
+        e.on_failure(
+            id,
+            "cloud.callContainer:fail reset".into(),
+            JsValue::UNDEFINED,
+            600001.into(),
+            3.0,
+        ),
+    );
+    log.all("timer", e.on_timer(id, 400.0));
+    let response = object(&[
+        ("statusCode", 200.into()),
+        ("data", object(&[("n", 1.into())])),
+    ]);
+    log.all(
+        "stored",
+        e.on_response(
+            id,
+            200.0,
+            JsValue::UNDEFINED,
+            "o-user".into(),
+            response,
+            410.0,
+        ),
+    );
+    log.all(
+        "hit",
+        e.start(object(&[("path", "/api/home/init".into())]), 420.0),
+    );
+    // A clamped timeout, a 5xx that exhausts the retries, a cancel.
+    let slow = log.all(
+        "start clamped",
+        e.start(
+            object(&[("path", "/api/slow".into()), ("timeoutMs", 20_000.into())]),
+            500.0,
+        ),
+    );
+    log.all(
+        "503",
+        e.on_response(
+            id_of(&slow),
+            503.0,
+            "1".into(),
+            JsValue::UNDEFINED,
+            object(&[]),
+            501.0,
+        ),
+    );
+    log.all("retry after", e.on_timer(id_of(&slow), 1501.0));
+    log.all(
+        "503 again",
+        e.on_response(
+            id_of(&slow),
+            503.0,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            object(&[]),
+            1502.0,
+        ),
+    );
+    let cancelled = e
+        .start(object(&[("path", "/api/c".into())]), 1600.0)
+        .unwrap();
+    log.all("cancel", e.cancel(id_of(&cancelled), 1601.0));
+    // The http and mock routes.
+    log.all(
+        "start http",
+        e.start(
+            object(&[("path", "/api/x?b=2".into()), ("route", "http".into())]),
+            1700.0,
+        ),
+    );
+    log.all(
+        "start mock",
+        e.start(
+            object(&[("path", "/api/order/42".into()), ("route", "mock".into())]),
+            1800.0,
+        ),
+    );
+    // Errors thrown by calls.
+    log.err("bad path", e.start(object(&[("path", 42.into())]), 0.0));
+    log.err("bad user", e.set_user(7.into()));
+    log.err(
+        "bad client",
+        Engine::new(
+            object(&[("nope", 1.into())]),
+            platform(1),
+            JsValue::UNDEFINED,
+        ),
+    );
+    log.one("cacheStats", e.cache_stats());
+    let snapshot = log.one("snapshot", e.snapshot(2000.0));
+    log.one("restore", e.restore(snapshot, 2001.0));
+    log.one(
+        "restore other",
+        e.restore(object(&[("format", "x".into())]), 2001.0),
+    );
+    log.one("stats", e.stats());
+    let got = log.0.join("\n");
+    assert_eq!(got, REQUEST_SHAPES.trim(), "\n{got}\n");
+}
+
+#[wasm_bindgen_test]
+fn socket_commands_and_events_keep_their_shapes() {
+    let mut log = Log::default();
+    let options = object(&[("env", "prod-1".into()), ("service", "svc".into())]);
+    let e = Engine::new(options, platform(5), JsValue::UNDEFINED).unwrap();
+    let opened = log.one(
+        "open",
+        e.socket_open(object(&[("acked", true.into())]), 0.0),
+    );
+    let id = Reflect::get(&opened, &"id".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    log.all(
+        "send queued",
+        e.socket_send(id, object(&[("hi", 1.into())]), true),
+    );
+    log.all("opened", e.socket_opened(id, 1, 10.0));
+    log.all(
+        "message",
+        e.socket_message(id, 1, "{\"ack\":1}".into(), 20.0),
+    );
+    log.all("timer", e.socket_timer(id, 10_020.0));
+    log.all("error", e.socket_error(id, 1, "boom".into(), 10_030.0));
+    log.all(
+        "closed",
+        e.socket_closed(id, 1, 1006.0, "gone".into(), 10_040.0),
+    );
+    log.all("hidden", e.sockets_hidden(true, 10_050.0));
+    log.all("shown", e.sockets_hidden(false, 10_060.0));
+    log.all("offline", e.sockets_online(false, 10_070.0));
+    log.err("send bad", e.socket_send(id, JsValue::UNDEFINED, false));
+    log.all("release", e.socket_release(id));
+    log.0
+        .push(format!("state: {}", e.socket_state(id).unwrap()));
+    let got = log.0.join("\n");
+    assert_eq!(got, SOCKET_SHAPES.trim(), "\n{got}\n");
+}
+
+const REQUEST_SHAPES: &str = r##"
+cloudConfig: {"env":"prod-1","service":"svc","resourceAppid":null,"resourceEnv":null}
+start cloud: [1,{"type":"init","attempt":1}]
+init failed: [{"type":"waitInit","delayMs":300}]
+init timer: [{"type":"init","attempt":2}]
+init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000}]
+failure: [{"type":"wait","id":1,"delayMs":34}]
+timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000}]
+stored: [{"type":"resolve","id":1,"route":"cloud","reason":"env configured and wx.cloud available","attempts":2,"elapsedMs":410,"fromCache":false,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":1},{"type":"persist","delayMs":1000}]
+hit: [2,{"type":"resolve","id":2,"route":"cloud","reason":"env configured and wx.cloud available","attempts":0,"elapsedMs":0,"fromCache":true,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":2}]
+start clamped: [3,{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":15000,"clampedFrom":20000}]
+503: [{"type":"wait","id":3,"delayMs":1000}]
+retry after: [{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":15000,"clampedFrom":20000}]
+503 again: [{"type":"reject","id":3,"error":{"kind":"service","message":"服务暂时不可用，请稍后重试","detail":"HTTP 503; gave up after 2 attempts","code":null,"statusCode":503,"retryable":true,"attempts":2,"route":"cloud"}},{"type":"end","id":3}]
+cancel: [{"type":"reject","id":4,"error":{"kind":"cancelled","message":"请求已取消","detail":"cancelled by the caller","code":null,"statusCode":null,"retryable":false,"attempts":1,"route":"cloud"}},{"type":"abort","id":4},{"type":"end","id":4}]
+start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requested","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x?b=2"}]
+start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}}}]
+bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, cache, stats, timeoutMs, locale, seed, wasmPath, debug","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, cache, stats, timeoutMs, locale, seed, wasmPath, debug","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0}
+snapshot: {"format":"mp-request/cache","version":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
+restore: {"restored":1}
+restore other: {"restored":0,"discarded":"another format (not written by mp-request)"}
+stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"retries":2,"cacheHits":1,"hitRatio":0.25,"inFlight":2,"latency":{"count":3,"meanMs":471,"p50Ms":416,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1.125,1],[416,1],[1002,1]]}},"rows":[{"route":"cloud","pattern":"/api/home/init","requests":2,"failed":0,"errors":{},"retries":1,"cacheHits":1,"hitRatio":0.5,"inFlight":0,"latency":{"count":1,"meanMs":410,"p50Ms":410,"p95Ms":410,"p99Ms":410,"maxMs":410,"buckets":[[410,1]]}},{"route":"cloud","pattern":"/api/c","requests":1,"failed":1,"errors":{"cancelled":1},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1,"p50Ms":1,"p95Ms":1,"p99Ms":1,"maxMs":1,"buckets":[[1,1]]}},{"route":"cloud","pattern":"/api/slow","requests":1,"failed":1,"errors":{"service":1},"retries":1,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1002,"p50Ms":1002,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1002,1]]}},{"route":"mock","pattern":"/api/order/:id","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}},{"route":"http","pattern":"/api/x","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}}],"folded":0}
+"##;
+
+const SOCKET_SHAPES: &str = r##"
+open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","commands":[{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]}
+send queued: []
+opened: [{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"transmit","socket":1,"epoch":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"timer","socket":1,"atMs":10010}]
+message: [{"type":"deliver","socket":1,"text":"{\"ack\":1}"}]
+timer: [{"type":"transmit","socket":1,"epoch":1,"text":"{\"type\":\"ping\",\"t\":10020}"},{"type":"timer","socket":1,"atMs":20020}]
+error: [{"type":"event","socket":1,"event":{"name":"error","detail":"boom"}},{"type":"closeTask","socket":1,"epoch":1,"code":4000,"reason":"error"},{"type":"event","socket":1,"event":{"name":"close","code":1006,"reason":"boom","reconnecting":true}},{"type":"event","socket":1,"event":{"name":"reconnecting","attempt":1,"delayMs":1000}},{"type":"event","socket":1,"event":{"name":"state","state":"reconnecting"}},{"type":"timer","socket":1,"atMs":11030}]
+closed: []
+hidden: [{"type":"event","socket":1,"event":{"name":"state","state":"paused"}}]
+shown: [{"type":"connect","socket":1,"epoch":3},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":20060}]
+offline: []
+send bad: {"kind":"invalid","message":"请求参数无效：`send` needs a string or JSON data, got undefined","detail":"`send` needs a string or JSON data, got undefined","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+release: [{"type":"closeTask","socket":1,"epoch":3,"code":1000,"reason":"closed by the caller"},{"type":"event","socket":1,"event":{"name":"close","code":1000,"reason":"closed by the caller; 1 message(s) were not sent","reconnecting":false}},{"type":"event","socket":1,"event":{"name":"state","state":"closed"}}]
+state: closed
+"##;
