@@ -1,0 +1,561 @@
+//! The `#[wasm_bindgen]` boundary: JS values in, core types through, small JS
+//! objects out. No policy here, and nothing that JS can make panic: every read
+//! of a JS value is checked, and every JS call that can throw is caught.
+//!
+//! `read` turns JS options into the core's raw types, `write` turns core
+//! outputs into JS objects, `persist` is the saved cache; this file is the
+//! exported `Engine`, which only hands values between them and the core.
+
+mod js;
+mod persist;
+mod read;
+mod write;
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+use crate::core::classify::Failure;
+use crate::core::config::{parse_sdk_version, Platform};
+use crate::core::engine::{self, Answer, Command, Invalidate};
+use crate::core::error::RequestError;
+use crate::core::locale::Locale;
+use crate::core::request::{number, RawRequest};
+use crate::core::socket::hub::SocketHub;
+use crate::core::socket::machine::SocketCommand;
+use js::{get_or_undefined, is_plain_object, type_name};
+use read::{read_config, read_request, read_request_parts, read_socket_options};
+use write::{error_object, CommandShapes};
+
+/// One client's request engine, owned by the JS client.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: RefCell<engine::Engine<JsValue>>,
+    sockets: RefCell<SocketHub>,
+    locale: Locale,
+    shapes: Option<CommandShapes>,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Validates the client options; throws a plain error object on bad input.
+    /// `shapes` (optional) makes frequent commands as object literals.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, platform: JsValue, shapes: JsValue) -> Result<Engine, JsValue> {
+        let config = read_config(&options).map_err(|e| error_object(&e, Locale::ZhCn, None, ""))?;
+        let fact = |key: &str| get_or_undefined(&platform, key);
+        let seed = fact("seed").as_f64().unwrap_or(0.0);
+        let platform = Platform {
+            has_cloud: fact("hasCloud").as_bool().unwrap_or(false),
+            sdk_version: fact("sdkVersion")
+                .as_string()
+                .and_then(|v| parse_sdk_version(&v)),
+            device: fact("device").as_string(),
+            env_version: fact("envVersion").as_string(),
+        };
+        let locale = config.locale;
+        let shapes = (shapes.is_object()
+            && ["resolve", "end"].iter().all(|name| {
+                Reflect::get(&shapes, &JsValue::from_str(name)).is_ok_and(|f| f.is_function())
+            }))
+        .then(|| shapes.unchecked_into::<CommandShapes>());
+        Ok(Engine {
+            inner: RefCell::new(engine::Engine::new(config, platform, seed as u32)),
+            sockets: RefCell::new(SocketHub::new((seed as u32).rotate_left(16))),
+            locale,
+            shapes,
+        })
+    }
+
+    /// Mock routes may answer in this release build (`mock.allowInRelease`):
+    /// the shim says so loudly.
+    #[wasm_bindgen(js_name = mockInRelease)]
+    pub fn mock_in_release(&self) -> Result<bool, JsValue> {
+        let inner = self.borrow()?;
+        let c = inner.config();
+        Ok(inner.platform().is_release() && c.mock.allow_in_release && !c.mock.routes.is_empty())
+    }
+
+    /// `{ env, service, resourceAppid, resourceEnv }` for the cloud adapter.
+    #[wasm_bindgen(js_name = cloudConfig)]
+    pub fn cloud_config(&self) -> Result<JsValue, JsValue> {
+        Ok(write::cloud_config(self.borrow()?.config()))
+    }
+
+    /// Plans a request: `[id, ...commands]`, or throws an error object.
+    pub fn start(&self, options: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+        // Read everything from JS before borrowing: a getter or `toJSON` may
+        // call back into this engine.
+        let raw = read_request(&options).map_err(|e| self.error(&e))?;
+        self.started(raw, now_ms)
+    }
+
+    /// A handle for `{ path, method, data }`'s cache key (see `hitHandle`),
+    /// or -1 when the request has no key. Never throws.
+    pub fn handle(&self, path: String, method: Option<String>, data_json: Option<String>) -> f64 {
+        let raw = RawRequest {
+            path,
+            method,
+            body_bytes: data_json.as_ref().map_or(0, String::len),
+            data_json,
+            ..RawRequest::default()
+        };
+        match self.inner.try_borrow_mut() {
+            Ok(mut engine) => engine.hit_handle(raw).unwrap_or(-1.0),
+            Err(_) => -1.0,
+        }
+    }
+
+    /// The fresh cached response behind `handle`; undefined when there is
+    /// none fresh (start the request as usual); null when the handle is void
+    /// (the user partition changed): ask for a new one.
+    #[wasm_bindgen(js_name = hitHandle)]
+    pub fn hit_handle(&self, handle: f64, now_ms: f64) -> JsValue {
+        match self.inner.try_borrow_mut() {
+            Ok(mut engine) => match engine.hit_by_handle(handle, now_ms) {
+                Ok(Some(value)) => value,
+                Ok(None) => JsValue::UNDEFINED,
+                Err(()) => JsValue::NULL,
+            },
+            Err(_) => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The fast form of `start` for plain options: the shim passes `path`
+    /// and `method` as strings, `header` as it is, `data` as its JSON text (already
+    /// stringified), and the whole options as `rest` only when they hold
+    /// other keys (read from there). Everything is checked as `start` checks it.
+    #[wasm_bindgen(js_name = startFast)]
+    pub fn start_fast(
+        &self,
+        path: String,
+        method: Option<String>,
+        data_json: Option<String>,
+        header: JsValue,
+        rest: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let raw = read_request_parts(path, method, data_json, header, rest)
+            .map_err(|e| self.error(&e))?;
+        self.started(raw, now_ms)
+    }
+
+    /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
+    /// `X-WX-OPENID` headers, and the response object callers will receive
+    /// (kept as is by the cache: no copy).
+    #[wasm_bindgen(js_name = onResponse)]
+    pub fn on_response(
+        &self,
+        id: u32,
+        status: f64,
+        retry_after: JsValue,
+        user: JsValue,
+        response: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let commands = match valid_status(status) {
+            Some(status) => {
+                let answer = Answer {
+                    status,
+                    retry_after: retry_after.as_string(),
+                    value: response,
+                    user: user.as_string(),
+                };
+                self.borrow()?.on_response(id, answer, now_ms)
+            }
+            None => self.borrow()?.on_failure(
+                id,
+                Failure {
+                    err_msg: format!("malformed response: status {}", number(status)),
+                    ..Failure::default()
+                },
+                now_ms,
+            ),
+        };
+        self.commands(commands.map_err(|e| self.error(&e))?)
+    }
+
+    /// Reports a failed attempt with the platform's errMsg, errCode and errno.
+    #[wasm_bindgen(js_name = onFailure)]
+    pub fn on_failure(
+        &self,
+        id: u32,
+        err_msg: JsValue,
+        err_code: JsValue,
+        errno: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let failure = failure(err_msg, err_code, errno);
+        let commands = self
+            .borrow()?
+            .on_failure(id, failure, now_ms)
+            .map_err(|e| self.error(&e))?;
+        self.commands(commands)
+    }
+
+    /// A `wait` command's delay is over.
+    #[wasm_bindgen(js_name = onTimer)]
+    pub fn on_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self
+            .borrow()?
+            .on_timer(id, now_ms)
+            .map_err(|e| self.error(&e))?;
+        self.commands(commands)
+    }
+
+    /// The `init` command finished: `ok`, or failed with errMsg and errCode.
+    #[wasm_bindgen(js_name = onInit)]
+    pub fn on_init(
+        &self,
+        ok: bool,
+        err_msg: JsValue,
+        err_code: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let result = if ok {
+            Ok(())
+        } else {
+            Err(failure(err_msg, err_code, JsValue::UNDEFINED))
+        };
+        let commands = self.borrow()?.on_init(result, now_ms);
+        self.commands(commands)
+    }
+
+    /// A `waitInit` command's delay is over.
+    #[wasm_bindgen(js_name = onInitTimer)]
+    pub fn on_init_timer(&self) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.on_init_timer();
+        self.commands(commands)
+    }
+
+    /// The caller cancelled request `id`.
+    pub fn cancel(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.cancel(id, now_ms);
+        self.commands(commands)
+    }
+
+    /// The device's connectivity changed.
+    #[wasm_bindgen(js_name = setOnline)]
+    pub fn set_online(&self, online: bool) -> Result<(), JsValue> {
+        self.borrow()?.set_online(online);
+        Ok(())
+    }
+
+    /// Scopes the cache to a user id (a string), or to nobody (null/undefined).
+    #[wasm_bindgen(js_name = setUser)]
+    pub fn set_user(&self, user: JsValue) -> Result<(), JsValue> {
+        let user = if user.is_undefined() || user.is_null() {
+            None
+        } else {
+            match user.as_string() {
+                Some(id) if !id.is_empty() => Some(id),
+                _ => {
+                    return Err(self.error(&RequestError::invalid(
+                        "user",
+                        format!(
+                            "must be a non-empty string or null, got {}",
+                            type_name(&user)
+                        ),
+                    )))
+                }
+            }
+        };
+        self.borrow()?.set_user(user);
+        Ok(())
+    }
+
+    /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`.
+    /// Returns how many.
+    pub fn invalidate(&self, target: JsValue) -> Result<u32, JsValue> {
+        let what = if let Some(prefix) = target.as_string().filter(|p| p.starts_with('/')) {
+            Invalidate::Prefix(prefix)
+        } else {
+            let tag = is_plain_object(&target)
+                .then(|| get_or_undefined(&target, "tag").as_string())
+                .flatten()
+                .filter(|t| !t.is_empty());
+            match tag {
+                Some(tag) => Invalidate::Tag(tag),
+                None => {
+                    return Err(self.error(&RequestError::invalid(
+                        "invalidate",
+                        "takes a path prefix starting with '/' or { tag: 'name' }",
+                    )))
+                }
+            }
+        };
+        Ok(self.borrow()?.invalidate(&what) as u32)
+    }
+
+    /// The storage key to restore from and save to, or undefined without `cache.persist`.
+    #[wasm_bindgen(js_name = persistKey)]
+    pub fn persist_key(&self) -> Result<Option<String>, JsValue> {
+        Ok(self
+            .borrow()?
+            .persists()
+            .then(|| persist::PERSIST_KEY.to_owned()))
+    }
+
+    /// Whether cache changes wait to be saved.
+    #[wasm_bindgen(js_name = persistDue)]
+    pub fn persist_due(&self) -> Result<bool, JsValue> {
+        Ok(self.borrow()?.persist_due())
+    }
+
+    /// The value to save: `{ format, version, savedAt, user, entries }`.
+    pub fn snapshot(&self, now_ms: f64) -> Result<JsValue, JsValue> {
+        let mut inner = self.borrow()?;
+        let (user, entries) = inner.snapshot(now_ms);
+        Ok(persist::snapshot(now_ms, user, entries))
+    }
+
+    /// Restores what `snapshot` saved. Anything else (another format or
+    /// version, a damaged entry) is discarded whole: `{ restored, discarded }`
+    /// says what happened, for the debug log.
+    pub fn restore(&self, stored: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        Ok(match persist::read_snapshot(&stored) {
+            Ok((user, entries)) => {
+                let restored = self.borrow()?.restore(user, entries, now_ms);
+                persist::restore_outcome(restored, None)
+            }
+            Err(reason) => persist::restore_outcome(0, Some(&reason)),
+        })
+    }
+
+    /// Opens (or shares) a managed socket: `{ id, shared, route, reason,
+    /// service, path, url, commands }`, or throws an error object.
+    #[wasm_bindgen(js_name = socketOpen)]
+    pub fn socket_open(&self, options: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let raw = read_socket_options(&options).map_err(|e| self.error(&e))?;
+        let inner = self.borrow()?;
+        let mut hub = self.hub()?;
+        let (id, shared, commands) = hub
+            .open(inner.config(), inner.platform(), raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let target = hub.target(id).cloned();
+        drop(hub);
+        drop(inner);
+        let commands = write::socket_commands(id, &commands);
+        Ok(write::socket_opened(id, shared, target.as_ref(), &commands))
+    }
+
+    /// The SocketTask of `epoch` opened.
+    #[wasm_bindgen(js_name = socketOpened)]
+    pub fn socket_opened(&self, id: u32, epoch: u32, now_ms: f64) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_open(epoch, now_ms))
+    }
+
+    /// A message arrived on the SocketTask of `epoch`.
+    #[wasm_bindgen(js_name = socketMessage)]
+    pub fn socket_message(
+        &self,
+        id: u32,
+        epoch: u32,
+        text: String,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_message(epoch, &text, now_ms))
+    }
+
+    /// The SocketTask of `epoch` closed.
+    #[wasm_bindgen(js_name = socketClosed)]
+    pub fn socket_closed(
+        &self,
+        id: u32,
+        epoch: u32,
+        code: f64,
+        reason: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let code = if (0.0..=65535.0).contains(&code) {
+            code as u16
+        } else {
+            1006
+        };
+        let reason = reason.as_string().unwrap_or_default();
+        self.with_socket(id, |s| s.on_close(epoch, code, &reason, now_ms))
+    }
+
+    /// The SocketTask of `epoch` failed.
+    #[wasm_bindgen(js_name = socketError)]
+    pub fn socket_error(
+        &self,
+        id: u32,
+        epoch: u32,
+        detail: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let detail = detail.as_string().unwrap_or_else(|| "socket error".into());
+        self.with_socket(id, |s| s.on_error(epoch, &detail, now_ms))
+    }
+
+    /// A `timer` command's instant came.
+    #[wasm_bindgen(js_name = socketTimer)]
+    pub fn socket_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        self.with_socket(id, |s| s.on_timer(now_ms))
+    }
+
+    /// The caller sends `data`: strings as they are and anything else as
+    /// JSON, or always JSON in acked mode. Throws when refused.
+    #[wasm_bindgen(js_name = socketSend)]
+    pub fn socket_send(&self, id: u32, data: JsValue, acked: bool) -> Result<Array, JsValue> {
+        let payload = match (data.as_string(), acked) {
+            (Some(text), false) => text,
+            _ => JSON::stringify(&data)
+                .ok()
+                .map(JsValue::from)
+                .and_then(|t| t.as_string())
+                .ok_or_else(|| {
+                    self.error(&RequestError::invalid(
+                        "send",
+                        format!("needs a string or JSON data, got {}", type_name(&data)),
+                    ))
+                })?,
+        };
+        let mut hub = self.hub()?;
+        let socket = hub.socket(id).ok_or_else(|| {
+            self.error(&RequestError::invalid(
+                "send",
+                "refused: the socket is closed",
+            ))
+        })?;
+        let commands = socket.send(&payload).map_err(|e| self.error(&e))?;
+        drop(hub);
+        Ok(write::socket_commands(id, &commands))
+    }
+
+    /// A caller lets go of socket `id` (`close()`); the last one closes it.
+    #[wasm_bindgen(js_name = socketRelease)]
+    pub fn socket_release(&self, id: u32) -> Result<Array, JsValue> {
+        let commands = self.hub()?.release(id);
+        Ok(write::socket_commands(id, &commands))
+    }
+
+    /// Socket `id`'s state: idle, connecting, open, reconnecting, paused, closed, failed.
+    #[wasm_bindgen(js_name = socketState)]
+    pub fn socket_state(&self, id: u32) -> Result<String, JsValue> {
+        Ok(self
+            .hub()?
+            .socket(id)
+            .map_or("closed", |s| s.state().as_str())
+            .to_owned())
+    }
+
+    /// The network changed: commands for every socket.
+    #[wasm_bindgen(js_name = socketsOnline)]
+    pub fn sockets_online(&self, online: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.hub()?.set_online(online, now_ms);
+        Ok(write::hub_commands(&commands))
+    }
+
+    /// The app went to the background or came back: commands for every socket.
+    #[wasm_bindgen(js_name = socketsHidden)]
+    pub fn sockets_hidden(&self, hidden: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.hub()?.set_hidden(hidden, now_ms);
+        Ok(write::hub_commands(&commands))
+    }
+
+    /// `{ entries, bytes, hits, misses, evictions, staleServes }`.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Result<JsValue, JsValue> {
+        Ok(write::cache_stats(&self.borrow()?.cache_stats()))
+    }
+
+    /// What the client did per route and path class: `{ total, rows, folded }`.
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        Ok(write::stats(self.borrow()?.stats()))
+    }
+
+    /// Clears the statistics (requests in flight stay counted).
+    #[wasm_bindgen(js_name = resetStats)]
+    pub fn reset_stats(&self) -> Result<(), JsValue> {
+        self.borrow()?.reset_stats();
+        Ok(())
+    }
+
+    /// Requests started and not yet settled.
+    #[wasm_bindgen(js_name = inFlight)]
+    pub fn in_flight(&self) -> Result<u32, JsValue> {
+        Ok(self.borrow()?.in_flight() as u32)
+    }
+}
+
+impl Engine {
+    fn borrow(&self) -> Result<std::cell::RefMut<'_, engine::Engine<JsValue>>, JsValue> {
+        self.inner.try_borrow_mut().map_err(|_| {
+            self.error(&RequestError::invalid(
+                "client",
+                "was called again from inside one of its own calls (a getter or toJSON in the options?)",
+            ))
+        })
+    }
+
+    fn hub(&self) -> Result<std::cell::RefMut<'_, SocketHub>, JsValue> {
+        self.sockets.try_borrow_mut().map_err(|_| {
+            self.error(&RequestError::invalid(
+                "socket",
+                "was called again from inside one of its own calls",
+            ))
+        })
+    }
+
+    fn with_socket(
+        &self,
+        id: u32,
+        f: impl FnOnce(&mut crate::core::socket::machine::Socket) -> Vec<SocketCommand>,
+    ) -> Result<Array, JsValue> {
+        let commands = match self.hub()?.socket(id) {
+            Some(socket) => f(socket),
+            None => Vec::new(),
+        };
+        Ok(write::socket_commands(id, &commands))
+    }
+
+    /// Starts a request: `[id, ...commands]`.
+    fn started(&self, raw: RawRequest, now_ms: f64) -> Result<Array, JsValue> {
+        let (id, commands) = self
+            .borrow()?
+            .start(raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        let out = self.commands(commands)?;
+        out.unshift(&JsValue::from(id));
+        Ok(out)
+    }
+
+    fn error(&self, error: &RequestError) -> JsValue {
+        error_object(error, self.locale, None, "")
+    }
+
+    fn commands(&self, commands: Vec<Command<JsValue>>) -> Result<Array, JsValue> {
+        let out = Array::new_with_length(commands.len() as u32);
+        for (i, command) in commands.into_iter().enumerate() {
+            out.set(
+                i as u32,
+                write::command(command, self.locale, self.shapes.as_ref()),
+            );
+        }
+        Ok(out)
+    }
+}
+
+fn failure(err_msg: JsValue, err_code: JsValue, errno: JsValue) -> Failure {
+    Failure {
+        err_msg: err_msg.as_string().unwrap_or_default(),
+        err_code: as_i32(&err_code),
+        errno: as_i32(&errno),
+    }
+}
+
+fn valid_status(status: f64) -> Option<u16> {
+    (status.fract() == 0.0 && (100.0..=599.0).contains(&status)).then_some(status as u16)
+}
+
+fn as_i32(value: &JsValue) -> Option<i32> {
+    if let Some(text) = value.as_string() {
+        // Integer parsing only: f64 parsing would cost the wasm several KB.
+        return text.trim().parse().ok();
+    }
+    let n = value.as_f64()?;
+    (n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX)).then_some(n as i32)
+}

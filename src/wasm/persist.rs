@@ -1,0 +1,140 @@
+//! The persisted cache as a JS value: what `snapshot` saves and `restore`
+//! reads back (checked field by field), and what an entry weighs.
+
+use js_sys::{Array, JsString, JSON};
+use wasm_bindgen::prelude::*;
+
+use super::js::{get_or_undefined as field, type_name, Obj};
+use crate::core::cache::store::{Entry, Weigh};
+
+/// The storage key of the persisted cache, and the format it holds.
+pub const PERSIST_KEY: &str = "mp-request:cache";
+const PERSIST_FORMAT: &str = "mp-request/cache";
+const PERSIST_VERSION: u32 = 1;
+
+/// Added to every entry's estimated size: the key and bookkeeping.
+const ENTRY_OVERHEAD_BYTES: usize = 64;
+
+/// What the cache's byte budget counts for a response (see `estimate_size`).
+impl Weigh for JsValue {
+    fn weigh(&self) -> usize {
+        estimate_size(self)
+    }
+}
+
+/// An entry's estimated size: its response as JSON text, in UTF-16 code
+/// units (what JS strings count; bytes for ASCII), plus a fixed overhead.
+/// Values JSON cannot express count as the overhead alone.
+fn estimate_size(response: &JsValue) -> usize {
+    // `JSON.stringify` returns undefined (no string) for undefined and functions.
+    let text: JsValue = JSON::stringify(response).map_or(JsValue::UNDEFINED, Into::into);
+    let text_len = if text.is_string() {
+        JsString::from(text).length() as usize
+    } else {
+        0
+    };
+    text_len + ENTRY_OVERHEAD_BYTES
+}
+
+/// `{ format, version, savedAt, user?, entries }`.
+pub fn snapshot(
+    now_ms: f64,
+    user: Option<&str>,
+    entries: Vec<(&String, &Entry<JsValue>)>,
+) -> JsValue {
+    let list: Array = entries
+        .into_iter()
+        .map(|(key, e)| {
+            let tags: Array = e.tags.iter().map(|t| JsValue::from_str(t)).collect();
+            Obj::new()
+                .text("key", key)
+                .text("path", &e.path)
+                .text("scope", &e.scope)
+                .set("tags", &tags)
+                .num("freshUntil", e.fresh_until)
+                .num("staleUntil", e.stale_until)
+                .num("size", e.size as f64)
+                .set("value", &e.value)
+                .js()
+        })
+        .collect();
+    Obj::new()
+        .name("format", PERSIST_FORMAT)
+        .num("version", PERSIST_VERSION.into())
+        .num("savedAt", now_ms)
+        .text_if("user", user)
+        .set("entries", &list)
+        .js()
+}
+
+/// `{ restored, discarded? }` for the debug log.
+pub fn restore_outcome(restored: usize, discarded: Option<&str>) -> JsValue {
+    Obj::new()
+        .num("restored", restored as f64)
+        .text_if("discarded", discarded)
+        .js()
+}
+
+/// A restored snapshot: the user partition it was saved under, and its entries by key.
+pub type Restored = (Option<String>, Vec<(String, Entry<JsValue>)>);
+
+/// A saved snapshot, checked field by field; the first problem is the reason to discard it.
+pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
+    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+        return Ok((None, Vec::new()));
+    }
+    if !stored.is_object() || Array::is_array(stored) {
+        return Err(format!("not a snapshot object ({})", type_name(stored)));
+    }
+    if field(stored, "format").as_string().as_deref() != Some(PERSIST_FORMAT) {
+        return Err("another format (not written by mp-request)".into());
+    }
+    if field(stored, "version").as_f64() != Some(f64::from(PERSIST_VERSION)) {
+        return Err("another version of the format".into());
+    }
+    let user = field(stored, "user").as_string();
+    let list = field(stored, "entries");
+    if !Array::is_array(&list) {
+        return Err("entries is not an array".into());
+    }
+    let mut entries = Vec::new();
+    for (i, item) in Array::from(&list).iter().enumerate() {
+        let bad = |what: &str| format!("entry {i}: {what}");
+        let text = |k: &str| {
+            field(&item, k)
+                .as_string()
+                .ok_or_else(|| bad(&format!("{k} is not a string")))
+        };
+        let num = |k: &str| {
+            field(&item, k)
+                .as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| bad(&format!("{k} is not a number")))
+        };
+        let tags = field(&item, "tags");
+        if !Array::is_array(&tags) {
+            return Err(bad("tags is not an array"));
+        }
+        let tags = Array::from(&tags)
+            .iter()
+            .map(|t| t.as_string().ok_or_else(|| bad("a tag is not a string")))
+            .collect::<Result<Vec<String>, String>>()?;
+        let value = field(&item, "value");
+        if !value.is_object() || field(&value, "statusCode").as_f64().is_none() {
+            return Err(bad("value is not a response"));
+        }
+        num("size")?;
+        let entry = Entry {
+            // Recomputed, not trusted: the budget must hold whatever storage says.
+            size: estimate_size(&value),
+            value,
+            path: text("path")?,
+            scope: text("scope")?,
+            tags,
+            fresh_until: num("freshUntil")?,
+            stale_until: num("staleUntil")?,
+        };
+        entries.push((text("key")?, entry));
+    }
+    Ok((user, entries))
+}

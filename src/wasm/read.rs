@@ -1,0 +1,662 @@
+//! JS options in, the core's raw types out. Every read is checked: a wrong
+//! type, an unknown key or a getter that throws is a named `invalid` error,
+//! never a panic. The core validates the values themselves.
+//!
+//! Raw values are filled in place (`raw.x = read(...)?`) rather than built as
+//! struct literals: then every early return drops the same few values, and
+//! the wasm carries one clean-up path instead of one per field.
+#![allow(clippy::field_reassign_with_default)]
+
+use js_sys::{Array, ArrayBuffer, Reflect, JSON};
+use wasm_bindgen::prelude::*;
+
+use super::js::{get, type_name};
+use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
+use crate::core::config::{ClientConfig, MockEnabled, RawConfig, RawMockRoute, RawRetry};
+use crate::core::error::RequestError;
+use crate::core::request::{number, quoted, RawRequest};
+use crate::core::socket::hub::RawSocketOptions;
+
+/// Options `createClient` accepts. The shim consumes `wasmPath` and `debug`;
+/// they are listed so that a misspelt option is reported, not ignored.
+const CLIENT_OPTIONS: &[&str] = &[
+    "env",
+    "service",
+    "resourceAppid",
+    "resourceEnv",
+    "baseUrl",
+    "mode",
+    "mock",
+    "retry",
+    "cache",
+    "stats",
+    "timeoutMs",
+    "locale",
+    "seed",
+    "wasmPath",
+    "debug",
+];
+
+/// Options `client.request` accepts. The shim executes `signal`.
+const REQUEST_OPTIONS: &[&str] = &[
+    "path",
+    "method",
+    "data",
+    "header",
+    "timeoutMs",
+    "route",
+    "retry",
+    "idempotent",
+    "signal",
+    "cache",
+];
+
+/// Keys of the client's `cache`.
+const CACHE_OPTIONS: &[&str] = &[
+    "maxEntries",
+    "maxBytes",
+    "rules",
+    "invalidations",
+    "persist",
+    "persistMaxBytes",
+];
+
+/// Keys of a request's `cache` object.
+const REQUEST_CACHE_OPTIONS: &[&str] = &["ttlMs", "staleMs", "tags", "private", "reload"];
+
+/// Keys of `stats`.
+const STATS_OPTIONS: &[&str] = &["patterns", "maxPatterns"];
+
+/// Keys of a `cache.rules` item and of a `cache.invalidations` item.
+const RULE_OPTIONS: &[&str] = &["path", "ttlMs", "staleMs", "tags"];
+const INVALIDATION_OPTIONS: &[&str] = &["method", "path", "prefixes", "tags"];
+
+/// Options `client.socket` accepts.
+const SOCKET_OPTIONS: &[&str] = &[
+    "service",
+    "path",
+    "route",
+    "minDelayMs",
+    "maxDelayMs",
+    "factor",
+    "maxAttempts",
+    "connectTimeoutMs",
+    "minUptimeMs",
+    "heartbeatIntervalMs",
+    "heartbeatTimeoutMs",
+    "outboxMaxMessages",
+    "outboxMaxBytes",
+    "acked",
+];
+
+/// Keys of `retry` objects.
+const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
+
+/// Keys of `mock`.
+const MOCK_OPTIONS: &[&str] = &["routes", "enabled", "allowInRelease", "passthrough"];
+
+/// Keys of one mock route. The shim serves `response` or calls `handler`.
+const MOCK_ROUTE_OPTIONS: &[&str] = &["method", "path", "response", "handler", "error", "delayMs"];
+
+/// What a mock route may inject instead of answering (the shim simulates it
+/// as the platform would report it; the engine classifies it as usual).
+const MOCK_ERRORS: &[&str] = &[
+    "network",
+    "timeout",
+    "service",
+    "unauthorized",
+    "rate_limited",
+    "http",
+];
+
+/// `client.socket(options)`.
+pub fn read_socket_options(options: &JsValue) -> Result<RawSocketOptions, RequestError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(RawSocketOptions::default());
+    }
+    let o = plain_object("options", options, SOCKET_OPTIONS)?;
+    let mut raw = RawSocketOptions::default();
+    raw.service = opt_string(o, "service")?;
+    raw.path = opt_string(o, "path")?;
+    raw.route = opt_string(o, "route")?;
+    let c = &mut raw.config;
+    c.min_delay_ms = opt_number(o, "minDelayMs")?;
+    c.max_delay_ms = opt_number(o, "maxDelayMs")?;
+    c.factor = opt_number(o, "factor")?;
+    c.max_attempts = opt_number(o, "maxAttempts")?;
+    c.connect_timeout_ms = opt_number(o, "connectTimeoutMs")?;
+    c.min_uptime_ms = opt_number(o, "minUptimeMs")?;
+    c.heartbeat_interval_ms = opt_number(o, "heartbeatIntervalMs")?;
+    c.heartbeat_timeout_ms = opt_number(o, "heartbeatTimeoutMs")?;
+    c.outbox_max_messages = opt_number(o, "outboxMaxMessages")?;
+    c.outbox_max_bytes = opt_number(o, "outboxMaxBytes")?;
+    c.acked = opt_bool(o, "acked")?;
+    Ok(raw)
+}
+
+/// `createClient(options)`, validated by the core.
+pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
+    let o = plain_object("options", options, CLIENT_OPTIONS)?;
+    let mut raw = RawConfig::default();
+    read_stats_config(&get(o, "stats")?, &mut raw)?;
+    read_mock(&get(o, "mock")?, &mut raw)?;
+    raw.env = opt_string(o, "env")?;
+    raw.service = opt_string(o, "service")?;
+    raw.resource_appid = opt_string(o, "resourceAppid")?;
+    raw.resource_env = opt_string(o, "resourceEnv")?;
+    raw.base_url = opt_string(o, "baseUrl")?;
+    raw.timeout_ms = opt_number(o, "timeoutMs")?;
+    raw.locale = opt_string(o, "locale")?;
+    raw.mode = opt_string(o, "mode")?;
+    raw.retry = read_retry(&get(o, "retry")?)?;
+    raw.seed = opt_number(o, "seed")?;
+    raw.cache = read_cache_config(&get(o, "cache")?)?;
+    raw.validate()
+}
+
+pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
+    if !options.is_object() || Array::is_array(options) {
+        return Err(RequestError::invalid(
+            "options",
+            format!("must be an object, got {}", type_name(options)),
+        ));
+    }
+    // Every known option is read once; unknown ones are looked for only when
+    // the object has more own keys than known options were found (the hot
+    // path copies no key names into wasm).
+    let mut present = 0u32;
+    let mut read = |key: &'static str| -> Result<JsValue, RequestError> {
+        let value = get(options, key)?;
+        present += u32::from(!value.is_undefined());
+        Ok(value)
+    };
+    let (path, method, data, header) = (
+        read("path")?,
+        read("method")?,
+        read("data")?,
+        read("header")?,
+    );
+    let (timeout, route, retry, idempotent) = (
+        read("timeoutMs")?,
+        read("route")?,
+        read("retry")?,
+        read("idempotent")?,
+    );
+    let (signal, cache) = (read("signal")?, read("cache")?);
+    let own = Reflect::own_keys(options)
+        .map_err(|_| RequestError::invalid("options", "could not be read (its keys threw)"))?;
+    if own.length() != present {
+        plain_object("options", options, REQUEST_OPTIONS)?;
+    }
+    let mut raw = RawRequest::default();
+    raw.path = as_opt_string("path", &path)?
+        .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
+    raw.aborted = read_signal(&signal)?;
+    (raw.body_bytes, raw.data_json) = read_body(&data)?;
+    raw.method = as_opt_string("method", &method)?;
+    raw.headers = read_headers(&header)?;
+    raw.cache = read_request_cache(&cache)?;
+    raw.timeout_ms = as_opt_number("timeoutMs", &timeout)?;
+    raw.route = as_opt_string("route", &route)?;
+    raw.retry = read_retry(&retry)?;
+    raw.idempotent = as_opt_bool("idempotent", &idempotent)?;
+    Ok(raw)
+}
+
+/// What `startFast` was given (the shim passes it only a string `path` and a
+/// string or no `method`), read as `read_request` reads whole options.
+pub fn read_request_parts(
+    path: String,
+    method: Option<String>,
+    data_json: Option<String>,
+    header: JsValue,
+    rest: JsValue,
+) -> Result<RawRequest, RequestError> {
+    let headers = read_headers(&header)?;
+    let body_bytes = data_json.as_ref().map_or(0, String::len);
+    let mut raw = RawRequest {
+        path,
+        method,
+        headers,
+        body_bytes,
+        data_json,
+        ..RawRequest::default()
+    };
+    if !rest.is_undefined() {
+        let rest = plain_object("options", &rest, REQUEST_OPTIONS)?;
+        raw.aborted = read_signal(&get(rest, "signal")?)?;
+        raw.cache = read_request_cache(&get(rest, "cache")?)?;
+        raw.timeout_ms = opt_number(rest, "timeoutMs")?;
+        raw.route = opt_string(rest, "route")?;
+        raw.retry = read_retry(&get(rest, "retry")?)?;
+        raw.idempotent = opt_bool(rest, "idempotent")?;
+    }
+    Ok(raw)
+}
+
+/// `retry`: false (no retries), true or undefined (defaults), or an object.
+fn read_retry(value: &JsValue) -> Result<Option<RawRetry>, RequestError> {
+    if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
+        return Ok(None);
+    }
+    if value.as_bool() == Some(false) {
+        return Ok(Some(RawRetry::Disabled));
+    }
+    let retry = plain_object("retry", value, RETRY_OPTIONS)?;
+    Ok(Some(RawRetry::Custom {
+        limit: opt_number(retry, "limit")?,
+        base_ms: opt_number(retry, "baseMs")?,
+        cap_ms: opt_number(retry, "capMs")?,
+        deadline_ms: opt_number(retry, "deadlineMs")?,
+    }))
+}
+
+/// `mock: { routes: [{ method, path, response | handler | error, delayMs }], enabled, ... }`.
+fn read_mock(value: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(());
+    }
+    let mock = plain_object("mock", value, MOCK_OPTIONS)?;
+    raw.mock_allow_in_release = opt_bool(mock, "allowInRelease")?.unwrap_or(false);
+    raw.mock_passthrough = opt_bool(mock, "passthrough")?.unwrap_or(false);
+    let enabled = get(mock, "enabled")?;
+    raw.mock_enabled = if enabled.is_undefined() {
+        None
+    } else if let Some(on) = enabled.as_bool() {
+        Some(if on {
+            MockEnabled::On
+        } else {
+            MockEnabled::Off
+        })
+    } else if enabled.as_string().as_deref() == Some("auto") {
+        Some(MockEnabled::Auto)
+    } else {
+        return Err(RequestError::invalid(
+            "mock.enabled",
+            format!("must be true, false or 'auto', got {}", type_name(&enabled)),
+        ));
+    };
+    for (i, route) in list("mock.routes", &get(mock, "routes")?)?
+        .iter()
+        .enumerate()
+    {
+        let field = indexed("mock.routes", i);
+        raw.mock_routes.push(read_mock_route(&field, &route)?);
+    }
+    Ok(())
+}
+
+/// One of `mock.routes`: only its method and path go to the core; the shim
+/// serves `response`, calls `handler` or injects `error`.
+fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, RequestError> {
+    let route = plain_object_named(field, route, MOCK_ROUTE_OPTIONS)?;
+    let mut out = RawMockRoute::default();
+    out.path = get(route, "path")?.as_string().ok_or_else(|| {
+        RequestError::invalid(
+            dotted(field, "path"),
+            "is required: a pattern like '/api/order/:id'",
+        )
+    })?;
+    let handler = get(route, "handler")?;
+    let response = get(route, "response")?;
+    let error = get(route, "error")?;
+    let has_handler = !handler.is_undefined();
+    let has_response = !response.is_undefined();
+    let has_error = !error.is_undefined();
+    if has_error
+        && !error
+            .as_string()
+            .is_some_and(|e| MOCK_ERRORS.contains(&e.as_str()))
+    {
+        return Err(RequestError::invalid(
+            dotted(field, "error"),
+            format!("must be one of {}", MOCK_ERRORS.join(", ")),
+        ));
+    }
+    let delay = get(route, "delayMs")?;
+    if !delay.is_undefined()
+        && !delay
+            .as_f64()
+            .is_some_and(|d| (0.0..=60_000.0).contains(&d))
+    {
+        return Err(RequestError::invalid(
+            dotted(field, "delayMs"),
+            "must be a number of milliseconds from 0 to 60000",
+        ));
+    }
+    if has_handler && !handler.is_function() {
+        return Err(RequestError::invalid(
+            dotted(field, "handler"),
+            "must be a function (req, params) => response",
+        ));
+    }
+    if has_response && (!response.is_object() || Array::is_array(&response)) {
+        return Err(RequestError::invalid(
+            dotted(field, "response"),
+            format!(
+                "must be an object {{ statusCode, data, header }}, got {}",
+                type_name(&response)
+            ),
+        ));
+    }
+    if u8::from(has_handler) + u8::from(has_response) + u8::from(has_error) != 1 {
+        return Err(RequestError::invalid(
+            field.to_owned(),
+            "needs exactly one of `response`, `handler` or `error`",
+        ));
+    }
+    let method = get(route, "method")?;
+    if !method.is_undefined() {
+        out.method = Some(method.as_string().ok_or_else(|| {
+            RequestError::invalid(
+                dotted(field, "method"),
+                format!("must be a string, got {}", type_name(&method)),
+            )
+        })?);
+    }
+    Ok(out)
+}
+
+/// `signal` is listened to by the shim; here it has to look like an
+/// AbortSignal, and whether it is already aborted counts.
+fn read_signal(signal: &JsValue) -> Result<bool, RequestError> {
+    if signal.is_undefined() || signal.is_null() {
+        return Ok(false);
+    }
+    let aborted = Reflect::get(signal, &"aborted".into())
+        .ok()
+        .and_then(|a| a.as_bool());
+    let listens = signal.is_object()
+        && Reflect::get(signal, &"addEventListener".into()).is_ok_and(|f| f.is_function());
+    if let (true, Some(aborted)) = (listens, aborted) {
+        Ok(aborted)
+    } else {
+        Err(RequestError::invalid(
+            "signal",
+            "must be an AbortSignal (or `createAbortController().signal` in the mini-program)",
+        ))
+    }
+}
+
+/// `value` as a plain object whose own keys are all in `known`.
+fn plain_object<'a>(
+    field: &'static str,
+    value: &'a JsValue,
+    known: &[&str],
+) -> Result<&'a JsValue, RequestError> {
+    plain_object_named(field, value, known)
+}
+
+fn plain_object_named<'a>(
+    field: &str,
+    value: &'a JsValue,
+    known: &[&str],
+) -> Result<&'a JsValue, RequestError> {
+    if !value.is_object() || Array::is_array(value) {
+        return Err(RequestError::invalid(
+            field.to_owned(),
+            format!("must be an object, got {}", type_name(value)),
+        ));
+    }
+    let keys = Reflect::own_keys(value).map_err(|_| {
+        RequestError::invalid(field.to_owned(), "could not be read (its keys threw)")
+    })?;
+    for key in keys.iter() {
+        if let Some(key) = key.as_string() {
+            if !known.contains(&key.as_str()) {
+                return Err(RequestError::invalid(
+                    field.to_owned(),
+                    format!(
+                        "has an unknown option {}; known: {}",
+                        quoted(&key, 64),
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(value)
+}
+
+fn opt_string(object: &JsValue, key: &'static str) -> Result<Option<String>, RequestError> {
+    as_opt_string(key, &get(object, key)?)
+}
+
+fn as_opt_string(key: &'static str, value: &JsValue) -> Result<Option<String>, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_string().map(Some).ok_or_else(|| {
+        RequestError::invalid(key, format!("must be a string, got {}", type_name(value)))
+    })
+}
+
+fn opt_bool(object: &JsValue, key: &'static str) -> Result<Option<bool>, RequestError> {
+    as_opt_bool(key, &get(object, key)?)
+}
+
+fn as_opt_bool(key: &'static str, value: &JsValue) -> Result<Option<bool>, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| {
+        RequestError::invalid(
+            key,
+            format!("must be true or false, got {}", type_name(value)),
+        )
+    })
+}
+
+fn opt_number(object: &JsValue, key: &'static str) -> Result<Option<f64>, RequestError> {
+    as_opt_number(key, &get(object, key)?)
+}
+
+fn as_opt_number(key: &'static str, value: &JsValue) -> Result<Option<f64>, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_f64().map(Some).ok_or_else(|| {
+        RequestError::invalid(key, format!("must be a number, got {}", type_name(value)))
+    })
+}
+
+fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError> {
+    if header.is_undefined() || header.is_null() {
+        return Ok(Vec::new());
+    }
+    if !header.is_object() || Array::is_array(header) {
+        return Err(RequestError::invalid(
+            "header",
+            format!("must be an object of strings, got {}", type_name(header)),
+        ));
+    }
+    let keys = Reflect::own_keys(header)
+        .map_err(|_| RequestError::invalid("header", "could not be read (its keys threw)"))?;
+    let mut headers = Vec::with_capacity(keys.length() as usize);
+    for key in keys.iter() {
+        let Some(name) = key.as_string() else {
+            continue;
+        };
+        let value = Reflect::get(header, &key)
+            .map_err(|_| RequestError::invalid("header", "could not be read (a getter threw)"))?;
+        let value = if let Some(s) = value.as_string() {
+            s
+        } else if let Some(n) = value.as_f64() {
+            number(n)
+        } else if let Some(b) = value.as_bool() {
+            b.to_string()
+        } else {
+            return Err(RequestError::invalid(
+                format!("header.{name}"),
+                format!("must be a string, got {}", type_name(&value)),
+            ));
+        };
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+/// The body's size in bytes on the wire, and its JSON text for the cache key
+/// (None for binary data, which is never cached or shared).
+fn read_body(data: &JsValue) -> Result<(usize, Option<String>), RequestError> {
+    if data.is_undefined() || data.is_null() {
+        return Ok((0, None));
+    }
+    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
+        return Ok((
+            buffer.byte_length() as usize,
+            Some(String::from("\u{0}binary")),
+        ));
+    }
+    let json = JSON::stringify(data).map_err(|e| {
+        let reason = Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .unwrap_or_else(|| "it threw".into());
+        RequestError::invalid("data", format!("cannot be sent as JSON: {reason}"))
+    })?;
+    // `JSON.stringify` gives undefined for functions and symbols.
+    let json: JsValue = json.into();
+    match json.as_string() {
+        Some(text) => {
+            // A string is sent as is; anything else as its JSON text.
+            let bytes = data.as_string().map_or(text.len(), |s| s.len());
+            Ok((bytes, Some(text)))
+        }
+        None => Err(RequestError::invalid(
+            "data",
+            format!("cannot be sent as JSON: got {}", type_name(data)),
+        )),
+    }
+}
+
+/// A request's `cache`: false, 'reload', or `{ ttlMs, staleMs, tags, private, reload }`.
+fn read_request_cache(value: &JsValue) -> Result<RawRequestCache, RequestError> {
+    if value.is_undefined() || value.is_null() || value.as_bool() == Some(true) {
+        return Ok(RawRequestCache::Default);
+    }
+    if value.as_bool() == Some(false) {
+        return Ok(RawRequestCache::Off);
+    }
+    if value.as_string().as_deref() == Some("reload") {
+        return Ok(RawRequestCache::Options {
+            ttl_ms: None,
+            stale_ms: None,
+            tags: Vec::new(),
+            private: false,
+            reload: true,
+        });
+    }
+    if value.as_string().is_some() {
+        return Err(RequestError::invalid(
+            "cache",
+            "must be false, 'reload' or { ttlMs, staleMs, tags, private, reload }",
+        ));
+    }
+    let cache = plain_object("cache", value, REQUEST_CACHE_OPTIONS)?;
+    Ok(RawRequestCache::Options {
+        ttl_ms: opt_number(cache, "ttlMs")?,
+        stale_ms: opt_number(cache, "staleMs")?,
+        tags: string_list("cache.tags", &get(cache, "tags")?)?,
+        private: opt_bool(cache, "private")?.unwrap_or(false),
+        reload: opt_bool(cache, "reload")?.unwrap_or(false),
+    })
+}
+
+/// The client's `stats` options.
+fn read_stats_config(value: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(());
+    }
+    let stats = plain_object("stats", value, STATS_OPTIONS)?;
+    raw.stats_patterns = string_list("stats.patterns", &get(stats, "patterns")?)?;
+    raw.stats_max_patterns = opt_number(stats, "maxPatterns")?;
+    Ok(())
+}
+
+/// The client's `cache` options.
+fn read_cache_config(value: &JsValue) -> Result<Option<RawCacheConfig>, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let cache = plain_object("cache", value, CACHE_OPTIONS)?;
+    let mut raw = RawCacheConfig::default();
+    for (i, rule) in list("cache.rules", &get(cache, "rules")?)?
+        .iter()
+        .enumerate()
+    {
+        let field = indexed("cache.rules", i);
+        let rule = plain_object_named(&field, &rule, RULE_OPTIONS)?;
+        let mut out = RawRule::default();
+        out.path = named_string(&dotted(&field, "path"), &get(rule, "path")?)?;
+        out.ttl_ms = opt_number(rule, "ttlMs")?;
+        out.stale_ms = opt_number(rule, "staleMs")?;
+        out.tags = string_list(&dotted(&field, "tags"), &get(rule, "tags")?)?;
+        raw.rules.push(out);
+    }
+    for (i, item) in list("cache.invalidations", &get(cache, "invalidations")?)?
+        .iter()
+        .enumerate()
+    {
+        let field = indexed("cache.invalidations", i);
+        let item = plain_object_named(&field, &item, INVALIDATION_OPTIONS)?;
+        let mut out = RawInvalidation::default();
+        out.method = opt_string(item, "method")?;
+        out.path = named_string(&dotted(&field, "path"), &get(item, "path")?)?;
+        out.prefixes = string_list(&dotted(&field, "prefixes"), &get(item, "prefixes")?)?;
+        out.tags = string_list(&dotted(&field, "tags"), &get(item, "tags")?)?;
+        raw.invalidations.push(out);
+    }
+    raw.max_entries = opt_number(cache, "maxEntries")?;
+    raw.max_bytes = opt_number(cache, "maxBytes")?;
+    raw.persist = opt_bool(cache, "persist")?;
+    raw.persist_max_bytes = opt_number(cache, "persistMaxBytes")?;
+    Ok(Some(raw))
+}
+
+/// `list.name`, for errors.
+fn dotted(list: &str, name: &str) -> String {
+    format!("{list}.{name}")
+}
+
+/// `list[i]`, for errors.
+fn indexed(list: &str, i: usize) -> String {
+    format!("{list}[{i}]")
+}
+
+/// An optional array (undefined: empty).
+fn list(field: &str, value: &JsValue) -> Result<Array, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Array::new());
+    }
+    if !Array::is_array(value) {
+        return Err(RequestError::invalid(
+            field.to_owned(),
+            format!("must be an array, got {}", type_name(value)),
+        ));
+    }
+    Ok(Array::from(value))
+}
+
+fn string_list(field: &str, value: &JsValue) -> Result<Vec<String>, RequestError> {
+    list(field, value)?
+        .iter()
+        .map(|item| {
+            item.as_string().ok_or_else(|| {
+                RequestError::invalid(
+                    field.to_owned(),
+                    format!("must hold strings, got {}", type_name(&item)),
+                )
+            })
+        })
+        .collect()
+}
+
+fn named_string(field: &str, value: &JsValue) -> Result<String, RequestError> {
+    value.as_string().ok_or_else(|| {
+        RequestError::invalid(
+            field.to_owned(),
+            format!("must be a string, got {}", type_name(value)),
+        )
+    })
+}

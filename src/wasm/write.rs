@@ -1,0 +1,297 @@
+//! Core outputs as the JS objects the shim receives, built by hand (serde
+//! derives for these shapes cost the wasm tens of KB). `tests/boundary_shapes.rs`
+//! pins every shape, key order included.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+use super::js::{static_js, Obj};
+use crate::core::cache::store::CacheStats;
+use crate::core::config::ClientConfig;
+use crate::core::engine::{Command, Send, Settled};
+use crate::core::error::RequestError;
+use crate::core::locale::Locale;
+use crate::core::socket::hub::Target;
+use crate::core::socket::machine::{SocketCommand, SocketEvent};
+use crate::core::stats;
+
+#[wasm_bindgen]
+extern "C" {
+    /// Object literals for the frequent commands, made by the shim in one
+    /// call each (setting properties one by one from here costs more than
+    /// the rest of a cache hit). They only shape; the values are the engine's.
+    pub type CommandShapes;
+    #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
+    fn resolve(
+        this: &CommandShapes,
+        id: u32,
+        route: &JsValue,
+        reason: &JsValue,
+        attempts: u32,
+        elapsed_ms: f64,
+        from_cache: bool,
+        stale: bool,
+        value: &JsValue,
+    ) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn end(this: &CommandShapes, id: u32) -> JsValue;
+}
+
+/// A request command: `{ type, ... }`.
+pub fn command(
+    command: Command<JsValue>,
+    locale: Locale,
+    shapes: Option<&CommandShapes>,
+) -> JsValue {
+    match command {
+        Command::Send(send) => send_command(&send),
+        Command::Wait { id, delay_ms } => typed("wait")
+            .num("id", id.into())
+            .num("delayMs", delay_ms.into())
+            .js(),
+        Command::Abort { id } => typed("abort").num("id", id.into()).js(),
+        Command::End { id } => match shapes {
+            Some(shapes) => shapes.end(id),
+            None => typed("end").num("id", id.into()).js(),
+        },
+        // The cache hit's path: one call into JS when the shim gave shapes.
+        Command::Resolve(settled, value) => match shapes {
+            Some(shapes) => shapes.resolve(
+                settled.id,
+                &static_js(settled.route.as_str()),
+                &static_js(settled.reason),
+                settled.attempts,
+                settled.elapsed_ms,
+                settled.from_cache,
+                settled.stale,
+                &value,
+            ),
+            None => typed("resolve")
+                .num("id", settled.id.into())
+                .name("route", settled.route.as_str())
+                .name("reason", settled.reason)
+                .num("attempts", settled.attempts.into())
+                .num("elapsedMs", settled.elapsed_ms)
+                .flag("fromCache", settled.from_cache)
+                .flag("stale", settled.stale)
+                .set("value", &value)
+                .js(),
+        },
+        Command::Reject(settled, error) => typed("reject")
+            .num("id", settled.id.into())
+            .set(
+                "error",
+                &error_object(&error, locale, Some(&settled), &settled.note),
+            )
+            .js(),
+        Command::InitCloud { attempt } => typed("init").num("attempt", attempt.into()).js(),
+        Command::WaitInit { delay_ms } => typed("waitInit").num("delayMs", delay_ms.into()).js(),
+        Command::Persist { delay_ms } => typed("persist").num("delayMs", delay_ms.into()).js(),
+    }
+}
+
+fn send_command(send: &Send) -> JsValue {
+    let mut out = typed("send")
+        .num("id", send.id.into())
+        .name("route", send.route.route.as_str())
+        .name("reason", send.route.reason)
+        .name("method", send.method.as_str())
+        .num("attempt", send.attempt.into())
+        .num("timeoutMs", send.timeout_ms.into());
+    if let Some(from) = send.clamped_from {
+        out = out.num("clampedFrom", from.into());
+    }
+    out = out.text_if("url", send.url.as_deref());
+    if let Some(mock) = &send.route.mock {
+        let mut params = Obj::new();
+        for (name, value) in &mock.params {
+            params = params.text_at(name, value);
+        }
+        out = out.set(
+            "mock",
+            &Obj::new()
+                .num("index", mock.index as f64)
+                .set("params", &params.js())
+                .js(),
+        );
+    }
+    out.js()
+}
+
+/// `{ type: name }`, to add fields to.
+fn typed(name: &'static str) -> Obj {
+    Obj::new().name("type", name)
+}
+
+/// The fields of a JS `RequestError`, as a plain object the shim wraps.
+pub fn error_object(
+    error: &RequestError,
+    locale: Locale,
+    settled: Option<&Settled>,
+    note: &str,
+) -> JsValue {
+    let detail = if note.is_empty() {
+        error.to_string()
+    } else {
+        format!("{error}; {note}")
+    };
+    Obj::new()
+        .name("kind", error.kind().as_str())
+        .text("message", &error.user_message(locale))
+        .text("detail", &detail)
+        .num_or_null("code", error.code().map(f64::from))
+        .num_or_null("statusCode", error.status().map(f64::from))
+        .flag("retryable", error.is_retryable())
+        .num("attempts", settled.map_or(0, |s| s.attempts).into())
+        .set(
+            "route",
+            &settled.map_or(JsValue::NULL, |s| (*static_js(s.route.as_str())).clone()),
+        )
+        .js()
+}
+
+/// A socket command: `{ type, socket, ... }`; events reach user handlers as they are.
+pub fn socket_command(socket: u32, command: &SocketCommand) -> JsValue {
+    let head = |name| typed(name).num("socket", socket.into());
+    match command {
+        SocketCommand::Connect { epoch } => head("connect").num("epoch", (*epoch).into()).js(),
+        SocketCommand::CloseTask {
+            epoch,
+            code,
+            reason,
+        } => head("closeTask")
+            .num("epoch", (*epoch).into())
+            .num("code", (*code).into())
+            .name("reason", reason)
+            .js(),
+        SocketCommand::Transmit { epoch, text } => head("transmit")
+            .num("epoch", (*epoch).into())
+            .text("text", text)
+            .js(),
+        SocketCommand::Deliver { text } => head("deliver").text("text", text).js(),
+        SocketCommand::Emit(event) => head("event").set("event", &socket_event(event)).js(),
+        SocketCommand::Timer { at_ms } => head("timer")
+            .num_or_null("atMs", at_ms.is_finite().then_some(*at_ms))
+            .js(),
+    }
+}
+
+fn socket_event(event: &SocketEvent) -> JsValue {
+    let named = |name| Obj::new().name("name", name);
+    match event {
+        SocketEvent::Open => named("open"),
+        SocketEvent::Close {
+            code,
+            reason,
+            reconnecting,
+        } => named("close")
+            .num("code", (*code).into())
+            .text("reason", reason)
+            .flag("reconnecting", *reconnecting),
+        SocketEvent::Error { detail } => named("error").text("detail", detail),
+        SocketEvent::Reconnecting { attempt, delay_ms } => named("reconnecting")
+            .num("attempt", (*attempt).into())
+            .num("delayMs", (*delay_ms).into()),
+        SocketEvent::State(state) => named("state").name("state", state.as_str()),
+    }
+    .js()
+}
+
+/// Socket commands for socket `id`, as an array.
+pub fn socket_commands(id: u32, commands: &[SocketCommand]) -> Array {
+    commands.iter().map(|c| socket_command(id, c)).collect()
+}
+
+/// Commands for several sockets, as an array.
+pub fn hub_commands(commands: &[(u32, SocketCommand)]) -> Array {
+    commands
+        .iter()
+        .map(|(id, c)| socket_command(*id, c))
+        .collect()
+}
+
+/// `{ id, shared, route, reason, service, path, url?, commands }` of `client.socket()`.
+pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &Array) -> JsValue {
+    let text = |f: fn(&Target) -> &str| target.map_or("", f);
+    Obj::new()
+        .num("id", id.into())
+        .flag("shared", shared)
+        .text("route", text(|t| t.route.as_str()))
+        .text("reason", text(|t| t.reason))
+        .text("service", text(|t| &t.service))
+        .text("path", text(|t| &t.path))
+        .text_if("url", target.and_then(|t| t.url.as_deref()))
+        .set("commands", commands)
+        .js()
+}
+
+/// `{ env, service, resourceAppid, resourceEnv }` for the cloud adapter.
+pub fn cloud_config(c: &ClientConfig) -> JsValue {
+    Obj::new()
+        .text_or_null("env", c.cloud_env())
+        .text_or_null("service", c.service.as_deref())
+        .text_or_null("resourceAppid", c.resource_appid.as_deref())
+        .text_or_null("resourceEnv", c.resource_env.as_deref())
+        .js()
+}
+
+/// `{ entries, bytes, hits, misses, evictions, staleServes }`.
+pub fn cache_stats(s: &CacheStats) -> JsValue {
+    Obj::new()
+        .num("entries", s.entries as f64)
+        .num("bytes", s.bytes as f64)
+        .num("hits", s.hits as f64)
+        .num("misses", s.misses as f64)
+        .num("evictions", s.evictions as f64)
+        .num("staleServes", s.stale_serves as f64)
+        .js()
+}
+
+/// `client.stats()`: `{ total, rows, folded }`.
+pub fn stats(table: &stats::Stats) -> JsValue {
+    let (rows, total) = table.rows();
+    let rows: Array = rows.iter().map(|row| stats_row(row, true)).collect();
+    Obj::new()
+        .set("total", &stats_row(&total, false))
+        .set("rows", &rows)
+        .num("folded", table.folded() as f64)
+        .js()
+}
+
+/// One statistics row; the total has no route or pattern.
+fn stats_row(row: &stats::Row, named: bool) -> JsValue {
+    let mut out = Obj::new();
+    if named {
+        out = out
+            .name("route", row.route.as_str())
+            .text("pattern", &row.pattern);
+    }
+    let mut errors = Obj::new();
+    for (kind, n) in &row.errors {
+        errors = errors.set(kind.as_str(), &JsValue::from(*n as f64));
+    }
+    let h = &row.latency;
+    let buckets: Array = h
+        .buckets()
+        .into_iter()
+        .map(|(upper, n)| Array::of2(&JsValue::from(upper), &JsValue::from(n)))
+        .collect();
+    let latency = Obj::new()
+        .num("count", h.count() as f64)
+        .num("meanMs", h.mean_ms())
+        .num("p50Ms", h.quantile_ms(0.5))
+        .num("p95Ms", h.quantile_ms(0.95))
+        .num("p99Ms", h.quantile_ms(0.99))
+        .num("maxMs", h.max_ms())
+        .set("buckets", &buckets);
+    out.num("requests", row.requests as f64)
+        .num("failed", row.failed() as f64)
+        .set("errors", &errors.js())
+        .num("retries", row.retries as f64)
+        .num("cacheHits", row.cache_hits as f64)
+        .num("hitRatio", row.hit_ratio())
+        .num("inFlight", f64::from(row.in_flight))
+        .set("latency", &latency.js())
+        .js()
+}
