@@ -501,12 +501,15 @@ fn a_snapshot_restores_into_a_new_engine_with_the_learnt_user_and_without_expire
 
 #[test]
 fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
-    use mp_request::core::engine::MAX_HANDLES;
     let mut e = engine(rules());
     fetch(&mut e, req("/api/home/init", None), "v1", 0.0);
-    let h = e.hit_handle(req("/api/home/init", None)).expect("a key");
+    let (_, h, hit) = e
+        .start_with_handle(req("/api/home/init", None), 0.5)
+        .unwrap();
+    assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache));
+    let h = h.expect("a cached path has a handle");
     assert_eq!(e.hit_by_handle(h, 1.0), Ok(Some("v1".to_string())));
-    assert_eq!(e.cache_stats().hits, 1);
+    assert_eq!(e.cache_stats().hits, 2, "the start, then the handle");
     assert_eq!(
         e.hit_by_handle(h, 2000.0),
         Ok(None),
@@ -522,23 +525,33 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
     for bad in [-1.0, 1.5, f64::NAN, 1e12] {
         assert_eq!(e.hit_by_handle(bad, 1.0), Err(()), "{bad}");
     }
-    assert_eq!(
-        e.hit_handle(req("no-slash", None)),
-        None,
-        "invalid: start names it"
+    assert!(
+        e.start_with_handle(req("no-slash", None), 1.0).is_err(),
+        "invalid: start names it, no handle"
     );
-    assert_eq!(
-        e.hit_handle(req("/no/rule", None)),
-        None,
-        "no TTL: nothing to look up"
-    );
-    let first = e.hit_handle(req("/api/home/init", None)).unwrap();
-    for _ in 0..MAX_HANDLES {
-        e.hit_handle(req("/api/home/init", None));
+    let (_, none, _) = e.start_with_handle(req("/no/rule", None), 1.0).unwrap();
+    assert_eq!(none, None, "no TTL: nothing to look up");
+    let first = e
+        .start_with_handle(req("/api/home/init", None), 1.0)
+        .unwrap()
+        .1
+        .unwrap();
+    for _ in 0..e.handle_capacity() {
+        e.start_with_handle(req("/api/home/init", None), 1.0)
+            .unwrap();
     }
     assert_eq!(
         e.hit_by_handle(first, 1.0),
         Err(()),
         "bounded: old handles are voided"
     );
+}
+
+#[test]
+fn every_key_a_full_cache_holds_can_keep_its_handle() {
+    assert_eq!(engine(rules()).handle_capacity(), 4096, "the floor");
+    let mut raw = rules();
+    raw.max_entries = Some(100_000.0);
+    let e = engine(raw);
+    assert!(e.handle_capacity() >= 100_000, "{}", e.handle_capacity());
 }

@@ -89,9 +89,9 @@ fn cache_hits_count_with_no_latency_also_through_handles() {
     let mut e = engine(raw, 1);
     let mut d = Drive::new();
     d.run(&mut e, get("/api/home/init"), &mut statuses(&[200]), 10.0);
-    let (_, hit) = e.start(get("/api/home/init"), 20.0).unwrap();
+    let (_, handle, hit) = e.start_with_handle(get("/api/home/init"), 20.0).unwrap();
     assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache));
-    let handle = e.hit_handle(get("/api/home/init")).expect("a handle");
+    let handle = handle.expect("a handle");
     assert!(e.hit_by_handle(handle, 30.0).unwrap().is_some());
 
     let (rows, total) = e.stats().rows();

@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import { ROOT } from './paths.mjs';
 
-const BUNDLE = join(ROOT, 'dist', 'miniprogram', 'mp-request');
+// MP_REQUEST_BUNDLE points at another build (a before/after comparison).
+const BUNDLE = process.env.MP_REQUEST_BUNDLE || join(ROOT, 'dist', 'miniprogram', 'mp-request');
 
 /** @type {import('../harness.mjs').CreateSubject} */
 export async function create({ backend, maxEntries = 200 }) {

@@ -11,9 +11,6 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
 /** Grace after an attempt's timeout before the shim reports it itself (the platform should have). */
 const GUARD_MS = 1000;
 
-/** As many handles as the engine keeps (MAX_HANDLES in src/core/engine.rs). */
-const MAX_HANDLES = 4096;
-
 /**
  * Object literals for the engine's frequent commands: one call from wasm
  * each, instead of one per property. They shape; the engine decides.
@@ -143,9 +140,13 @@ export async function createClientWith(runtime, options) {
   const now = () => Date.now();
   /** @type {Map<number, Caller>} */
   const callers = new Map();
-  /** Request text → the engine's handle for its cache key (the engine voids them). */
-  /** @type {Map<string, number>} */
+  /**
+   * Request text → the engine's handle for its cache key, or -1 when it has
+   * none (the engine voids handles; at most as many as it keeps).
+   * @type {Map<string, number>}
+   */
   const handles = new Map();
+  const handleCapacity = engine.handleCapacity();
   /** @type {Map<number, Fetch>} */
   const fetches = new Map();
   // Destroyed: no new requests; the engine is freed once the last one settles.
@@ -394,16 +395,15 @@ export async function createClientWith(runtime, options) {
       }
       // Only path, method and data: ask for a fresh cached value first, by
       // the handle the engine gave for this exact text (no strings cross).
+      // A text seen for the first time (or whose handle went void) starts
+      // as usual and brings its handle back.
+      let text;
+      let wantHandle = false;
       if (fast && fast[3] === undefined && fast[4] === undefined) {
-        const text = `${fast[0]}\u0000${fast[1] || ''}\u0000${fast[2] || ''}`;
-        let handle = handles.get(text);
-        let value = handle === undefined ? null : engine.hitHandle(handle, now());
-        if (value === null) {
-          handle = engine.handle(fast[0], fast[1], fast[2]);
-          if (handles.size >= MAX_HANDLES) handles.clear();
-          if (handle >= 0) handles.set(text, handle);
-          value = handle >= 0 ? engine.hitHandle(handle, now()) : undefined;
-        }
+        text = `${fast[0]}\u0000${fast[1] || ''}\u0000${fast[2] || ''}`;
+        const handle = handles.get(text);
+        const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
+        wantHandle = handle === undefined || value === null;
         if (value !== undefined && value !== null && value.route !== undefined) {
           if (debug) log(`${fast[1] || 'GET'} ${fast[0]} ${value.statusCode} via ${value.route} from the cache`);
           const hit = /** @type {any} */ ([]);
@@ -422,7 +422,16 @@ export async function createClientWith(runtime, options) {
           return hit;
         }
       }
-      if (fast) return engine.startFast(fast[0], fast[1], fast[2], fast[3], fast[4], now());
+      if (fast) {
+        // `[id, handle, ...commands]`: the handle is for `handles`, not for `request`.
+        const started = engine.startFast(fast[0], fast[1], fast[2], fast[3], fast[4], wantHandle, now());
+        if (wantHandle && text !== undefined) {
+          if (handles.size >= handleCapacity) handles.clear();
+          handles.set(text, started[1]);
+        }
+        started.splice(1, 1);
+        return started;
+      }
     }
     return engine.start(options, now());
   }

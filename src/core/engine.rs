@@ -147,6 +147,10 @@ impl<V: Default> Answer<V> {
     }
 }
 
+/// What `start_with_handle` made of a request: its id, its handle (if it
+/// may have one) and its first commands.
+pub type Started<V> = (RequestId, Option<f64>, Vec<Command<V>>);
+
 /// What `invalidate` drops.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invalidate {
@@ -227,7 +231,7 @@ pub struct Engine<V = ()> {
     rng: Rng,
     /// The cache changed since the last snapshot and a save is scheduled.
     persist_due: bool,
-    /// Full keys the shim may look up by number (see `hit_handle`), with
+    /// Full keys the shim may look up by number (see `hit_by_handle`), with
     /// their statistics row.
     handles: Vec<(String, Slot)>,
     /// Changes with the user partition: older handles are void.
@@ -235,8 +239,10 @@ pub struct Engine<V = ()> {
     stats: Stats,
 }
 
-/// At most this many handles; then they are all voided and counted anew.
-pub const MAX_HANDLES: usize = 4096;
+/// Handles are kept for at least this many keys (see `handle_capacity`)...
+const MIN_HANDLES: usize = 4096;
+/// ...and for this many more than the cache holds, for keys in flight.
+const HANDLE_SLACK: usize = 1024;
 
 /// A handle: `epoch × 2^20 + index`, a JS number.
 const HANDLE_INDEX_BITS: u32 = 20;
@@ -419,15 +425,42 @@ impl<V: Clone + Weigh> Engine<V> {
         raw: RawRequest,
         now_ms: f64,
     ) -> Result<(RequestId, Vec<Command<V>>), RequestError> {
+        self.start_with_handle(raw, now_ms)
+            .map(|(id, _, commands)| (id, commands))
+    }
+
+    /// `start`, and a handle standing for the request's cache key (see
+    /// `hit_by_handle`) when it may be looked up by one: no headers, not
+    /// aborted, a path the cache covers. So a request the shim has not seen
+    /// yet is prepared once, and repeats cross the boundary as two numbers.
+    pub fn start_with_handle(
+        &mut self,
+        raw: RawRequest,
+        now_ms: f64,
+    ) -> Result<Started<V>, RequestError> {
+        let prepared = self.prepare(raw)?;
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
+        let handle = self.handle_for(&prepared, slot);
+        let commands = self.begin(id, slot, prepared, now_ms)?;
+        Ok((id, handle, commands))
+    }
+
+    /// The first commands of request `id`.
+    fn begin(
+        &mut self,
+        id: RequestId,
+        slot: Slot,
+        prepared: Prepared,
+        now_ms: f64,
+    ) -> Result<Vec<Command<V>>, RequestError> {
         let Prepared {
             spec,
             choice,
             plan,
             key,
-        } = self.prepare(raw)?;
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
-        let slot = self.stats.slot(choice.route, &spec.path);
+        } = prepared;
         if spec.aborted {
             self.stats.cancelled_before_start(slot);
             let cancelled = Settled {
@@ -440,13 +473,10 @@ impl<V: Clone + Weigh> Engine<V> {
                 from_cache: false,
                 stale: false,
             };
-            return Ok((
-                id,
-                vec![
-                    Command::Reject(cancelled, RequestError::Cancelled),
-                    Command::End { id },
-                ],
-            ));
+            return Ok(vec![
+                Command::Reject(cancelled, RequestError::Cancelled),
+                Command::End { id },
+            ]);
         }
         let mut commands = Vec::new();
         let mut caller = Some((id, now_ms));
@@ -471,7 +501,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     ));
                     if !stale || self.sharing.contains_key(full) {
                         commands.push(Command::End { id });
-                        return Ok((id, commands));
+                        return Ok(commands);
                     }
                     // Stale: this id carries on as the one background refresh.
                     caller = None;
@@ -483,7 +513,7 @@ impl<V: Clone + Weigh> Engine<V> {
                         fetch.callers.push((id, now_ms));
                         self.followers.insert(id, fetch_id);
                         self.stats.begin(fetch.slot);
-                        return Ok((id, vec![Command::End { id }]));
+                        return Ok(vec![Command::End { id }]);
                     }
                 }
             }
@@ -538,20 +568,29 @@ impl<V: Clone + Weigh> Engine<V> {
             },
         );
         commands.extend(self.attempt(id, now_ms));
-        Ok((id, commands))
+        Ok(commands)
     }
 
-    /// A number standing for the cache key of a request with no headers and
-    /// no other options, for `hit_by_handle`; None when it has no key.
-    pub fn hit_handle(&mut self, raw: RawRequest) -> Option<f64> {
-        let (key, slot) = self.hit_key(raw)?;
-        if self.handles.len() >= MAX_HANDLES {
+    /// Registers a handle for a prepared request's key, when it may have one.
+    fn handle_for(&mut self, prepared: &Prepared, slot: Slot) -> Option<f64> {
+        let key = prepared.key.as_ref()?;
+        if prepared.spec.aborted || !prepared.spec.headers.is_empty() || !prepared.plan.lookup {
+            return None;
+        }
+        if self.handles.len() >= self.handle_capacity() {
             self.handles.clear();
             self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
         }
-        self.handles.push((key, slot));
+        self.handles.push((key.clone(), slot));
         let index = (self.handles.len() - 1) as u32;
         Some(f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index))
+    }
+
+    /// How many handles are kept before all are voided and counted anew:
+    /// enough for every key the cache can hold, so random access over a full
+    /// cache keeps finding its handles.
+    pub fn handle_capacity(&self) -> usize {
+        MIN_HANDLES.max(self.config.cache.limits.max_entries + HANDLE_SLACK)
     }
 
     /// The fresh value behind a handle: `Ok(Some)`, `Ok(None)` when it is
@@ -573,17 +612,6 @@ impl<V: Clone + Weigh> Engine<V> {
             self.stats.hit(*slot);
         }
         Ok(value)
-    }
-
-    /// The cache key of a lookup-only request (no headers, not aborted) and
-    /// its statistics row, or None.
-    fn hit_key(&mut self, raw: RawRequest) -> Option<(String, Slot)> {
-        let prepared = self.prepare(raw).ok()?;
-        if prepared.spec.aborted || !prepared.spec.headers.is_empty() || !prepared.plan.lookup {
-            return None;
-        }
-        let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
-        Some((prepared.key?, slot))
     }
 
     /// What every request needs before anything starts: validation, the

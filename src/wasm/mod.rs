@@ -91,22 +91,6 @@ impl Engine {
         self.started(raw, now_ms)
     }
 
-    /// A handle for `{ path, method, data }`'s cache key (see `hitHandle`),
-    /// or -1 when the request has no key. Never throws.
-    pub fn handle(&self, path: String, method: Option<String>, data_json: Option<String>) -> f64 {
-        let raw = RawRequest {
-            path,
-            method,
-            body_bytes: data_json.as_ref().map_or(0, String::len),
-            data_json,
-            ..RawRequest::default()
-        };
-        match self.inner.try_borrow_mut() {
-            Ok(mut engine) => engine.hit_handle(raw).unwrap_or(-1.0),
-            Err(_) => -1.0,
-        }
-    }
-
     /// The fresh cached response behind `handle`; undefined when there is
     /// none fresh (start the request as usual); null when the handle is void
     /// (the user partition changed): ask for a new one.
@@ -126,7 +110,10 @@ impl Engine {
     /// and `method` as strings, `header` as it is, `data` as its JSON text (already
     /// stringified), and the whole options as `rest` only when they hold
     /// other keys (read from there). Everything is checked as `start` checks it.
+    /// `[id, handle, ...commands]`: with `want_handle`, the handle for
+    /// `hitHandle` next time (-1 when the request cannot have one).
     #[wasm_bindgen(js_name = startFast)]
+    #[allow(clippy::too_many_arguments)]
     pub fn start_fast(
         &self,
         path: String,
@@ -134,11 +121,29 @@ impl Engine {
         data_json: Option<String>,
         header: JsValue,
         rest: JsValue,
+        want_handle: bool,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
         let raw = read_request_parts(path, method, data_json, header, rest)
             .map_err(|e| self.error(&e))?;
-        self.started(raw, now_ms)
+        let (id, handle, commands) = {
+            let mut engine = self.borrow()?;
+            if want_handle {
+                engine.start_with_handle(raw, now_ms)
+            } else {
+                engine
+                    .start(raw, now_ms)
+                    .map(|(id, commands)| (id, None, commands))
+            }
+        }
+        .map_err(|e| self.error(&e))?;
+        Ok(self.with_head(&[f64::from(id), handle.unwrap_or(-1.0)], commands))
+    }
+
+    /// How many handles the shim should remember at most: as many as the engine keeps.
+    #[wasm_bindgen(js_name = handleCapacity)]
+    pub fn handle_capacity(&self) -> Result<u32, JsValue> {
+        Ok(self.borrow()?.handle_capacity() as u32)
     }
 
     /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
@@ -518,9 +523,7 @@ impl Engine {
             .borrow()?
             .start(raw, now_ms)
             .map_err(|e| self.error(&e))?;
-        let out = self.commands(commands)?;
-        out.unshift(&JsValue::from(id));
-        Ok(out)
+        Ok(self.with_head(&[f64::from(id)], commands))
     }
 
     fn error(&self, error: &RequestError) -> JsValue {
@@ -528,14 +531,22 @@ impl Engine {
     }
 
     fn commands(&self, commands: Vec<Command<JsValue>>) -> Result<Array, JsValue> {
-        let out = Array::new_with_length(commands.len() as u32);
+        Ok(self.with_head(&[], commands))
+    }
+
+    /// `[...head, ...commands]`, made at its final length.
+    fn with_head(&self, head: &[f64], commands: Vec<Command<JsValue>>) -> Array {
+        let out = Array::new_with_length((head.len() + commands.len()) as u32);
+        for (i, n) in head.iter().enumerate() {
+            out.set(i as u32, JsValue::from_f64(*n));
+        }
         for (i, command) in commands.into_iter().enumerate() {
             out.set(
-                i as u32,
+                (head.len() + i) as u32,
                 write::command(command, self.locale, self.shapes.as_ref()),
             );
         }
-        Ok(out)
+        out
     }
 }
 
