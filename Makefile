@@ -2,8 +2,9 @@
 #   make demo   build, start the emulator, run the seed's cloud-test scenario in the mini-program sandbox
 #   make test   every test: Rust (native + wasm boundary), type check, the bundle in the sandbox
 # Both install what is missing first (scripts/setup.sh, idempotent).
+#   make bench  the benchmarks against the peers (not part of the tests); writes BENCHMARKS.md
 SHELL := /bin/bash
-.PHONY: setup build demo test lint test-rust test-wasm typecheck test-js
+.PHONY: setup build demo test bench lint test-rust test-wasm typecheck test-js
 
 setup:
 	@bash scripts/setup.sh
@@ -17,6 +18,10 @@ demo: build
 	node demo/run-demo.mjs
 
 test: build lint test-rust test-wasm typecheck test-js
+
+bench: build
+	@bash scripts/setup-bench.sh
+	node --expose-gc benches/run.mjs
 
 lint:
 	cargo fmt --check
