@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { lowerToMvp } from './lower-wasm.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -23,16 +24,12 @@ for (const file of [pkgWasm, pkgGlue]) {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'wasm'), { recursive: true });
 
-// 1. wasm: lower what the prebuilt std still uses, then optimise with only
-//    MVP + mutable globals enabled, which also validates the result.
+// 1. wasm: lower what the prebuilt std still uses (with word-sized memory
+//    copies, scripts/lower-wasm.mjs), then optimise with only MVP + mutable
+//    globals enabled, which also validates the result.
 const lowered = join(dist, 'wasm', 'lowered.wasm');
 const wasm = join(dist, 'wasm', 'mp_request.wasm');
-execFileSync(bin('wasm-opt'), [
-  pkgWasm, '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int',
-  '--enable-mutable-globals', '--enable-reference-types', '--enable-multivalue',
-  '--llvm-memory-copy-fill-lowering', '--signext-lowering', '--llvm-nontrapping-fptoint-lowering',
-  '-o', lowered,
-], { stdio: 'inherit' });
+writeFileSync(lowered, lowerToMvp(readFileSync(pkgWasm)));
 execFileSync(bin('wasm-opt'), [lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', wasm], { stdio: 'inherit' });
 rmSync(lowered);
 
