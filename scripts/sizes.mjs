@@ -14,7 +14,7 @@ const KB = 1024;
 export const BUDGET = {
   wasmRaw: 188 * KB,
   wasmGzip: 85 * KB,
-  bundleRaw: 222 * KB,
+  bundleRaw: 223 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

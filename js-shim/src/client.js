@@ -25,6 +25,16 @@ const COMMAND_SHAPES = {
   }),
   /** @param {number} id */
   end: (id) => ({ type: 'end', id }),
+  /**
+   * @param {number} id @param {string} route @param {string} reason @param {string} method
+   * @param {number} attempt @param {number} timeoutMs @param {number | undefined} clampedFrom
+   * @param {string | undefined} url @param {{ index: number, params: Record<string, string> } | undefined} mock
+   */
+  send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock) => ({
+    type: 'send', id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock,
+  }),
+  /** @param {number} id @param {number} delayMs */
+  wait: (id, delayMs) => ({ type: 'wait', id, delayMs }),
 };
 
 /**

@@ -616,9 +616,10 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// What every request needs before anything starts: validation, the
     /// route, the cache plan and, when the cache takes part, the key.
-    fn prepare(&self, raw: RawRequest) -> Result<Prepared, RequestError> {
-        let data_json = raw.data_json.clone();
-        let request_cache = raw.cache.clone();
+    fn prepare(&self, mut raw: RawRequest) -> Result<Prepared, RequestError> {
+        // Taken, not copied: validation needs neither.
+        let data_json = raw.data_json.take();
+        let request_cache = std::mem::take(&mut raw.cache);
         let spec = raw.validate(self.config.retry)?;
         let choice = route::choose(
             &self.config,

@@ -56,7 +56,7 @@ impl Engine {
         };
         let locale = config.locale;
         let shapes = (shapes.is_object()
-            && ["resolve", "end"].iter().all(|name| {
+            && ["resolve", "end", "send", "wait"].iter().all(|name| {
                 Reflect::get(&shapes, &JsValue::from_str(name)).is_ok_and(|f| f.is_function())
             }))
         .then(|| shapes.unchecked_into::<CommandShapes>());

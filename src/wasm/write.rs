@@ -11,6 +11,7 @@ use crate::core::config::ClientConfig;
 use crate::core::engine::{Command, Send, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
+use crate::core::mock::MockMatch;
 use crate::core::socket::hub::Target;
 use crate::core::socket::machine::{SocketCommand, SocketEvent};
 use crate::core::stats;
@@ -36,6 +37,22 @@ extern "C" {
     ) -> JsValue;
     #[wasm_bindgen(method)]
     fn end(this: &CommandShapes, id: u32) -> JsValue;
+    #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        this: &CommandShapes,
+        id: u32,
+        route: &JsValue,
+        reason: &JsValue,
+        method: &JsValue,
+        attempt: u32,
+        timeout_ms: u32,
+        clamped_from: Option<u32>,
+        url: Option<String>,
+        mock: &JsValue,
+    ) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn wait(this: &CommandShapes, id: u32, delay_ms: u32) -> JsValue;
 }
 
 /// A request command: `{ type, ... }`.
@@ -45,11 +62,28 @@ pub fn command(
     shapes: Option<&CommandShapes>,
 ) -> JsValue {
     match command {
-        Command::Send(send) => send_command(&send),
-        Command::Wait { id, delay_ms } => typed("wait")
-            .num("id", id.into())
-            .num("delayMs", delay_ms.into())
-            .js(),
+        // A miss's path: one call into JS each when the shim gave shapes.
+        Command::Send(send) => match shapes {
+            Some(shapes) => shapes.send(
+                send.id,
+                &static_js(send.route.route.as_str()),
+                &static_js(send.route.reason),
+                &static_js(send.method.as_str()),
+                send.attempt,
+                send.timeout_ms,
+                send.clamped_from,
+                send.url,
+                &send.route.mock.as_ref().map_or(JsValue::UNDEFINED, mock_object),
+            ),
+            None => send_command(&send),
+        },
+        Command::Wait { id, delay_ms } => match shapes {
+            Some(shapes) => shapes.wait(id, delay_ms),
+            None => typed("wait")
+                .num("id", id.into())
+                .num("delayMs", delay_ms.into())
+                .js(),
+        },
         Command::Abort { id } => typed("abort").num("id", id.into()).js(),
         Command::End { id } => match shapes {
             Some(shapes) => shapes.end(id),
@@ -104,19 +138,21 @@ fn send_command(send: &Send) -> JsValue {
     }
     out = out.text_if("url", send.url.as_deref());
     if let Some(mock) = &send.route.mock {
-        let mut params = Obj::new();
-        for (name, value) in &mock.params {
-            params = params.text_at(name, value);
-        }
-        out = out.set(
-            "mock",
-            &Obj::new()
-                .num("index", mock.index as f64)
-                .set("params", &params.js())
-                .js(),
-        );
+        out = out.set("mock", &mock_object(mock));
     }
     out.js()
+}
+
+/// `{ index, params }`: which mock route answers, with what it captured.
+fn mock_object(mock: &MockMatch) -> JsValue {
+    let mut params = Obj::new();
+    for (name, value) in &mock.params {
+        params = params.text_at(name, value);
+    }
+    Obj::new()
+        .num("index", mock.index as f64)
+        .set("params", &params.js())
+        .js()
 }
 
 /// `{ type: name }`, to add fields to.
