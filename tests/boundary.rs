@@ -2,31 +2,16 @@
 //! under Node (`wasm-pack test --node`).
 #![cfg(target_arch = "wasm32")]
 
+mod js_values;
+
 use js_sys::{Array, Object, Reflect};
+use js_values::{get, object};
 use mp_request::wasm::Engine;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-fn object(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-    }
-    o.into()
-}
-
-fn get(o: &JsValue, key: &str) -> JsValue {
-    Reflect::get(o, &JsValue::from_str(key)).unwrap()
-}
-
 fn platform() -> JsValue {
-    object(&[
-        ("hasCloud", true.into()),
-        ("sdkVersion", "3.6.0".into()),
-        ("device", "android".into()),
-        ("envVersion", "develop".into()),
-        ("seed", 7.into()),
-    ])
+    js_values::platform(7)
 }
 
 /// An engine whose cloud init is already done.

@@ -4,35 +4,16 @@
 //! text, keys in order, so a change of representation cannot change a shape.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Object, Reflect, JSON};
+mod js_values;
+
+use js_sys::{Array, Reflect, JSON};
+use js_values::{array, object, platform};
 use mp_request::wasm::Engine;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
-fn object(pairs: &[(&str, JsValue)]) -> JsValue {
-    let o = Object::new();
-    for (k, v) in pairs {
-        Reflect::set(&o, &JsValue::from_str(k), v).unwrap();
-    }
-    o.into()
-}
-
-fn array(items: Vec<JsValue>) -> JsValue {
-    items.into_iter().collect::<Array>().into()
-}
-
 fn json(value: &JsValue) -> String {
     JSON::stringify(value).unwrap().as_string().unwrap()
-}
-
-fn platform(seed: i32) -> JsValue {
-    object(&[
-        ("hasCloud", true.into()),
-        ("sdkVersion", "3.6.0".into()),
-        ("device", "android".into()),
-        ("envVersion", "develop".into()),
-        ("seed", seed.into()),
-    ])
 }
 
 /// Records the JSON of every value handed back, in order.
