@@ -73,7 +73,11 @@ pub fn command(
                 send.timeout_ms,
                 send.clamped_from,
                 send.url,
-                &send.route.mock.as_ref().map_or(JsValue::UNDEFINED, mock_object),
+                &send
+                    .route
+                    .mock
+                    .as_ref()
+                    .map_or(JsValue::UNDEFINED, mock_object),
             ),
             None => send_command(&send),
         },
