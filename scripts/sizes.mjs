@@ -12,9 +12,9 @@ const KB = 1024;
  * the bundle shrinks.
  */
 export const BUDGET = {
-  wasmRaw: 188 * KB,
+  wasmRaw: 187 * KB,
   wasmGzip: 85 * KB,
-  bundleRaw: 223 * KB,
+  bundleRaw: 221 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

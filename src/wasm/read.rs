@@ -154,52 +154,18 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.validate()
 }
 
+/// Whole request options, as `client.request` got them (the shim's fast
+/// path sends the plain ones through `read_request_parts` directly).
 pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
-    if !options.is_object() || Array::is_array(options) {
-        return Err(RequestError::invalid(
-            "options",
-            format!("must be an object, got {}", type_name(options)),
-        ));
-    }
-    // Every known option is read once; unknown ones are looked for only when
-    // the object has more own keys than known options were found (the hot
-    // path copies no key names into wasm).
-    let mut present = 0u32;
-    let mut read = |key: &'static str| -> Result<JsValue, RequestError> {
-        let value = get(options, key)?;
-        present += u32::from(!value.is_undefined());
-        Ok(value)
-    };
-    let (path, method, data, header) = (
-        read("path")?,
-        read("method")?,
-        read("data")?,
-        read("header")?,
-    );
-    let (timeout, route, retry, idempotent) = (
-        read("timeoutMs")?,
-        read("route")?,
-        read("retry")?,
-        read("idempotent")?,
-    );
-    let (signal, cache) = (read("signal")?, read("cache")?);
-    let own = Reflect::own_keys(options)
-        .map_err(|_| RequestError::invalid("options", "could not be read (its keys threw)"))?;
-    if own.length() != present {
-        plain_object("options", options, REQUEST_OPTIONS)?;
-    }
-    let mut raw = RawRequest::default();
-    raw.path = as_opt_string("path", &path)?
+    let options = plain_object("options", options, REQUEST_OPTIONS)?;
+    let path = opt_string(options, "path")?
         .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
-    raw.aborted = read_signal(&signal)?;
-    (raw.body_bytes, raw.data_json) = read_body(&data)?;
-    raw.method = as_opt_string("method", &method)?;
-    raw.headers = read_headers(&header)?;
-    raw.cache = read_request_cache(&cache)?;
-    raw.timeout_ms = as_opt_number("timeoutMs", &timeout)?;
-    raw.route = as_opt_string("route", &route)?;
-    raw.retry = read_retry(&retry)?;
-    raw.idempotent = as_opt_bool("idempotent", &idempotent)?;
+    let method = opt_string(options, "method")?;
+    let (body_bytes, data_json) = read_body(&get(options, "data")?)?;
+    let header = get(options, "header")?;
+    let mut raw = read_request_parts(path, method, data_json, header, JsValue::UNDEFINED)?;
+    raw.body_bytes = body_bytes;
+    read_rest(options, &mut raw)?;
     Ok(raw)
 }
 
@@ -223,15 +189,20 @@ pub fn read_request_parts(
         ..RawRequest::default()
     };
     if !rest.is_undefined() {
-        let rest = plain_object("options", &rest, REQUEST_OPTIONS)?;
-        raw.aborted = read_signal(&get(rest, "signal")?)?;
-        raw.cache = read_request_cache(&get(rest, "cache")?)?;
-        raw.timeout_ms = opt_number(rest, "timeoutMs")?;
-        raw.route = opt_string(rest, "route")?;
-        raw.retry = read_retry(&get(rest, "retry")?)?;
-        raw.idempotent = opt_bool(rest, "idempotent")?;
+        read_rest(plain_object("options", &rest, REQUEST_OPTIONS)?, &mut raw)?;
     }
     Ok(raw)
+}
+
+/// The options besides path, method, data and header, from checked options.
+fn read_rest(rest: &JsValue, raw: &mut RawRequest) -> Result<(), RequestError> {
+    raw.aborted = read_signal(&get(rest, "signal")?)?;
+    raw.cache = read_request_cache(&get(rest, "cache")?)?;
+    raw.timeout_ms = opt_number(rest, "timeoutMs")?;
+    raw.route = opt_string(rest, "route")?;
+    raw.retry = read_retry(&get(rest, "retry")?)?;
+    raw.idempotent = opt_bool(rest, "idempotent")?;
+    Ok(())
 }
 
 /// `retry`: false (no retries), true or undefined (defaults), or an object.
