@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { BUDGET, TARGET, kb, measureBundle } from '../scripts/sizes.mjs';
 import { summarize } from './harness.mjs';
@@ -131,7 +132,7 @@ async function peerSizes() {
       logLevel: 'silent',
     });
     const bytes = built.outputFiles[0].contents;
-    out[name] = { raw: bytes.length, gzip: (await import('node:zlib')).gzipSync(bytes, { level: 9 }).length };
+    out[name] = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
   }
   return out;
 }

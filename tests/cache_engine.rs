@@ -548,6 +548,24 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
 }
 
 #[test]
+fn plain_starts_register_no_handles() {
+    let mut e = engine(rules());
+    fetch(&mut e, req("/api/home/init", None), "v1", 0.0);
+    let (_, h, _) = e
+        .start_with_handle(req("/api/home/init", None), 1.0)
+        .unwrap();
+    let h = h.expect("a handle");
+    for _ in 0..=e.handle_capacity() {
+        e.start(req("/api/home/init", None), 1.0).unwrap();
+    }
+    assert_eq!(
+        e.hit_by_handle(h, 1.0),
+        Ok(Some("v1".to_string())),
+        "a full table's worth of plain starts voided nothing"
+    );
+}
+
+#[test]
 fn every_key_a_full_cache_holds_can_keep_its_handle() {
     assert_eq!(engine(rules()).handle_capacity(), 4096, "the floor");
     let mut raw = rules();

@@ -168,6 +168,15 @@ struct Prepared {
     key: Option<String>,
 }
 
+impl Prepared {
+    /// The key a handle may stand for: a lookup-only request (no headers,
+    /// not aborted) whose path the cache covers.
+    fn handle_key(&self) -> Option<String> {
+        let lookup_only = !self.spec.aborted && self.spec.headers.is_empty() && self.plan.lookup;
+        self.key.clone().filter(|_| lookup_only)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     AwaitingInit,
@@ -425,7 +434,7 @@ impl<V: Clone + Weigh> Engine<V> {
         raw: RawRequest,
         now_ms: f64,
     ) -> Result<(RequestId, Vec<Command<V>>), RequestError> {
-        self.start_with_handle(raw, now_ms)
+        self.start_keeping(raw, now_ms, false)
             .map(|(id, _, commands)| (id, commands))
     }
 
@@ -438,12 +447,24 @@ impl<V: Clone + Weigh> Engine<V> {
         raw: RawRequest,
         now_ms: f64,
     ) -> Result<Started<V>, RequestError> {
+        self.start_keeping(raw, now_ms, true)
+    }
+
+    /// Starts a request; with `keep_handle`, registers a handle for its key
+    /// once it has started (a request refused at `begin` leaves none behind).
+    fn start_keeping(
+        &mut self,
+        raw: RawRequest,
+        now_ms: f64,
+        keep_handle: bool,
+    ) -> Result<Started<V>, RequestError> {
         let prepared = self.prepare(raw)?;
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
-        let handle = self.handle_for(&prepared, slot);
+        let handle_key = keep_handle.then(|| prepared.handle_key()).flatten();
         let commands = self.begin(id, slot, prepared, now_ms)?;
+        let handle = handle_key.map(|key| self.register_handle(key, slot));
         Ok((id, handle, commands))
     }
 
@@ -571,19 +592,15 @@ impl<V: Clone + Weigh> Engine<V> {
         Ok(commands)
     }
 
-    /// Registers a handle for a prepared request's key, when it may have one.
-    fn handle_for(&mut self, prepared: &Prepared, slot: Slot) -> Option<f64> {
-        let key = prepared.key.as_ref()?;
-        if prepared.spec.aborted || !prepared.spec.headers.is_empty() || !prepared.plan.lookup {
-            return None;
-        }
+    /// A handle for `key`: `epoch × 2^20 + index`.
+    fn register_handle(&mut self, key: String, slot: Slot) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.handles.clear();
             self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
         }
-        self.handles.push((key.clone(), slot));
+        self.handles.push((key, slot));
         let index = (self.handles.len() - 1) as u32;
-        Some(f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index))
+        f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index)
     }
 
     /// How many handles are kept before all are voided and counted anew:

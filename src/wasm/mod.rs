@@ -178,7 +178,7 @@ impl Engine {
                 now_ms,
             ),
         };
-        self.commands(commands.map_err(|e| self.error(&e))?)
+        Ok(self.commands(commands.map_err(|e| self.error(&e))?))
     }
 
     /// Reports a failed attempt with the platform's errMsg, errCode and errno.
@@ -196,7 +196,7 @@ impl Engine {
             .borrow()?
             .on_failure(id, failure, now_ms)
             .map_err(|e| self.error(&e))?;
-        self.commands(commands)
+        Ok(self.commands(commands))
     }
 
     /// A `wait` command's delay is over.
@@ -206,7 +206,7 @@ impl Engine {
             .borrow()?
             .on_timer(id, now_ms)
             .map_err(|e| self.error(&e))?;
-        self.commands(commands)
+        Ok(self.commands(commands))
     }
 
     /// The `init` command finished: `ok`, or failed with errMsg and errCode.
@@ -224,20 +224,20 @@ impl Engine {
             Err(failure(err_msg, err_code, JsValue::UNDEFINED))
         };
         let commands = self.borrow()?.on_init(result, now_ms);
-        self.commands(commands)
+        Ok(self.commands(commands))
     }
 
     /// A `waitInit` command's delay is over.
     #[wasm_bindgen(js_name = onInitTimer)]
     pub fn on_init_timer(&self) -> Result<Array, JsValue> {
         let commands = self.borrow()?.on_init_timer();
-        self.commands(commands)
+        Ok(self.commands(commands))
     }
 
     /// The caller cancelled request `id`.
     pub fn cancel(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
         let commands = self.borrow()?.cancel(id, now_ms);
-        self.commands(commands)
+        Ok(self.commands(commands))
     }
 
     /// The device's connectivity changed.
@@ -530,8 +530,8 @@ impl Engine {
         error_object(error, self.locale, None, "")
     }
 
-    fn commands(&self, commands: Vec<Command<JsValue>>) -> Result<Array, JsValue> {
-        Ok(self.with_head(&[], commands))
+    fn commands(&self, commands: Vec<Command<JsValue>>) -> Array {
+        self.with_head(&[], commands)
     }
 
     /// `[...head, ...commands]`, made at its final length.
