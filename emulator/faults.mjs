@@ -2,16 +2,20 @@
 
 /**
  * @typedef {object} FaultRule
- * @property {'status' | 'reset' | 'delay' | 'malformed' | 'hang'} kind
+ * @property {'status' | 'reset' | 'delay' | 'malformed' | 'hang' | 'flap'} kind
  *   status: answer `status` (with `retryAfter` seconds if set); reset: destroy the connection;
  *   delay: wait `delayMs`, then answer normally; malformed: 200 with a broken JSON body;
- *   hang: never answer (the caller's timeout fires).
- * @property {number} [count] How many matching calls it affects (default 1).
+ *   hang: never answer (the caller's timeout fires);
+ *   flap: a backend that goes down and up: in the first `downMs` of every `periodMs` (counted
+ *   from when it was added) matching calls get `status`, the rest of the period they pass.
+ * @property {number} [count] How many matching calls it affects (default 1; flap: unlimited).
  * @property {string} [path] Only calls whose path starts with this.
  * @property {string} [service] Only calls to this service.
  * @property {number} [status]
  * @property {number} [retryAfter]
  * @property {number} [delayMs]
+ * @property {number} [periodMs]
+ * @property {number} [downMs]
  */
 
 export class FaultPlan {
@@ -22,11 +26,17 @@ export class FaultPlan {
 
   /** @param {FaultRule} rule */
   add(rule) {
-    const kinds = ['status', 'reset', 'delay', 'malformed', 'hang'];
+    const kinds = ['status', 'reset', 'delay', 'malformed', 'hang', 'flap'];
     if (!kinds.includes(rule.kind)) throw new Error(`unknown fault kind ${rule.kind}; one of ${kinds.join(', ')}`);
-    if (rule.kind === 'status' && !(rule.status >= 100 && rule.status <= 599)) throw new Error('status fault needs a status');
+    if ((rule.kind === 'status' || rule.kind === 'flap') && !(rule.status >= 100 && rule.status <= 599)) {
+      throw new Error(`${rule.kind} fault needs a status`);
+    }
     if (rule.kind === 'delay' && !(rule.delayMs >= 0)) throw new Error('delay fault needs delayMs');
-    this.rules.push({ count: 1, ...rule });
+    if (rule.kind === 'flap' && !(rule.periodMs > 0 && rule.downMs >= 0 && rule.downMs <= rule.periodMs)) {
+      throw new Error('flap fault needs periodMs > 0 and 0 <= downMs <= periodMs');
+    }
+    const count = rule.kind === 'flap' ? Infinity : 1;
+    this.rules.push({ count, ...rule, addedAt: Date.now() });
   }
 
   clear() {
@@ -40,11 +50,14 @@ export class FaultPlan {
    * @returns {FaultRule | undefined}
    */
   take(service, path) {
+    const now = Date.now();
     const i = this.rules.findIndex(
-      (r) => (!r.service || r.service === service) && (!r.path || path.startsWith(r.path)),
+      (r) => (!r.service || r.service === service) && (!r.path || path.startsWith(r.path)) &&
+        (r.kind !== 'flap' || (now - r.addedAt) % r.periodMs < r.downMs),
     );
     if (i < 0) return undefined;
     const rule = this.rules[i];
+    if (rule.kind === 'flap') return { ...rule, kind: 'status' };
     rule.count -= 1;
     if (rule.count <= 0) this.rules.splice(i, 1);
     return rule;

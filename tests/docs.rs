@@ -35,3 +35,20 @@ fn every_kind_is_documented_with_its_messages() {
         }
     }
 }
+
+#[test]
+fn the_circuit_open_messages_are_documented_exactly() {
+    use mp_request::core::error::RequestError;
+    let open = RequestError::CircuitOpen {
+        route: "cloud",
+        failures: 12,
+        calls: 20,
+        retry_in_ms: 4200,
+    };
+    let doc: String = DOC.split_whitespace().collect::<Vec<_>>().join(" ");
+    for locale in [Locale::ZhCn, Locale::En] {
+        let message = open.user_message(locale);
+        assert!(doc.contains(message.as_ref()), "{message}");
+    }
+    assert!(doc.contains(&open.to_string()), "{open}");
+}

@@ -507,7 +507,7 @@ export async function createClientWith(runtime, options) {
     cacheStats: () => engine.cacheStats(),
     stats() {
       if (destroyed) throw invalidError('`client` was destroyed; its statistics went with it');
-      return engine.stats();
+      return engine.stats(now());
     },
     resetStats() {
       if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');

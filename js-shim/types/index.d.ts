@@ -24,6 +24,18 @@ export interface ClientOptions {
   mock?: { routes?: MockRoute[]; enabled?: boolean | 'auto'; allowInRelease?: boolean; passthrough?: boolean };
   /** Retry policy for every request (a request's own `retry` overrides it field by field); false: no retries. */
   retry?: RetryOptions | boolean;
+  /**
+   * Token bucket per service that pays for retries (AWS SDK standard mode): when it is empty,
+   * failures are returned without retrying. Default on: 500 tokens, 5 per retry, 10 after a timeout,
+   * 1 back per success. false: retries are not budgeted.
+   */
+  retryBudget?: RetryBudgetOptions | boolean;
+  /**
+   * Circuit breaker per service: opens when failureRatio of at least minCalls attempts within windowMs
+   * failed (timeouts, network errors, 5xx), then fails fast with kind 'service' (or falls back from
+   * cloud to baseUrl) for openMs, then lets one probe through. Default on: 0.5, 10, 10000, 5000. false: none.
+   */
+  breaker?: BreakerOptions | boolean;
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
   timeoutMs?: number;
   /** Language of `RequestError.message`: 'zh-CN' (default) or 'en'. */
@@ -178,6 +190,37 @@ export interface Stats {
   rows: Array<StatsRow & { route: 'cloud' | 'http' | 'mock'; pattern: string }>;
   /** Paths folded into `(other)` since the last reset (an upper bound). */
   folded: number;
+  /** Cloud (with an env) and HTTP (with a baseUrl): breaker and retry budget now. */
+  services: ServiceStats[];
+}
+
+export interface RetryBudgetOptions {
+  /** Tokens when full, 1..100000. Default 500. */
+  capacity?: number;
+  /** Spent by a retry. Default 5. */
+  retryCost?: number;
+  /** Spent by a retry after a timeout. Default 10. */
+  timeoutCost?: number;
+  /** Put back by a success that needed no retry (a retried success returns its retry's cost). Default 1. */
+  successRefill?: number;
+}
+
+export interface BreakerOptions {
+  /** Sliding window the failures are counted over, ms. Default 10000. */
+  windowMs?: number;
+  /** Fewer attempts in the window never open it. Default 10. */
+  minCalls?: number;
+  /** Share of failed attempts that opens it, above 0 and at most 1. Default 0.5. */
+  failureRatio?: number;
+  /** How long it stays open before one probe, ms. Default 5000. */
+  openMs?: number;
+}
+
+/** A service the client calls, with its breaker and retry budget (null when turned off). */
+export interface ServiceStats {
+  route: 'cloud' | 'http';
+  breaker: { state: 'closed' | 'open' | 'half_open'; calls: number; failures: number; retryInMs: number; opened: number } | null;
+  budget: { tokens: number; capacity: number } | null;
 }
 
 export interface RetryOptions {

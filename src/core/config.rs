@@ -6,6 +6,9 @@ use super::error::RequestError;
 use super::locale::Locale;
 use super::mock::MockRoute;
 use super::request::{quoted, validate_timeout, whole_or};
+use super::resilience::breaker::RawBreaker;
+use super::resilience::budget::RawBudget;
+use super::resilience::{BreakerConfig, BudgetConfig};
 use super::retry::RetryPolicy;
 use super::stats::StatsConfig;
 
@@ -90,6 +93,10 @@ pub struct ClientConfig {
     pub mode: Mode,
     /// Retries unless a request says otherwise.
     pub retry: RetryPolicy,
+    /// The retry budget of each service; None: retries are not budgeted.
+    pub retry_budget: Option<BudgetConfig>,
+    /// The circuit breaker of each service; None: no breaker.
+    pub breaker: Option<BreakerConfig>,
     /// Mock routes.
     pub mock: MockConfig,
     /// Seed of the jitter; None: the shim's random seed.
@@ -191,6 +198,10 @@ pub struct RawConfig {
     pub mode: Option<String>,
     /// `retry`
     pub retry: Option<RawRetry>,
+    /// `retryBudget`
+    pub retry_budget: RawBudget,
+    /// `breaker`
+    pub breaker: RawBreaker,
     /// `mock.routes`
     pub mock_routes: Vec<RawMockRoute>,
     /// `mock.enabled`: true, false or 'auto'
@@ -285,6 +296,8 @@ impl RawConfig {
             locale,
             mode,
             retry,
+            retry_budget: self.retry_budget.validate()?,
+            breaker: self.breaker.validate()?,
             mock: MockConfig {
                 routes,
                 enabled: self.mock_enabled.unwrap_or_default(),

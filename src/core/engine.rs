@@ -21,6 +21,7 @@ use super::error::{ErrorKind, RequestError};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
 use super::request::{Method, RawRequest, RequestSpec};
+use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
 use super::rng::Rng;
 use super::route::{self, Route, RouteChoice};
@@ -205,7 +206,8 @@ struct Caching {
 struct Fetch {
     choice: RouteChoice,
     method: Method,
-    path: String,
+    /// The path with its query, as requested.
+    target: String,
     idempotent: bool,
     retry: RetryPolicy,
     timeout_ms: u32,
@@ -219,6 +221,17 @@ struct Fetch {
     caching: Option<Caching>,
     /// Its statistics row.
     slot: Slot,
+    /// The attempt in flight is its breaker's probe.
+    probe: bool,
+    /// Tokens its last retry took from the budget (returned on success).
+    last_cost: u32,
+}
+
+impl Fetch {
+    /// The path without its query.
+    fn path(&self) -> &str {
+        path_of(&self.target)
+    }
 }
 
 /// The request engine of one client.
@@ -246,6 +259,8 @@ pub struct Engine<V = ()> {
     /// Changes with the user partition: older handles are void.
     handle_epoch: u32,
     stats: Stats,
+    /// Retry budgets and circuit breakers, per service.
+    guards: Guards,
 }
 
 /// Handles are kept for at least this many keys (see `handle_capacity`)...
@@ -263,6 +278,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let seed = config.seed.unwrap_or(seed);
         let store = Store::new(config.cache.limits);
         let stats = Stats::new(config.stats.clone());
+        let guards = Guards::new(config.retry_budget, config.breaker);
         Engine {
             config,
             platform,
@@ -280,6 +296,7 @@ impl<V: Clone + Weigh> Engine<V> {
             handles: Vec::new(),
             handle_epoch: 0,
             stats,
+            guards,
         }
     }
 
@@ -306,6 +323,27 @@ impl<V: Clone + Weigh> Engine<V> {
     /// What the client did, per route and path class.
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// The network routes this client can call: cloud with an environment,
+    /// HTTP with a `baseUrl`.
+    pub fn services(&self) -> impl Iterator<Item = Route> {
+        let cloud = self.config.cloud_env().is_some().then_some(Route::Cloud);
+        let http = self.config.base_url.is_some().then_some(Route::Http);
+        cloud.into_iter().chain(http)
+    }
+
+    /// The circuit breaker of `route` at `now_ms`, if it has one.
+    pub fn breaker(&self, route: Route, now_ms: f64) -> Option<BreakerView> {
+        self.guards.view(route).1.map(|b| b.view(now_ms))
+    }
+
+    /// The retry budget of `route`: tokens left and capacity, if it has one.
+    pub fn budget(&self, route: Route) -> Option<(u32, u32)> {
+        self.guards
+            .view(route)
+            .0
+            .map(|b| (b.tokens(), b.capacity()))
     }
 
     /// Clears the statistics (requests in flight stay counted).
@@ -348,7 +386,7 @@ impl<V: Clone + Weigh> Engine<V> {
             Invalidate::Tag(tag) => self.store.invalidate(|e| e.tags.iter().any(|t| t == tag)),
         };
         self.outdate_in_flight(|f| match what {
-            Invalidate::Prefix(prefix) => f.path.starts_with(prefix.as_str()),
+            Invalidate::Prefix(prefix) => f.path().starts_with(prefix.as_str()),
             Invalidate::Tag(tag) => f
                 .caching
                 .as_ref()
@@ -574,7 +612,7 @@ impl<V: Clone + Weigh> Engine<V> {
             Fetch {
                 choice,
                 method: spec.method,
-                path: path_of(&spec.path).to_owned(),
+                target: spec.path,
                 idempotent: spec.idempotent,
                 retry: spec.retry,
                 timeout_ms,
@@ -586,6 +624,8 @@ impl<V: Clone + Weigh> Engine<V> {
                 callers: caller.into_iter().collect(),
                 caching,
                 slot,
+                probe: false,
+                last_cost: 0,
             },
         );
         commands.extend(self.attempt(id, now_ms));
@@ -681,6 +721,7 @@ impl<V: Clone + Weigh> Engine<V> {
     ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
         if (200..300).contains(&answer.status) {
+            self.report(id, false, now_ms);
             return Ok(self.succeed(id, answer, now_ms));
         }
         let retry_after_ms = answer
@@ -690,6 +731,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let error = RequestError::Status {
             status: answer.status,
         };
+        self.report(id, counts_against_service(&error), now_ms);
         Ok(self.after_failure(id, error, retry_after_ms, now_ms))
     }
 
@@ -706,6 +748,7 @@ impl<V: Clone + Weigh> Engine<V> {
             // callContainer says the cloud is not initialised after all.
             self.init.invalidate();
         }
+        self.report(id, counts_against_service(&error), now_ms);
         Ok(self.after_failure(id, error, None, now_ms))
     }
 
@@ -795,6 +838,12 @@ impl<V: Clone + Weigh> Engine<V> {
         if fetch.callers.is_empty() {
             if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
                 commands.push(Command::Abort { id: fetch_id });
+                if fetch.probe {
+                    let route = fetch.choice.route;
+                    if let Some(breaker) = self.guards.breaker(route) {
+                        breaker.abandon_probe();
+                    }
+                }
             }
             self.init.forget(fetch_id);
             self.end(fetch_id);
@@ -824,6 +873,10 @@ impl<V: Clone + Weigh> Engine<V> {
                 }
             }
         }
+        if let Err(refused) = self.admit(id, now_ms) {
+            return self.fail(id, &refused, "", now_ms);
+        }
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
         let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
         let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
         fetch.attempts += 1;
@@ -837,6 +890,59 @@ impl<V: Clone + Weigh> Engine<V> {
             clamped_from: fetch.clamped_from,
             url: fetch.url.clone(),
         })]
+    }
+
+    /// Asks the breaker of fetch `id`'s route whether its attempt may start.
+    /// While the cloud's is open, a client with `baseUrl` falls back to HTTP
+    /// (if that breaker lets it); otherwise the refusal is the error to fail with.
+    fn admit(&mut self, id: RequestId, now_ms: f64) -> Result<(), RequestError> {
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let route = fetch.choice.route;
+        let Some(breaker) = self.guards.breaker(route) else {
+            return Ok(());
+        };
+        let refused = match breaker.admit(now_ms) {
+            admit @ (Admit::Pass | Admit::Probe) => {
+                fetch.probe = admit == Admit::Probe;
+                return Ok(());
+            }
+            Admit::Refuse { retry_in_ms } => {
+                let view = breaker.view(now_ms);
+                RequestError::CircuitOpen {
+                    route: route.as_str(),
+                    failures: view.failures,
+                    calls: view.calls,
+                    retry_in_ms,
+                }
+            }
+        };
+        let base = self.config.base_url.as_deref();
+        if let (Route::Cloud, Some(base)) = (route, base) {
+            let admit = self
+                .guards
+                .breaker(Route::Http)
+                .map_or(Admit::Pass, |b| b.admit(now_ms));
+            if !matches!(admit, Admit::Refuse { .. }) {
+                fetch.url = Some(format!("{base}{}", fetch.target));
+                fetch.choice = RouteChoice {
+                    route: Route::Http,
+                    reason: "the cloud's circuit is open: falling back to baseUrl",
+                    mock: None,
+                };
+                fetch.probe = admit == Admit::Probe;
+                return Ok(());
+            }
+        }
+        Err(refused)
+    }
+
+    /// Tells the breaker of fetch `id`'s route how its attempt went.
+    fn report(&mut self, id: RequestId, failed: bool, now_ms: f64) {
+        let fetch = &self.fetches[&id];
+        let probe = fetch.probe;
+        if let Some(breaker) = self.guards.breaker(fetch.choice.route) {
+            breaker.record(now_ms, failed, probe);
+        }
     }
 
     fn after_failure(
@@ -860,8 +966,26 @@ impl<V: Clone + Weigh> Engine<V> {
                 self.fail(id, &offline_error(), &note, now_ms)
             }
             Decision::Retry { delay_ms } => {
+                let route = fetch.choice.route;
+                let timed_out = error.kind() == ErrorKind::Timeout;
+                let cost = match self.guards.budget(route) {
+                    None => 0,
+                    Some(budget) => match budget.withdraw(timed_out) {
+                        Some(cost) => cost,
+                        None => {
+                            let note = format!(
+                                "{} ({} of {} tokens left; successes refill it)",
+                                GiveUp::Budget.explain(method, fetch.attempts),
+                                budget.tokens(),
+                                budget.capacity()
+                            );
+                            return self.fail(id, &error, &note, now_ms);
+                        }
+                    },
+                };
                 let fetch = self.fetches.get_mut(&id).expect("fetch");
                 fetch.phase = Phase::Waiting;
+                fetch.last_cost = cost;
                 self.stats.retried(fetch.slot);
                 vec![Command::Wait { id, delay_ms }]
             }
@@ -879,6 +1003,9 @@ impl<V: Clone + Weigh> Engine<V> {
     /// A 2xx: store it, invalidate what a mutation invalidates, resolve every caller.
     fn succeed(&mut self, id: RequestId, answer: Answer<V>, now_ms: f64) -> Vec<Command<V>> {
         let fetch = self.end(id).expect("fetch");
+        if let Some(budget) = self.guards.budget(fetch.choice.route) {
+            budget.deposit(fetch.last_cost);
+        }
         if let Some(user) = &answer.user {
             if !self.scope_explicit && !user.is_empty() && *user != self.scope {
                 self.set_scope(user.clone());
@@ -902,7 +1029,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     Entry {
                         value: answer.value.clone(),
                         size: answer.value.weigh(),
-                        path: fetch.path.clone(),
+                        path: fetch.path().to_owned(),
                         scope: scope.to_owned(),
                         tags: policy.tags.clone(),
                         fresh_until,
@@ -913,10 +1040,10 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         if fetch.method != Method::Get {
             // A mutation makes its own path's cached answers outdated.
-            let path = fetch.path.clone();
+            let path = fetch.path().to_owned();
             self.store.invalidate(|e| e.path == path);
-            self.outdate_in_flight(|f| f.path == path);
-            let (prefixes, tags) = self.config.cache.invalidated_by(fetch.method, &fetch.path);
+            self.outdate_in_flight(|f| f.path() == path);
+            let (prefixes, tags) = self.config.cache.invalidated_by(fetch.method, &path);
             for prefix in prefixes {
                 self.invalidate(&Invalidate::Prefix(prefix));
             }

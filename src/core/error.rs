@@ -111,6 +111,21 @@ pub enum RequestError {
     /// The caller cancelled.
     #[error("cancelled by the caller")]
     Cancelled,
+    /// The service's circuit breaker is open: the attempt was not made.
+    #[error(
+        "circuit open for {route}: {failures} of {calls} attempts failed recently; \
+         not sent (next probe in {retry_in_ms} ms)"
+    )]
+    CircuitOpen {
+        /// The route whose breaker refused ("cloud" or "http").
+        route: &'static str,
+        /// Failed attempts in the breaker's window.
+        failures: u32,
+        /// Attempts in the window.
+        calls: u32,
+        /// Until the breaker lets a probe through (0: one is in flight).
+        retry_in_ms: u32,
+    },
 }
 
 impl RequestError {
@@ -132,6 +147,7 @@ impl RequestError {
             RequestError::Transport { kind, .. } => *kind,
             RequestError::Status { status } => status_kind(*status),
             RequestError::Cancelled => ErrorKind::Cancelled,
+            RequestError::CircuitOpen { .. } => ErrorKind::Service,
         }
     }
 
@@ -140,7 +156,10 @@ impl RequestError {
         match self {
             RequestError::Transport { retryable, .. } => *retryable,
             RequestError::Status { status } => matches!(status, 429 | 500 | 502 | 503 | 504),
-            RequestError::Invalid { .. } | RequestError::Cancelled => false,
+            // Failed fast on purpose: retrying would defeat the breaker.
+            RequestError::Invalid { .. }
+            | RequestError::Cancelled
+            | RequestError::CircuitOpen { .. } => false,
         }
     }
 
@@ -169,6 +188,10 @@ impl RequestError {
                 let sep = if locale == Locale::ZhCn { "：" } else { ": " };
                 Cow::Owned(format!("{summary}{sep}{self}"))
             }
+            RequestError::CircuitOpen { .. } => Cow::Borrowed(match locale {
+                Locale::ZhCn => "服务暂时不可用，已暂停请求以待恢复，请稍后重试",
+                Locale::En => "Service temporarily unavailable; requests are paused while it recovers, please try again later",
+            }),
             _ => Cow::Borrowed(summary),
         }
     }

@@ -15,6 +15,7 @@ pub mod locale;
 pub mod mock;
 pub mod pattern;
 pub mod request;
+pub mod resilience;
 pub mod retry;
 pub mod rng;
 pub mod route;

@@ -75,6 +75,8 @@ pub enum GiveUp {
     LimitReached,
     /// Another attempt would start after the deadline.
     Deadline,
+    /// The service's retry budget cannot pay for another attempt.
+    Budget,
 }
 
 impl GiveUp {
@@ -91,6 +93,9 @@ impl GiveUp {
             GiveUp::Deadline => {
                 format!("gave up after {attempts} attempt(s): the retry deadline would pass")
             }
+            GiveUp::Budget => format!(
+                "not retried after {attempts} attempt(s): the service's retry budget is spent"
+            ),
         }
     }
 }

@@ -467,9 +467,15 @@ impl Engine {
         Ok(write::cache_stats(&self.borrow()?.cache_stats()))
     }
 
-    /// What the client did per route and path class: `{ total, rows, folded }`.
-    pub fn stats(&self) -> Result<JsValue, JsValue> {
-        Ok(write::stats(self.borrow()?.stats()))
+    /// What the client did per route and path class, and the state of each
+    /// service's breaker and budget: `{ total, rows, folded, services }`.
+    pub fn stats(&self, now_ms: f64) -> Result<JsValue, JsValue> {
+        let engine = self.borrow()?;
+        let services: Vec<write::Service> = engine
+            .services()
+            .map(|route| (route, engine.breaker(route, now_ms), engine.budget(route)))
+            .collect();
+        Ok(write::stats(engine.stats(), &services))
     }
 
     /// Clears the statistics (requests in flight stay counted).

@@ -28,6 +28,8 @@ const CLIENT_OPTIONS: &[&str] = &[
     "mode",
     "mock",
     "retry",
+    "retryBudget",
+    "breaker",
     "cache",
     "stats",
     "timeoutMs",
@@ -92,6 +94,10 @@ const SOCKET_OPTIONS: &[&str] = &[
 /// Keys of `retry` objects.
 const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
 
+/// Keys of `retryBudget` and of `breaker`.
+const BUDGET_OPTIONS: &[&str] = &["capacity", "retryCost", "timeoutCost", "successRefill"];
+const BREAKER_OPTIONS: &[&str] = &["windowMs", "minCalls", "failureRatio", "openMs"];
+
 /// Keys of `mock`.
 const MOCK_OPTIONS: &[&str] = &["routes", "enabled", "allowInRelease", "passthrough"];
 
@@ -149,6 +155,7 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.locale = opt_string(o, "locale")?;
     raw.mode = opt_string(o, "mode")?;
     raw.retry = read_retry(&get(o, "retry")?)?;
+    read_guards(o, &mut raw)?;
     raw.seed = opt_number(o, "seed")?;
     raw.cache = read_cache_config(&get(o, "cache")?)?;
     raw.validate()
@@ -220,6 +227,41 @@ fn read_retry(value: &JsValue) -> Result<Option<RawRetry>, RequestError> {
         cap_ms: opt_number(retry, "capMs")?,
         deadline_ms: opt_number(retry, "deadlineMs")?,
     }))
+}
+
+/// `retryBudget` and `breaker`: false (off), true or undefined (defaults), or an object.
+fn read_guards(o: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
+    let budget = get(o, "retryBudget")?;
+    let b = &mut raw.retry_budget;
+    b.disabled = budget.as_bool() == Some(false);
+    if let Some(budget) = settings("retryBudget", &budget, BUDGET_OPTIONS)? {
+        b.capacity = opt_number(budget, "capacity")?;
+        b.retry_cost = opt_number(budget, "retryCost")?;
+        b.timeout_cost = opt_number(budget, "timeoutCost")?;
+        b.success_refill = opt_number(budget, "successRefill")?;
+    }
+    let breaker = get(o, "breaker")?;
+    let b = &mut raw.breaker;
+    b.disabled = breaker.as_bool() == Some(false);
+    if let Some(breaker) = settings("breaker", &breaker, BREAKER_OPTIONS)? {
+        b.window_ms = opt_number(breaker, "windowMs")?;
+        b.min_calls = opt_number(breaker, "minCalls")?;
+        b.failure_ratio = opt_number(breaker, "failureRatio")?;
+        b.open_ms = opt_number(breaker, "openMs")?;
+    }
+    Ok(())
+}
+
+/// An option that is a boolean or an object of settings: the object, if it is one.
+fn settings<'a>(
+    field: &'static str,
+    value: &'a JsValue,
+    known: &[&str],
+) -> Result<Option<&'a JsValue>, RequestError> {
+    if value.is_undefined() || value.is_null() || value.as_bool().is_some() {
+        return Ok(None);
+    }
+    plain_object(field, value, known).map(Some)
 }
 
 /// `mock: { routes: [{ method, path, response | handler | error, delayMs }], enabled, ... }`.

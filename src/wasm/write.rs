@@ -12,6 +12,8 @@ use crate::core::engine::{Command, Send, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
 use crate::core::mock::MockMatch;
+use crate::core::resilience::BreakerView;
+use crate::core::route::Route;
 use crate::core::socket::hub::Target;
 use crate::core::socket::machine::{SocketCommand, SocketEvent};
 use crate::core::stats;
@@ -289,13 +291,42 @@ pub fn cache_stats(s: &CacheStats) -> JsValue {
 }
 
 /// `client.stats()`: `{ total, rows, folded }`.
-pub fn stats(table: &stats::Stats) -> JsValue {
+pub fn stats(table: &stats::Stats, services: &[Service]) -> JsValue {
     let (rows, total) = table.rows();
     let rows: Array = rows.iter().map(|row| stats_row(row, true)).collect();
+    let services: Array = services.iter().map(service).collect();
     Obj::new()
         .set("total", &stats_row(&total, false))
         .set("rows", &rows)
         .num("folded", table.folded() as f64)
+        .set("services", &services)
+        .js()
+}
+
+/// A route the client calls, with its breaker and retry budget (if any).
+pub type Service = (Route, Option<BreakerView>, Option<(u32, u32)>);
+
+/// `{ route, breaker: { state, calls, failures, retryInMs, opened } | null, budget: { tokens, capacity } | null }`.
+fn service((route, breaker, budget): &Service) -> JsValue {
+    let breaker = breaker.map_or(JsValue::NULL, |b| {
+        Obj::new()
+            .name("state", b.state.as_str())
+            .num("calls", b.calls.into())
+            .num("failures", b.failures.into())
+            .num("retryInMs", b.retry_in_ms.into())
+            .num("opened", b.opened.into())
+            .js()
+    });
+    let budget = budget.map_or(JsValue::NULL, |(tokens, capacity)| {
+        Obj::new()
+            .num("tokens", tokens.into())
+            .num("capacity", capacity.into())
+            .js()
+    });
+    Obj::new()
+        .name("route", route.as_str())
+        .set("breaker", &breaker)
+        .set("budget", &budget)
         .js()
 }
 

@@ -1,0 +1,123 @@
+// Retry budgets and circuit breakers through the built mini-program bundle, in
+// the sandbox, against the emulator: the tests count what reached the server.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+const fastRetries = { limit: 3, baseMs: 1, capMs: 2 };
+
+test('a backend failing everything: 300 requests make 300 calls plus what the budget pays for, not 4×', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, {
+    retry: fastRetries,
+    retryBudget: { capacity: 50 },
+    breaker: false,
+  }));
+  emulator.inject({ kind: 'status', status: 503, path: '/api/test', count: 10_000 });
+  const errors = [];
+  for (let i = 0; i < 300; i += 1) errors.push(await rejection(client.request({ path: '/api/test', data: { i } })));
+  // 50 tokens at 5 per retry: 10 retries in all.
+  assert.equal(emulator.count('/api/test'), 300 + 10);
+  assert.ok(errors.every((e) => e.kind === 'service'));
+  assert.match(errors.at(-1).detail, /retry budget is spent \(0 of 50 tokens left; successes refill it\)/);
+  const cloud = client.stats().services.find((s) => s.route === 'cloud');
+  assert.deepEqual({ ...cloud.budget }, { tokens: 0, capacity: 50 });
+});
+
+test('an open breaker fails fast with kind service and a message that says so; nothing reaches the server', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, {
+    retry: false,
+    breaker: { minCalls: 4, failureRatio: 0.5, openMs: 60_000 },
+  }));
+  emulator.inject({ kind: 'status', status: 500, path: '/api/test', count: 4 });
+  for (let i = 0; i < 4; i += 1) await rejection(client.request({ path: '/api/test' }));
+  assert.equal(emulator.count('/api/test'), 4);
+  const err = await rejection(client.request({ path: '/api/test' }));
+  assert.equal(err.kind, 'service');
+  assert.equal(err.message, '服务暂时不可用，已暂停请求以待恢复，请稍后重试');
+  assert.match(err.detail, /^circuit open for cloud: 4 of 4 attempts failed recently; not sent \(next probe in \d+ ms\)$/);
+  assert.equal(err.retryable, false);
+  assert.equal(err.attempts, 0);
+  assert.equal(emulator.count('/api/test'), 4, 'failed fast: not sent');
+  const { breaker } = client.stats().services.find((s) => s.route === 'cloud');
+  assert.equal(breaker.state, 'open');
+  assert.equal(breaker.opened, 1);
+  assert.ok(breaker.retryInMs > 50_000);
+  const en = await mp.createClient(cloudOptions(emulator, { locale: 'en', retry: false, breaker: { minCalls: 1, openMs: 60_000 } }));
+  emulator.inject({ kind: 'status', status: 502, path: '/api/test' });
+  await rejection(en.request({ path: '/api/test' }));
+  assert.equal((await rejection(en.request({ path: '/api/test' }))).message,
+    'Service temporarily unavailable; requests are paused while it recovers, please try again later');
+});
+
+test('with baseUrl, an open cloud breaker sends requests over HTTP instead', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, {
+    baseUrl: emulator.url,
+    retry: false,
+    breaker: { minCalls: 2, openMs: 60_000 },
+  }));
+  emulator.inject({ kind: 'status', status: 503, path: '/api/test', service: 'golang-lfwy', count: 2 });
+  for (let i = 0; i < 2; i += 1) await rejection(client.request({ path: '/api/test' }));
+  const res = await client.request({ path: '/api/test', data: { q: 1 } });
+  assert.equal(res.route, 'http');
+  assert.deepEqual({ ...res.data.data.query }, { q: '1' });
+  assert.deepEqual(emulator.requests().map((r) => r.headers['x-wx-service'] ? 'cloud' : 'http'), ['cloud', 'cloud', 'http']);
+});
+
+/** Requests every 10 ms for `ms` against a flapping backend; what reached the server and how they ended. */
+async function flapping(mp, breaker, ms) {
+  emulator.reset();
+  const client = await mp.createClient(cloudOptions(emulator, { retry: fastRetries, retryBudget: false, breaker, seed: 7 }));
+  emulator.inject({ kind: 'flap', status: 503, path: '/api/test', periodMs: 600, downMs: 400 });
+  const outcomes = [];
+  const started = Date.now();
+  while (Date.now() - started < ms) {
+    outcomes.push(client.request({ path: '/api/test' }).then(() => 'ok', (e) => e.kind));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const ended = await Promise.all(outcomes);
+  return { calls: emulator.count('/api/test'), requests: ended.length, ok: ended.filter((o) => o === 'ok').length, stats: client.stats() };
+}
+
+test('a flapping backend: the breaker cuts the calls that reach it, and requests still succeed while it is up', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const without = await flapping(mp, false, 1800);
+  const withBreaker = await flapping(mp, { windowMs: 1000, minCalls: 8, failureRatio: 0.5, openMs: 150 }, 1800);
+  // Without a breaker every request in a down phase makes 4 attempts.
+  assert.ok(without.calls > without.requests * 2, `without: ${without.calls} calls for ${without.requests} requests`);
+  const perRequest = (run) => run.calls / run.requests;
+  assert.ok(perRequest(withBreaker) < perRequest(without) * 0.6,
+    `with the breaker ${withBreaker.calls} calls for ${withBreaker.requests} requests; without ${without.calls} for ${without.requests}`);
+  const { breaker } = withBreaker.stats.services.find((s) => s.route === 'cloud');
+  assert.ok(breaker.opened >= 2, `it opened ${breaker.opened} times: once per down phase`);
+  assert.ok(withBreaker.ok > 0, 'requests in the up phases succeed');
+});
+
+test('bad retryBudget and breaker options are invalid errors naming the option, and the module still serves', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const bad = [
+    [{ retryBudget: { capacity: 0 } }, /`retryBudget.capacity` must be a whole number from 1 to 100000, got 0/],
+    [{ retryBudget: { retryCost: 'x' } }, /`retryCost` must be a number, got string/],
+    [{ retryBudget: { size: 1 } }, /`retryBudget` has an unknown option "size"/],
+    [{ retryBudget: 'on' }, /`retryBudget` must be an object, got string/],
+    [{ breaker: { failureRatio: 0 } }, /`breaker.failureRatio` must be a number above 0 and at most 1/],
+    [{ breaker: { openMs: -1 } }, /`breaker.openMs` must be a whole number from 1 to 600000, got -1/],
+    [{ breaker: [] }, /`breaker` must be an object, got array/],
+  ];
+  for (const [options, message] of bad) {
+    const err = await rejection(mp.createClient(cloudOptions(emulator, options)));
+    assert.equal(err.kind, 'invalid', JSON.stringify(options));
+    assert.match(err.detail, message);
+  }
+  const client = await mp.createClient(cloudOptions(emulator, { retryBudget: true, breaker: true }));
+  assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
+});
