@@ -35,7 +35,13 @@ const WS_SERVICES = new Set(['ws']);
 export async function startEmulator(options = {}) {
   const env = options.env || DEFAULT_ENV;
   const faults = new FaultPlan();
-  const counts = { total: 0, byPath: new Map(), byService: new Map() };
+  const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0 };
+  /**
+   * Idempotency-Key (IETF httpapi draft): the first answer to a key, per service and caller, with
+   * what the request was, so a repeat gets that answer instead of running again.
+   * @type {Map<string, { fingerprint: string, out: { status: number, body: unknown, headers?: Record<string, string> } }>}
+   */
+  const idempotent = new Map();
   /** @type {Array<{ service: string, method: string, path: string, headers: Record<string, any> }>} */
   const log = [];
   const wsStats = { connections: 0, messages: 0, silent: false, maxOpen: 0 };
@@ -68,20 +74,39 @@ export async function startEmulator(options = {}) {
 
     const raw = await readBody(req);
     const fault = faults.take(service, url.pathname);
-    if (fault) {
-      if (fault.kind === 'reset') return void req.socket.destroy();
-      if (fault.kind === 'hang') return void hanging.add(res);
+    const lose = (/** @type {import('./faults.mjs').FaultRule} */ f) => {
+      if (f.kind === 'reset') return void req.socket.destroy();
+      if (f.kind === 'hang') return void hanging.add(res);
+      const extra = f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {};
+      return send(res, /** @type {number} */ (f.status), { code: f.status, message: 'injected fault' }, extra);
+    };
+    if (fault && !fault.after) {
+      if (fault.kind === 'reset' || fault.kind === 'hang') return lose(fault);
       if (fault.kind === 'malformed') {
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":0,"data":{"list":[');
       }
-      if (fault.kind === 'status') {
-        const extra = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
-        return send(res, fault.status, { code: fault.status, message: 'injected fault' }, extra);
-      }
+      if (fault.kind === 'status') return lose(fault);
       if (fault.kind === 'delay') await sleep(fault.delayMs);
     }
-    const handler = HTTP_SERVICES[service];
-    const out = handler({ method: req.method || 'GET', path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
+    const key = headers['idempotency-key'];
+    const scope = `${service} ${identity['x-wx-openid'] || identity['x-wx-from-openid'] || ''} ${key}`;
+    const fingerprint = `${req.method} ${url.pathname}${url.search} ${raw}`;
+    const first = typeof key === 'string' ? idempotent.get(scope) : undefined;
+    if (first && first.fingerprint !== fingerprint) {
+      return send(res, 422, { code: 422, message: 'Idempotency-Key reused for a different request' });
+    }
+    let out;
+    if (first) {
+      counts.replayed += 1;
+      out = { ...first.out, headers: { ...first.out.headers, 'idempotent-replayed': 'true' } };
+    } else {
+      const handler = HTTP_SERVICES[service];
+      counts.handled.set(url.pathname, (counts.handled.get(url.pathname) || 0) + 1);
+      out = handler({ method: req.method || 'GET', path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
+      // Server errors are not remembered: a repeat may succeed.
+      if (typeof key === 'string' && out.status < 500) idempotent.set(scope, { fingerprint, out });
+    }
+    if (fault && fault.after) return lose(fault);
     send(res, out.status, out.body, out.headers);
   }
 
@@ -201,6 +226,8 @@ export async function startEmulator(options = {}) {
       total: counts.total,
       byPath: Object.fromEntries(counts.byPath),
       byService: Object.fromEntries(counts.byService),
+      handled: Object.fromEntries(counts.handled),
+      replayed: counts.replayed,
       ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size, maxOpen: wsStats.maxOpen },
     };
   }
@@ -210,6 +237,9 @@ export async function startEmulator(options = {}) {
     counts.total = 0;
     counts.byPath.clear();
     counts.byService.clear();
+    counts.handled.clear();
+    counts.replayed = 0;
+    idempotent.clear();
     log.length = 0;
     wsStats.connections = 0;
     wsStats.messages = 0;
@@ -253,6 +283,8 @@ export async function startEmulator(options = {}) {
     clearFaults: () => faults.clear(),
     /** Calls that reached the server: all, or those to one path. */
     count: (path) => (path === undefined ? counts.total : counts.byPath.get(path) || 0),
+    /** Calls the service ran (repeats answered from an Idempotency-Key are not). */
+    handled: (path) => counts.handled.get(path) || 0,
     stats,
     /** The last requests as the service saw them (after the gateway). */
     requests: () => log.slice(),

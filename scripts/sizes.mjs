@@ -12,11 +12,12 @@ const KB = 1024;
  * the bundle shrinks.
  */
 export const BUDGET = {
-  // Issue 9 raised them by 8 KB: the retry budget and the circuit breaker
-  // (their options, validation, engine steps, stats output) weigh 9 KB.
-  wasmRaw: 195 * KB,
-  wasmGzip: 88.5 * KB,
-  bundleRaw: 229.5 * KB,
+  // Issue 9 raised them by 10 KB: the retry budget and the circuit breaker
+  // (their options, validation, engine steps, stats output) weigh 9 KB,
+  // idempotency keys 1.7 KB.
+  wasmRaw: 197 * KB,
+  wasmGzip: 89 * KB,
+  bundleRaw: 231.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -314,3 +314,131 @@ fn disabled_there_is_no_breaker() {
     let (_, commands) = e.start(get("/api/test"), d.now).unwrap();
     assert!(matches!(one(commands), Command::Send(_)));
 }
+
+fn keyed_post(key: Option<&str>, auto: bool) -> mp_request::core::request::RawRequest {
+    mp_request::core::request::RawRequest {
+        idempotency_key: key.map(str::to_owned),
+        idempotent_auto: auto,
+        ..post("/api/order/create")
+    }
+}
+
+/// The keys of every attempt a request made, and how it ended.
+fn attempt_keys(
+    e: &mut mp_request::core::engine::Engine,
+    request: mp_request::core::request::RawRequest,
+    lost: usize,
+    now: f64,
+) -> (Vec<Option<String>>, Command) {
+    let (_, mut commands) = e.start(request, now).unwrap();
+    let mut keys = Vec::new();
+    loop {
+        commands = match one(commands) {
+            Command::InitCloud { .. } => e.on_init(Ok(()), now),
+            Command::Send(send) => {
+                keys.push(send.idempotency_key.clone());
+                if keys.len() <= lost {
+                    e.on_failure(send.id, reset(), now).unwrap()
+                } else {
+                    e.on_response(send.id, Answer::status(200, None), now)
+                        .unwrap()
+                }
+            }
+            Command::Wait { id, .. } => e.on_timer(id, now).unwrap(),
+            done => return (keys, done),
+        };
+    }
+}
+
+#[test]
+fn an_idempotency_key_goes_with_every_attempt_and_makes_a_post_retryable() {
+    let mut e = engine(cloud_config(), 7);
+    let (keys, done) = attempt_keys(&mut e, keyed_post(Some("order-42"), false), 2, 0.0);
+    assert!(matches!(done, Command::Resolve(..)), "{done:?}");
+    assert_eq!(
+        keys,
+        vec![Some("order-42".to_owned()); 3],
+        "one key, reused"
+    );
+
+    let (keys, done) = attempt_keys(&mut e, keyed_post(None, false), 1, 0.0);
+    assert_eq!(
+        keys,
+        vec![None],
+        "without a key a POST whose answer is lost is not repeated"
+    );
+    assert!(matches!(done, Command::Reject(..)));
+}
+
+#[test]
+fn auto_makes_one_key_per_operation_reused_across_its_retries() {
+    let mut e = engine(cloud_config(), 7);
+    let (first, _) = attempt_keys(&mut e, keyed_post(None, true), 3, 1000.0);
+    let (second, _) = attempt_keys(&mut e, keyed_post(None, true), 0, 1000.0);
+    assert_eq!(first.len(), 4);
+    let key = first[0].clone().unwrap();
+    assert_eq!(key.len(), 32);
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    assert!(first.iter().all(|k| k.as_deref() == Some(key.as_str())));
+    assert_ne!(
+        second[0].as_deref(),
+        Some(key.as_str()),
+        "a new operation, a new key"
+    );
+    // The same seed and clock make the same keys; another time of the first key, others.
+    let mut again = engine(cloud_config(), 7);
+    assert_eq!(
+        attempt_keys(&mut again, keyed_post(None, true), 0, 1000.0).0[0],
+        first[0]
+    );
+    let mut later = engine(cloud_config(), 7);
+    assert_ne!(
+        attempt_keys(&mut later, keyed_post(None, true), 0, 1001.0).0[0],
+        first[0]
+    );
+    // The keys have their own generator: the retry jitter is the same with or without them.
+    let waits = |auto: bool| {
+        let mut e = engine(cloud_config(), 7);
+        let mut d = Drive::new();
+        let mut lost = [
+            Outcome::Fail(reset()),
+            Outcome::Fail(reset()),
+            Outcome::Status(200),
+        ]
+        .into_iter();
+        let request = mp_request::core::request::RawRequest {
+            idempotent: Some(true),
+            ..keyed_post(None, auto)
+        };
+        d.run(&mut e, request, &mut lost, 1.0);
+        d.log
+    };
+    assert_eq!(waits(true), waits(false));
+}
+
+#[test]
+fn bad_idempotency_keys_are_invalid_and_name_the_option() {
+    let mut e = engine(cloud_config(), 7);
+    for key in ["", "has space", "中文", &"k".repeat(256)] {
+        let err = e.start(keyed_post(Some(key), false), 0.0).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`idempotencyKey` must be 1 to 255 visible ASCII"),
+            "{err}"
+        );
+    }
+    let contradiction = mp_request::core::request::RawRequest {
+        idempotent: Some(false),
+        ..keyed_post(Some("k"), false)
+    };
+    let err = e.start(contradiction, 0.0).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("`idempotent` cannot be false with an idempotencyKey"),
+        "{err}"
+    );
+    assert!(
+        e.start(keyed_post(Some("k-1"), false), 0.0).is_ok(),
+        "still serves"
+    );
+}

@@ -11,6 +11,9 @@ const SERVICES = [
 ];
 const STATUSES = ['pending', 'paid', 'shipped', 'done'];
 
+/** Orders created since the process started: each gets the next number. */
+let ordersCreated = 0;
+
 /** Orders a user has: a stable count per userId, so paging has real totals. */
 function ordersOf(userId) {
   const total = 5 + ((userId * 7) % 19);
@@ -51,7 +54,8 @@ export function golangLfwy(req) {
   }
   if (req.path === '/api/order/create' && req.method === 'POST') {
     const body = /** @type {any} */ (req.body) || {};
-    return ok({ id: `new-${Date.now()}`, title: body.title || '新订单', status: 'pending', openid });
+    ordersCreated += 1;
+    return ok({ id: `new-${ordersCreated}`, title: body.title || '新订单', status: 'pending', openid });
   }
   if (req.path === '/api/service/list' && req.method === 'GET') {
     return ok({ list: SERVICES, total: SERVICES.length });

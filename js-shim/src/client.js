@@ -29,9 +29,10 @@ const COMMAND_SHAPES = {
    * @param {number} id @param {string} route @param {string} reason @param {string} method
    * @param {number} attempt @param {number} timeoutMs @param {number | undefined} clampedFrom
    * @param {string | undefined} url @param {{ index: number, params: Record<string, string> } | undefined} mock
+   * @param {string | undefined} idempotencyKey
    */
-  send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock) => ({
-    type: 'send', id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock,
+  send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, idempotencyKey) => ({
+    type: 'send', id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, idempotencyKey,
   }),
   /** @param {number} id @param {number} delayMs */
   wait: (id, delayMs) => ({ type: 'wait', id, delayMs }),
@@ -61,6 +62,7 @@ const COMMAND_SHAPES = {
  * @property {number} [clampedFrom]
  * @property {string} [url]
  * @property {{ index: number, params: Record<string, string> }} [mock]
+ * @property {string} [idempotencyKey] Sent as the `Idempotency-Key` header.
  */
 
 /**
@@ -311,7 +313,11 @@ export async function createClientWith(runtime, options) {
       () => report({ ok: false, errMsg: `${c.route}:fail timeout (no answer from the platform)`, errno: 5 }),
       c.timeoutMs + GUARD_MS,
     );
-    attempt(adapters[c.route], c, r.options, (abort) => {
+    // The engine's key goes with every attempt; the caller's options stay as they were.
+    const options = c.idempotencyKey
+      ? { ...r.options, header: { ...r.options.header, 'Idempotency-Key': c.idempotencyKey } }
+      : r.options;
+    attempt(adapters[c.route], c, options, (abort) => {
       r.abort = abort;
     }).then(report);
   }

@@ -67,8 +67,14 @@ export interface RequestOptions {
   route?: 'cloud' | 'http' | 'mock';
   /** This request's retry policy; false: no retries. */
   retry?: RetryOptions | boolean;
-  /** Safe to send twice. Default: true for GET, HEAD, OPTIONS, PUT, DELETE; false for POST, PATCH. */
-  idempotent?: boolean;
+  /**
+   * Safe to send twice. Default: true for GET, HEAD, OPTIONS, PUT, DELETE; false for POST, PATCH.
+   * 'auto': the engine makes one Idempotency-Key for this operation, sent with every attempt, so a POST
+   * may be retried after it could have reached the server (the server answers a repeat with the first result).
+   */
+  idempotent?: boolean | 'auto';
+  /** Sent as the Idempotency-Key header with every attempt (1–255 visible ASCII characters); makes the request retryable. */
+  idempotencyKey?: string;
   /** Cancels the request: it rejects with kind 'cancelled' and is never retried. */
   signal?: AbortSignalLike;
   /**

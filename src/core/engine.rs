@@ -20,7 +20,7 @@ use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
-use super::request::{Method, RawRequest, RequestSpec};
+use super::request::{IdempotencyKey, Method, RawRequest, RequestSpec};
 use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
 use super::rng::Rng;
@@ -100,6 +100,8 @@ pub struct Send {
     pub clamped_from: Option<u32>,
     /// Full URL on the HTTP route.
     pub url: Option<String>,
+    /// The `Idempotency-Key` header to send, the same on every attempt.
+    pub idempotency_key: Option<String>,
 }
 
 /// How a caller's request went.
@@ -208,6 +210,8 @@ struct Fetch {
     method: Method,
     /// The path with its query, as requested.
     target: String,
+    /// Sent with every attempt as `Idempotency-Key`.
+    idempotency_key: Option<String>,
     idempotent: bool,
     retry: RetryPolicy,
     timeout_ms: u32,
@@ -261,6 +265,9 @@ pub struct Engine<V = ()> {
     stats: Stats,
     /// Retry budgets and circuit breakers, per service.
     guards: Guards,
+    /// The seed, and the source of idempotency keys once one was needed.
+    seed: u32,
+    keys: Option<Rng>,
 }
 
 /// Handles are kept for at least this many keys (see `handle_capacity`)...
@@ -297,6 +304,8 @@ impl<V: Clone + Weigh> Engine<V> {
             handle_epoch: 0,
             stats,
             guards,
+            seed,
+            keys: None,
         }
     }
 
@@ -590,6 +599,11 @@ impl<V: Clone + Weigh> Engine<V> {
             }
             Route::Mock => (asked, None, None),
         };
+        let idempotency_key = match spec.idempotency_key {
+            Some(IdempotencyKey::Given(key)) => Some(key),
+            Some(IdempotencyKey::Generate) => Some(self.new_idempotency_key(now_ms)),
+            None => None,
+        };
         let caching = key.map(|key| {
             let shared = plan.share || caller.is_none();
             if shared {
@@ -613,6 +627,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 choice,
                 method: spec.method,
                 target: spec.path,
+                idempotency_key,
                 idempotent: spec.idempotent,
                 retry: spec.retry,
                 timeout_ms,
@@ -889,7 +904,32 @@ impl<V: Clone + Weigh> Engine<V> {
             timeout_ms,
             clamped_from: fetch.clamped_from,
             url: fetch.url.clone(),
+            idempotency_key: fetch.idempotency_key.clone(),
         })]
+    }
+
+    /// A new `Idempotency-Key`: 128 bits as 32 hex digits. Its own generator,
+    /// so keys do not shift the retry jitter; seeded with the client's seed
+    /// and the time of the first key, so two devices with the same seed still
+    /// make different keys (servers scope keys per user as well).
+    fn new_idempotency_key(&mut self, now_ms: f64) -> String {
+        let seed = self.seed;
+        let keys = self
+            .keys
+            .get_or_insert_with(|| Rng::new((u64::from(seed) << 32) ^ (now_ms.max(0.0) as u64)));
+        let (high, low) = (keys.next_u64(), keys.next_u64());
+        let mut key = String::with_capacity(32);
+        for word in [high, low] {
+            for shift in (0..16).rev() {
+                let digit = ((word >> (shift * 4)) & 0xf) as u8;
+                key.push(char::from(if digit < 10 {
+                    b'0' + digit
+                } else {
+                    b'a' + digit - 10
+                }));
+            }
+        }
+        key
     }
 
     /// Asks the breaker of fetch `id`'s route whether its attempt may start.

@@ -98,8 +98,40 @@ pub struct RequestSpec {
     pub retry: RetryPolicy,
     /// Safe to send more than once.
     pub idempotent: bool,
+    /// The `Idempotency-Key` every attempt carries, if any.
+    pub idempotency_key: Option<IdempotencyKey>,
     /// Cancelled before it started.
     pub aborted: bool,
+}
+
+/// Where a request's `Idempotency-Key` comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdempotencyKey {
+    /// `idempotencyKey`, as the caller gave it.
+    Given(String),
+    /// `idempotent: 'auto'`: the engine makes one for this operation.
+    Generate,
+}
+
+/// Longest `idempotencyKey` (the IETF draft's servers accept at least this).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// An `idempotencyKey`: 1 to 255 visible ASCII characters, so it is sent as
+/// a header unchanged.
+fn validate_idempotency_key(key: &str) -> Result<(), RequestError> {
+    if key.is_empty()
+        || key.len() > MAX_IDEMPOTENCY_KEY
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(RequestError::invalid(
+            "idempotencyKey",
+            format!(
+                "must be 1 to 255 visible ASCII characters (a UUID, say), got {}",
+                quoted(key, 64)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What the boundary extracted from the caller's options, before validation.
@@ -119,8 +151,12 @@ pub struct RawRequest {
     pub route: Option<String>,
     /// `retry`, if given.
     pub retry: Option<RawRetry>,
-    /// `idempotent`, if given.
+    /// `idempotent`, if given as true or false.
     pub idempotent: Option<bool>,
+    /// `idempotent: 'auto'`.
+    pub idempotent_auto: bool,
+    /// `idempotencyKey`, if given.
+    pub idempotency_key: Option<String>,
     /// `signal.aborted` was already true.
     pub aborted: bool,
     /// `JSON.stringify(data)`, when there was data (for the cache key).
@@ -150,6 +186,19 @@ impl RawRequest {
             Some(raw) => raw.validate("retry", defaults)?,
             None => defaults,
         };
+        if let Some(key) = &self.idempotency_key {
+            validate_idempotency_key(key)?;
+            if self.idempotent == Some(false) {
+                return Err(RequestError::invalid(
+                    "idempotent",
+                    "cannot be false with an idempotencyKey: the key is what makes repeating it safe",
+                ));
+            }
+        }
+        let idempotency_key = match self.idempotency_key {
+            Some(key) => Some(IdempotencyKey::Given(key)),
+            None => self.idempotent_auto.then_some(IdempotencyKey::Generate),
+        };
         Ok(RequestSpec {
             path: self.path,
             method,
@@ -158,7 +207,10 @@ impl RawRequest {
             timeout_ms,
             route,
             retry,
-            idempotent: self.idempotent.unwrap_or(method.is_idempotent()),
+            // A key makes a repeat safe: the server answers it with the first result.
+            idempotent: idempotency_key.is_some()
+                || self.idempotent.unwrap_or(method.is_idempotent()),
+            idempotency_key,
             aborted: self.aborted,
         })
     }

@@ -49,6 +49,7 @@ const REQUEST_OPTIONS: &[&str] = &[
     "route",
     "retry",
     "idempotent",
+    "idempotencyKey",
     "signal",
     "cache",
 ];
@@ -208,7 +209,18 @@ fn read_rest(rest: &JsValue, raw: &mut RawRequest) -> Result<(), RequestError> {
     raw.timeout_ms = opt_number(rest, "timeoutMs")?;
     raw.route = opt_string(rest, "route")?;
     raw.retry = read_retry(&get(rest, "retry")?)?;
-    raw.idempotent = opt_bool(rest, "idempotent")?;
+    let idempotent = get(rest, "idempotent")?;
+    if idempotent.as_string().as_deref() == Some("auto") {
+        raw.idempotent_auto = true;
+    } else if idempotent.is_string() {
+        return Err(RequestError::invalid(
+            "idempotent",
+            "must be true, false or 'auto' (a key per operation)",
+        ));
+    } else {
+        raw.idempotent = as_opt_bool("idempotent", &idempotent)?;
+    }
+    raw.idempotency_key = opt_string(rest, "idempotencyKey")?;
     Ok(())
 }
 

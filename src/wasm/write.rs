@@ -52,6 +52,7 @@ extern "C" {
         clamped_from: Option<u32>,
         url: Option<String>,
         mock: &JsValue,
+        idempotency_key: Option<String>,
     ) -> JsValue;
     #[wasm_bindgen(method)]
     fn wait(this: &CommandShapes, id: u32, delay_ms: u32) -> JsValue;
@@ -80,6 +81,7 @@ pub fn command(
                     .mock
                     .as_ref()
                     .map_or(JsValue::UNDEFINED, mock_object),
+                send.idempotency_key,
             ),
             None => send_command(&send),
         },
@@ -143,6 +145,7 @@ fn send_command(send: &Send) -> JsValue {
         out = out.num("clampedFrom", from.into());
     }
     out = out.text_if("url", send.url.as_deref());
+    out = out.text_if("idempotencyKey", send.idempotency_key.as_deref());
     if let Some(mock) = &send.route.mock {
         out = out.set("mock", &mock_object(mock));
     }

@@ -121,3 +121,61 @@ test('bad retryBudget and breaker options are invalid errors naming the option, 
   const client = await mp.createClient(cloudOptions(emulator, { retryBudget: true, breaker: true }));
   assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
 });
+
+test('one order however many retries: the answers are lost after the service ran, the key makes the repeats safe', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { retry: fastRetries }));
+  // The service creates the order, then its answer is lost: three times a reset, then a 503.
+  emulator.inject({ kind: 'reset', after: true, path: '/api/order/create', count: 2 });
+  emulator.inject({ kind: 'status', status: 503, after: true, path: '/api/order/create', count: 1 });
+  const res = await client.request({ path: '/api/order/create', method: 'POST', data: { title: '洗衣' }, idempotent: 'auto' });
+  assert.equal(res.attempts, 4);
+  assert.equal(emulator.count('/api/order/create'), 4, 'four calls reached the server');
+  assert.equal(emulator.handled('/api/order/create'), 1, 'one order was created');
+  assert.equal(emulator.stats().replayed, 3);
+  const keys = emulator.requests().map((r) => r.headers['idempotency-key']);
+  assert.equal(new Set(keys).size, 1, 'one key for every attempt');
+  assert.match(keys[0], /^[0-9a-f]{32}$/);
+  assert.equal(res.header['idempotent-replayed'], 'true', 'the answer is the first one, replayed');
+  const created = res.data.data.id;
+
+  // A second operation is a second order, with its own key.
+  const next = await client.request({ path: '/api/order/create', method: 'POST', data: { title: '洗衣' }, idempotent: 'auto' });
+  assert.notEqual(next.data.data.id, created);
+  assert.equal(emulator.handled('/api/order/create'), 2);
+
+  // Without a key the same faults give duplicates when told to retry, or an error when not.
+  emulator.reset();
+  emulator.inject({ kind: 'reset', after: true, path: '/api/order/create', count: 3 });
+  await client.request({ path: '/api/order/create', method: 'POST', data: {}, idempotent: true });
+  assert.equal(emulator.handled('/api/order/create'), 4, 'idempotent: true without a key: four orders');
+  emulator.reset();
+  emulator.inject({ kind: 'reset', after: true, path: '/api/order/create' });
+  const err = await rejection(client.request({ path: '/api/order/create', method: 'POST', data: {} }));
+  assert.equal(err.kind, 'network');
+  assert.match(err.detail, /POST is not idempotent and may have reached the server/);
+  assert.equal(emulator.count('/api/order/create'), 1);
+});
+
+test('a key of the caller\'s own is sent as given; a reused key with another body is refused by the server', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { retry: fastRetries }));
+  emulator.inject({ kind: 'status', status: 503, after: true, path: '/api/order/create' });
+  const res = await client.request({ path: '/api/order/create', method: 'POST', data: { n: 1 }, idempotencyKey: 'order-form-7' });
+  assert.equal(res.attempts, 2);
+  assert.deepEqual(emulator.requests().map((r) => r.headers['idempotency-key']), ['order-form-7', 'order-form-7']);
+  assert.equal(emulator.handled('/api/order/create'), 1);
+  const err = await rejection(client.request({ path: '/api/order/create', method: 'POST', data: { n: 2 }, idempotencyKey: 'order-form-7' }));
+  assert.equal(err.statusCode, 422);
+  for (const [options, message] of [
+    [{ idempotencyKey: '' }, /`idempotencyKey` must be 1 to 255 visible ASCII characters/],
+    [{ idempotencyKey: 7 }, /`idempotencyKey` must be a string, got number/],
+    [{ idempotent: 'yes' }, /`idempotent` must be true, false or 'auto'/],
+    [{ idempotencyKey: 'k', idempotent: false }, /`idempotent` cannot be false with an idempotencyKey/],
+  ]) {
+    const bad = await rejection(client.request({ path: '/api/order/create', method: 'POST', ...options }));
+    assert.equal(bad.kind, 'invalid');
+    assert.match(bad.detail, message);
+  }
+  assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, 'still serves');
+});
