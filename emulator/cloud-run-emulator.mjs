@@ -35,14 +35,14 @@ const WS_SERVICES = new Set(['ws']);
 export async function startEmulator(options = {}) {
   const env = options.env || DEFAULT_ENV;
   const faults = new FaultPlan();
-  const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0 };
+  const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0, open: 0, maxOpen: 0 };
   /**
    * Idempotency-Key (IETF httpapi draft): the first answer to a key, per service and caller, with
    * what the request was, so a repeat gets that answer instead of running again.
    * @type {Map<string, { fingerprint: string, out: { status: number, body: unknown, headers?: Record<string, string> } }>}
    */
   const idempotent = new Map();
-  /** @type {Array<{ service: string, method: string, path: string, headers: Record<string, any> }>} */
+  /** @type {Array<{ service: string, method: string, path: string, query: Record<string, string>, headers: Record<string, any> }>} */
   const log = [];
   const wsStats = { connections: 0, messages: 0, silent: false, maxOpen: 0 };
   /** Acked messages as they arrived: which connection (1-based) saw which id. */
@@ -66,10 +66,16 @@ export async function startEmulator(options = {}) {
     if ('errCode' in routed) return gatewayError(res, routed.errCode, routed.errMsg);
     const { service, identity } = routed;
     counts.total += 1;
+    // Calls being served at once (a client's concurrency limit shows here).
+    counts.open += 1;
+    counts.maxOpen = Math.max(counts.maxOpen, counts.open);
+    res.once('close', () => {
+      counts.open -= 1;
+    });
     counts.byPath.set(url.pathname, (counts.byPath.get(url.pathname) || 0) + 1);
     counts.byService.set(service, (counts.byService.get(service) || 0) + 1);
     const headers = { ...stripCallerHeaders(req.headers), ...identity };
-    log.push({ service, method: req.method || 'GET', path: url.pathname, headers });
+    log.push({ service, method: req.method || 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers });
     if (log.length > 200) log.shift();
 
     const raw = await readBody(req);
@@ -228,6 +234,7 @@ export async function startEmulator(options = {}) {
       byService: Object.fromEntries(counts.byService),
       handled: Object.fromEntries(counts.handled),
       replayed: counts.replayed,
+      maxOpen: counts.maxOpen,
       ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size, maxOpen: wsStats.maxOpen },
     };
   }
@@ -239,6 +246,7 @@ export async function startEmulator(options = {}) {
     counts.byService.clear();
     counts.handled.clear();
     counts.replayed = 0;
+    counts.maxOpen = counts.open;
     idempotent.clear();
     log.length = 0;
     wsStats.connections = 0;

@@ -40,6 +40,8 @@ export function createWx(options) {
     initFailures: 0,
     cloudApiFailures: 0,
     sockets: new Set(),
+    /** wx.request calls in flight: going to the background interrupts them. */
+    requests: new Set(),
   };
   /** Counts of API calls, for tests. */
   const calls = { callContainer: 0, request: 0, connectContainer: 0, connectSocket: 0, cloudInit: 0 };
@@ -221,7 +223,22 @@ export function createWx(options) {
     let aborted = false;
     const task = { abort: () => void (aborted = true) };
     const method = String(o.method || 'GET').toUpperCase();
-    invoke({ success: o.success, fail: o.fail, complete: o.complete }, async () => {
+    /** @type {() => void} */
+    let interrupt = () => {};
+    const interrupted = new Promise((_, reject) => {
+      interrupt = () => reject(fail('request:fail interrupted', { errno: 600003 }));
+    });
+    interrupted.catch(() => {});
+    state.requests.add(interrupt);
+    const done = () => state.requests.delete(interrupt);
+    const complete = (/** @type {any} */ res) => {
+      done();
+      o.complete?.(res);
+    };
+    invoke({ success: o.success, fail: o.fail, complete }, () => Promise.race([interrupted, call()]));
+    return task;
+
+    async function call() {
       let url;
       try {
         url = new URL(o.url);
@@ -242,8 +259,7 @@ export function createWx(options) {
       const result = realmObject({ statusCode: res.status, header: res.headers, errMsg: 'request:ok' });
       result.data = decode(res.text, o.dataType);
       return result;
-    });
-    return task;
+    }
   }
 
   const wx = {
@@ -311,10 +327,16 @@ export function createWx(options) {
     setUser(openid) {
       state.openid = openid;
     },
-    /** The app goes to the background: listeners hear it, and (as on devices) open sockets are closed. */
+    /**
+     * The app goes to the background: listeners hear it, and (as on devices) open sockets are
+     * closed and wx.request calls in flight fail with `request:fail interrupted` (errno 600003);
+     * what they sent may still reach the server.
+     */
     appHide() {
       listeners.hide.forEach((h) => h(realmObject({})));
       for (const ws of state.sockets) ws.close(1000, 'interrupted');
+      for (const interrupt of [...state.requests]) interrupt();
+      state.requests.clear();
     },
     appShow() {
       listeners.show.forEach((h) => h(realmObject({ path: 'pages/index/index', scene: 1001 })));

@@ -12,12 +12,13 @@ const KB = 1024;
  * the bundle shrinks.
  */
 export const BUDGET = {
-  // Issue 9 raised them by 10 KB: the retry budget and the circuit breaker
-  // (their options, validation, engine steps, stats output) weigh 9 KB,
-  // idempotency keys 1.7 KB.
-  wasmRaw: 197 * KB,
-  wasmGzip: 89 * KB,
-  bundleRaw: 231.5 * KB,
+  // Issue 9 raised them by 16 KB for what it added: the retry budget and
+  // the circuit breaker (their options, validation, engine steps and stats
+  // output) 9 KB, idempotency keys 2 KB, the scheduler and the resend of
+  // interrupted requests 5.5 KB.
+  wasmRaw: 202.5 * KB,
+  wasmGzip: 91.5 * KB,
+  bundleRaw: 238 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -442,3 +442,86 @@ fn bad_idempotency_keys_are_invalid_and_name_the_option() {
         "still serves"
     );
 }
+
+fn interrupted() -> mp_request::core::classify::Failure {
+    mp_request::core::classify::Failure {
+        err_msg: "request:fail interrupted".into(),
+        err_code: None,
+        errno: Some(600_003),
+    }
+}
+
+fn http_engine(retry: Option<RawRetry>) -> mp_request::core::engine::Engine {
+    engine(
+        RawConfig {
+            base_url: Some("https://api.example.com".into()),
+            retry,
+            breaker: small_breaker(),
+            ..RawConfig::default()
+        },
+        7,
+    )
+}
+
+#[test]
+fn interrupted_in_the_background_it_waits_for_the_app_and_goes_again_with_a_new_deadline() {
+    let mut e = http_engine(Some(RawRetry::Disabled));
+    let (id, commands) = e.start(get("/api/page"), 0.0).unwrap();
+    assert!(matches!(one(commands), Command::Send(_)));
+    assert!(e.set_hidden(true, 10.0).is_empty());
+    let parked = e.on_failure(id, interrupted(), 20.0).unwrap();
+    assert!(
+        parked.is_empty(),
+        "nothing to do until the app is back: {parked:?}"
+    );
+    assert_eq!(e.in_flight(), 1);
+    // Back after a minute, long past the 30 s deadline: sent again with its full timeout.
+    let again = e.set_hidden(false, 60_000.0);
+    let Command::Send(send) = one(again) else {
+        panic!()
+    };
+    assert_eq!((send.id, send.attempt, send.timeout_ms), (id, 2, 10_000));
+    let done = e
+        .on_response(id, Answer::status(200, None), 60_100.0)
+        .unwrap();
+    let Some(Command::Resolve(settled, _)) = done.first() else {
+        panic!("{done:?}")
+    };
+    assert_eq!(settled.attempts, 2);
+}
+
+#[test]
+fn interruptions_do_not_count_against_the_service_and_in_the_foreground_retry_as_usual() {
+    let mut e = http_engine(fast_retries());
+    let mut d = Drive::new();
+    for _ in 0..12 {
+        let mut outcomes = [Outcome::Fail(interrupted()), Outcome::Status(200)].into_iter();
+        let done = d.run(&mut e, get("/api/page"), &mut outcomes, 1.0);
+        let Command::Resolve(settled, _) = done else {
+            panic!("{done:?}")
+        };
+        assert_eq!(settled.attempts, 2, "visible: retried after its backoff");
+    }
+    let view = e.breaker(Route::Http, d.now).unwrap();
+    assert_eq!(
+        (view.state, view.calls, view.failures),
+        (BreakerState::Closed, 12, 0)
+    );
+}
+
+#[test]
+fn an_interrupted_post_without_a_key_is_not_repeated_even_when_the_app_comes_back() {
+    let mut e = http_engine(None);
+    assert!(e.set_hidden(true, 0.0).is_empty());
+    let (id, _) = e.start(post("/api/order/create"), 0.0).unwrap();
+    let Command::Reject(settled, err) = one(e.on_failure(id, interrupted(), 1.0).unwrap()) else {
+        panic!()
+    };
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert!(
+        settled.note.contains("POST is not idempotent"),
+        "{}",
+        settled.note
+    );
+    assert!(e.set_hidden(false, 2.0).is_empty());
+}

@@ -201,10 +201,15 @@ export async function createClientWith(runtime, options) {
     ? runtime.watchLifecycle(
         () => {
           if (persistTimer !== undefined) persistNow();
-          if (!freed) sockets.dispatch(engine.socketsHidden(true, now()));
+          if (freed) return;
+          sockets.dispatch(engine.socketsHidden(true, now()));
+          event(() => engine.appHidden(true, now()));
         },
         () => {
-          if (!freed) sockets.dispatch(engine.socketsHidden(false, now()));
+          if (freed) return;
+          sockets.dispatch(engine.socketsHidden(false, now()));
+          // Requests interrupted in the background are sent again now.
+          event(() => engine.appHidden(false, now()));
         },
       )
     : () => {};
@@ -237,7 +242,7 @@ export async function createClientWith(runtime, options) {
       case 'wait': {
         const r = fetches.get(c.id);
         if (!r) return;
-        if (debug) log(`#${c.id} retrying in ${c.delayMs} ms`);
+        if (debug) log(r.attempt === 0 ? `#${c.id} queued for a free slot (at most ${c.delayMs} ms)` : `#${c.id} retrying in ${c.delayMs} ms`);
         r.timer = setTimeout(() => {
           r.timer = undefined;
           event(() => engine.onTimer(c.id, now()));
@@ -284,6 +289,9 @@ export async function createClientWith(runtime, options) {
     if (!r) return;
     r.attempt = c.attempt;
     r.abort = undefined;
+    // A request that waited in the queue had a timer for its deadline.
+    if (r.timer !== undefined) clearTimeout(r.timer);
+    r.timer = undefined;
     if (debug) {
       const clamp = c.clampedFrom ? `, timeout ${c.clampedFrom} ms clamped to ${c.timeoutMs} ms (callContainer's maximum)` : '';
       log(`#${c.id} ${c.method} ${r.options.path} → ${c.route} (${c.reason}), attempt ${c.attempt}, timeout ${c.timeoutMs} ms${clamp}`);

@@ -36,6 +36,8 @@ export interface ClientOptions {
    * cloud to baseUrl) for openMs, then lets one probe through. Default on: 0.5, 10, 10000, 5000. false: none.
    */
   breaker?: BreakerOptions | boolean;
+  /** Attempts in flight at once per transport (cloud, HTTP), 1..100; the rest queue by priority. Default 10, wx.request's limit. */
+  maxConcurrent?: number;
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
   timeoutMs?: number;
   /** Language of `RequestError.message`: 'zh-CN' (default) or 'en'. */
@@ -75,6 +77,8 @@ export interface RequestOptions {
   idempotent?: boolean | 'auto';
   /** Sent as the Idempotency-Key header with every attempt (1–255 visible ASCII characters); makes the request retryable. */
   idempotencyKey?: string;
+  /** Place in the queue when maxConcurrent attempts are in flight: 'high' (page data) before 'normal' (default) before 'low' (prefetch). */
+  priority?: 'high' | 'normal' | 'low';
   /** Cancels the request: it rejects with kind 'cancelled' and is never retried. */
   signal?: AbortSignalLike;
   /**

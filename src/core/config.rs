@@ -97,6 +97,8 @@ pub struct ClientConfig {
     pub retry_budget: Option<BudgetConfig>,
     /// The circuit breaker of each service; None: no breaker.
     pub breaker: Option<BreakerConfig>,
+    /// Attempts in flight at once per transport; the rest queue.
+    pub max_concurrent: u32,
     /// Mock routes.
     pub mock: MockConfig,
     /// Seed of the jitter; None: the shim's random seed.
@@ -202,6 +204,8 @@ pub struct RawConfig {
     pub retry_budget: RawBudget,
     /// `breaker`
     pub breaker: RawBreaker,
+    /// `maxConcurrent`
+    pub max_concurrent: Option<f64>,
     /// `mock.routes`
     pub mock_routes: Vec<RawMockRoute>,
     /// `mock.enabled`: true, false or 'auto'
@@ -298,6 +302,13 @@ impl RawConfig {
             retry,
             retry_budget: self.retry_budget.validate()?,
             breaker: self.breaker.validate()?,
+            max_concurrent: whole_or(
+                "maxConcurrent",
+                self.max_concurrent,
+                1,
+                100,
+                super::scheduler::DEFAULT_MAX_CONCURRENT,
+            )?,
             mock: MockConfig {
                 routes,
                 enabled: self.mock_enabled.unwrap_or_default(),

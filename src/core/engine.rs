@@ -25,6 +25,7 @@ use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
 use super::rng::Rng;
 use super::route::{self, Route, RouteChoice};
+use super::scheduler::{Priority, Scheduler};
 use super::stats::{Outcome, Slot, Stats};
 
 /// Largest request body callContainer accepts (errCode -606001 above it).
@@ -183,6 +184,10 @@ impl Prepared {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     AwaitingInit,
+    /// Waiting for a free slot of its transport (see `Scheduler`).
+    Queued,
+    /// Interrupted by the app going to the background: sent again when it is back.
+    Parked,
     InFlight,
     Waiting,
 }
@@ -229,6 +234,10 @@ struct Fetch {
     probe: bool,
     /// Tokens its last retry took from the budget (returned on success).
     last_cost: u32,
+    /// Its place in the scheduler's queue.
+    priority: Priority,
+    /// The transport whose slot its attempt in flight holds.
+    lane: Option<Route>,
 }
 
 impl Fetch {
@@ -254,6 +263,8 @@ pub struct Engine<V = ()> {
     next_id: RequestId,
     init: CloudInit,
     online: bool,
+    /// The app is in the background.
+    hidden: bool,
     rng: Rng,
     /// The cache changed since the last snapshot and a save is scheduled.
     persist_due: bool,
@@ -265,6 +276,8 @@ pub struct Engine<V = ()> {
     stats: Stats,
     /// Retry budgets and circuit breakers, per service.
     guards: Guards,
+    /// Slots per transport and the queue for them.
+    scheduler: Scheduler,
     /// The seed, and the source of idempotency keys once one was needed.
     seed: u32,
     keys: Option<Rng>,
@@ -286,6 +299,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let store = Store::new(config.cache.limits);
         let stats = Stats::new(config.stats.clone());
         let guards = Guards::new(config.retry_budget, config.breaker);
+        let scheduler = Scheduler::new(config.max_concurrent);
         Engine {
             config,
             platform,
@@ -298,12 +312,14 @@ impl<V: Clone + Weigh> Engine<V> {
             next_id: 1,
             init: CloudInit::default(),
             online: true,
+            hidden: false,
             rng: Rng::new(u64::from(seed)),
             persist_due: false,
             handles: Vec::new(),
             handle_epoch: 0,
             stats,
             guards,
+            scheduler,
             seed,
             keys: None,
         }
@@ -358,6 +374,31 @@ impl<V: Clone + Weigh> Engine<V> {
     /// Clears the statistics (requests in flight stay counted).
     pub fn reset_stats(&mut self) {
         self.stats.reset();
+    }
+
+    /// The app went to the background or came back. Back, every request
+    /// that an interruption parked is sent again, its deadline counted anew.
+    pub fn set_hidden(&mut self, hidden: bool, now_ms: f64) -> Vec<Command<V>> {
+        self.hidden = hidden;
+        if hidden {
+            return Vec::new();
+        }
+        let mut parked: Vec<RequestId> = self
+            .fetches
+            .iter()
+            .filter(|(_, f)| f.phase == Phase::Parked)
+            .map(|(&id, _)| id)
+            .collect();
+        super::sort::sort(&mut parked);
+        let mut commands = Vec::new();
+        for id in parked {
+            if let Some(fetch) = self.fetches.get_mut(&id) {
+                fetch.started_ms = now_ms;
+                fetch.phase = Phase::Waiting;
+            }
+            commands.extend(self.attempt(id, now_ms));
+        }
+        commands
     }
 
     /// The device's connectivity changed (`wx.onNetworkStatusChange`).
@@ -641,6 +682,8 @@ impl<V: Clone + Weigh> Engine<V> {
                 slot,
                 probe: false,
                 last_cost: 0,
+                priority: spec.priority,
+                lane: None,
             },
         );
         commands.extend(self.attempt(id, now_ms));
@@ -735,9 +778,12 @@ impl<V: Clone + Weigh> Engine<V> {
         now_ms: f64,
     ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
+        let mut next = self.free_slot(id, now_ms);
         if (200..300).contains(&answer.status) {
             self.report(id, false, now_ms);
-            return Ok(self.succeed(id, answer, now_ms));
+            let mut commands = self.succeed(id, answer, now_ms);
+            commands.append(&mut next);
+            return Ok(commands);
         }
         let retry_after_ms = answer
             .retry_after
@@ -747,7 +793,9 @@ impl<V: Clone + Weigh> Engine<V> {
             status: answer.status,
         };
         self.report(id, counts_against_service(&error), now_ms);
-        Ok(self.after_failure(id, error, retry_after_ms, now_ms))
+        let mut commands = self.after_failure(id, error, retry_after_ms, now_ms);
+        commands.append(&mut next);
+        Ok(commands)
     }
 
     /// The attempt failed without an answer.
@@ -758,13 +806,35 @@ impl<V: Clone + Weigh> Engine<V> {
         now_ms: f64,
     ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
+        let mut next = self.free_slot(id, now_ms);
+        let interrupted = is_interrupted(&failure);
         let error = classify(failure);
         if error.kind() == ErrorKind::Init {
             // callContainer says the cloud is not initialised after all.
             self.init.invalidate();
         }
-        self.report(id, counts_against_service(&error), now_ms);
-        Ok(self.after_failure(id, error, None, now_ms))
+        if interrupted {
+            // The app's doing, not the service's: the breaker is not told, and
+            // in the background the request waits for the app to come back.
+            let fetch = self.fetches.get_mut(&id).expect("fetch");
+            if fetch.probe {
+                let route = fetch.choice.route;
+                if let Some(breaker) = self.guards.breaker(route) {
+                    breaker.abandon_probe();
+                }
+            }
+            let fetch = self.fetches.get_mut(&id).expect("fetch");
+            if self.hidden && fetch.idempotent {
+                fetch.phase = Phase::Parked;
+                self.stats.retried(fetch.slot);
+                return Ok(next);
+            }
+        } else {
+            self.report(id, counts_against_service(&error), now_ms);
+        }
+        let mut commands = self.after_failure(id, error, None, now_ms);
+        commands.append(&mut next);
+        Ok(commands)
     }
 
     /// A `Wait` is over.
@@ -773,8 +843,27 @@ impl<V: Clone + Weigh> Engine<V> {
         id: RequestId,
         now_ms: f64,
     ) -> Result<Vec<Command<V>>, RequestError> {
-        self.expect(id, Phase::Waiting)?;
-        Ok(self.attempt(id, now_ms))
+        let queued = self.fetches.get(&id).map(|f| f.phase) == Some(Phase::Queued);
+        if !queued {
+            self.expect(id, Phase::Waiting)?;
+            return Ok(self.attempt(id, now_ms));
+        }
+        // Its deadline passed while it waited for a slot.
+        let fetch = &self.fetches[&id];
+        self.scheduler.forget(fetch.choice.route, id);
+        let waited = now_ms - fetch.started_ms;
+        let error = RequestError::Transport {
+            kind: ErrorKind::Timeout,
+            detail: format!(
+                "not sent: waited {} ms for one of the {} slots of {}; the deadline passed",
+                waited.max(0.0).round() as u64,
+                self.config.max_concurrent,
+                fetch.choice.route.as_str()
+            ),
+            code: None,
+            retryable: false,
+        };
+        Ok(self.fail(id, &error, "", now_ms))
     }
 
     /// `wx.cloud` init finished: `Ok` or the failure the platform reported.
@@ -851,6 +940,10 @@ impl<V: Clone + Weigh> Engine<V> {
             RequestError::Cancelled,
         )];
         if fetch.callers.is_empty() {
+            if fetch.phase == Phase::Queued {
+                let route = fetch.choice.route;
+                self.scheduler.forget(route, fetch_id);
+            }
             if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
                 commands.push(Command::Abort { id: fetch_id });
                 if fetch.probe {
@@ -861,6 +954,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 }
             }
             self.init.forget(fetch_id);
+            commands.extend(self.free_slot(fetch_id, now_ms));
             self.end(fetch_id);
             commands.push(Command::End { id: fetch_id });
         }
@@ -888,8 +982,28 @@ impl<V: Clone + Weigh> Engine<V> {
                 }
             }
         }
+        if !self
+            .scheduler
+            .acquire(fetch.choice.route, fetch.priority, id)
+        {
+            fetch.phase = Phase::Queued;
+            let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
+            return vec![Command::Wait {
+                id,
+                delay_ms: left.max(1.0) as u32,
+            }];
+        }
+        fetch.lane = Some(fetch.choice.route);
+        self.launch(id, now_ms)
+    }
+
+    /// The attempt of fetch `id`, which holds a slot: sent, or refused by the
+    /// breaker (then its slot goes to the next in the queue).
+    fn launch(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
         if let Err(refused) = self.admit(id, now_ms) {
-            return self.fail(id, &refused, "", now_ms);
+            let mut commands = self.free_slot(id, now_ms);
+            commands.extend(self.fail(id, &refused, "", now_ms));
+            return commands;
         }
         let fetch = self.fetches.get_mut(&id).expect("fetch");
         let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
@@ -906,6 +1020,27 @@ impl<V: Clone + Weigh> Engine<V> {
             url: fetch.url.clone(),
             idempotency_key: fetch.idempotency_key.clone(),
         })]
+    }
+
+    /// Fetch `id`'s attempt ended: its slot goes to the next queued request.
+    fn free_slot(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let Some(lane) = self.fetches.get_mut(&id).and_then(|f| f.lane.take()) else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        // A launch the breaker refuses frees the slot again: the loop goes on.
+        let mut freed = Some(lane);
+        while let Some(lane) = freed.take() {
+            let Some(next) = self.scheduler.release(lane) else {
+                break;
+            };
+            if let Some(fetch) = self.fetches.get_mut(&next) {
+                fetch.lane = Some(lane);
+                let launched = self.launch(next, now_ms);
+                commands.extend(launched);
+            }
+        }
+        commands
     }
 
     /// A new `Idempotency-Key`: 128 bits as 32 hex digits. Its own generator,
@@ -1202,6 +1337,12 @@ fn full_key(scope: &str, rest: &str) -> String {
     super::cache::key::push_part(&mut key, scope);
     key.push_str(rest);
     key
+}
+
+/// `request:fail interrupted` (errno 600003): the call died because the app
+/// went to the background, not because of the network or the service.
+fn is_interrupted(failure: &Failure) -> bool {
+    failure.errno == Some(600_003) || failure.err_msg.to_ascii_lowercase().contains("interrupted")
 }
 
 fn offline_error() -> RequestError {

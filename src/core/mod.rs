@@ -19,6 +19,7 @@ pub mod resilience;
 pub mod retry;
 pub mod rng;
 pub mod route;
+pub mod scheduler;
 pub mod socket;
 pub mod sort;
 pub mod stats;

@@ -8,6 +8,7 @@ use super::config::RawRetry;
 use super::error::RequestError;
 use super::retry::RetryPolicy;
 use super::route::Route;
+use super::scheduler::Priority;
 
 /// HTTP methods the library knows. `wx.request` accepts all of them; the cloud
 /// route accepts only GET/POST/PUT/DELETE.
@@ -100,6 +101,8 @@ pub struct RequestSpec {
     pub idempotent: bool,
     /// The `Idempotency-Key` every attempt carries, if any.
     pub idempotency_key: Option<IdempotencyKey>,
+    /// Its place in the queue for a slot.
+    pub priority: Priority,
     /// Cancelled before it started.
     pub aborted: bool,
 }
@@ -157,6 +160,8 @@ pub struct RawRequest {
     pub idempotent_auto: bool,
     /// `idempotencyKey`, if given.
     pub idempotency_key: Option<String>,
+    /// `priority`, if given.
+    pub priority: Option<String>,
     /// `signal.aborted` was already true.
     pub aborted: bool,
     /// `JSON.stringify(data)`, when there was data (for the cache key).
@@ -195,6 +200,12 @@ impl RawRequest {
                 ));
             }
         }
+        let priority = self
+            .priority
+            .as_deref()
+            .map(Priority::parse)
+            .transpose()?
+            .unwrap_or_default();
         let idempotency_key = match self.idempotency_key {
             Some(key) => Some(IdempotencyKey::Given(key)),
             None => self.idempotent_auto.then_some(IdempotencyKey::Generate),
@@ -211,6 +222,7 @@ impl RawRequest {
             idempotent: idempotency_key.is_some()
                 || self.idempotent.unwrap_or(method.is_idempotent()),
             idempotency_key,
+            priority,
             aborted: self.aborted,
         })
     }

@@ -63,6 +63,7 @@ fn sift_down(at: &mut dyn FnMut(Step) -> bool, mut node: usize, end: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // std's sort is the reference here.
 mod tests {
     use super::*;
     use crate::core::rng::Rng;

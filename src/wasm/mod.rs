@@ -234,6 +234,14 @@ impl Engine {
         Ok(self.commands(commands))
     }
 
+    /// The app went to the background (`wx.onAppHide`) or came back
+    /// (`wx.onAppShow`): requests interrupted meanwhile are sent again.
+    #[wasm_bindgen(js_name = appHidden)]
+    pub fn app_hidden(&self, hidden: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.set_hidden(hidden, now_ms);
+        Ok(self.commands(commands))
+    }
+
     /// The caller cancelled request `id`.
     pub fn cancel(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
         let commands = self.borrow()?.cancel(id, now_ms);

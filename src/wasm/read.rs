@@ -30,6 +30,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "retry",
     "retryBudget",
     "breaker",
+    "maxConcurrent",
     "cache",
     "stats",
     "timeoutMs",
@@ -50,6 +51,7 @@ const REQUEST_OPTIONS: &[&str] = &[
     "retry",
     "idempotent",
     "idempotencyKey",
+    "priority",
     "signal",
     "cache",
 ];
@@ -157,6 +159,7 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.mode = opt_string(o, "mode")?;
     raw.retry = read_retry(&get(o, "retry")?)?;
     read_guards(o, &mut raw)?;
+    raw.max_concurrent = opt_number(o, "maxConcurrent")?;
     raw.seed = opt_number(o, "seed")?;
     raw.cache = read_cache_config(&get(o, "cache")?)?;
     raw.validate()
@@ -221,6 +224,7 @@ fn read_rest(rest: &JsValue, raw: &mut RawRequest) -> Result<(), RequestError> {
         raw.idempotent = as_opt_bool("idempotent", &idempotent)?;
     }
     raw.idempotency_key = opt_string(rest, "idempotencyKey")?;
+    raw.priority = opt_string(rest, "priority")?;
     Ok(())
 }
 

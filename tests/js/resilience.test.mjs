@@ -179,3 +179,50 @@ test('a key of the caller\'s own is sent as given; a reused key with another bod
   }
   assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, 'still serves');
 });
+
+test('at most maxConcurrent calls reach the server at once; the rest queue, page data before prefetch', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { maxConcurrent: 3 }));
+  emulator.inject({ kind: 'delay', delayMs: 60, path: '/api/test', count: 100 });
+  const all = await Promise.all(Array.from({ length: 12 }, (_, i) => client.request({ path: '/api/test', data: { i } })));
+  assert.equal(all.length, 12);
+  assert.equal(emulator.count('/api/test'), 12);
+  assert.equal(emulator.stats().maxOpen, 3, 'never more than 3 at once');
+
+  emulator.reset();
+  const one = await mp.createClient(cloudOptions(emulator, { maxConcurrent: 1 }));
+  emulator.inject({ kind: 'delay', delayMs: 80, path: '/api/test', count: 1 });
+  const first = one.request({ path: '/api/test', data: { n: 'first' } });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const rest = [['prefetch', 'low'], ['list', 'normal'], ['page', 'high']].map(([n, priority]) =>
+    one.request({ path: '/api/test', data: { n }, priority }));
+  const answers = (await Promise.all([first, ...rest])).map((r) => r.data.data.query.n);
+  assert.deepEqual(answers, ['first', 'prefetch', 'list', 'page'], 'each caller got its own answer');
+  assert.deepEqual(emulator.requests().map((r) => r.query.n), ['first', 'page', 'list', 'prefetch'], 'the server saw them by priority');
+});
+
+test('request:fail interrupted in the background is sent again when the app comes back', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient({ baseUrl: emulator.url, retry: false });
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  emulator.inject({ kind: 'delay', delayMs: 150, path: '/api/test', count: 1 });
+  emulator.inject({ kind: 'delay', delayMs: 150, path: '/api/order/create', count: 2 });
+  const page = client.request({ path: '/api/test', data: { n: 1 } });
+  const order = client.request({ path: '/api/order/create', method: 'POST', data: { title: 't' }, idempotent: 'auto' });
+  const unsafe = client.request({ path: '/api/order/create', method: 'POST', data: { title: 'u' } });
+  await sleep(40);
+  sandbox.controls.appHide();
+  const err = await rejection(unsafe);
+  assert.equal(err.kind, 'network');
+  assert.match(err.detail, /interrupted; not retried: POST is not idempotent/);
+  await sleep(200);
+  assert.equal(emulator.count('/api/test'), 1, 'nothing is sent while in the background');
+  sandbox.controls.appShow();
+  const [res, created] = await Promise.all([page, order]);
+  assert.equal(res.attempts, 2, 'retry: false does not stop a resend after an interruption');
+  assert.equal(emulator.count('/api/test'), 2);
+  assert.equal(created.attempts, 2);
+  assert.equal(emulator.handled('/api/order/create'), 2, 'the keyed order once, the unsafe one once');
+  const { total } = client.stats();
+  assert.equal(total.failed, 1);
+});
