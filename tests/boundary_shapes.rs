@@ -192,6 +192,52 @@ fn request_commands_and_errors_keep_their_shapes() {
 }
 
 #[wasm_bindgen_test]
+fn offline_queue_shapes_keep_their_shapes() {
+    let mut log = Log::default();
+    let options = || object(&[("baseUrl", "http://127.0.0.1:9".into()), ("seed", 1.into())]);
+    let e = Engine::new(options(), platform(7), JsValue::UNDEFINED).unwrap();
+    log.all("offline", e.set_online(false, 0.0));
+    let post = object(&[
+        ("path", "/api/order/create".into()),
+        ("method", "POST".into()),
+        ("data", object(&[("n", 1.into())])),
+        ("header", object(&[("X-Trace", "t".into())])),
+        ("offline", "queue".into()),
+    ]);
+    log.all("queued", e.start(post, 5.0));
+    log.all("pending", e.pending());
+    let saved = log.one("snapshot", e.queue_snapshot());
+    let restarted = Engine::new(options(), platform(8), JsValue::UNDEFINED).unwrap();
+    let restored = log.one("restore", restarted.restore_queue(saved, 100.0));
+    let commands = Array::from(&Reflect::get(&restored, &"commands".into()).unwrap());
+    let id = Reflect::get(&commands.get(0), &"id".into())
+        .unwrap()
+        .as_f64()
+        .unwrap() as u32;
+    let response = object(&[("statusCode", 200.into()), ("data", object(&[]))]);
+    log.all(
+        "synced",
+        restarted.on_response(id, 200.0, JsValue::NULL, JsValue::NULL, response, 110.0),
+    );
+    log.one(
+        "restore other",
+        restarted.restore_queue(object(&[("format", "mp-request/queue".into())]), 120.0),
+    );
+    let got = log.0.join("\n");
+    assert_eq!(got, QUEUE_SHAPES.trim(), "\n{got}\n");
+}
+
+const QUEUE_SHAPES: &str = r##"
+offline: []
+queued: [1,{"type":"reject","id":1,"error":{"kind":"offline","message":"网络不可用，已保存，联网后将自动提交","detail":"the device is offline (network type 'none')","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http","queued":true,"queueId":1}},{"type":"end","id":1},{"type":"saveQueue"}]
+pending: [{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]
+snapshot: {"format":"mp-request/queue","version":1,"policy":1,"items":[{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]}
+restore: {"restored":1,"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","idempotencyKey":"51307108ad417eea34dd088ba39783d0"}]}
+synced: [{"type":"end","id":1},{"type":"synced","mutation":{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0},"ok":true,"value":{"statusCode":200,"data":{}}},{"type":"saveQueue"}]
+restore other: {"restored":0,"discarded":"another version of the format","commands":[]}
+"##;
+
+#[wasm_bindgen_test]
 fn socket_commands_and_events_keep_their_shapes() {
     let mut log = Log::default();
     let options = object(&[("env", "prod-1".into()), ("service", "svc".into())]);
@@ -249,9 +295,9 @@ start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requ
 start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}}}]
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, cache, stats, timeoutMs, locale, seed, wasmPath, debug","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, cache, stats, timeoutMs, locale, seed, wasmPath, debug","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0}
-snapshot: {"format":"mp-request/cache","version":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
+snapshot: {"format":"mp-request/cache","version":1,"policy":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
 restore: {"restored":1}
 restore other: {"restored":0,"discarded":"another format (not written by mp-request)"}
 stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"retries":2,"cacheHits":1,"hitRatio":0.25,"inFlight":2,"latency":{"count":3,"meanMs":471,"p50Ms":416,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1.125,1],[416,1],[1002,1]]}},"rows":[{"route":"cloud","pattern":"/api/home/init","requests":2,"failed":0,"errors":{},"retries":1,"cacheHits":1,"hitRatio":0.5,"inFlight":0,"latency":{"count":1,"meanMs":410,"p50Ms":410,"p95Ms":410,"p99Ms":410,"maxMs":410,"buckets":[[410,1]]}},{"route":"cloud","pattern":"/api/c","requests":1,"failed":1,"errors":{"cancelled":1},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1,"p50Ms":1,"p95Ms":1,"p99Ms":1,"maxMs":1,"buckets":[[1,1]]}},{"route":"cloud","pattern":"/api/slow","requests":1,"failed":1,"errors":{"service":1},"retries":1,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1002,"p50Ms":1002,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1002,1]]}},{"route":"mock","pattern":"/api/order/:id","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}},{"route":"http","pattern":"/api/x","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}}],"folded":0,"services":[{"route":"cloud","breaker":{"state":"closed","calls":4,"failures":3,"retryInMs":0,"opened":0},"budget":{"tokens":495,"capacity":500}},{"route":"http","breaker":{"state":"closed","calls":0,"failures":0,"retryInMs":0,"opened":0},"budget":{"tokens":500,"capacity":500}}]}

@@ -105,6 +105,8 @@ proptest! {
                     Command::WaitInit { .. } => { *init_running = false; *init_waiting = true; }
                     Command::Abort { id } => { outstanding.remove(&id); }
                     Command::End { .. } | Command::Persist { .. } => {}
+                    // Nothing here is queued offline.
+                    Command::Replay(_) | Command::Synced(..) | Command::SaveQueue => prop_assert!(false, "{c:?}"),
                 }
             }
             Ok(())

@@ -265,7 +265,7 @@ fn cloud_api_not_enabled_on_a_call_reinitialises_and_retries_even_a_post() {
 #[test]
 fn offline_fails_fast_and_recovers() {
     let mut e = engine(cloud_config(), 1);
-    e.set_online(false);
+    assert!(e.set_online(false, 0.0).is_empty());
     let Command::Reject(s, err) = one(e.start(get("/x"), 0.0).unwrap().1) else {
         panic!()
     };
@@ -274,7 +274,7 @@ fn offline_fails_fast_and_recovers() {
         err.user_message(mp_request::core::locale::Locale::ZhCn),
         "网络不可用，请检查网络设置"
     );
-    e.set_online(true);
+    assert!(e.set_online(true, 1.0).is_empty(), "nothing queued");
     assert_eq!(
         one(e.start(get("/x"), 1.0).unwrap().1),
         Command::InitCloud { attempt: 1 }
@@ -286,7 +286,7 @@ fn going_offline_stops_retries() {
     let mut e = engine(cloud_config(), 1);
     e.start(get("/x"), 0.0).unwrap();
     let send = one(e.on_init(Ok(()), 0.0));
-    e.set_online(false);
+    e.set_online(false, 5.0);
     let Command::Reject(s, err) = one(e.on_failure(id_of(&send), timeout(), 10.0).unwrap()) else {
         panic!()
     };

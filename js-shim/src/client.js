@@ -87,7 +87,8 @@ const COMMAND_SHAPES = {
  * @property {() => Platform} platform
  * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
- * @property {{ load(key: string): unknown, save(key: string, value: unknown): void }} [storage] Where the cache persists.
+ * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow?(key: string, value: unknown): void }} [storage]
+ *   Where the cache and the offline queue persist; `saveNow` writes before it returns (the queue's writes must not wait).
  * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
  * @property {(adapters: Record<string, any>) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
  */
@@ -165,6 +166,17 @@ export async function createClientWith(runtime, options) {
   // Declared before any watcher is installed: a platform may call back at once.
   let destroyed = false;
   let freed = false;
+  /** @type {Set<(event: import('../types').SyncEvent) => void>} */
+  const syncListeners = new Set();
+  const queueKey = engine.queueKey();
+  // Given with the options, it hears the replays that start with the client.
+  if (opts.onSync !== undefined) {
+    if (typeof opts.onSync !== 'function') {
+      engine.free();
+      throw invalidError(`\`onSync\` must be a function, got ${typeof opts.onSync}`);
+    }
+    syncListeners.add(opts.onSync);
+  }
   const sockets = createSocketDriver({
     engine,
     now,
@@ -177,7 +189,8 @@ export async function createClientWith(runtime, options) {
   const stopWatching = runtime.watchNetwork((online) => {
     if (debug) log(`network ${online ? 'online' : 'offline'}`);
     if (freed) return;
-    engine.setOnline(online);
+    // Back online, queued mutations replay.
+    event(() => engine.setOnline(online, now()));
     sockets.dispatch(engine.socketsOnline(online, now()));
   });
   const persistKey = runtime.storage ? engine.persistKey() : undefined;
@@ -189,6 +202,18 @@ export async function createClientWith(runtime, options) {
   } else if (debug && engine.persistKey()) {
     log('cache: persist is on, but this runtime has no storage');
   }
+  if (runtime.storage) {
+    // Mutations queued offline in an earlier run replay now (when online).
+    const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
+    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
+    if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
+    dispatch(restored.commands);
+  }
+  const saveQueue = () => {
+    if (freed || !runtime.storage) return;
+    const storage = runtime.storage;
+    (storage.saveNow || storage.save).call(storage, queueKey, engine.queueSnapshot());
+  };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let persistTimer;
   const persistNow = () => {
@@ -269,6 +294,30 @@ export async function createClientWith(runtime, options) {
         freeIfDone();
         return;
       }
+      case 'replay': {
+        if (debug) log(`#${c.id} replays queued mutation ${c.mutation}: ${c.method} ${c.path}`);
+        const data = c.dataJson === undefined ? undefined : JSON.parse(c.dataJson);
+        fetches.set(c.id, { options: { path: c.path, method: c.method, header: c.header, data }, attempt: 0 });
+        return;
+      }
+      case 'synced': {
+        const m = c.mutation;
+        if (debug) log(`queued mutation ${m.id} ${m.method} ${m.path}: ${c.ok ? 'synced' : `failed for good: ${c.error.kind} (${c.error.detail})`}`);
+        /** @type {import('../types').SyncEvent} */
+        const report = c.ok
+          ? { ...pendingOf(m), ok: true, response: { data: c.value.data, statusCode: c.value.statusCode, header: c.value.header || {} } }
+          : { ...pendingOf(m), ok: false, error: /** @type {any} */ (new RequestError(c.error)) };
+        for (const listener of [...syncListeners]) {
+          try {
+            listener(report);
+          } catch (error) {
+            console.error('[mp-request] an onSync listener threw', error);
+          }
+        }
+        return;
+      }
+      case 'saveQueue':
+        return saveQueue();
       case 'init':
         return initCloud(c.attempt);
       case 'persist':
@@ -531,6 +580,15 @@ export async function createClientWith(runtime, options) {
       if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
       return sockets.open(socketOptions);
     },
+    pending() {
+      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
+      return engine.pending().map(pendingOf);
+    },
+    onSync(listener) {
+      if (typeof listener !== 'function') throw invalidError(`\`onSync\` needs a function, got ${typeof listener}`);
+      syncListeners.add(listener);
+      return () => void syncListeners.delete(listener);
+    },
     destroy() {
       if (destroyed) return;
       destroyed = true;
@@ -602,4 +660,22 @@ function describe(error) {
 /** @param {string} line */
 function log(line) {
   console.log(`[mp-request] ${line}`);
+}
+
+/**
+ * A queued mutation as the engine describes it, with its data parsed back.
+ * @param {any} m
+ * @returns {import('../types').PendingMutation}
+ */
+function pendingOf(m) {
+  return {
+    id: m.id,
+    method: m.method,
+    path: m.path,
+    header: m.header,
+    data: m.dataJson === undefined ? undefined : JSON.parse(m.dataJson),
+    idempotencyKey: m.idempotencyKey,
+    queuedAt: m.queuedAt,
+    attempts: m.attempts,
+  };
 }

@@ -14,6 +14,8 @@
  * @property {boolean} [retryable] Whether another attempt could succeed.
  * @property {number} [attempts] Attempts made before giving up.
  * @property {string | null} [route] cloud, http or mock: the route of the last attempt.
+ * @property {boolean} [queued] The mutation went to the offline queue (`offline: 'queue'`).
+ * @property {number} [queueId] Its id there (see `client.pending()`).
  */
 
 export class RequestError extends Error {
@@ -38,6 +40,12 @@ export class RequestError extends Error {
     this.attempts = fields.attempts || 0;
     /** @type {string | null} */
     this.route = fields.route ?? null;
+    /** @type {boolean} */
+    this.queued = Boolean(fields.queued);
+    if (fields.queueId !== undefined) {
+      /** @type {number | undefined} */
+      this.queueId = fields.queueId;
+    }
     if (cause !== undefined) {
       /** @type {unknown} */
       this.cause = cause;

@@ -38,6 +38,8 @@ export interface ClientOptions {
   breaker?: BreakerOptions | boolean;
   /** Attempts in flight at once per transport (cloud, HTTP), 1..100; the rest queue by priority. Default 10, wx.request's limit. */
   maxConcurrent?: number;
+  /** Bounds of the offline mutation queue (kept in wx storage under one key): maxItems 1..1000 (100), maxBytes 1024..1024000 (512 KB). */
+  offlineQueue?: { maxItems?: number; maxBytes?: number };
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
   timeoutMs?: number;
   /** Language of `RequestError.message`: 'zh-CN' (default) or 'en'. */
@@ -52,6 +54,8 @@ export interface ClientOptions {
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
   debug?: boolean;
+  /** Hears how each queued mutation's replay ended, from the first one (replays may start with the client). */
+  onSync?: (event: SyncEvent) => void;
 }
 
 export interface RequestOptions {
@@ -79,6 +83,12 @@ export interface RequestOptions {
   idempotencyKey?: string;
   /** Place in the queue when maxConcurrent attempts are in flight: 'high' (page data) before 'normal' (default) before 'low' (prefetch). */
   priority?: 'high' | 'normal' | 'low';
+  /**
+   * 'queue' (mutations only): when the device is offline, or the call fails with kind offline or network,
+   * the mutation is kept in storage and replayed in order when the network returns or the app starts,
+   * with an idempotency key; the request rejects with `queued: true`. Outcomes reach `client.onSync`.
+   */
+  offline?: 'queue';
   /** Cancels the request: it rejects with kind 'cancelled' and is never retried. */
   signal?: AbortSignalLike;
   /**
@@ -204,6 +214,24 @@ export interface Stats {
   services: ServiceStats[];
 }
 
+/** A mutation waiting in the offline queue. */
+export interface PendingMutation {
+  id: number;
+  method: string;
+  path: string;
+  header: Record<string, string>;
+  data: unknown;
+  idempotencyKey: string;
+  /** When it was queued, epoch ms. */
+  queuedAt: number;
+  /** Replays that failed for a reason that may pass (it stays queued). */
+  attempts: number;
+}
+
+/** How a queued mutation's replay ended for good. */
+export type SyncEvent = PendingMutation &
+  ({ ok: true; response: { data: unknown; statusCode: number; header: Record<string, string> } } | { ok: false; error: RequestError });
+
 export interface RetryBudgetOptions {
   /** Tokens when full, 1..100000. Default 500. */
   capacity?: number;
@@ -314,6 +342,10 @@ export interface Client {
   resetStats(): void;
   /** A managed socket, shared by (route, service, path); at most 5 distinct ones. */
   socket(options?: SocketOptions): ManagedSocket;
+  /** Mutations waiting in the offline queue, oldest first. */
+  pending(): PendingMutation[];
+  /** Listens to the outcome of each replayed mutation (success, or a failure that will not pass); returns the unsubscribe. */
+  onSync(listener: (event: SyncEvent) => void): () => void;
   /** Frees the engine's wasm memory (explicitly: FinalizationRegistry may be absent). */
   destroy(): void;
 }
@@ -342,6 +374,10 @@ export declare class RequestError extends Error {
   readonly retryable: boolean;
   readonly attempts: number;
   readonly route: 'cloud' | 'http' | 'mock' | null;
+  /** The mutation went to the offline queue (`offline: 'queue'`): it will be sent when the network returns. */
+  readonly queued: boolean;
+  /** Its id in `client.pending()` and in `onSync` reports. */
+  readonly queueId?: number;
   readonly cause?: unknown;
   static is(value: unknown): value is RequestError;
 }

@@ -99,6 +99,8 @@ pub struct ClientConfig {
     pub breaker: Option<BreakerConfig>,
     /// Attempts in flight at once per transport; the rest queue.
     pub max_concurrent: u32,
+    /// Bounds of the offline mutation queue.
+    pub offline_queue: super::offline::QueueLimits,
     /// Mock routes.
     pub mock: MockConfig,
     /// Seed of the jitter; None: the shim's random seed.
@@ -206,6 +208,10 @@ pub struct RawConfig {
     pub breaker: RawBreaker,
     /// `maxConcurrent`
     pub max_concurrent: Option<f64>,
+    /// `offlineQueue.maxItems`
+    pub offline_queue_max_items: Option<f64>,
+    /// `offlineQueue.maxBytes`
+    pub offline_queue_max_bytes: Option<f64>,
     /// `mock.routes`
     pub mock_routes: Vec<RawMockRoute>,
     /// `mock.enabled`: true, false or 'auto'
@@ -308,6 +314,10 @@ impl RawConfig {
                 1,
                 100,
                 super::scheduler::DEFAULT_MAX_CONCURRENT,
+            )?,
+            offline_queue: super::offline::QueueLimits::parse(
+                self.offline_queue_max_items,
+                self.offline_queue_max_bytes,
             )?,
             mock: MockConfig {
                 routes,

@@ -20,6 +20,7 @@ use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
+use super::offline::{Mutation, Queue};
 use super::request::{IdempotencyKey, Method, RawRequest, RequestSpec};
 use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
@@ -82,6 +83,21 @@ pub enum Command<V = ()> {
         /// How long.
         delay_ms: u32,
     },
+    /// Fetch `id` replays a queued mutation: the shim sends these options.
+    Replay(Replay),
+    /// A queued mutation's replay ended for good: tell `onSync` listeners.
+    Synced(Mutation, Result<V, RequestError>),
+    /// The offline queue changed: save `queue_items()` now.
+    SaveQueue,
+}
+
+/// What a replay sends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replay {
+    /// The fetch that replays it.
+    pub id: RequestId,
+    /// The mutation.
+    pub mutation: Mutation,
 }
 
 /// One attempt to make.
@@ -124,6 +140,8 @@ pub struct Settled {
     pub from_cache: bool,
     /// Served from the cache after its TTL (a refresh is running).
     pub stale: bool,
+    /// A failure whose mutation went to the offline queue: its id there.
+    pub queued: Option<u32>,
 }
 
 /// An HTTP answer to an attempt.
@@ -170,6 +188,8 @@ struct Prepared {
     choice: RouteChoice,
     plan: super::cache::rules::CachePlan,
     key: Option<String>,
+    /// The body's JSON text, kept when the request may go to the offline queue.
+    data_json: Option<String>,
 }
 
 impl Prepared {
@@ -238,6 +258,17 @@ struct Fetch {
     priority: Priority,
     /// The transport whose slot its attempt in flight holds.
     lane: Option<Route>,
+    /// What the offline queue keeps if it cannot reach the server.
+    queueable: Option<Box<Queueable>>,
+    /// It replays this queued mutation (it has no callers).
+    replay: Option<u32>,
+}
+
+/// The parts of a request the fetch does not keep otherwise.
+#[derive(Debug)]
+struct Queueable {
+    headers: Vec<(String, String)>,
+    data_json: Option<String>,
 }
 
 impl Fetch {
@@ -278,6 +309,9 @@ pub struct Engine<V = ()> {
     guards: Guards,
     /// Slots per transport and the queue for them.
     scheduler: Scheduler,
+    /// Mutations waiting for the network, and the fetch replaying one.
+    queue: Queue,
+    replaying: Option<RequestId>,
     /// The seed, and the source of idempotency keys once one was needed.
     seed: u32,
     keys: Option<Rng>,
@@ -300,6 +334,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let stats = Stats::new(config.stats.clone());
         let guards = Guards::new(config.retry_budget, config.breaker);
         let scheduler = Scheduler::new(config.max_concurrent);
+        let queue_limits = config.offline_queue;
         Engine {
             config,
             platform,
@@ -320,6 +355,8 @@ impl<V: Clone + Weigh> Engine<V> {
             stats,
             guards,
             scheduler,
+            queue: Queue::new(queue_limits),
+            replaying: None,
             seed,
             keys: None,
         }
@@ -383,6 +420,8 @@ impl<V: Clone + Weigh> Engine<V> {
         if hidden {
             return Vec::new();
         }
+        // Coming back is also a chance for queued mutations.
+        let mut replays = self.replay_next(now_ms);
         let mut parked: Vec<RequestId> = self
             .fetches
             .iter()
@@ -398,12 +437,15 @@ impl<V: Clone + Weigh> Engine<V> {
             }
             commands.extend(self.attempt(id, now_ms));
         }
+        commands.append(&mut replays);
         commands
     }
 
     /// The device's connectivity changed (`wx.onNetworkStatusChange`).
-    pub fn set_online(&mut self, online: bool) {
+    /// Back online, queued mutations are replayed.
+    pub fn set_online(&mut self, online: bool, now_ms: f64) -> Vec<Command<V>> {
         self.online = online;
+        self.replay_next(now_ms)
     }
 
     /// Scopes the cache to a user (None: anonymous). Entries of other users
@@ -569,6 +611,7 @@ impl<V: Clone + Weigh> Engine<V> {
             choice,
             plan,
             key,
+            data_json,
         } = prepared;
         if spec.aborted {
             self.stats.cancelled_before_start(slot);
@@ -581,6 +624,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 note: String::new(),
                 from_cache: false,
                 stale: false,
+                queued: None,
             };
             return Ok(vec![
                 Command::Reject(cancelled, RequestError::Cancelled),
@@ -605,6 +649,7 @@ impl<V: Clone + Weigh> Engine<V> {
                             note: String::new(),
                             from_cache: true,
                             stale,
+                            queued: None,
                         },
                         value.clone(),
                     ));
@@ -628,18 +673,10 @@ impl<V: Clone + Weigh> Engine<V> {
             }
         }
         let asked = spec.timeout_ms.unwrap_or(self.config.timeout_ms);
-        let (timeout_ms, clamped_from, url) = match choice.route {
-            Route::Cloud => {
-                check_cloud_limits(&spec)?;
-                let clamped = asked.min(CLOUD_MAX_TIMEOUT_MS);
-                (clamped, (clamped < asked).then_some(asked), None)
-            }
-            Route::Http => {
-                let base = self.config.base_url.as_deref().unwrap_or_default();
-                (asked, None, Some(format!("{base}{}", spec.path)))
-            }
-            Route::Mock => (asked, None, None),
-        };
+        if choice.route == Route::Cloud {
+            check_cloud_limits(&spec)?;
+        }
+        let (timeout_ms, clamped_from, url) = self.transport(choice.route, asked, &spec.path);
         let idempotency_key = match spec.idempotency_key {
             Some(IdempotencyKey::Given(key)) => Some(key),
             Some(IdempotencyKey::Generate) => Some(self.new_idempotency_key(now_ms)),
@@ -684,6 +721,13 @@ impl<V: Clone + Weigh> Engine<V> {
                 last_cost: 0,
                 priority: spec.priority,
                 lane: None,
+                queueable: spec.offline_queue.then(|| {
+                    Box::new(Queueable {
+                        headers: spec.headers,
+                        data_json,
+                    })
+                }),
+                replay: None,
             },
         );
         commands.extend(self.attempt(id, now_ms));
@@ -762,7 +806,14 @@ impl<V: Clone + Weigh> Engine<V> {
                 })
             })
             .flatten();
+        if spec.offline_queue && data_json.as_deref() == Some("\u{0}binary") {
+            return Err(RequestError::invalid(
+                "offline",
+                "'queue' needs JSON data: binary data cannot be stored",
+            ));
+        }
         Ok(Prepared {
+            data_json: data_json.filter(|_| spec.offline_queue),
             spec,
             choice,
             plan,
@@ -936,6 +987,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 note: String::new(),
                 from_cache: false,
                 stale: false,
+                queued: None,
             },
             RequestError::Cancelled,
         )];
@@ -1181,6 +1233,14 @@ impl<V: Clone + Weigh> Engine<V> {
         if let Some(budget) = self.guards.budget(fetch.choice.route) {
             budget.deposit(fetch.last_cost);
         }
+        let mut synced = Vec::new();
+        if let Some(mutation) = fetch.replay {
+            self.replaying = None;
+            if let Some(m) = self.queue.remove(mutation) {
+                synced.push(Command::Synced(m, Ok(answer.value.clone())));
+            }
+            synced.push(Command::SaveQueue);
+        }
         if let Some(user) = &answer.user {
             if !self.scope_explicit && !user.is_empty() && *user != self.scope {
                 self.set_scope(user.clone());
@@ -1243,6 +1303,10 @@ impl<V: Clone + Weigh> Engine<V> {
         if stored || fetch.method != Method::Get {
             self.changed(&mut commands);
         }
+        if !synced.is_empty() {
+            commands.append(&mut synced);
+            commands.extend(self.replay_next(now_ms));
+        }
         commands
     }
 
@@ -1257,11 +1321,43 @@ impl<V: Clone + Weigh> Engine<V> {
         let Some(fetch) = self.end(id) else {
             return Vec::new();
         };
+        if let Some(mutation) = fetch.replay {
+            return self.replay_failed(id, mutation, error, now_ms);
+        }
+        let mut note = note.to_owned();
+        let queued = match &fetch.queueable {
+            Some(q) if matches!(error.kind(), ErrorKind::Offline | ErrorKind::Network) => {
+                let mutation = Mutation {
+                    id: 0,
+                    method: fetch.method,
+                    path: fetch.target.clone(),
+                    headers: q.headers.clone(),
+                    data_json: q.data_json.clone(),
+                    idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
+                    queued_at: now_ms,
+                    attempts: 0,
+                };
+                match self.queue.push(mutation) {
+                    Ok(queued) => Some(queued),
+                    Err(refused) => {
+                        let why = refused.explain(self.queue.limits());
+                        note = if note.is_empty() {
+                            why
+                        } else {
+                            format!("{note}; {why}")
+                        };
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         let mut commands: Vec<Command<V>> = fetch
             .callers
             .iter()
             .map(|&(caller, started)| {
-                let settled = settled(&fetch, caller, started, now_ms, note.to_owned());
+                let mut settled = settled(&fetch, caller, started, now_ms, note.clone());
+                settled.queued = queued;
                 self.stats.end(
                     fetch.slot,
                     settled.elapsed_ms,
@@ -1271,7 +1367,136 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
+        if queued.is_some() {
+            commands.push(Command::SaveQueue);
+        }
         commands
+    }
+
+    /// A replay failed. For a reason that may pass (no network, the service
+    /// down, its breaker open) the mutation stays queued for the next chance;
+    /// otherwise it is reported and dropped, and the next one goes.
+    fn replay_failed(
+        &mut self,
+        id: RequestId,
+        mutation: u32,
+        error: &RequestError,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        self.replaying = None;
+        let mut commands = vec![Command::End { id }];
+        let passing = error.is_retryable()
+            || matches!(error, RequestError::CircuitOpen { .. })
+            || matches!(
+                error.kind(),
+                ErrorKind::Offline | ErrorKind::Network | ErrorKind::Timeout
+            );
+        if passing {
+            if let Some(m) = self.queue.get_mut(mutation) {
+                m.attempts += 1;
+            }
+            commands.push(Command::SaveQueue);
+            return commands;
+        }
+        if let Some(m) = self.queue.remove(mutation) {
+            commands.push(Command::Synced(m, Err(error.clone())));
+        }
+        commands.push(Command::SaveQueue);
+        commands.extend(self.replay_next(now_ms));
+        commands
+    }
+
+    /// Replays the oldest queued mutation, if the network is there and no
+    /// replay runs. Replays go one at a time, in order.
+    fn replay_next(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        let mut commands = Vec::new();
+        while self.online && self.replaying.is_none() {
+            let Some(mutation) = self.queue.front().cloned() else {
+                break;
+            };
+            let choice = match route::choose(
+                &self.config,
+                &self.platform,
+                None,
+                mutation.method,
+                &mutation.path,
+            ) {
+                Ok(choice) => choice,
+                Err(error) => {
+                    self.queue.remove(mutation.id);
+                    commands.push(Command::Synced(mutation, Err(error)));
+                    commands.push(Command::SaveQueue);
+                    continue;
+                }
+            };
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+            let (timeout_ms, clamped_from, url) =
+                self.transport(choice.route, self.config.timeout_ms, &mutation.path);
+            let slot = self.stats.slot(choice.route, &mutation.path);
+            self.fetches.insert(
+                id,
+                Fetch {
+                    choice,
+                    method: mutation.method,
+                    target: mutation.path.clone(),
+                    idempotency_key: Some(mutation.idempotency_key.clone()),
+                    idempotent: true,
+                    retry: self.config.retry,
+                    timeout_ms,
+                    clamped_from,
+                    url,
+                    attempts: 0,
+                    started_ms: now_ms,
+                    phase: Phase::Waiting,
+                    callers: Vec::new(),
+                    caching: None,
+                    slot,
+                    probe: false,
+                    last_cost: 0,
+                    priority: Priority::Low,
+                    lane: None,
+                    queueable: None,
+                    replay: Some(mutation.id),
+                },
+            );
+            self.replaying = Some(id);
+            commands.push(Command::Replay(Replay { id, mutation }));
+            commands.extend(self.attempt(id, now_ms));
+        }
+        commands
+    }
+
+    /// The timeout, the timeout it was clamped from and the URL of an attempt on `route`.
+    fn transport(
+        &self,
+        route: Route,
+        asked: u32,
+        target: &str,
+    ) -> (u32, Option<u32>, Option<String>) {
+        match route {
+            Route::Cloud => {
+                let clamped = asked.min(CLOUD_MAX_TIMEOUT_MS);
+                (clamped, (clamped < asked).then_some(asked), None)
+            }
+            Route::Http => {
+                let base = self.config.base_url.as_deref().unwrap_or_default();
+                (asked, None, Some(format!("{base}{target}")))
+            }
+            Route::Mock => (asked, None, None),
+        }
+    }
+
+    /// The mutations waiting for the network, oldest first.
+    pub fn pending(&self) -> impl Iterator<Item = &Mutation> {
+        self.queue.iter()
+    }
+
+    /// Puts back the mutations storage held (oldest first), then replays
+    /// them if the network is there. Returns how many did not fit, and the commands.
+    pub fn restore_queue(&mut self, items: Vec<Mutation>, now_ms: f64) -> (usize, Vec<Command<V>>) {
+        let dropped = self.queue.restore(items);
+        (dropped, self.replay_next(now_ms))
     }
 
     /// Removes fetch `id` and everything that points at it.
@@ -1328,6 +1553,7 @@ fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: St
         note,
         from_cache: false,
         stale: false,
+        queued: None,
     }
 }
 

@@ -13,6 +13,7 @@ pub mod hash;
 pub mod init;
 pub mod locale;
 pub mod mock;
+pub mod offline;
 pub mod pattern;
 pub mod request;
 pub mod resilience;
@@ -23,3 +24,10 @@ pub mod scheduler;
 pub mod socket;
 pub mod sort;
 pub mod stats;
+
+/// The version of the policy behind what is persisted (cache keys and entry
+/// meaning, queued mutations and how they replay). Saved with both; data
+/// saved under another version is not read, so an upgrade that changes the
+/// policy never serves or replays what the old one wrote in its own terms.
+/// Raise it with any such change.
+pub const POLICY_VERSION: u32 = 1;

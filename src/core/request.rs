@@ -103,6 +103,8 @@ pub struct RequestSpec {
     pub idempotency_key: Option<IdempotencyKey>,
     /// Its place in the queue for a slot.
     pub priority: Priority,
+    /// `offline: 'queue'`: kept and replayed if it cannot reach the server.
+    pub offline_queue: bool,
     /// Cancelled before it started.
     pub aborted: bool,
 }
@@ -162,6 +164,8 @@ pub struct RawRequest {
     pub idempotency_key: Option<String>,
     /// `priority`, if given.
     pub priority: Option<String>,
+    /// `offline`, if given.
+    pub offline: Option<String>,
     /// `signal.aborted` was already true.
     pub aborted: bool,
     /// `JSON.stringify(data)`, when there was data (for the cache key).
@@ -206,9 +210,35 @@ impl RawRequest {
             .map(Priority::parse)
             .transpose()?
             .unwrap_or_default();
+        let offline_queue = match self.offline.as_deref() {
+            None => false,
+            Some("queue") if matches!(method, Method::Get | Method::Head | Method::Options) => {
+                return Err(RequestError::invalid(
+                    "offline",
+                    format!(
+                        "'queue' is for mutations (POST, PUT, DELETE, PATCH), not {}",
+                        method.as_str()
+                    ),
+                ))
+            }
+            Some("queue") if self.idempotent == Some(false) => {
+                return Err(RequestError::invalid(
+                    "idempotent",
+                    "cannot be false with offline: 'queue': a replay carries an idempotency key",
+                ))
+            }
+            Some("queue") => true,
+            Some(other) => {
+                return Err(RequestError::invalid(
+                    "offline",
+                    format!("must be 'queue', got {}", quoted(other, 32)),
+                ))
+            }
+        };
+        // A mutation that may be replayed always carries a key.
         let idempotency_key = match self.idempotency_key {
             Some(key) => Some(IdempotencyKey::Given(key)),
-            None => self.idempotent_auto.then_some(IdempotencyKey::Generate),
+            None => (self.idempotent_auto || offline_queue).then_some(IdempotencyKey::Generate),
         };
         Ok(RequestSpec {
             path: self.path,
@@ -223,6 +253,7 @@ impl RawRequest {
                 || self.idempotent.unwrap_or(method.is_idempotent()),
             idempotency_key,
             priority,
+            offline_queue,
             aborted: self.aborted,
         })
     }

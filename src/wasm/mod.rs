@@ -24,7 +24,7 @@ use crate::core::locale::Locale;
 use crate::core::request::{number, RawRequest};
 use crate::core::socket::hub::SocketHub;
 use crate::core::socket::machine::SocketCommand;
-use js::{get_or_undefined, is_plain_object, type_name};
+use js::{get_or_undefined, is_plain_object, type_name, Obj};
 use read::{read_config, read_request, read_request_parts, read_socket_options};
 use write::{error_object, CommandShapes};
 
@@ -249,10 +249,53 @@ impl Engine {
     }
 
     /// The device's connectivity changed.
+    /// Back online, queued mutations are replayed: the commands.
     #[wasm_bindgen(js_name = setOnline)]
-    pub fn set_online(&self, online: bool) -> Result<(), JsValue> {
-        self.borrow()?.set_online(online);
-        Ok(())
+    pub fn set_online(&self, online: bool, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.set_online(online, now_ms);
+        Ok(self.commands(commands))
+    }
+
+    /// The storage key of the offline queue.
+    #[wasm_bindgen(js_name = queueKey)]
+    pub fn queue_key(&self) -> String {
+        persist::QUEUE_KEY.to_owned()
+    }
+
+    /// The mutations waiting for the network, oldest first (see `mutation_object`).
+    pub fn pending(&self) -> Result<Array, JsValue> {
+        Ok(self
+            .borrow()?
+            .pending()
+            .map(write::mutation_object)
+            .collect())
+    }
+
+    /// What storage keeps of the offline queue: `{ format, version, policy, items }`.
+    #[wasm_bindgen(js_name = queueSnapshot)]
+    pub fn queue_snapshot(&self) -> Result<JsValue, JsValue> {
+        Ok(persist::queue_snapshot(self.borrow()?.pending()))
+    }
+
+    /// Puts back what `queueSnapshot` saved and replays it when online:
+    /// `{ restored, discarded?, commands }`. Another format or policy version is
+    /// discarded whole, with the reason.
+    #[wasm_bindgen(js_name = restoreQueue)]
+    pub fn restore_queue(&self, stored: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let (items, reason) = match persist::read_queue(&stored) {
+            Ok(items) => (items, None),
+            Err(reason) => (Vec::new(), Some(reason)),
+        };
+        let count = items.len();
+        let (dropped, commands) = self.borrow()?.restore_queue(items, now_ms);
+        let reason = reason.or_else(|| {
+            (dropped > 0).then(|| format!("{dropped} did not fit in the queue's bounds"))
+        });
+        Ok(Obj::new()
+            .num("restored", (count - dropped) as f64)
+            .text_if("discarded", reason.as_deref())
+            .set("commands", &self.commands(commands))
+            .js())
     }
 
     /// Scopes the cache to a user id (a string), or to nobody (null/undefined).

@@ -5,12 +5,21 @@ use js_sys::{Array, JsString, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js::{get_or_undefined as field, type_name, Obj};
+use super::write::mutation_object;
 use crate::core::cache::store::{Entry, Weigh};
+use crate::core::offline::Mutation;
+use crate::core::request::{validate_header, Method};
+use crate::core::POLICY_VERSION;
 
 /// The storage key of the persisted cache, and the format it holds.
 pub const PERSIST_KEY: &str = "mp-request:cache";
 const PERSIST_FORMAT: &str = "mp-request/cache";
 const PERSIST_VERSION: u32 = 1;
+
+/// The storage key of the offline queue, and the format it holds.
+pub const QUEUE_KEY: &str = "mp-request:queue";
+const QUEUE_FORMAT: &str = "mp-request/queue";
+const QUEUE_VERSION: u32 = 1;
 
 /// Added to every entry's estimated size: the key and bookkeeping.
 const ENTRY_OVERHEAD_BYTES: usize = 64;
@@ -61,6 +70,7 @@ pub fn snapshot(
     Obj::new()
         .name("format", PERSIST_FORMAT)
         .num("version", PERSIST_VERSION.into())
+        .num("policy", POLICY_VERSION.into())
         .num("savedAt", now_ms)
         .text_if("user", user)
         .set("entries", &list)
@@ -92,6 +102,7 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
     if field(stored, "version").as_f64() != Some(f64::from(PERSIST_VERSION)) {
         return Err("another version of the format".into());
     }
+    check_policy(stored)?;
     let user = field(stored, "user").as_string();
     let list = field(stored, "entries");
     if !Array::is_array(&list) {
@@ -137,4 +148,102 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
         entries.push((text("key")?, entry));
     }
     Ok((user, entries))
+}
+
+/// Data written under another policy version is not read (see `POLICY_VERSION`).
+fn check_policy(stored: &JsValue) -> Result<(), String> {
+    let policy = field(stored, "policy").as_f64();
+    if policy == Some(f64::from(POLICY_VERSION)) {
+        return Ok(());
+    }
+    Err(match policy {
+        Some(p) => format!(
+            "written under policy version {}, this is {POLICY_VERSION}",
+            crate::core::request::number(p)
+        ),
+        None => format!("written without a policy version (this is {POLICY_VERSION})"),
+    })
+}
+
+/// `{ format, version, policy, items }`: the queue, oldest first.
+pub fn queue_snapshot<'a>(items: impl Iterator<Item = &'a Mutation>) -> JsValue {
+    let list: Array = items.map(mutation_object).collect();
+    Obj::new()
+        .name("format", QUEUE_FORMAT)
+        .num("version", QUEUE_VERSION.into())
+        .num("policy", POLICY_VERSION.into())
+        .set("items", &list)
+        .js()
+}
+
+/// A saved queue, checked field by field; the first problem is the reason to discard it.
+pub fn read_queue(stored: &JsValue) -> Result<Vec<Mutation>, String> {
+    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+        return Ok(Vec::new());
+    }
+    if !stored.is_object() || Array::is_array(stored) {
+        return Err(format!("not a queue object ({})", type_name(stored)));
+    }
+    if field(stored, "format").as_string().as_deref() != Some(QUEUE_FORMAT) {
+        return Err("another format (not written by mp-request)".into());
+    }
+    if field(stored, "version").as_f64() != Some(f64::from(QUEUE_VERSION)) {
+        return Err("another version of the format".into());
+    }
+    check_policy(stored)?;
+    let list = field(stored, "items");
+    if !Array::is_array(&list) {
+        return Err("items is not an array".into());
+    }
+    let mut items = Vec::new();
+    for (i, item) in Array::from(&list).iter().enumerate() {
+        let bad = |what: &str| format!("item {i}: {what}");
+        let text = |k: &str| {
+            field(&item, k)
+                .as_string()
+                .ok_or_else(|| bad(&format!("{k} is not a string")))
+        };
+        let num = |k: &str| {
+            field(&item, k)
+                .as_f64()
+                .filter(|n| n.is_finite() && *n >= 0.0)
+                .ok_or_else(|| bad(&format!("{k} is not a number")))
+        };
+        let method = Method::parse(&text("method")?).map_err(|_| bad("method is not one"))?;
+        let header = field(&item, "header");
+        if !header.is_object() {
+            return Err(bad("header is not an object"));
+        }
+        let mut headers = Vec::new();
+        let names =
+            js_sys::Reflect::own_keys(&header).map_err(|_| bad("header is not readable"))?;
+        for name in names.iter() {
+            let name = name.as_string().unwrap_or_default();
+            let value = field(&header, &name)
+                .as_string()
+                .ok_or_else(|| bad("a header is not a string"))?;
+            validate_header(&name, &value).map_err(|_| bad("a header is not valid"))?;
+            headers.push((name, value));
+        }
+        let data = field(&item, "dataJson");
+        let data_json = if data.is_undefined() {
+            None
+        } else {
+            Some(
+                data.as_string()
+                    .ok_or_else(|| bad("dataJson is not a string"))?,
+            )
+        };
+        items.push(Mutation {
+            id: num("id")? as u32,
+            method,
+            path: text("path")?,
+            headers,
+            data_json,
+            idempotency_key: text("idempotencyKey")?,
+            queued_at: num("queuedAt")?,
+            attempts: num("attempts")? as u32,
+        });
+    }
+    Ok(items)
 }

@@ -17,7 +17,7 @@ use crate::core::error::RequestError;
 use crate::core::request::{number, quoted, RawRequest};
 use crate::core::socket::hub::RawSocketOptions;
 
-/// Options `createClient` accepts. The shim consumes `wasmPath` and `debug`;
+/// Options `createClient` accepts. The shim consumes `wasmPath`, `debug` and `onSync`;
 /// they are listed so that a misspelt option is reported, not ignored.
 const CLIENT_OPTIONS: &[&str] = &[
     "env",
@@ -31,6 +31,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "retryBudget",
     "breaker",
     "maxConcurrent",
+    "offlineQueue",
     "cache",
     "stats",
     "timeoutMs",
@@ -38,6 +39,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "seed",
     "wasmPath",
     "debug",
+    "onSync",
 ];
 
 /// Options `client.request` accepts. The shim executes `signal`.
@@ -52,6 +54,7 @@ const REQUEST_OPTIONS: &[&str] = &[
     "idempotent",
     "idempotencyKey",
     "priority",
+    "offline",
     "signal",
     "cache",
 ];
@@ -100,6 +103,9 @@ const RETRY_OPTIONS: &[&str] = &["limit", "baseMs", "capMs", "deadlineMs"];
 /// Keys of `retryBudget` and of `breaker`.
 const BUDGET_OPTIONS: &[&str] = &["capacity", "retryCost", "timeoutCost", "successRefill"];
 const BREAKER_OPTIONS: &[&str] = &["windowMs", "minCalls", "failureRatio", "openMs"];
+
+/// Keys of `offlineQueue`.
+const QUEUE_OPTIONS: &[&str] = &["maxItems", "maxBytes"];
 
 /// Keys of `mock`.
 const MOCK_OPTIONS: &[&str] = &["routes", "enabled", "allowInRelease", "passthrough"];
@@ -160,6 +166,12 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.retry = read_retry(&get(o, "retry")?)?;
     read_guards(o, &mut raw)?;
     raw.max_concurrent = opt_number(o, "maxConcurrent")?;
+    let queue = get(o, "offlineQueue")?;
+    if !queue.is_undefined() && !queue.is_null() {
+        let queue = plain_object("offlineQueue", &queue, QUEUE_OPTIONS)?;
+        raw.offline_queue_max_items = opt_number(queue, "maxItems")?;
+        raw.offline_queue_max_bytes = opt_number(queue, "maxBytes")?;
+    }
     raw.seed = opt_number(o, "seed")?;
     raw.cache = read_cache_config(&get(o, "cache")?)?;
     raw.validate()
@@ -225,6 +237,7 @@ fn read_rest(rest: &JsValue, raw: &mut RawRequest) -> Result<(), RequestError> {
     }
     raw.idempotency_key = opt_string(rest, "idempotencyKey")?;
     raw.priority = opt_string(rest, "priority")?;
+    raw.offline = opt_string(rest, "offline")?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::core::engine::{Command, Send, Settled};
 use crate::core::error::RequestError;
 use crate::core::locale::Locale;
 use crate::core::mock::MockMatch;
+use crate::core::offline::Mutation;
 use crate::core::resilience::BreakerView;
 use crate::core::route::Route;
 use crate::core::socket::hub::Target;
@@ -130,7 +131,52 @@ pub fn command(
         Command::InitCloud { attempt } => typed("init").num("attempt", attempt.into()).js(),
         Command::WaitInit { delay_ms } => typed("waitInit").num("delayMs", delay_ms.into()).js(),
         Command::Persist { delay_ms } => typed("persist").num("delayMs", delay_ms.into()).js(),
+        Command::Replay(replay) => {
+            let m = &replay.mutation;
+            typed("replay")
+                .num("id", replay.id.into())
+                .num("mutation", m.id.into())
+                .name("method", m.method.as_str())
+                .text("path", &m.path)
+                .set("header", &headers_object(&m.headers))
+                .text_if("dataJson", m.data_json.as_deref())
+                .js()
+        }
+        Command::Synced(mutation, outcome) => {
+            let out = typed("synced").set("mutation", &mutation_object(&mutation));
+            match outcome {
+                Ok(value) => out.flag("ok", true).set("value", &value),
+                Err(error) => out
+                    .flag("ok", false)
+                    .set("error", &error_object(&error, locale, None, "")),
+            }
+            .js()
+        }
+        Command::SaveQueue => typed("saveQueue").js(),
     }
+}
+
+/// `{ name: value }` of request headers.
+pub fn headers_object(headers: &[(String, String)]) -> JsValue {
+    headers
+        .iter()
+        .fold(Obj::new(), |o, (name, value)| o.text_at(name, value))
+        .js()
+}
+
+/// A queued mutation as `pending()` lists it and storage keeps it:
+/// `{ id, method, path, header, dataJson?, idempotencyKey, queuedAt, attempts }`.
+pub fn mutation_object(m: &Mutation) -> JsValue {
+    Obj::new()
+        .num("id", m.id.into())
+        .name("method", m.method.as_str())
+        .text("path", &m.path)
+        .set("header", &headers_object(&m.headers))
+        .text_if("dataJson", m.data_json.as_deref())
+        .text("idempotencyKey", &m.idempotency_key)
+        .num("queuedAt", m.queued_at)
+        .num("attempts", m.attempts.into())
+        .js()
 }
 
 fn send_command(send: &Send) -> JsValue {
@@ -181,9 +227,17 @@ pub fn error_object(
     } else {
         format!("{error}; {note}")
     };
-    Obj::new()
+    let queued = settled.and_then(|s| s.queued);
+    let message = match (queued, locale) {
+        (None, _) => error.user_message(locale),
+        (Some(_), Locale::ZhCn) => "网络不可用，已保存，联网后将自动提交".into(),
+        (Some(_), Locale::En) => {
+            "No network connection; saved, it will be sent when you are back online".into()
+        }
+    };
+    let out = Obj::new()
         .name("kind", error.kind().as_str())
-        .text("message", &error.user_message(locale))
+        .text("message", &message)
         .text("detail", &detail)
         .num_or_null("code", error.code().map(f64::from))
         .num_or_null("statusCode", error.status().map(f64::from))
@@ -192,8 +246,12 @@ pub fn error_object(
         .set(
             "route",
             &settled.map_or(JsValue::NULL, |s| (*static_js(s.route.as_str())).clone()),
-        )
-        .js()
+        );
+    match queued {
+        Some(id) => out.flag("queued", true).num("queueId", id.into()),
+        None => out,
+    }
+    .js()
 }
 
 /// A socket command: `{ type, socket, ... }`; events reach user handlers as they are.

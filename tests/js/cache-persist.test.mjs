@@ -50,7 +50,7 @@ test('changes are saved a moment later without a destroy, versioned', async () =
   assert.equal(storage.has(KEY), false, 'not at once: changes are batched');
   await sleep(1200);
   const saved = JSON.parse(storage.get(KEY));
-  assert.deepEqual([saved.format, saved.version, saved.entries.length], ['mp-request/cache', 1, 1]);
+  assert.deepEqual([saved.format, saved.version, saved.policy, saved.entries.length], ['mp-request/cache', 1, 1, 1]);
   assert.equal(saved.entries[0].path, '/api/home/init');
   assert.equal(saved.user, 'o-user-1', 'the partition learnt from the backend is kept');
 });
@@ -76,9 +76,11 @@ const CORRUPT = [
   ['an array', [1, 2], /not a snapshot object \(array\)/],
   ['another library', { format: 'other-cache', entries: [] }, /another format/],
   ['another version', { format: 'mp-request/cache', version: 99, entries: [] }, /another version/],
-  ['entries not a list', { format: 'mp-request/cache', version: 1, entries: {} }, /entries is not an array/],
-  ['a damaged entry', { format: 'mp-request/cache', version: 1, entries: [{ key: 'k', path: '/x', scope: '', tags: [], freshUntil: 'soon', staleUntil: 1, size: 1, value: { statusCode: 200 } }] }, /entry 0: freshUntil is not a number/],
-  ['a value that is not a response', { format: 'mp-request/cache', version: 1, entries: [{ key: 'k', path: '/x', scope: '', tags: [], freshUntil: 1, staleUntil: 1, size: 1, value: 'x' }] }, /entry 0: value is not a response/],
+  ['from another policy', { format: 'mp-request/cache', version: 1, policy: 2, entries: [] }, /written under policy version 2, this is 1/],
+  ['from before policy versions', { format: 'mp-request/cache', version: 1, entries: [] }, /written without a policy version \(this is 1\)/],
+  ['entries not a list', { format: 'mp-request/cache', version: 1, policy: 1, entries: {} }, /entries is not an array/],
+  ['a damaged entry', { format: 'mp-request/cache', version: 1, policy: 1, entries: [{ key: 'k', path: '/x', scope: '', tags: [], freshUntil: 'soon', staleUntil: 1, size: 1, value: { statusCode: 200 } }] }, /entry 0: freshUntil is not a number/],
+  ['a value that is not a response', { format: 'mp-request/cache', version: 1, policy: 1, entries: [{ key: 'k', path: '/x', scope: '', tags: [], freshUntil: 1, staleUntil: 1, size: 1, value: 'x' }] }, /entry 0: value is not a response/],
 ];
 
 for (const [what, value, reason] of CORRUPT) {

@@ -65,11 +65,11 @@ pub fn reset() -> Failure {
     )
 }
 
-/// The single command of a step besides `End`s, asserting there is exactly one.
+/// The single command of a step besides `End`s and `SaveQueue`s, asserting there is exactly one.
 pub fn one(commands: Vec<Command>) -> Command {
     let rest: Vec<Command> = commands
         .into_iter()
-        .filter(|c| !matches!(c, Command::End { .. }))
+        .filter(|c| !matches!(c, Command::End { .. } | Command::SaveQueue))
         .collect();
     assert_eq!(rest.len(), 1, "{rest:?}");
     rest.into_iter().next().unwrap()

@@ -43,6 +43,13 @@ export const miniprogramRuntime = {
     save(key, value) {
       wx.setStorage({ key, data: value, fail: (err) => console.warn(`[mp-request] cache not saved: ${err && err.errMsg}`) });
     },
+    saveNow(key, value) {
+      try {
+        wx.setStorageSync(key, value);
+      } catch (error) {
+        console.warn(`[mp-request] offline queue not saved: ${error && /** @type {any} */ (error).message}`);
+      }
+    },
   },
   socketTransports(adapters) {
     const cloud = /** @type {any} */ (adapters.cloud);
