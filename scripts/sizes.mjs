@@ -12,14 +12,15 @@ const KB = 1024;
  * the bundle shrinks.
  */
 export const BUDGET = {
-  // Issue 9 raised them by 31 KB for what it added: the retry budget and
+  // Issue 9 raised them by 35 KB for what it added: the retry budget and
   // the circuit breaker (their options, validation, engine steps and stats
   // output) 9 KB, idempotency keys 2 KB, the scheduler and the resend of
   // interrupted requests 5.5 KB, the offline mutation queue (its engine
-  // steps, storage format and checks) 15.5 KB; the shim grew by 3.5 KB.
-  wasmRaw: 218 * KB,
-  wasmGzip: 97.5 * KB,
-  bundleRaw: 256.5 * KB,
+  // steps, storage format and checks) 15.5 KB, `explain` 4.5 KB; the shim
+  // grew by 3.5 KB.
+  wasmRaw: 222.5 * KB,
+  wasmGzip: 99.5 * KB,
+  bundleRaw: 261 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

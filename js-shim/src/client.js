@@ -421,6 +421,7 @@ export async function createClientWith(runtime, options) {
       stale: c.stale,
       callID: value.callID,
       elapsedMs: c.elapsedMs,
+      ...(c.explain ? { explain: c.explain } : {}),
     };
   }
 
@@ -472,13 +473,13 @@ export async function createClientWith(runtime, options) {
       // as usual and brings its handle back.
       let text;
       let wantHandle = false;
-      if (fast && fast[3] === undefined && fast[4] === undefined) {
+      // With debug every answer carries the engine's `explain`: no shortcut past it.
+      if (fast && !debug && fast[3] === undefined && fast[4] === undefined) {
         text = `${fast[0]}\u0000${fast[1] || ''}\u0000${fast[2] || ''}`;
         const handle = handles.get(text);
         const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
         wantHandle = handle === undefined || value === null;
         if (value !== undefined && value !== null && value.route !== undefined) {
-          if (debug) log(`${fast[1] || 'GET'} ${fast[0]} ${value.statusCode} via ${value.route} from the cache`);
           const hit = /** @type {any} */ ([]);
           hit.response = {
             data: value.data,

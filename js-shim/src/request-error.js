@@ -16,6 +16,7 @@
  * @property {string | null} [route] cloud, http or mock: the route of the last attempt.
  * @property {boolean} [queued] The mutation went to the offline queue (`offline: 'queue'`).
  * @property {number} [queueId] Its id there (see `client.pending()`).
+ * @property {object} [explain] Why it went as it did (`debug: true`).
  */
 
 export class RequestError extends Error {
@@ -42,6 +43,10 @@ export class RequestError extends Error {
     this.route = fields.route ?? null;
     /** @type {boolean} */
     this.queued = Boolean(fields.queued);
+    if (fields.explain !== undefined) {
+      /** @type {object | undefined} */
+      this.explain = fields.explain;
+    }
     if (fields.queueId !== undefined) {
       /** @type {number | undefined} */
       this.queueId = fields.queueId;

@@ -214,6 +214,23 @@ export interface Stats {
   services: ServiceStats[];
 }
 
+/** Why a request went as it did (with `debug: true`), decided and recorded by the engine. */
+export interface Explain {
+  /** The route of the last attempt, and why. */
+  route: 'cloud' | 'http' | 'mock';
+  routeReason: string;
+  /** What the cache did, and why. */
+  cache: 'hit' | 'stale' | 'miss' | 'shared' | 'bypass';
+  cacheReason: string;
+  /** Each attempt: when it started (ms from the request's start), its timeout, how it ended, what followed. */
+  attempts: Array<{ attempt: number; route: 'cloud' | 'http' | 'mock'; atMs: number; timeoutMs: number; outcome: string; decision: string }>;
+  /** A wait for a slot, a breaker's refusal or fallback. */
+  notes: string[];
+  /** The route's breaker and retry budget when it settled. */
+  breaker: ServiceStats['breaker'];
+  budget: ServiceStats['budget'];
+}
+
 /** A mutation waiting in the offline queue. */
 export interface PendingMutation {
   id: number;
@@ -327,6 +344,8 @@ export interface Response<T = any> {
   callID?: string;
   /** From the request call to the response, in ms. */
   elapsedMs: number;
+  /** With `debug: true`: why it went as it did. */
+  explain?: Explain;
 }
 
 export interface Client {
@@ -378,6 +397,8 @@ export declare class RequestError extends Error {
   readonly queued: boolean;
   /** Its id in `client.pending()` and in `onSync` reports. */
   readonly queueId?: number;
+  /** With `debug: true`: why it went as it did. */
+  readonly explain?: Explain;
   readonly cause?: unknown;
   static is(value: unknown): value is RequestError;
 }

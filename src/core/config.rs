@@ -101,6 +101,8 @@ pub struct ClientConfig {
     pub max_concurrent: u32,
     /// Bounds of the offline mutation queue.
     pub offline_queue: super::offline::QueueLimits,
+    /// `debug: true`: every answer and error carries `explain`.
+    pub explain: bool,
     /// Mock routes.
     pub mock: MockConfig,
     /// Seed of the jitter; None: the shim's random seed.
@@ -212,6 +214,8 @@ pub struct RawConfig {
     pub offline_queue_max_items: Option<f64>,
     /// `offlineQueue.maxBytes`
     pub offline_queue_max_bytes: Option<f64>,
+    /// `debug`
+    pub debug: bool,
     /// `mock.routes`
     pub mock_routes: Vec<RawMockRoute>,
     /// `mock.enabled`: true, false or 'auto'
@@ -319,6 +323,7 @@ impl RawConfig {
                 self.offline_queue_max_items,
                 self.offline_queue_max_bytes,
             )?,
+            explain: self.debug,
             mock: MockConfig {
                 routes,
                 enabled: self.mock_enabled.unwrap_or_default(),

@@ -18,6 +18,7 @@ use super::cache::store::{CacheStats, Entry, Lookup, Store, Weigh};
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
+use super::explain::{AttemptNote, CacheUse, Explain};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
 use super::offline::{Mutation, Queue};
@@ -142,6 +143,8 @@ pub struct Settled {
     pub stale: bool,
     /// A failure whose mutation went to the offline queue: its id there.
     pub queued: Option<u32>,
+    /// Why it went as it did (`debug: true` only).
+    pub explain: Option<Box<Explain>>,
 }
 
 /// An HTTP answer to an attempt.
@@ -262,6 +265,8 @@ struct Fetch {
     queueable: Option<Box<Queueable>>,
     /// It replays this queued mutation (it has no callers).
     replay: Option<u32>,
+    /// Its record for `explain` (`debug: true` only).
+    trace: Option<Box<Explain>>,
 }
 
 /// The parts of a request the fetch does not keep otherwise.
@@ -625,6 +630,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 from_cache: false,
                 stale: false,
                 queued: None,
+                explain: None,
             };
             return Ok(vec![
                 Command::Reject(cancelled, RequestError::Cancelled),
@@ -633,6 +639,7 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         let mut commands = Vec::new();
         let mut caller = Some((id, now_ms));
+        let key_looked_up = key.is_some() && plan.lookup;
         if let Some(full) = &key {
             if plan.lookup {
                 let found = self.store.lookup(full, now_ms);
@@ -650,6 +657,17 @@ impl<V: Clone + Weigh> Engine<V> {
                             from_cache: true,
                             stale,
                             queued: None,
+                            explain: self.config.explain.then(|| {
+                                let (cache, why) = if stale {
+                                    (
+                                        CacheUse::Stale,
+                                        "past its TTL, within its stale window: a refresh runs",
+                                    )
+                                } else {
+                                    (CacheUse::Hit, "a fresh entry")
+                                };
+                                Box::new(Explain::new(choice.route, choice.reason, cache, why))
+                            }),
                         },
                         value.clone(),
                     ));
@@ -699,6 +717,14 @@ impl<V: Clone + Weigh> Engine<V> {
         if caller.is_some() {
             self.stats.begin(slot);
         }
+        let trace = self.config.explain.then(|| {
+            let cache = if key_looked_up {
+                CacheUse::Miss
+            } else {
+                CacheUse::Bypass
+            };
+            Box::new(Explain::new(choice.route, choice.reason, cache, plan.why))
+        });
         self.fetches.insert(
             id,
             Fetch {
@@ -728,6 +754,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     })
                 }),
                 replay: None,
+                trace,
             },
         );
         commands.extend(self.attempt(id, now_ms));
@@ -829,6 +856,7 @@ impl<V: Clone + Weigh> Engine<V> {
         now_ms: f64,
     ) -> Result<Vec<Command<V>>, RequestError> {
         self.expect(id, Phase::InFlight)?;
+        self.note_outcome(id, || format!("HTTP {}", answer.status));
         let mut next = self.free_slot(id, now_ms);
         if (200..300).contains(&answer.status) {
             self.report(id, false, now_ms);
@@ -860,6 +888,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut next = self.free_slot(id, now_ms);
         let interrupted = is_interrupted(&failure);
         let error = classify(failure);
+        self.note_outcome(id, || format!("{}: {error}", error.kind().as_str()));
         if error.kind() == ErrorKind::Init {
             // callContainer says the cloud is not initialised after all.
             self.init.invalidate();
@@ -877,6 +906,10 @@ impl<V: Clone + Weigh> Engine<V> {
             let fetch = self.fetches.get_mut(&id).expect("fetch");
             if self.hidden && fetch.idempotent {
                 fetch.phase = Phase::Parked;
+                if let Some(last) = fetch.trace.as_deref_mut().and_then(Explain::last) {
+                    last.decision =
+                        "sent again when the app is back (interrupted in the background)".into();
+                }
                 self.stats.retried(fetch.slot);
                 return Ok(next);
             }
@@ -988,6 +1021,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 from_cache: false,
                 stale: false,
                 queued: None,
+                explain: fetch.trace.clone(),
             },
             RequestError::Cancelled,
         )];
@@ -1039,6 +1073,14 @@ impl<V: Clone + Weigh> Engine<V> {
             .acquire(fetch.choice.route, fetch.priority, id)
         {
             fetch.phase = Phase::Queued;
+            if let Some(trace) = &mut fetch.trace {
+                trace.notes.push(format!(
+                    "queued at +{} ms: all {} slots of {} were busy",
+                    (now_ms - fetch.started_ms).max(0.0) as u64,
+                    self.config.max_concurrent,
+                    fetch.choice.route.as_str()
+                ));
+            }
             let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
             return vec![Command::Wait {
                 id,
@@ -1062,6 +1104,16 @@ impl<V: Clone + Weigh> Engine<V> {
         let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
         fetch.attempts += 1;
         fetch.phase = Phase::InFlight;
+        if let Some(trace) = &mut fetch.trace {
+            trace.attempts.push(AttemptNote {
+                attempt: fetch.attempts,
+                route: fetch.choice.route,
+                at_ms: (now_ms - fetch.started_ms).max(0.0),
+                timeout_ms,
+                outcome: String::new(),
+                decision: String::new(),
+            });
+        }
         vec![Command::Send(Send {
             id,
             route: fetch.choice.clone(),
@@ -1072,6 +1124,29 @@ impl<V: Clone + Weigh> Engine<V> {
             url: fetch.url.clone(),
             idempotency_key: fetch.idempotency_key.clone(),
         })]
+    }
+
+    /// Records how fetch `id`'s attempt in flight ended (`debug: true` only).
+    fn note_outcome(&mut self, id: RequestId, outcome: impl FnOnce() -> String) {
+        let last = self
+            .fetches
+            .get_mut(&id)
+            .and_then(|f| f.trace.as_deref_mut())
+            .and_then(Explain::last);
+        if let Some(last) = last {
+            last.outcome = outcome();
+        }
+    }
+
+    /// The final route, and its breaker and budget, into the fetch's record.
+    fn finish_trace(&self, fetch: &mut Fetch, now_ms: f64) {
+        if let Some(trace) = &mut fetch.trace {
+            let route = fetch.choice.route;
+            trace.route = route;
+            trace.route_reason = fetch.choice.reason;
+            trace.breaker = self.breaker(route, now_ms);
+            trace.budget = self.budget(route);
+        }
     }
 
     /// Fetch `id`'s attempt ended: its slot goes to the next queued request.
@@ -1157,8 +1232,14 @@ impl<V: Clone + Weigh> Engine<V> {
                     mock: None,
                 };
                 fetch.probe = admit == Admit::Probe;
+                if let Some(trace) = &mut fetch.trace {
+                    trace.notes.push(format!("{refused}: fell back to baseUrl"));
+                }
                 return Ok(());
             }
+        }
+        if let Some(trace) = &mut fetch.trace {
+            trace.notes.push(refused.to_string());
         }
         Err(refused)
     }
@@ -1213,6 +1294,14 @@ impl<V: Clone + Weigh> Engine<V> {
                 let fetch = self.fetches.get_mut(&id).expect("fetch");
                 fetch.phase = Phase::Waiting;
                 fetch.last_cost = cost;
+                if let Some(last) = fetch.trace.as_deref_mut().and_then(Explain::last) {
+                    last.decision = match cost {
+                        0 => format!("retry in {delay_ms} ms"),
+                        _ => {
+                            format!("retry in {delay_ms} ms, for {cost} tokens of the retry budget")
+                        }
+                    };
+                }
                 self.stats.retried(fetch.slot);
                 vec![Command::Wait { id, delay_ms }]
             }
@@ -1229,10 +1318,11 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// A 2xx: store it, invalidate what a mutation invalidates, resolve every caller.
     fn succeed(&mut self, id: RequestId, answer: Answer<V>, now_ms: f64) -> Vec<Command<V>> {
-        let fetch = self.end(id).expect("fetch");
+        let mut fetch = self.end(id).expect("fetch");
         if let Some(budget) = self.guards.budget(fetch.choice.route) {
             budget.deposit(fetch.last_cost);
         }
+        self.finish_trace(&mut fetch, now_ms);
         let mut synced = Vec::new();
         if let Some(mutation) = fetch.replay {
             self.replaying = None;
@@ -1318,9 +1408,24 @@ impl<V: Clone + Weigh> Engine<V> {
         note: &str,
         now_ms: f64,
     ) -> Vec<Command<V>> {
-        let Some(fetch) = self.end(id) else {
+        if let Some(last) = self
+            .fetches
+            .get_mut(&id)
+            .and_then(|f| f.trace.as_deref_mut())
+            .and_then(Explain::last)
+        {
+            if last.decision.is_empty() {
+                last.decision = if note.is_empty() {
+                    format!("returned: {} is not retried", error.kind().as_str())
+                } else {
+                    note.to_owned()
+                };
+            }
+        }
+        let Some(mut fetch) = self.end(id) else {
             return Vec::new();
         };
+        self.finish_trace(&mut fetch, now_ms);
         if let Some(mutation) = fetch.replay {
             return self.replay_failed(id, mutation, error, now_ms);
         }
@@ -1458,6 +1563,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     lane: None,
                     queueable: None,
                     replay: Some(mutation.id),
+                    trace: None,
                 },
             );
             self.replaying = Some(id);
@@ -1544,6 +1650,14 @@ impl<V: Clone + Weigh> Engine<V> {
 }
 
 fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: String) -> Settled {
+    let explain = fetch.trace.clone().map(|mut trace| {
+        // Callers after the first joined the fetch in flight.
+        if fetch.callers.first().map(|c| c.0) != Some(caller) {
+            trace.cache = CacheUse::Shared;
+            trace.cache_reason = "joined an identical request in flight";
+        }
+        trace
+    });
     Settled {
         id: caller,
         route: fetch.choice.route,
@@ -1554,6 +1668,7 @@ fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: St
         from_cache: false,
         stale: false,
         queued: None,
+        explain,
     }
 }
 

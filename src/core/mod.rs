@@ -9,6 +9,7 @@ pub mod classify;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod hash;
 pub mod init;
 pub mod locale;

@@ -166,6 +166,7 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.retry = read_retry(&get(o, "retry")?)?;
     read_guards(o, &mut raw)?;
     raw.max_concurrent = opt_number(o, "maxConcurrent")?;
+    raw.debug = opt_bool(o, "debug")?.unwrap_or(false);
     let queue = get(o, "offlineQueue")?;
     if !queue.is_undefined() && !queue.is_null() {
         let queue = plain_object("offlineQueue", &queue, QUEUE_OPTIONS)?;

@@ -10,6 +10,7 @@ use crate::core::cache::store::CacheStats;
 use crate::core::config::ClientConfig;
 use crate::core::engine::{Command, Send, Settled};
 use crate::core::error::RequestError;
+use crate::core::explain::Explain;
 use crate::core::locale::Locale;
 use crate::core::mock::MockMatch;
 use crate::core::offline::Mutation;
@@ -100,7 +101,7 @@ pub fn command(
         },
         // The cache hit's path: one call into JS when the shim gave shapes.
         Command::Resolve(settled, value) => match shapes {
-            Some(shapes) => shapes.resolve(
+            Some(shapes) if settled.explain.is_none() => shapes.resolve(
                 settled.id,
                 &static_js(settled.route.as_str()),
                 &static_js(settled.reason),
@@ -110,16 +111,22 @@ pub fn command(
                 settled.stale,
                 &value,
             ),
-            None => typed("resolve")
-                .num("id", settled.id.into())
-                .name("route", settled.route.as_str())
-                .name("reason", settled.reason)
-                .num("attempts", settled.attempts.into())
-                .num("elapsedMs", settled.elapsed_ms)
-                .flag("fromCache", settled.from_cache)
-                .flag("stale", settled.stale)
-                .set("value", &value)
-                .js(),
+            _ => {
+                let out = typed("resolve")
+                    .num("id", settled.id.into())
+                    .name("route", settled.route.as_str())
+                    .name("reason", settled.reason)
+                    .num("attempts", settled.attempts.into())
+                    .num("elapsedMs", settled.elapsed_ms)
+                    .flag("fromCache", settled.from_cache)
+                    .flag("stale", settled.stale)
+                    .set("value", &value);
+                match &settled.explain {
+                    Some(explain) => out.set("explain", &explain_object(explain)),
+                    None => out,
+                }
+                .js()
+            }
         },
         Command::Reject(settled, error) => typed("reject")
             .num("id", settled.id.into())
@@ -247,11 +254,44 @@ pub fn error_object(
             "route",
             &settled.map_or(JsValue::NULL, |s| (*static_js(s.route.as_str())).clone()),
         );
-    match queued {
+    let out = match queued {
         Some(id) => out.flag("queued", true).num("queueId", id.into()),
+        None => out,
+    };
+    match settled.and_then(|s| s.explain.as_deref()) {
+        Some(explain) => out.set("explain", &explain_object(explain)),
         None => out,
     }
     .js()
+}
+
+/// `{ route, routeReason, cache, cacheReason, attempts, notes, breaker, budget }`.
+fn explain_object(e: &Explain) -> JsValue {
+    let attempts: Array = e
+        .attempts
+        .iter()
+        .map(|a| {
+            Obj::new()
+                .num("attempt", a.attempt.into())
+                .name("route", a.route.as_str())
+                .num("atMs", a.at_ms)
+                .num("timeoutMs", a.timeout_ms.into())
+                .text("outcome", &a.outcome)
+                .text("decision", &a.decision)
+                .js()
+        })
+        .collect();
+    let notes: Array = e.notes.iter().map(|n| JsValue::from_str(n)).collect();
+    Obj::new()
+        .name("route", e.route.as_str())
+        .name("routeReason", e.route_reason)
+        .name("cache", e.cache.as_str())
+        .name("cacheReason", e.cache_reason)
+        .set("attempts", &attempts)
+        .set("notes", &notes)
+        .set("breaker", &breaker_object(e.breaker.as_ref()))
+        .set("budget", &budget_object(e.budget))
+        .js()
 }
 
 /// A socket command: `{ type, socket, ... }`; events reach user handlers as they are.
@@ -369,7 +409,16 @@ pub type Service = (Route, Option<BreakerView>, Option<(u32, u32)>);
 
 /// `{ route, breaker: { state, calls, failures, retryInMs, opened } | null, budget: { tokens, capacity } | null }`.
 fn service((route, breaker, budget): &Service) -> JsValue {
-    let breaker = breaker.map_or(JsValue::NULL, |b| {
+    Obj::new()
+        .name("route", route.as_str())
+        .set("breaker", &breaker_object(breaker.as_ref()))
+        .set("budget", &budget_object(*budget))
+        .js()
+}
+
+/// `{ state, calls, failures, retryInMs, opened }` or null.
+fn breaker_object(breaker: Option<&BreakerView>) -> JsValue {
+    breaker.map_or(JsValue::NULL, |b| {
         Obj::new()
             .name("state", b.state.as_str())
             .num("calls", b.calls.into())
@@ -377,18 +426,17 @@ fn service((route, breaker, budget): &Service) -> JsValue {
             .num("retryInMs", b.retry_in_ms.into())
             .num("opened", b.opened.into())
             .js()
-    });
-    let budget = budget.map_or(JsValue::NULL, |(tokens, capacity)| {
+    })
+}
+
+/// `{ tokens, capacity }` or null.
+fn budget_object(budget: Option<(u32, u32)>) -> JsValue {
+    budget.map_or(JsValue::NULL, |(tokens, capacity)| {
         Obj::new()
             .num("tokens", tokens.into())
             .num("capacity", capacity.into())
             .js()
-    });
-    Obj::new()
-        .name("route", route.as_str())
-        .set("breaker", &breaker)
-        .set("budget", &budget)
-        .js()
+    })
 }
 
 /// One statistics row; the total has no route or pattern.

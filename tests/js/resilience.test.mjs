@@ -226,3 +226,32 @@ test('request:fail interrupted in the background is sent again when the app come
   const { total } = client.stats();
   assert.equal(total.failed, 1);
 });
+
+test('debug: true: every response and error carries explain, decided by the engine', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, {
+    debug: true,
+    retry: fastRetries,
+    cache: { rules: [{ path: '/api/home/*', ttlMs: 60_000 }] },
+  }));
+  emulator.inject({ kind: 'status', status: 503, path: '/api/home/init', count: 1 });
+  const miss = await client.request({ path: '/api/home/init' });
+  const x = JSON.parse(JSON.stringify(miss.explain));
+  assert.equal(x.route, 'cloud');
+  assert.equal(x.routeReason, 'env configured and wx.cloud available');
+  assert.deepEqual([x.cache, x.cacheReason], ['miss', 'cached: a cache rule covers this path']);
+  assert.deepEqual(x.attempts.map((a) => a.outcome), ['HTTP 503', 'HTTP 200']);
+  assert.match(x.attempts[0].decision, /^retry in \d+ ms, for 5 tokens of the retry budget$/);
+  assert.equal(x.breaker.state, 'closed');
+  assert.deepEqual(x.budget, { tokens: 500, capacity: 500 });
+  const hit = await client.request({ path: '/api/home/init' });
+  assert.deepEqual([hit.fromCache, hit.explain.cache, hit.explain.cacheReason], [true, 'hit', 'a fresh entry']);
+  emulator.inject({ kind: 'status', status: 404, path: '/api/test', count: 1 });
+  const err = await rejection(client.request({ path: '/api/test', method: 'POST', data: {} }));
+  assert.equal(err.explain.cache, 'bypass');
+  assert.equal(err.explain.attempts[0].decision, 'returned: http is not retried');
+  const quiet = await mp.createClient(cloudOptions(emulator));
+  assert.equal((await quiet.request({ path: '/api/test' })).explain, undefined, 'without debug nothing is recorded');
+  const bad = await rejection(mp.createClient(cloudOptions(emulator, { debug: 'yes' })));
+  assert.match(bad.detail, /`debug` must be true or false, got string/);
+});

@@ -235,6 +235,8 @@ pub struct CachePlan {
     pub store: Option<StorePolicy>,
     /// Join an identical call in flight.
     pub share: bool,
+    /// Why, in a few words (for `explain`).
+    pub why: &'static str,
 }
 
 /// How long a stored response lives.
@@ -259,10 +261,18 @@ impl CacheConfig {
         user_known: bool,
     ) -> Result<CachePlan, RequestError> {
         if method != Method::Get {
-            return Ok(CachePlan::default());
+            return Ok(CachePlan {
+                why: "not cached: only GET is",
+                ..CachePlan::default()
+            });
         }
         let (ttl, stale, mut tags_given, private, reload) = match request {
-            RawRequestCache::Off => return Ok(CachePlan::default()),
+            RawRequestCache::Off => {
+                return Ok(CachePlan {
+                    why: "cache: false",
+                    ..CachePlan::default()
+                })
+            }
             RawRequestCache::Default => (None, None, Vec::new(), false, false),
             RawRequestCache::Options {
                 ttl_ms,
@@ -282,16 +292,22 @@ impl CacheConfig {
                 reload,
             ),
         };
-        let shared_only = CachePlan {
+        let shared_only = |why| CachePlan {
             lookup: false,
             store: None,
             share: true,
+            why,
         };
         let credentials = headers.iter().any(|(n, _)| {
             n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("cookie")
         });
-        if (credentials && !private) || (private && !user_known) {
-            return Ok(shared_only);
+        if credentials && !private {
+            return Ok(shared_only(
+                "not cached: it carries Authorization or Cookie (cache: { private: true } caches it per user)",
+            ));
+        }
+        if private && !user_known {
+            return Ok(shared_only("not cached: private, and no user is known yet"));
         }
         let rule = self
             .rules
@@ -299,7 +315,12 @@ impl CacheConfig {
             .filter(|r| r.pattern.matches(path))
             .max_by_key(|r| r.pattern.specificity());
         let Some(ttl_ms) = ttl.or(rule.map(|r| r.ttl_ms)) else {
-            return Ok(shared_only);
+            return Ok(shared_only("not cached: no cache rule covers this path"));
+        };
+        let why = match (reload, ttl) {
+            (true, _) => "reload: fetched again, then stored",
+            (false, Some(_)) => "cached: the request gives ttlMs",
+            (false, None) => "cached: a cache rule covers this path",
         };
         if let Some(rule) = rule {
             tags_given.extend(rule.tags.iter().cloned());
@@ -312,6 +333,7 @@ impl CacheConfig {
                 tags: tags_given,
             }),
             share: true,
+            why,
         })
     }
 
@@ -386,10 +408,9 @@ mod tests {
 
     #[test]
     fn only_gets_with_a_ttl_are_cached() {
-        assert_eq!(
-            plan(Method::Post, "/api/home/x", &[], ttl(1000.0)),
-            CachePlan::default()
-        );
+        let post = plan(Method::Post, "/api/home/x", &[], ttl(1000.0));
+        assert_eq!((post.lookup, post.store, post.share), (false, None, false));
+        assert_eq!(post.why, "not cached: only GET is");
         let none = plan(Method::Get, "/api/other", &[], RawRequestCache::Default);
         assert_eq!(
             (none.lookup, none.store.is_some(), none.share),
@@ -399,8 +420,8 @@ mod tests {
         assert_eq!(own.store.unwrap().ttl_ms, 1000);
         let off = plan(Method::Get, "/api/home/x", &[], RawRequestCache::Off);
         assert_eq!(
-            off,
-            CachePlan::default(),
+            (off.lookup, off.store, off.share, off.why),
+            (false, None, false, "cache: false"),
             "cache: false also opts out of sharing"
         );
     }
