@@ -8,7 +8,8 @@ const api = {
   homeInit: () => request({ path: '/api/home/init' }).then(body),
   orderList: ({ userId, page = 1, pageSize = 10 }) =>
     request({ path: '/api/order/list', data: { userId, page, pageSize } }).then(body),
-  orderCreate: (order) => request({ path: '/api/order/create', method: 'POST', data: order }).then(body),
+  // One Idempotency-Key per order: retried after a lost answer, it is still one order.
+  orderCreate: (order) => request({ path: '/api/order/create', method: 'POST', data: order, idempotent: 'auto' }).then(body),
   serviceList: () => request({ path: '/api/service/list' }).then(body),
   serviceDetail: (id) => request({ path: `/api/service/${encodeURIComponent(id)}` }).then(body),
 };
