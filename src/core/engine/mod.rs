@@ -12,6 +12,12 @@
 //! caller (the background refresh). `V` is the cached value: the wasm side
 //! keeps JS objects, tests keep anything.
 
+mod admission;
+mod handles;
+mod idempotency;
+mod replay;
+mod trace;
+
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
 use super::cache::store::{CacheStats, Entry, Lookup, Store, Weigh};
@@ -761,45 +767,6 @@ impl<V: Clone + Weigh> Engine<V> {
         Ok(commands)
     }
 
-    /// A handle for `key`: `epoch × 2^20 + index`.
-    fn register_handle(&mut self, key: String, slot: Slot) -> f64 {
-        if self.handles.len() >= self.handle_capacity() {
-            self.handles.clear();
-            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
-        }
-        self.handles.push((key, slot));
-        let index = (self.handles.len() - 1) as u32;
-        f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index)
-    }
-
-    /// How many handles are kept before all are voided and counted anew:
-    /// enough for every key the cache can hold, so random access over a full
-    /// cache keeps finding its handles.
-    pub fn handle_capacity(&self) -> usize {
-        MIN_HANDLES.max(self.config.cache.limits.max_entries + HANDLE_SLACK)
-    }
-
-    /// The fresh value behind a handle: `Ok(Some)`, `Ok(None)` when it is
-    /// not fresh (start the request as usual), `Err(())` when the handle is
-    /// void (the partition changed): ask for a new one.
-    #[allow(clippy::result_unit_err)]
-    pub fn hit_by_handle(&mut self, handle: f64, now_ms: f64) -> Result<Option<V>, ()> {
-        if !(0.0..f64::from(u32::MAX)).contains(&handle) || handle.fract() != 0.0 {
-            return Err(());
-        }
-        let handle = handle as u32;
-        let index = (handle & ((1 << HANDLE_INDEX_BITS) - 1)) as usize;
-        if handle >> HANDLE_INDEX_BITS != self.handle_epoch || index >= self.handles.len() {
-            return Err(());
-        }
-        let (key, slot) = &self.handles[index];
-        let value = self.store.fresh(key, now_ms);
-        if value.is_some() {
-            self.stats.hit(*slot);
-        }
-        Ok(value)
-    }
-
     /// What every request needs before anything starts: validation, the
     /// route, the cache plan and, when the cache takes part, the key.
     fn prepare(&self, mut raw: RawRequest) -> Result<Prepared, RequestError> {
@@ -1126,133 +1093,6 @@ impl<V: Clone + Weigh> Engine<V> {
         })]
     }
 
-    /// Records how fetch `id`'s attempt in flight ended (`debug: true` only).
-    fn note_outcome(&mut self, id: RequestId, outcome: impl FnOnce() -> String) {
-        let last = self
-            .fetches
-            .get_mut(&id)
-            .and_then(|f| f.trace.as_deref_mut())
-            .and_then(Explain::last);
-        if let Some(last) = last {
-            last.outcome = outcome();
-        }
-    }
-
-    /// The final route, and its breaker and budget, into the fetch's record.
-    fn finish_trace(&self, fetch: &mut Fetch, now_ms: f64) {
-        if let Some(trace) = &mut fetch.trace {
-            let route = fetch.choice.route;
-            trace.route = route;
-            trace.route_reason = fetch.choice.reason;
-            trace.breaker = self.breaker(route, now_ms);
-            trace.budget = self.budget(route);
-        }
-    }
-
-    /// Fetch `id`'s attempt ended: its slot goes to the next queued request.
-    fn free_slot(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        let Some(lane) = self.fetches.get_mut(&id).and_then(|f| f.lane.take()) else {
-            return Vec::new();
-        };
-        let mut commands = Vec::new();
-        // A launch the breaker refuses frees the slot again: the loop goes on.
-        let mut freed = Some(lane);
-        while let Some(lane) = freed.take() {
-            let Some(next) = self.scheduler.release(lane) else {
-                break;
-            };
-            if let Some(fetch) = self.fetches.get_mut(&next) {
-                fetch.lane = Some(lane);
-                let launched = self.launch(next, now_ms);
-                commands.extend(launched);
-            }
-        }
-        commands
-    }
-
-    /// A new `Idempotency-Key`: 128 bits as 32 hex digits. Its own generator,
-    /// so keys do not shift the retry jitter; seeded with the client's seed
-    /// and the time of the first key, so two devices with the same seed still
-    /// make different keys (servers scope keys per user as well).
-    fn new_idempotency_key(&mut self, now_ms: f64) -> String {
-        let seed = self.seed;
-        let keys = self
-            .keys
-            .get_or_insert_with(|| Rng::new((u64::from(seed) << 32) ^ (now_ms.max(0.0) as u64)));
-        let (high, low) = (keys.next_u64(), keys.next_u64());
-        let mut key = String::with_capacity(32);
-        for word in [high, low] {
-            for shift in (0..16).rev() {
-                let digit = ((word >> (shift * 4)) & 0xf) as u8;
-                key.push(char::from(if digit < 10 {
-                    b'0' + digit
-                } else {
-                    b'a' + digit - 10
-                }));
-            }
-        }
-        key
-    }
-
-    /// Asks the breaker of fetch `id`'s route whether its attempt may start.
-    /// While the cloud's is open, a client with `baseUrl` falls back to HTTP
-    /// (if that breaker lets it); otherwise the refusal is the error to fail with.
-    fn admit(&mut self, id: RequestId, now_ms: f64) -> Result<(), RequestError> {
-        let fetch = self.fetches.get_mut(&id).expect("fetch");
-        let route = fetch.choice.route;
-        let Some(breaker) = self.guards.breaker(route) else {
-            return Ok(());
-        };
-        let refused = match breaker.admit(now_ms) {
-            admit @ (Admit::Pass | Admit::Probe) => {
-                fetch.probe = admit == Admit::Probe;
-                return Ok(());
-            }
-            Admit::Refuse { retry_in_ms } => {
-                let view = breaker.view(now_ms);
-                RequestError::CircuitOpen {
-                    route: route.as_str(),
-                    failures: view.failures,
-                    calls: view.calls,
-                    retry_in_ms,
-                }
-            }
-        };
-        let base = self.config.base_url.as_deref();
-        if let (Route::Cloud, Some(base)) = (route, base) {
-            let admit = self
-                .guards
-                .breaker(Route::Http)
-                .map_or(Admit::Pass, |b| b.admit(now_ms));
-            if !matches!(admit, Admit::Refuse { .. }) {
-                fetch.url = Some(format!("{base}{}", fetch.target));
-                fetch.choice = RouteChoice {
-                    route: Route::Http,
-                    reason: "the cloud's circuit is open: falling back to baseUrl",
-                    mock: None,
-                };
-                fetch.probe = admit == Admit::Probe;
-                if let Some(trace) = &mut fetch.trace {
-                    trace.notes.push(format!("{refused}: fell back to baseUrl"));
-                }
-                return Ok(());
-            }
-        }
-        if let Some(trace) = &mut fetch.trace {
-            trace.notes.push(refused.to_string());
-        }
-        Err(refused)
-    }
-
-    /// Tells the breaker of fetch `id`'s route how its attempt went.
-    fn report(&mut self, id: RequestId, failed: bool, now_ms: f64) {
-        let fetch = &self.fetches[&id];
-        let probe = fetch.probe;
-        if let Some(breaker) = self.guards.breaker(fetch.choice.route) {
-            breaker.record(now_ms, failed, probe);
-        }
-    }
-
     fn after_failure(
         &mut self,
         id: RequestId,
@@ -1430,33 +1270,7 @@ impl<V: Clone + Weigh> Engine<V> {
             return self.replay_failed(id, mutation, error, now_ms);
         }
         let mut note = note.to_owned();
-        let queued = match &fetch.queueable {
-            Some(q) if matches!(error.kind(), ErrorKind::Offline | ErrorKind::Network) => {
-                let mutation = Mutation {
-                    id: 0,
-                    method: fetch.method,
-                    path: fetch.target.clone(),
-                    headers: q.headers.clone(),
-                    data_json: q.data_json.clone(),
-                    idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
-                    queued_at: now_ms,
-                    attempts: 0,
-                };
-                match self.queue.push(mutation) {
-                    Ok(queued) => Some(queued),
-                    Err(refused) => {
-                        let why = refused.explain(self.queue.limits());
-                        note = if note.is_empty() {
-                            why
-                        } else {
-                            format!("{note}; {why}")
-                        };
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let queued = self.keep_offline(&fetch, error, now_ms, &mut note);
         let mut commands: Vec<Command<V>> = fetch
             .callers
             .iter()
@@ -1474,101 +1288,6 @@ impl<V: Clone + Weigh> Engine<V> {
         commands.push(Command::End { id });
         if queued.is_some() {
             commands.push(Command::SaveQueue);
-        }
-        commands
-    }
-
-    /// A replay failed. For a reason that may pass (no network, the service
-    /// down, its breaker open) the mutation stays queued for the next chance;
-    /// otherwise it is reported and dropped, and the next one goes.
-    fn replay_failed(
-        &mut self,
-        id: RequestId,
-        mutation: u32,
-        error: &RequestError,
-        now_ms: f64,
-    ) -> Vec<Command<V>> {
-        self.replaying = None;
-        let mut commands = vec![Command::End { id }];
-        let passing = error.is_retryable()
-            || matches!(error, RequestError::CircuitOpen { .. })
-            || matches!(
-                error.kind(),
-                ErrorKind::Offline | ErrorKind::Network | ErrorKind::Timeout
-            );
-        if passing {
-            if let Some(m) = self.queue.get_mut(mutation) {
-                m.attempts += 1;
-            }
-            commands.push(Command::SaveQueue);
-            return commands;
-        }
-        if let Some(m) = self.queue.remove(mutation) {
-            commands.push(Command::Synced(m, Err(error.clone())));
-        }
-        commands.push(Command::SaveQueue);
-        commands.extend(self.replay_next(now_ms));
-        commands
-    }
-
-    /// Replays the oldest queued mutation, if the network is there and no
-    /// replay runs. Replays go one at a time, in order.
-    fn replay_next(&mut self, now_ms: f64) -> Vec<Command<V>> {
-        let mut commands = Vec::new();
-        while self.online && self.replaying.is_none() {
-            let Some(mutation) = self.queue.front().cloned() else {
-                break;
-            };
-            let choice = match route::choose(
-                &self.config,
-                &self.platform,
-                None,
-                mutation.method,
-                &mutation.path,
-            ) {
-                Ok(choice) => choice,
-                Err(error) => {
-                    self.queue.remove(mutation.id);
-                    commands.push(Command::Synced(mutation, Err(error)));
-                    commands.push(Command::SaveQueue);
-                    continue;
-                }
-            };
-            let id = self.next_id;
-            self.next_id = self.next_id.wrapping_add(1).max(1);
-            let (timeout_ms, clamped_from, url) =
-                self.transport(choice.route, self.config.timeout_ms, &mutation.path);
-            let slot = self.stats.slot(choice.route, &mutation.path);
-            self.fetches.insert(
-                id,
-                Fetch {
-                    choice,
-                    method: mutation.method,
-                    target: mutation.path.clone(),
-                    idempotency_key: Some(mutation.idempotency_key.clone()),
-                    idempotent: true,
-                    retry: self.config.retry,
-                    timeout_ms,
-                    clamped_from,
-                    url,
-                    attempts: 0,
-                    started_ms: now_ms,
-                    phase: Phase::Waiting,
-                    callers: Vec::new(),
-                    caching: None,
-                    slot,
-                    probe: false,
-                    last_cost: 0,
-                    priority: Priority::Low,
-                    lane: None,
-                    queueable: None,
-                    replay: Some(mutation.id),
-                    trace: None,
-                },
-            );
-            self.replaying = Some(id);
-            commands.push(Command::Replay(Replay { id, mutation }));
-            commands.extend(self.attempt(id, now_ms));
         }
         commands
     }
@@ -1591,18 +1310,6 @@ impl<V: Clone + Weigh> Engine<V> {
             }
             Route::Mock => (asked, None, None),
         }
-    }
-
-    /// The mutations waiting for the network, oldest first.
-    pub fn pending(&self) -> impl Iterator<Item = &Mutation> {
-        self.queue.iter()
-    }
-
-    /// Puts back the mutations storage held (oldest first), then replays
-    /// them if the network is there. Returns how many did not fit, and the commands.
-    pub fn restore_queue(&mut self, items: Vec<Mutation>, now_ms: f64) -> (usize, Vec<Command<V>>) {
-        let dropped = self.queue.restore(items);
-        (dropped, self.replay_next(now_ms))
     }
 
     /// Removes fetch `id` and everything that points at it.

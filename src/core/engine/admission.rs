@@ -1,0 +1,86 @@
+//! Whether and when an attempt may start: a slot of its transport (the
+//! scheduler) and its service's circuit breaker, told how each attempt went.
+
+use super::*;
+
+impl<V: Clone + Weigh> Engine<V> {
+    /// Asks the breaker of fetch `id`'s route whether its attempt may start.
+    /// While the cloud's is open, a client with `baseUrl` falls back to HTTP
+    /// (if that breaker lets it); otherwise the refusal is the error to fail with.
+    pub(super) fn admit(&mut self, id: RequestId, now_ms: f64) -> Result<(), RequestError> {
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let route = fetch.choice.route;
+        let Some(breaker) = self.guards.breaker(route) else {
+            return Ok(());
+        };
+        let refused = match breaker.admit(now_ms) {
+            admit @ (Admit::Pass | Admit::Probe) => {
+                fetch.probe = admit == Admit::Probe;
+                return Ok(());
+            }
+            Admit::Refuse { retry_in_ms } => {
+                let view = breaker.view(now_ms);
+                RequestError::CircuitOpen {
+                    route: route.as_str(),
+                    failures: view.failures,
+                    calls: view.calls,
+                    retry_in_ms,
+                }
+            }
+        };
+        let base = self.config.base_url.as_deref();
+        if let (Route::Cloud, Some(base)) = (route, base) {
+            let admit = self
+                .guards
+                .breaker(Route::Http)
+                .map_or(Admit::Pass, |b| b.admit(now_ms));
+            if !matches!(admit, Admit::Refuse { .. }) {
+                fetch.url = Some(format!("{base}{}", fetch.target));
+                fetch.choice = RouteChoice {
+                    route: Route::Http,
+                    reason: "the cloud's circuit is open: falling back to baseUrl",
+                    mock: None,
+                };
+                fetch.probe = admit == Admit::Probe;
+                if let Some(trace) = &mut fetch.trace {
+                    trace.notes.push(format!("{refused}: fell back to baseUrl"));
+                }
+                return Ok(());
+            }
+        }
+        if let Some(trace) = &mut fetch.trace {
+            trace.notes.push(refused.to_string());
+        }
+        Err(refused)
+    }
+
+    /// Tells the breaker of fetch `id`'s route how its attempt went.
+    pub(super) fn report(&mut self, id: RequestId, failed: bool, now_ms: f64) {
+        let fetch = &self.fetches[&id];
+        let probe = fetch.probe;
+        if let Some(breaker) = self.guards.breaker(fetch.choice.route) {
+            breaker.record(now_ms, failed, probe);
+        }
+    }
+
+    /// Fetch `id`'s attempt ended: its slot goes to the next queued request.
+    pub(super) fn free_slot(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let Some(lane) = self.fetches.get_mut(&id).and_then(|f| f.lane.take()) else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        // A launch the breaker refuses frees the slot again: the loop goes on.
+        let mut freed = Some(lane);
+        while let Some(lane) = freed.take() {
+            let Some(next) = self.scheduler.release(lane) else {
+                break;
+            };
+            if let Some(fetch) = self.fetches.get_mut(&next) {
+                fetch.lane = Some(lane);
+                let launched = self.launch(next, now_ms);
+                commands.extend(launched);
+            }
+        }
+        commands
+    }
+}
