@@ -276,6 +276,9 @@ export interface ServiceStats {
   route: 'cloud' | 'http';
   breaker: { state: 'closed' | 'open' | 'half_open'; calls: number; failures: number; retryInMs: number; opened: number } | null;
   budget: { tokens: number; capacity: number } | null;
+  /** Attempts in flight on this transport now, and requests queued for one of its maxConcurrent slots. */
+  inFlight: number;
+  queued: number;
 }
 
 export interface RetryOptions {

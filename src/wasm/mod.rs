@@ -524,7 +524,15 @@ impl Engine {
         let engine = self.borrow()?;
         let services: Vec<write::Service> = engine
             .services()
-            .map(|route| (route, engine.breaker(route, now_ms), engine.budget(route)))
+            .map(|route| {
+                let load = engine.load(route);
+                (
+                    route,
+                    engine.breaker(route, now_ms),
+                    engine.budget(route),
+                    load,
+                )
+            })
             .collect();
         Ok(write::stats(engine.stats(), &services))
     }

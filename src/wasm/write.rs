@@ -405,14 +405,18 @@ pub fn stats(table: &stats::Stats, services: &[Service]) -> JsValue {
 }
 
 /// A route the client calls, with its breaker and retry budget (if any).
-pub type Service = (Route, Option<BreakerView>, Option<(u32, u32)>);
+/// Its breaker, its retry budget, and (attempts in flight, requests queued).
+pub type Service = (Route, Option<BreakerView>, Option<(u32, u32)>, (u32, usize));
 
-/// `{ route, breaker: { state, calls, failures, retryInMs, opened } | null, budget: { tokens, capacity } | null }`.
-fn service((route, breaker, budget): &Service) -> JsValue {
+/// `{ route, breaker: { state, calls, failures, retryInMs, opened } | null,
+/// budget: { tokens, capacity } | null, inFlight, queued }`.
+fn service((route, breaker, budget, (in_flight, queued)): &Service) -> JsValue {
     Obj::new()
         .name("route", route.as_str())
         .set("breaker", &breaker_object(breaker.as_ref()))
         .set("budget", &budget_object(*budget))
+        .num("inFlight", (*in_flight).into())
+        .num("queued", *queued as f64)
         .js()
 }
 

@@ -92,8 +92,8 @@ test('a flapping backend: the breaker cuts the calls that reach it, and requests
   const { mp } = sandboxWithBundle(emulator);
   const without = await flapping(mp, false, 1800);
   const withBreaker = await flapping(mp, { windowMs: 1000, minCalls: 8, failureRatio: 0.5, openMs: 150 }, 1800);
-  // Without a breaker every request in a down phase makes 4 attempts.
-  assert.ok(without.calls > without.requests * 2, `without: ${without.calls} calls for ${without.requests} requests`);
+  // Without a breaker a request in a down phase makes up to 4 attempts.
+  assert.ok(without.calls > without.requests * 1.5, `without: ${without.calls} calls for ${without.requests} requests`);
   const perRequest = (run) => run.calls / run.requests;
   assert.ok(perRequest(withBreaker) < perRequest(without) * 0.6,
     `with the breaker ${withBreaker.calls} calls for ${withBreaker.requests} requests; without ${without.calls} for ${without.requests}`);
@@ -188,6 +188,10 @@ test('at most maxConcurrent calls reach the server at once; the rest queue, page
   assert.equal(all.length, 12);
   assert.equal(emulator.count('/api/test'), 12);
   assert.equal(emulator.stats().maxOpen, 3, 'never more than 3 at once');
+  const during = Promise.all(Array.from({ length: 5 }, (_, i) => client.request({ path: '/api/test', data: { j: i } })));
+  const load = client.stats().services.find((s) => s.route === 'cloud');
+  assert.deepEqual([load.inFlight, load.queued], [3, 2], 'client.stats() shows the scheduler');
+  await during;
 
   emulator.reset();
   const one = await mp.createClient(cloudOptions(emulator, { maxConcurrent: 1 }));

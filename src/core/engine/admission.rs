@@ -4,6 +4,11 @@
 use super::*;
 
 impl<V: Clone + Weigh> Engine<V> {
+    /// Attempts in flight on `route`'s transport, and requests queued for a slot.
+    pub fn load(&self, route: Route) -> (u32, usize) {
+        self.scheduler.load(route)
+    }
+
     /// Asks the breaker of fetch `id`'s route whether its attempt may start.
     /// While the cloud's is open, a client with `baseUrl` falls back to HTTP
     /// (if that breaker lets it); otherwise the refusal is the error to fail with.
