@@ -191,7 +191,7 @@ fn a_cancelled_request_leaves_the_queue_and_a_cancelled_attempt_frees_its_slot()
 }
 
 #[test]
-fn transports_have_their_own_slots_and_the_mock_route_none() {
+fn transports_have_their_own_slots() {
     let mut e = engine(
         RawConfig {
             max_concurrent: Some(1.0),

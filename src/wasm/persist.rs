@@ -90,64 +90,113 @@ pub type Restored = (Option<String>, Vec<(String, Entry<JsValue>)>);
 
 /// A saved snapshot, checked field by field; the first problem is the reason to discard it.
 pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
-    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+    let Some(list) = stored_list(
+        stored,
+        "snapshot",
+        PERSIST_FORMAT,
+        PERSIST_VERSION,
+        "entries",
+    )?
+    else {
         return Ok((None, Vec::new()));
-    }
-    if !stored.is_object() || Array::is_array(stored) {
-        return Err(format!("not a snapshot object ({})", type_name(stored)));
-    }
-    if field(stored, "format").as_string().as_deref() != Some(PERSIST_FORMAT) {
-        return Err("another format (not written by mp-request)".into());
-    }
-    if field(stored, "version").as_f64() != Some(f64::from(PERSIST_VERSION)) {
-        return Err("another version of the format".into());
-    }
-    check_policy(stored)?;
+    };
     let user = field(stored, "user").as_string();
-    let list = field(stored, "entries");
-    if !Array::is_array(&list) {
-        return Err("entries is not an array".into());
-    }
     let mut entries = Vec::new();
-    for (i, item) in Array::from(&list).iter().enumerate() {
-        let bad = |what: &str| format!("entry {i}: {what}");
-        let text = |k: &str| {
-            field(&item, k)
-                .as_string()
-                .ok_or_else(|| bad(&format!("{k} is not a string")))
-        };
-        let num = |k: &str| {
-            field(&item, k)
-                .as_f64()
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .ok_or_else(|| bad(&format!("{k} is not a number")))
-        };
-        let tags = field(&item, "tags");
+    for (i, value) in list.iter().enumerate() {
+        let item = Item::new("entry", i, value);
+        let tags = field(&item.value, "tags");
         if !Array::is_array(&tags) {
-            return Err(bad("tags is not an array"));
+            return Err(item.bad("tags is not an array"));
         }
         let tags = Array::from(&tags)
             .iter()
-            .map(|t| t.as_string().ok_or_else(|| bad("a tag is not a string")))
+            .map(|t| {
+                t.as_string()
+                    .ok_or_else(|| item.bad("a tag is not a string"))
+            })
             .collect::<Result<Vec<String>, String>>()?;
-        let value = field(&item, "value");
+        let value = field(&item.value, "value");
         if !value.is_object() || field(&value, "statusCode").as_f64().is_none() {
-            return Err(bad("value is not a response"));
+            return Err(item.bad("value is not a response"));
         }
-        num("size")?;
+        item.num("size")?;
         let entry = Entry {
             // Recomputed, not trusted: the budget must hold whatever storage says.
             size: estimate_size(&value),
             value,
-            path: text("path")?,
-            scope: text("scope")?,
+            path: item.text("path")?,
+            scope: item.text("scope")?,
             tags,
-            fresh_until: num("freshUntil")?,
-            stale_until: num("staleUntil")?,
+            fresh_until: item.num("freshUntil")?,
+            stale_until: item.num("staleUntil")?,
         };
-        entries.push((text("key")?, entry));
+        entries.push((item.text("key")?, entry));
     }
     Ok((user, entries))
+}
+
+/// What storage holds in `format` at `version` under this policy, checked
+/// down to its list of items: None when nothing is stored.
+fn stored_list(
+    stored: &JsValue,
+    what: &str,
+    format: &str,
+    version: u32,
+    list: &str,
+) -> Result<Option<Array>, String> {
+    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+        return Ok(None);
+    }
+    if !stored.is_object() || Array::is_array(stored) {
+        return Err(format!("not a {what} object ({})", type_name(stored)));
+    }
+    if field(stored, "format").as_string().as_deref() != Some(format) {
+        return Err("another format (not written by mp-request)".into());
+    }
+    if field(stored, "version").as_f64() != Some(f64::from(version)) {
+        return Err("another version of the format".into());
+    }
+    check_policy(stored)?;
+    let items = field(stored, list);
+    if !Array::is_array(&items) {
+        return Err(format!("{list} is not an array"));
+    }
+    Ok(Some(Array::from(&items)))
+}
+
+/// One stored item, named in errors as `{label} {index}`.
+struct Item {
+    label: &'static str,
+    index: usize,
+    value: JsValue,
+}
+
+impl Item {
+    fn new(label: &'static str, index: usize, value: JsValue) -> Self {
+        Item {
+            label,
+            index,
+            value,
+        }
+    }
+
+    fn bad(&self, what: &str) -> String {
+        format!("{} {}: {what}", self.label, self.index)
+    }
+
+    fn text(&self, key: &str) -> Result<String, String> {
+        field(&self.value, key)
+            .as_string()
+            .ok_or_else(|| self.bad(&format!("{key} is not a string")))
+    }
+
+    /// A finite number, not below 0.
+    fn num(&self, key: &str) -> Result<f64, String> {
+        field(&self.value, key)
+            .as_f64()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .ok_or_else(|| self.bad(&format!("{key} is not a number")))
+    }
 }
 
 /// Data written under another policy version is not read (see `POLICY_VERSION`).
@@ -178,71 +227,42 @@ pub fn queue_snapshot<'a>(items: impl Iterator<Item = &'a Mutation>) -> JsValue 
 
 /// A saved queue, checked field by field; the first problem is the reason to discard it.
 pub fn read_queue(stored: &JsValue) -> Result<Vec<Mutation>, String> {
-    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+    let Some(list) = stored_list(stored, "queue", QUEUE_FORMAT, QUEUE_VERSION, "items")? else {
         return Ok(Vec::new());
-    }
-    if !stored.is_object() || Array::is_array(stored) {
-        return Err(format!("not a queue object ({})", type_name(stored)));
-    }
-    if field(stored, "format").as_string().as_deref() != Some(QUEUE_FORMAT) {
-        return Err("another format (not written by mp-request)".into());
-    }
-    if field(stored, "version").as_f64() != Some(f64::from(QUEUE_VERSION)) {
-        return Err("another version of the format".into());
-    }
-    check_policy(stored)?;
-    let list = field(stored, "items");
-    if !Array::is_array(&list) {
-        return Err("items is not an array".into());
-    }
+    };
     let mut items = Vec::new();
-    for (i, item) in Array::from(&list).iter().enumerate() {
-        let bad = |what: &str| format!("item {i}: {what}");
-        let text = |k: &str| {
-            field(&item, k)
-                .as_string()
-                .ok_or_else(|| bad(&format!("{k} is not a string")))
-        };
-        let num = |k: &str| {
-            field(&item, k)
-                .as_f64()
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .ok_or_else(|| bad(&format!("{k} is not a number")))
-        };
-        let method = Method::parse(&text("method")?).map_err(|_| bad("method is not one"))?;
-        let header = field(&item, "header");
+    for (i, value) in list.iter().enumerate() {
+        let item = Item::new("item", i, value);
+        let method =
+            Method::parse(&item.text("method")?).map_err(|_| item.bad("method is not one"))?;
+        let header = field(&item.value, "header");
         if !header.is_object() {
-            return Err(bad("header is not an object"));
+            return Err(item.bad("header is not an object"));
         }
         let mut headers = Vec::new();
         let names =
-            js_sys::Reflect::own_keys(&header).map_err(|_| bad("header is not readable"))?;
+            js_sys::Reflect::own_keys(&header).map_err(|_| item.bad("header is not readable"))?;
         for name in names.iter() {
             let name = name.as_string().unwrap_or_default();
             let value = field(&header, &name)
                 .as_string()
-                .ok_or_else(|| bad("a header is not a string"))?;
-            validate_header(&name, &value).map_err(|_| bad("a header is not valid"))?;
+                .ok_or_else(|| item.bad("a header is not a string"))?;
+            validate_header(&name, &value).map_err(|_| item.bad("a header is not valid"))?;
             headers.push((name, value));
         }
-        let data = field(&item, "dataJson");
-        let data_json = if data.is_undefined() {
-            None
-        } else {
-            Some(
-                data.as_string()
-                    .ok_or_else(|| bad("dataJson is not a string"))?,
-            )
+        let data_json = match field(&item.value, "dataJson") {
+            data if data.is_undefined() => None,
+            _ => Some(item.text("dataJson")?),
         };
         items.push(Mutation {
-            id: num("id")? as u32,
+            id: item.num("id")? as u32,
             method,
-            path: text("path")?,
+            path: item.text("path")?,
             headers,
             data_json,
-            idempotency_key: text("idempotencyKey")?,
-            queued_at: num("queuedAt")?,
-            attempts: num("attempts")? as u32,
+            idempotency_key: item.text("idempotencyKey")?,
+            queued_at: item.num("queuedAt")?,
+            attempts: item.num("attempts")? as u32,
         });
     }
     Ok(items)

@@ -4,6 +4,17 @@
 use super::*;
 
 impl<V: Clone + Weigh> Engine<V> {
+    /// Fetch `id`'s attempt ended without a word about the service (it was
+    /// cancelled or interrupted): if it was the breaker's probe, the next attempt probes.
+    pub(super) fn abandon_probe(&mut self, id: RequestId) {
+        let Some(fetch) = self.fetches.get(&id).filter(|f| f.probe) else {
+            return;
+        };
+        if let Some(breaker) = self.guards.breaker(fetch.choice.route) {
+            breaker.abandon_probe();
+        }
+    }
+
     /// Attempts in flight on `route`'s transport, and requests queued for a slot.
     pub fn load(&self, route: Route) -> (u32, usize) {
         self.scheduler.load(route)

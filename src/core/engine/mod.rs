@@ -863,21 +863,14 @@ impl<V: Clone + Weigh> Engine<V> {
         if interrupted {
             // The app's doing, not the service's: the breaker is not told, and
             // in the background the request waits for the app to come back.
-            let fetch = self.fetches.get_mut(&id).expect("fetch");
-            if fetch.probe {
-                let route = fetch.choice.route;
-                if let Some(breaker) = self.guards.breaker(route) {
-                    breaker.abandon_probe();
-                }
-            }
+            self.abandon_probe(id);
             let fetch = self.fetches.get_mut(&id).expect("fetch");
             if self.hidden && fetch.idempotent {
                 fetch.phase = Phase::Parked;
-                if let Some(last) = fetch.trace.as_deref_mut().and_then(Explain::last) {
-                    last.decision =
-                        "sent again when the app is back (interrupted in the background)".into();
-                }
                 self.stats.retried(fetch.slot);
+                self.note_decision(id, || {
+                    "sent again when the app is back (interrupted in the background)".into()
+                });
                 return Ok(next);
             }
         } else {
@@ -999,12 +992,7 @@ impl<V: Clone + Weigh> Engine<V> {
             }
             if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
                 commands.push(Command::Abort { id: fetch_id });
-                if fetch.probe {
-                    let route = fetch.choice.route;
-                    if let Some(breaker) = self.guards.breaker(route) {
-                        breaker.abandon_probe();
-                    }
-                }
+                self.abandon_probe(fetch_id);
             }
             self.init.forget(fetch_id);
             commands.extend(self.free_slot(fetch_id, now_ms));
@@ -1134,15 +1122,11 @@ impl<V: Clone + Weigh> Engine<V> {
                 let fetch = self.fetches.get_mut(&id).expect("fetch");
                 fetch.phase = Phase::Waiting;
                 fetch.last_cost = cost;
-                if let Some(last) = fetch.trace.as_deref_mut().and_then(Explain::last) {
-                    last.decision = match cost {
-                        0 => format!("retry in {delay_ms} ms"),
-                        _ => {
-                            format!("retry in {delay_ms} ms, for {cost} tokens of the retry budget")
-                        }
-                    };
-                }
                 self.stats.retried(fetch.slot);
+                self.note_decision(id, || match cost {
+                    0 => format!("retry in {delay_ms} ms"),
+                    _ => format!("retry in {delay_ms} ms, for {cost} tokens of the retry budget"),
+                });
                 vec![Command::Wait { id, delay_ms }]
             }
             Decision::GiveUp(why) => {
@@ -1248,20 +1232,13 @@ impl<V: Clone + Weigh> Engine<V> {
         note: &str,
         now_ms: f64,
     ) -> Vec<Command<V>> {
-        if let Some(last) = self
-            .fetches
-            .get_mut(&id)
-            .and_then(|f| f.trace.as_deref_mut())
-            .and_then(Explain::last)
-        {
-            if last.decision.is_empty() {
-                last.decision = if note.is_empty() {
-                    format!("returned: {} is not retried", error.kind().as_str())
-                } else {
-                    note.to_owned()
-                };
+        self.note_decision(id, || {
+            if note.is_empty() {
+                format!("returned: {} is not retried", error.kind().as_str())
+            } else {
+                note.to_owned()
             }
-        }
+        });
         let Some(mut fetch) = self.end(id) else {
             return Vec::new();
         };

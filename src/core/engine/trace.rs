@@ -3,16 +3,29 @@
 use super::*;
 
 impl<V: Clone + Weigh> Engine<V> {
-    /// Records how fetch `id`'s attempt in flight ended (`debug: true` only).
+    /// Records how fetch `id`'s attempt in flight ended.
     pub(super) fn note_outcome(&mut self, id: RequestId, outcome: impl FnOnce() -> String) {
-        let last = self
-            .fetches
-            .get_mut(&id)
-            .and_then(|f| f.trace.as_deref_mut())
-            .and_then(Explain::last);
-        if let Some(last) = last {
+        if let Some(last) = self.last_attempt(id) {
             last.outcome = outcome();
         }
+    }
+
+    /// Records what followed fetch `id`'s last attempt, unless something already did.
+    pub(super) fn note_decision(&mut self, id: RequestId, decision: impl FnOnce() -> String) {
+        if let Some(last) = self.last_attempt(id) {
+            if last.decision.is_empty() {
+                last.decision = decision();
+            }
+        }
+    }
+
+    /// The record of fetch `id`'s last attempt (`debug: true` only; without
+    /// it, no lookup on the request's path).
+    fn last_attempt(&mut self, id: RequestId) -> Option<&mut AttemptNote> {
+        if !self.config.explain {
+            return None;
+        }
+        self.fetches.get_mut(&id)?.trace.as_deref_mut()?.last()
     }
 
     /// The final route, and its breaker and budget, into the fetch's record.
