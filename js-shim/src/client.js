@@ -676,6 +676,7 @@ function pendingOf(m) {
     header: m.header,
     data: m.dataJson === undefined ? undefined : JSON.parse(m.dataJson),
     idempotencyKey: m.idempotencyKey,
+    user: m.user === undefined ? null : m.user,
     queuedAt: m.queuedAt,
     attempts: m.attempts,
   };

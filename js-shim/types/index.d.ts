@@ -239,6 +239,8 @@ export interface PendingMutation {
   header: Record<string, string>;
   data: unknown;
   idempotencyKey: string;
+  /** The user (`client.setUser`) it was made under, or null: it replays only while that user is current. */
+  user: string | null;
   /** When it was queued, epoch ms. */
   queuedAt: number;
   /** Replays that failed for a reason that may pass (it stays queued). */

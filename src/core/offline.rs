@@ -18,6 +18,17 @@ pub const MAX_MAX_BYTES: u32 = 1000 * 1024;
 /// Added to each item's size: its id, key, time and the format's fields.
 const ITEM_OVERHEAD_BYTES: usize = 128;
 
+/// Headers that carry credentials: never written to storage. A queued
+/// mutation gets them at replay time from the client's `header` option.
+pub const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// `name` is a credential header (case-insensitively).
+pub fn is_credential(name: &str) -> bool {
+    CREDENTIAL_HEADERS
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
+}
+
 /// The queue's bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct QueueLimits {
@@ -73,6 +84,9 @@ pub struct Mutation {
     pub data_json: Option<String>,
     /// The `Idempotency-Key` every replay carries.
     pub idempotency_key: String,
+    /// The user (`setUser`) it was made under: it replays only while that
+    /// user is current. None: made with no user set.
+    pub user: Option<String>,
     /// When it was queued (epoch ms).
     pub queued_at: f64,
     /// Replays that failed for a reason that may pass.
@@ -226,6 +240,7 @@ mod tests {
             headers: vec![],
             data_json: Some(data.into()),
             idempotency_key: "k".repeat(32),
+            user: None,
             queued_at: 0.0,
             attempts: 0,
         }

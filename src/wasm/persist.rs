@@ -261,6 +261,7 @@ pub fn read_queue(stored: &JsValue) -> Result<Vec<Mutation>, String> {
             headers,
             data_json,
             idempotency_key: item.text("idempotencyKey")?,
+            user: field(&item.value, "user").as_string(),
             queued_at: item.num("queuedAt")?,
             attempts: item.num("attempts")? as u32,
         });

@@ -172,7 +172,7 @@ pub fn headers_object(headers: &[(String, String)]) -> JsValue {
 }
 
 /// A queued mutation as `pending()` lists it and storage keeps it:
-/// `{ id, method, path, header, dataJson?, idempotencyKey, queuedAt, attempts }`.
+/// `{ id, method, path, header, dataJson?, idempotencyKey, user?, queuedAt, attempts }`.
 pub fn mutation_object(m: &Mutation) -> JsValue {
     Obj::new()
         .num("id", m.id.into())
@@ -181,6 +181,7 @@ pub fn mutation_object(m: &Mutation) -> JsValue {
         .set("header", &headers_object(&m.headers))
         .text_if("dataJson", m.data_json.as_deref())
         .text("idempotencyKey", &m.idempotency_key)
+        .text_if("user", m.user.as_deref())
         .num("queuedAt", m.queued_at)
         .num("attempts", m.attempts.into())
         .js()

@@ -23,6 +23,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     headers: q.headers.clone(),
                     data_json: q.data_json.clone(),
                     idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
+                    user: self.scope_explicit.then(|| self.scope.clone()),
                     queued_at: now_ms,
                     attempts: 0,
                 };
