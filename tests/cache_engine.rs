@@ -257,14 +257,14 @@ fn stale_values_are_served_at_once_while_one_refresh_runs() {
 #[test]
 fn users_never_see_each_others_entries() {
     let mut e = engine(rules());
-    e.set_user(Some("alice".into()));
+    e.set_user(Some("alice".into()), 0.0);
     fetch(&mut e, req("/api/home/init", None), "alice's home", 0.0);
-    e.set_user(Some("bob".into()));
+    e.set_user(Some("bob".into()), 0.0);
     let (_, bob) = e.start(req("/api/home/init", None), 1.0).unwrap();
     assert!(resolved(&bob).is_empty(), "bob misses");
     let send = sends(&bob)[0];
     e.on_response(send, answer("bob's home"), 2.0).unwrap();
-    e.set_user(Some("alice".into()));
+    e.set_user(Some("alice".into()), 0.0);
     let (_, alice) = e.start(req("/api/home/init", None), 3.0).unwrap();
     assert_eq!(resolved(&alice)[0].1, "alice's home");
 }
@@ -279,7 +279,7 @@ fn the_openid_the_backend_returns_becomes_the_partition() {
     assert_eq!(e.user(), "o-1");
     let (_, hit) = e.start(req("/api/home/init", None), 2.0).unwrap();
     assert_eq!(resolved(&hit)[0].1, "o-1 home");
-    e.set_user(Some("o-2".into()));
+    e.set_user(Some("o-2".into()), 0.0);
     let (_, other) = e.start(req("/api/home/init", None), 3.0).unwrap();
     assert!(resolved(&other).is_empty());
 }
@@ -287,9 +287,9 @@ fn the_openid_the_backend_returns_becomes_the_partition() {
 #[test]
 fn a_request_in_flight_under_one_user_is_not_joined_by_another() {
     let mut e = engine(RawCacheConfig::default());
-    e.set_user(Some("alice".into()));
+    e.set_user(Some("alice".into()), 0.0);
     let (_, a) = e.start(req("/me", None), 0.0).unwrap();
-    e.set_user(Some("bob".into()));
+    e.set_user(Some("bob".into()), 0.0);
     let (_, b) = e.start(req("/me", None), 0.0).unwrap();
     assert_eq!(sends(&a).len() + sends(&b).len(), 2);
 }
@@ -313,7 +313,7 @@ fn credentials_are_cached_only_when_private_and_a_user_is_known() {
     };
     fetch(&mut e, auth(private.clone()), "me", 0.0);
     assert_eq!(e.cache_stats().entries, 0, "anonymous: not cached");
-    e.set_user(Some("u".into()));
+    e.set_user(Some("u".into()), 0.0);
     fetch(&mut e, auth(private.clone()), "me", 0.0);
     assert_eq!(e.cache_stats().entries, 1);
 }
@@ -520,7 +520,7 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
         0,
         "nothing counted for what start will count"
     );
-    e.set_user(Some("u".into()));
+    e.set_user(Some("u".into()), 0.0);
     assert_eq!(e.hit_by_handle(h, 1.0), Err(()), "another partition: void");
     for bad in [-1.0, 1.5, f64::NAN, 1e12] {
         assert_eq!(e.hit_by_handle(bad, 1.0), Err(()), "{bad}");

@@ -106,7 +106,7 @@ proptest! {
                     Command::Abort { id } => { outstanding.remove(&id); }
                     Command::End { .. } | Command::Persist { .. } => {}
                     // Nothing here is queued offline.
-                    Command::Replay(_) | Command::Synced(..) | Command::SaveQueue => prop_assert!(false, "{c:?}"),
+                    Command::Replay(_) | Command::Synced(..) | Command::SaveQueue | Command::Headers { .. } | Command::WaitReplay { .. } => prop_assert!(false, "{c:?}"),
                 }
             }
             Ok(())

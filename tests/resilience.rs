@@ -336,7 +336,7 @@ fn attempt_keys(
         commands = match one(commands) {
             Command::InitCloud { .. } => e.on_init(Ok(()), now),
             Command::Send(send) => {
-                keys.push(send.idempotency_key.clone());
+                keys.push(send.header("Idempotency-Key").map(str::to_owned));
                 if keys.len() <= lost {
                     e.on_failure(send.id, reset(), now).unwrap()
                 } else {
@@ -448,6 +448,7 @@ fn interrupted() -> mp_request::core::classify::Failure {
         err_msg: "request:fail interrupted".into(),
         err_code: None,
         errno: Some(600_003),
+        fault: false,
     }
 }
 

@@ -8,9 +8,6 @@ import { loadEngine } from './engine.js';
 import { createSocketDriver } from './socket.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
 
-/** Grace after an attempt's timeout before the shim reports it itself (the platform should have). */
-const GUARD_MS = 1000;
-
 /**
  * Object literals for the engine's frequent commands: one call from wasm
  * each, instead of one per property. They shape; the engine decides.
@@ -29,10 +26,11 @@ const COMMAND_SHAPES = {
    * @param {number} id @param {string} route @param {string} reason @param {string} method
    * @param {number} attempt @param {number} timeoutMs @param {number | undefined} clampedFrom
    * @param {string | undefined} url @param {{ index: number, params: Record<string, string> } | undefined} mock
-   * @param {string | undefined} idempotencyKey
+   * @param {string} path @param {Record<string, string>} header @param {string | true | undefined} body
+   * @param {number} guardMs
    */
-  send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, idempotencyKey) => ({
-    type: 'send', id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, idempotencyKey,
+  send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, path, header, body, guardMs) => ({
+    type: 'send', id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, path, header, body, guardMs,
   }),
   /** @param {number} id @param {number} delayMs */
   wait: (id, delayMs) => ({ type: 'wait', id, delayMs }),
@@ -48,10 +46,11 @@ const COMMAND_SHAPES = {
  * @property {string} [errMsg]
  * @property {number} [errCode]
  * @property {number} [errno]
+ * @property {boolean} [fault] The app's code failed (a mock handler threw, no adapter): never retried.
  */
 
 /**
- * @typedef {object} SendCommand
+ * @typedef {object} SendCommand One attempt, exactly as the engine validated it.
  * @property {'send'} type
  * @property {number} id
  * @property {'cloud' | 'http' | 'mock'} route
@@ -60,14 +59,17 @@ const COMMAND_SHAPES = {
  * @property {number} attempt
  * @property {number} timeoutMs
  * @property {number} [clampedFrom]
- * @property {string} [url]
+ * @property {string} [url] The full URL on the HTTP route.
  * @property {{ index: number, params: Record<string, string> }} [mock]
- * @property {string} [idempotencyKey] Sent as the `Idempotency-Key` header.
+ * @property {string} path The path with its query (a GET's data is in it).
+ * @property {Record<string, string>} header Every header to send.
+ * @property {string | true} [body] The body's text; true: the ArrayBuffer copied at start.
+ * @property {number} guardMs When the engine gives up waiting for the platform's answer.
  */
 
 /**
  * @typedef {object} Adapter
- * @property {(command: SendCommand, options: import('../types').RequestOptions, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
+ * @property {(command: SendCommand, binary: ArrayBuffer | undefined, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
  */
 
 /** @typedef {Adapter & { init(): Promise<void>, connect?(where: { service: string, path: string }): Promise<any> }} CloudAdapter */
@@ -87,8 +89,8 @@ const COMMAND_SHAPES = {
  * @property {() => Platform} platform
  * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
- * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow?(key: string, value: unknown): void }} [storage]
- *   Where the cache and the offline queue persist; `saveNow` writes before it returns (the queue's writes must not wait).
+ * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow(key: string, value: unknown): string | undefined }} [storage]
+ *   Where the cache and the offline queue persist; `saveNow` writes before it returns and says why it could not (the queue's writes must be durable before anyone is told "saved").
  * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
  * @property {(adapters: Record<string, any>) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
  */
@@ -109,10 +111,10 @@ const COMMAND_SHAPES = {
 
 /**
  * @typedef {object} Fetch A network request and its retries (shared by callers).
- * @property {import('../types').RequestOptions} options
+ * @property {ArrayBuffer} [binary] A copy of binary `data`, taken at start.
  * @property {Outcome} [last] The last attempt's outcome.
- * @property {number} attempt The attempt whose outcome is awaited.
- * @property {ReturnType<typeof setTimeout>} [timer]
+ * @property {number} attempt The attempt whose outcome is awaited (-1: none).
+ * @property {ReturnType<typeof setTimeout>} [timer] The one timer the engine asked for.
  * @property {() => void} [abort] Aborts the attempt in flight, where the platform allows.
  */
 
@@ -177,6 +179,8 @@ export async function createClientWith(runtime, options) {
     }
     syncListeners.add(opts.onSync);
   }
+  // `header` as a function: called for every attempt (the engine asks with a `headers` command).
+  const headerFunction = typeof opts.header === 'function' ? opts.header : undefined;
   const sockets = createSocketDriver({
     engine,
     now,
@@ -209,10 +213,10 @@ export async function createClientWith(runtime, options) {
     if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
     dispatch(restored.commands);
   }
+  /** Writes the queue now; undefined when it is durable, otherwise why not. */
   const saveQueue = () => {
-    if (freed || !runtime.storage) return;
-    const storage = runtime.storage;
-    (storage.saveNow || storage.save).call(storage, queueKey, engine.queueSnapshot());
+    if (!runtime.storage) return 'this runtime has no storage';
+    return runtime.storage.saveNow(queueKey, engine.queueSnapshot());
   };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let persistTimer;
@@ -259,6 +263,33 @@ export async function createClientWith(runtime, options) {
     if (!freed) dispatch(call());
   }
 
+  /**
+   * The shim's record of fetch `id` (replays have one from their first command).
+   * @param {number} id
+   * @returns {Fetch}
+   */
+  function fetchOf(id) {
+    let f = fetches.get(id);
+    if (!f) {
+      f = { attempt: -1 };
+      fetches.set(id, f);
+    }
+    return f;
+  }
+
+  /**
+   * Arms fetch `id`'s one timer (the engine's deadline for whatever it waits
+   * for), replacing the one it had.
+   * @param {Fetch} f @param {number} id @param {number} delayMs
+   */
+  function arm(f, id, delayMs) {
+    if (f.timer !== undefined) clearTimeout(f.timer);
+    f.timer = setTimeout(() => {
+      f.timer = undefined;
+      event(() => engine.onTimer(id, now()));
+    }, delayMs);
+  }
+
   /** @param {any} c */
   function execute(c) {
     switch (c.type) {
@@ -268,12 +299,11 @@ export async function createClientWith(runtime, options) {
         const r = fetches.get(c.id);
         if (!r) return;
         if (debug) log(r.attempt === 0 ? `#${c.id} queued for a free slot (at most ${c.delayMs} ms)` : `#${c.id} retrying in ${c.delayMs} ms`);
-        r.timer = setTimeout(() => {
-          r.timer = undefined;
-          event(() => engine.onTimer(c.id, now()));
-        }, c.delayMs);
+        arm(r, c.id, c.delayMs);
         return;
       }
+      case 'headers':
+        return askHeaders(c);
       case 'resolve':
         return settle(c.id, (r) => r.resolve(responseOf(c)));
       case 'reject':
@@ -284,7 +314,10 @@ export async function createClientWith(runtime, options) {
         });
       case 'abort': {
         const f = fetches.get(c.id);
-        if (f && f.abort) f.abort();
+        if (f) {
+          f.attempt = -1;
+          if (f.abort) f.abort();
+        }
         return;
       }
       case 'end': {
@@ -294,12 +327,10 @@ export async function createClientWith(runtime, options) {
         freeIfDone();
         return;
       }
-      case 'replay': {
+      case 'replay':
         if (debug) log(`#${c.id} replays queued mutation ${c.mutation}: ${c.method} ${c.path}`);
-        const data = c.dataJson === undefined ? undefined : JSON.parse(c.dataJson);
-        fetches.set(c.id, { options: { path: c.path, method: c.method, header: c.header, data }, attempt: 0 });
+        fetchOf(c.id);
         return;
-      }
       case 'synced': {
         const m = c.mutation;
         if (debug) log(`queued mutation ${m.id} ${m.method} ${m.path}: ${c.ok ? 'synced' : `failed for good: ${c.error.kind} (${c.error.detail})`}`);
@@ -316,8 +347,15 @@ export async function createClientWith(runtime, options) {
         }
         return;
       }
-      case 'saveQueue':
-        return saveQueue();
+      case 'saveQueue': {
+        const failed = saveQueue();
+        if (failed !== undefined) console.warn(`[mp-request] offline queue not saved: ${failed}`);
+        event(() => engine.onQueueSaved(failed === undefined, failed, now()));
+        return;
+      }
+      case 'waitReplay':
+        setTimeout(() => event(() => engine.onReplayTimer(now())), c.delayMs);
+        return;
       case 'init':
         return initCloud(c.attempt);
       case 'persist':
@@ -332,24 +370,48 @@ export async function createClientWith(runtime, options) {
     }
   }
 
+  /**
+   * Asks the client's `header` function for an attempt's headers (it may
+   * return them or a Promise of them); the engine validates what it gives.
+   * @param {{ id: number, attempt: number, delayMs: number }} c
+   */
+  function askHeaders(c) {
+    const f = fetchOf(c.id);
+    arm(f, c.id, c.delayMs);
+    /** @param {unknown} value @param {string | undefined} thrown */
+    const answer = (value, thrown) => event(() => engine.onHeaders(c.id, c.attempt, value, thrown, now()));
+    let value;
+    try {
+      value = /** @type {() => unknown} */ (headerFunction)();
+    } catch (error) {
+      answer(undefined, describe(error));
+      return;
+    }
+    if (value !== null && typeof value === 'object' && typeof (/** @type {any} */ (value).then) === 'function') {
+      /** @type {PromiseLike<unknown>} */ (value).then(
+        (headers) => answer(headers, undefined),
+        (error) => answer(undefined, describe(error)),
+      );
+      return;
+    }
+    answer(value, undefined);
+  }
+
   /** @param {SendCommand} c */
   function send(c) {
-    const r = fetches.get(c.id);
-    if (!r) return;
+    const r = fetchOf(c.id);
     r.attempt = c.attempt;
     r.abort = undefined;
-    // A request that waited in the queue had a timer for its deadline.
-    if (r.timer !== undefined) clearTimeout(r.timer);
-    r.timer = undefined;
+    // The engine's deadline for this attempt (the platform should answer first).
+    arm(r, c.id, c.guardMs);
     if (debug) {
       const clamp = c.clampedFrom ? `, timeout ${c.clampedFrom} ms clamped to ${c.timeoutMs} ms (callContainer's maximum)` : '';
-      log(`#${c.id} ${c.method} ${r.options.path} → ${c.route} (${c.reason}), attempt ${c.attempt}, timeout ${c.timeoutMs} ms${clamp}`);
+      log(`#${c.id} ${c.method} ${c.path} → ${c.route} (${c.reason}), attempt ${c.attempt}, timeout ${c.timeoutMs} ms${clamp}`);
     }
     /** @param {Outcome} outcome */
     const report = (outcome) => {
-      clearTimeout(guard);
       const current = fetches.get(c.id);
-      // Late answers (after the guard, a cancel, or a newer attempt) are dropped.
+      // Late answers (after the engine's deadline, a cancel, or a newer attempt) are dropped.
       if (current !== r || r.attempt !== c.attempt) return;
       r.attempt = -1;
       r.last = outcome;
@@ -363,18 +425,10 @@ export async function createClientWith(runtime, options) {
               outcome,
               now(),
             )
-          : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, now()),
+          : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, outcome.fault === true, now()),
       );
     };
-    const guard = setTimeout(
-      () => report({ ok: false, errMsg: `${c.route}:fail timeout (no answer from the platform)`, errno: 5 }),
-      c.timeoutMs + GUARD_MS,
-    );
-    // The engine's key goes with every attempt; the caller's options stay as they were.
-    const options = c.idempotencyKey
-      ? { ...r.options, header: { ...r.options.header, 'Idempotency-Key': c.idempotencyKey } }
-      : r.options;
-    attempt(adapters[c.route], c, options, (abort) => {
+    attempt(adapters[c.route], c, r.binary, (abort) => {
       r.abort = abort;
     }).then(report);
   }
@@ -540,7 +594,10 @@ export async function createClientWith(runtime, options) {
       /** @type {Caller} */
       const r = { resolve, reject };
       callers.set(id, r);
-      fetches.set(id, { options: requestOptions, attempt: 0 });
+      // Binary data is sent from a copy taken now: what the engine measured.
+      const data = requestOptions.data;
+      const binary = Object.prototype.toString.call(data) === '[object ArrayBuffer]' ? /** @type {ArrayBuffer} */ (data).slice(0) : undefined;
+      fetches.set(id, { attempt: 0, binary });
       const signal = requestOptions.signal;
       if (signal) {
         const onAbort = () => event(() => engine.cancel(id, now()));
@@ -552,40 +609,44 @@ export async function createClientWith(runtime, options) {
     });
   }
 
+  /** Throws when the client was destroyed: no method may reach a freed engine. */
+  const live = () => {
+    if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
+  };
+  /**
+   * Runs an engine call, turning what it throws into a RequestError.
+   * @template T @param {() => T} call @returns {T}
+   */
+  const guarded = (call) => {
+    live();
+    try {
+      return call();
+    } catch (thrown) {
+      throw toRequestError(thrown);
+    }
+  };
+
   return {
     request,
     setUser(user) {
-      try {
-        engine.setUser(user);
-      } catch (thrown) {
-        throw toRequestError(thrown);
-      }
+      guarded(() => dispatch(engine.setUser(user, now())));
     },
-    invalidate(target) {
-      try {
-        return engine.invalidate(target);
-      } catch (thrown) {
-        throw toRequestError(thrown);
-      }
-    },
-    cacheStats: () => engine.cacheStats(),
-    stats() {
-      if (destroyed) throw invalidError('`client` was destroyed; its statistics went with it');
-      return engine.stats(now());
-    },
-    resetStats() {
-      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
-      engine.resetStats();
-    },
+    invalidate: (target) => guarded(() => engine.invalidate(target)),
+    cacheStats: () => guarded(() => engine.cacheStats()),
+    stats: () => guarded(() => engine.stats(now())),
+    resetStats: () => guarded(() => engine.resetStats()),
     socket(socketOptions) {
-      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
+      live();
       return sockets.open(socketOptions);
     },
-    pending() {
-      if (destroyed) throw invalidError('`client` was destroyed; create a new one with createClient');
-      return engine.pending().map(pendingOf);
+    pending: () => guarded(() => engine.pending().map(pendingOf)),
+    dropPending(user) {
+      const dropped = guarded(() => engine.dropPending(user, now()));
+      dispatch(dropped, 1);
+      return dropped[0];
     },
     onSync(listener) {
+      live();
       if (typeof listener !== 'function') throw invalidError(`\`onSync\` needs a function, got ${typeof listener}`);
       syncListeners.add(listener);
       return () => void syncListeners.delete(listener);
@@ -603,20 +664,21 @@ export async function createClientWith(runtime, options) {
 }
 
 /**
- * Runs one attempt; an adapter that throws is reported as a failed attempt so
- * the engine still settles the request.
+ * Runs one attempt. A missing adapter or one that throws is the app's or the
+ * runtime's fault, reported as such (`fault`: never retried), so the engine
+ * still settles the request.
  * @param {Adapter | undefined} adapter
  * @param {SendCommand} command
- * @param {import('../types').RequestOptions} options
+ * @param {ArrayBuffer | undefined} binary
  * @param {(abort: () => void) => void} onAbort
  * @returns {Promise<Outcome>}
  */
-async function attempt(adapter, command, options, onAbort) {
-  if (!adapter) return { ok: false, errMsg: `${command.route}: no adapter in this runtime` };
+async function attempt(adapter, command, binary, onAbort) {
+  if (!adapter) return { ok: false, errMsg: `${command.route}: this runtime has no adapter for the ${command.route} route`, fault: true };
   try {
-    return await adapter.send(command, options, onAbort);
+    return await adapter.send(command, binary, onAbort);
   } catch (error) {
-    return { ok: false, errMsg: `${command.route}:fail ${describe(error)}` };
+    return { ok: false, errMsg: `${command.route}:fail the adapter threw: ${describe(error)}`, fault: true };
   }
 }
 

@@ -56,6 +56,14 @@ export interface ClientOptions {
   debug?: boolean;
   /** Hears how each queued mutation's replay ended, from the first one (replays may start with the client). */
   onSync?: (event: SyncEvent) => void;
+  /**
+   * Headers for every request: an object (validated once), or a function called for every attempt,
+   * retries and offline-queue replays included, so a refreshed token is always the one sent. It returns
+   * an object of strings, or a Promise of one; what it returns is validated like a request's `header`.
+   * A request's own `header` wins over these for the same name. They are not part of cache keys
+   * (partition users with `setUser`), and keep requests on the fast path.
+   */
+  header?: Record<string, string> | (() => Record<string, string> | PromiseLike<Record<string, string>>);
 }
 
 export interface RequestOptions {
@@ -63,9 +71,14 @@ export interface RequestOptions {
   path: string;
   /** GET (default), HEAD, OPTIONS, POST, PUT, DELETE or PATCH; any case. */
   method?: string;
-  /** Body (or query, for GET); must be serializable as JSON. */
+  /**
+   * The body: an object (sent as JSON, or as a form with a `application/x-www-form-urlencoded` content
+   * type), a string (sent as it is) or an ArrayBuffer (a copy is taken at the call). For GET and HEAD an
+   * object, sent as the query string. What is sent is what was passed at the call: changing the object
+   * afterwards changes nothing.
+   */
   data?: unknown;
-  /** Extra request headers. */
+  /** Extra request headers (over the client's `header`). */
   header?: Record<string, string | number | boolean>;
   /** Per-attempt timeout in ms for this request. */
   timeoutMs?: number;
@@ -295,10 +308,15 @@ export interface RetryOptions {
 }
 
 export interface MockRequest {
+  /** The path as sent, with its query (a GET's data is in it). */
   path: string;
   method: string;
+  /** What a server would receive: the query's parameters (strings) for GET and HEAD, the parsed body otherwise. */
   data: unknown;
-  header: Record<string, string | number | boolean>;
+  /** The query's parameters, decoded. */
+  query: Record<string, string>;
+  /** Every header sent (the client's, the request's, the Idempotency-Key). */
+  header: Record<string, string>;
 }
 
 export interface MockResponse {
@@ -355,7 +373,11 @@ export interface Response<T = any> {
 
 export interface Client {
   request<T = any>(options: RequestOptions): Promise<Response<T>>;
-  /** Scopes cached entries to a user (null: anonymous); no request ever gets another user's entries. */
+  /**
+   * Scopes cached entries and queued writes to a user (null: anonymous): no request ever gets another
+   * user's entries, a queued write replays only while its user is current, and a request made under
+   * another user sends no further attempt.
+   */
   setUser(user: string | null): void;
   /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. */
   invalidate(target: string | { tag: string }): number;
@@ -368,6 +390,12 @@ export interface Client {
   socket(options?: SocketOptions): ManagedSocket;
   /** Mutations waiting in the offline queue, oldest first. */
   pending(): PendingMutation[];
+  /**
+   * Drops queued writes of `user` (null: those made with no user; omitted: the current user's), e.g. on
+   * logout when they must not be sent; each is reported to `onSync` as a failure of kind 'cancelled'.
+   * Returns how many.
+   */
+  dropPending(user?: string | null): number;
   /** Listens to the outcome of each replayed mutation (success, or a failure that will not pass); returns the unsubscribe. */
   onSync(listener: (event: SyncEvent) => void): () => void;
   /** Frees the engine's wasm memory (explicitly: FinalizationRegistry may be absent). */

@@ -14,10 +14,21 @@ pub struct Failure {
     pub err_code: Option<i32>,
     /// `errno` (wx.request, base library ≥ 2.24.0).
     pub errno: Option<i32>,
+    /// Not the platform's failure but the app's code (a mock handler threw,
+    /// no adapter for the route): a programming error, never retried.
+    pub fault: bool,
 }
 
 /// Classifies a failed attempt.
 pub fn classify(failure: Failure) -> RequestError {
+    if failure.fault {
+        return RequestError::Transport {
+            kind: ErrorKind::Invalid,
+            detail: failure.err_msg,
+            code: None,
+            retryable: false,
+        };
+    }
     let (kind, retryable, code) = match (failure.err_code, failure.errno) {
         (Some(code), _) => {
             let (kind, retryable) =
@@ -96,7 +107,7 @@ mod tests {
         classify(Failure {
             err_msg: format!("cloud.callContainer:fail errCode: {code} | errMsg: x"),
             err_code: Some(code),
-            errno: None,
+            ..Failure::default()
         })
     }
 
@@ -115,16 +126,30 @@ mod tests {
     fn errno_beats_localised_text() {
         let err = classify(Failure {
             err_msg: "request:fail 网络连接中断".into(),
-            err_code: None,
             errno: Some(5),
+            ..Failure::default()
         });
         assert_eq!(err.kind(), ErrorKind::Timeout);
         let err = classify(Failure {
             err_msg: "request:fail".into(),
-            err_code: None,
             errno: Some(600007),
+            ..Failure::default()
         });
         assert_eq!(err.kind(), ErrorKind::RateLimited);
+        let err = classify(Failure {
+            err_msg: "mock:fail the handler for /x threw: boom".into(),
+            errno: Some(600001),
+            fault: true,
+            ..Failure::default()
+        });
+        assert_eq!(
+            (err.kind(), err.is_retryable(), err.to_string().as_str()),
+            (
+                ErrorKind::Invalid,
+                false,
+                "mock:fail the handler for /x threw: boom"
+            )
+        );
     }
 
     #[test]

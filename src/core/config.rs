@@ -111,6 +111,11 @@ pub struct ClientConfig {
     pub cache: CacheConfig,
     /// How statistics group requests.
     pub stats: StatsConfig,
+    /// `header` given as an object: sent with every attempt, under the request's own.
+    pub client_headers: Vec<(String, String)>,
+    /// `header` given as a function: the shim calls it for every attempt
+    /// (`Command::Headers`), so a refreshed token reaches retries and replays.
+    pub header_function: bool,
 }
 
 impl ClientConfig {
@@ -232,6 +237,10 @@ pub struct RawConfig {
     pub stats_patterns: Vec<String>,
     /// `stats.maxPatterns`
     pub stats_max_patterns: Option<f64>,
+    /// `header` as an object.
+    pub headers: Vec<(String, String)>,
+    /// `header` as a function.
+    pub header_function: bool,
 }
 
 impl RawConfig {
@@ -298,9 +307,14 @@ impl RawConfig {
             .transpose()?;
         let cache = self.cache.unwrap_or_default().validate()?;
         let stats = StatsConfig::parse(&self.stats_patterns, self.stats_max_patterns)?;
+        for (name, value) in &self.headers {
+            super::request::validate_header(name, value)?;
+        }
         Ok(ClientConfig {
             cache,
             stats,
+            client_headers: self.headers,
+            header_function: self.header_function,
             env,
             service,
             resource_appid,

@@ -202,6 +202,11 @@ impl Queue {
         Some(mutation)
     }
 
+    /// Mutation `id`.
+    pub fn get(&self, id: u32) -> Option<&Mutation> {
+        self.items.iter().find(|m| m.id == id)
+    }
+
     /// Mutation `id`, to count a failed replay.
     pub fn get_mut(&mut self, id: u32) -> Option<&mut Mutation> {
         self.items.iter_mut().find(|m| m.id == id)

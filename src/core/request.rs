@@ -87,9 +87,16 @@ pub struct RequestSpec {
     pub path: String,
     /// The method.
     pub method: Method,
+    /// What is sent as the path: `path`, and for GET and HEAD the `data`
+    /// as its query string (see [`super::query`]).
+    pub target: String,
     /// Header names and values as given.
     pub headers: Vec<(String, String)>,
-    /// Size in bytes of the JSON-encoded body (0 without data).
+    /// The body as sent (None for GET and HEAD, whose data is in `target`).
+    pub body: Option<Body>,
+    /// `JSON.stringify(data)` of object data, for the cache key.
+    pub data_json: Option<String>,
+    /// Size in bytes of the body as sent (0 without one).
     pub body_bytes: usize,
     /// Per-attempt timeout asked for by the caller.
     pub timeout_ms: Option<u32>,
@@ -116,6 +123,79 @@ pub enum IdempotencyKey {
     Given(String),
     /// `idempotent: 'auto'`: the engine makes one for this operation.
     Generate,
+}
+
+/// A request body as it is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// JSON text (`JSON.stringify(data)` of object data).
+    Json(String),
+    /// Text sent as it is: string data, or a form body.
+    Text(String),
+    /// An ArrayBuffer of this many bytes; the shim sends its copy of it.
+    Binary(usize),
+}
+
+impl Body {
+    /// Bytes on the wire.
+    pub fn len(&self) -> usize {
+        match self {
+            Body::Json(text) | Body::Text(text) => text.len(),
+            Body::Binary(bytes) => *bytes,
+        }
+    }
+
+    /// Nothing to send.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The body and target an attempt sends for `data` (at most one of the
+/// three kinds): a GET's or HEAD's object data goes into the query; with a
+/// form content type, object data is form-encoded; otherwise it is sent as
+/// it is. Errors name what cannot be sent.
+pub fn wire(
+    method: Method,
+    path: &str,
+    headers: &[(String, String)],
+    data_json: Option<&str>,
+    data_text: Option<&str>,
+    data_binary: Option<usize>,
+) -> Result<(String, Option<Body>), RequestError> {
+    if matches!(method, Method::Get | Method::Head) {
+        let target = match (data_json, data_text.is_some() || data_binary.is_some()) {
+            (None, false) => Some(path.to_owned()),
+            (Some(json), false) => super::query::with_query(path, json),
+            _ => None,
+        };
+        return target.map(|t| (t, None)).ok_or_else(|| {
+            RequestError::invalid(
+                "data",
+                "of a GET or HEAD must be an object: it is sent as the query string",
+            )
+        });
+    }
+    let form = headers.iter().any(|(name, value)| {
+        name.eq_ignore_ascii_case("content-type")
+            && value
+                .to_ascii_lowercase()
+                .contains("application/x-www-form-urlencoded")
+    });
+    let body = match (data_json, data_text, data_binary) {
+        (Some(json), _, _) if form => super::query::encode(json).map(Body::Text),
+        (Some(json), _, _) => Some(Body::Json(json.to_owned())),
+        (None, Some(text), _) => Some(Body::Text(text.to_owned())),
+        (None, None, Some(bytes)) => Some(Body::Binary(bytes)),
+        (None, None, None) => None,
+    };
+    if form && data_json.is_some() && body.is_none() {
+        return Err(RequestError::invalid(
+            "data",
+            "must be an object to be sent as a form (application/x-www-form-urlencoded)",
+        ));
+    }
+    Ok((path.to_owned(), body))
 }
 
 /// Longest `idempotencyKey` (the IETF draft's servers accept at least this).
@@ -148,8 +228,6 @@ pub struct RawRequest {
     pub method: Option<String>,
     /// `header` entries.
     pub headers: Vec<(String, String)>,
-    /// UTF-8 size of the JSON body.
-    pub body_bytes: usize,
     /// `timeoutMs`, if given.
     pub timeout_ms: Option<f64>,
     /// `route`, if given.
@@ -168,8 +246,12 @@ pub struct RawRequest {
     pub offline: Option<String>,
     /// `signal.aborted` was already true.
     pub aborted: bool,
-    /// `JSON.stringify(data)`, when there was data (for the cache key).
+    /// `JSON.stringify(data)`, when `data` was neither a string nor binary.
     pub data_json: Option<String>,
+    /// `data`, when it was a string (sent as it is).
+    pub data_text: Option<String>,
+    /// The byte length of `data`, when it was an ArrayBuffer (the shim keeps a copy).
+    pub data_binary: Option<usize>,
     /// `cache`
     pub cache: RawRequestCache,
 }
@@ -235,16 +317,30 @@ impl RawRequest {
                 ))
             }
         };
+        if offline_queue {
+            check_queueable(&self.headers, &self.data_text, self.data_binary)?;
+        }
         // A mutation that may be replayed always carries a key.
         let idempotency_key = match self.idempotency_key {
             Some(key) => Some(IdempotencyKey::Given(key)),
             None => (self.idempotent_auto || offline_queue).then_some(IdempotencyKey::Generate),
         };
+        let (target, body) = wire(
+            method,
+            &self.path,
+            &self.headers,
+            self.data_json.as_deref(),
+            self.data_text.as_deref(),
+            self.data_binary,
+        )?;
         Ok(RequestSpec {
             path: self.path,
+            target,
             method,
             headers: self.headers,
-            body_bytes: self.body_bytes,
+            body_bytes: body.as_ref().map_or(0, Body::len),
+            body,
+            data_json: self.data_json,
             timeout_ms,
             route,
             retry,
@@ -257,6 +353,33 @@ impl RawRequest {
             aborted: self.aborted,
         })
     }
+}
+
+/// What `offline: 'queue'` needs: data that can be stored (JSON, or none),
+/// and no credentials among the headers (they are never written to
+/// storage: the client's `header` option supplies them at replay time).
+fn check_queueable(
+    headers: &[(String, String)],
+    data_text: &Option<String>,
+    data_binary: Option<usize>,
+) -> Result<(), RequestError> {
+    if data_text.is_some() || data_binary.is_some() {
+        return Err(RequestError::invalid(
+            "offline",
+            "'queue' needs object data (or none): strings and binary data are not stored",
+        ));
+    }
+    if let Some((name, _)) = headers
+        .iter()
+        .find(|(name, _)| super::offline::is_credential(name))
+    {
+        return Err(RequestError::invalid(
+            format!("header.{name}"),
+            "is not kept with offline: 'queue' (credentials are never written to storage); \
+             give it through the client's `header` option, which every attempt and replay uses",
+        ));
+    }
+    Ok(())
 }
 
 /// A path the gateway and `wx.request` accept: '/' first, printable ASCII or

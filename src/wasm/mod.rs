@@ -25,7 +25,7 @@ use crate::core::request::{number, RawRequest};
 use crate::core::socket::hub::SocketHub;
 use crate::core::socket::machine::SocketCommand;
 use js::{get_or_undefined, is_plain_object, type_name, Obj};
-use read::{read_config, read_request, read_request_parts, read_socket_options};
+use read::{read_config, read_headers, read_request, read_request_parts, read_socket_options};
 use write::{error_object, CommandShapes};
 
 /// One client's request engine, owned by the JS client.
@@ -181,7 +181,8 @@ impl Engine {
         Ok(self.commands(commands.map_err(|e| self.error(&e))?))
     }
 
-    /// Reports a failed attempt with the platform's errMsg, errCode and errno.
+    /// Reports a failed attempt with the platform's errMsg, errCode and errno;
+    /// `fault` when the app's code failed instead (a mock handler threw, no adapter).
     #[wasm_bindgen(js_name = onFailure)]
     pub fn on_failure(
         &self,
@@ -189,9 +190,13 @@ impl Engine {
         err_msg: JsValue,
         err_code: JsValue,
         errno: JsValue,
+        fault: bool,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let failure = failure(err_msg, err_code, errno);
+        let failure = Failure {
+            fault,
+            ..failure(err_msg, err_code, errno)
+        };
         let commands = self
             .borrow()?
             .on_failure(id, failure, now_ms)
@@ -199,7 +204,7 @@ impl Engine {
         Ok(self.commands(commands))
     }
 
-    /// A `wait` command's delay is over.
+    /// The timer of fetch `id` (armed by `wait`, `send` or `headers`) fired.
     #[wasm_bindgen(js_name = onTimer)]
     pub fn on_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
         let commands = self
@@ -298,9 +303,10 @@ impl Engine {
             .js())
     }
 
-    /// Scopes the cache to a user id (a string), or to nobody (null/undefined).
+    /// Scopes the cache and the offline queue to a user id (a string), or to
+    /// nobody (null/undefined): the queued mutations of that user replay.
     #[wasm_bindgen(js_name = setUser)]
-    pub fn set_user(&self, user: JsValue) -> Result<(), JsValue> {
+    pub fn set_user(&self, user: JsValue, now_ms: f64) -> Result<Array, JsValue> {
         let user = if user.is_undefined() || user.is_null() {
             None
         } else {
@@ -317,8 +323,77 @@ impl Engine {
                 }
             }
         };
-        self.borrow()?.set_user(user);
-        Ok(())
+        let commands = self.borrow()?.set_user(user, now_ms);
+        Ok(self.commands(commands))
+    }
+
+    /// The client's `header` function answered a `headers` command: `headers`
+    /// (an object of strings), or `thrown` (a description) when it threw.
+    #[wasm_bindgen(js_name = onHeaders)]
+    pub fn on_headers(
+        &self,
+        id: u32,
+        attempt: u32,
+        headers: JsValue,
+        thrown: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        let result = match thrown.as_string() {
+            Some(why) => Err(format!("threw: {why}")),
+            None => read_headers(&headers).map_err(|e| format!("returned an invalid value: {e}")),
+        };
+        let commands = self.borrow()?.on_headers(id, attempt, result, now_ms);
+        Ok(self.commands(commands))
+    }
+
+    /// A `saveQueue` command ran: the queue was written (`ok`), or not, and
+    /// `detail` says why.
+    #[wasm_bindgen(js_name = onQueueSaved)]
+    pub fn on_queue_saved(&self, ok: bool, detail: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+        let result = if ok {
+            Ok(())
+        } else {
+            Err(detail
+                .as_string()
+                .unwrap_or_else(|| "storage refused the write".into()))
+        };
+        let commands = self.borrow()?.on_queue_saved(result, now_ms);
+        Ok(self.commands(commands))
+    }
+
+    /// A `waitReplay` command's delay is over.
+    #[wasm_bindgen(js_name = onReplayTimer)]
+    pub fn on_replay_timer(&self, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.on_replay_timer(now_ms);
+        Ok(self.commands(commands))
+    }
+
+    /// Drops the queued mutations of `user` (a string; null: those made with
+    /// no user; undefined: the current user's): `[count, ...commands]`.
+    #[wasm_bindgen(js_name = dropPending)]
+    pub fn drop_pending(&self, user: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+        let mut engine = self.borrow()?;
+        let user = if user.is_undefined() {
+            engine.current_user().map(str::to_owned)
+        } else if user.is_null() {
+            None
+        } else {
+            match user.as_string() {
+                Some(id) if !id.is_empty() => Some(id),
+                _ => {
+                    return Err(self.error(&RequestError::invalid(
+                        "dropPending",
+                        format!(
+                            "takes a user id (a non-empty string), null (no user) or nothing (the current user), got {}",
+                            type_name(&user)
+                        ),
+                    )))
+                }
+            }
+        };
+        let (count, commands) = engine.drop_pending(user.as_deref(), now_ms);
+        drop(engine);
+        Ok(self.with_head(&[count as f64], commands))
     }
 
     /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`.
@@ -620,6 +695,7 @@ fn failure(err_msg: JsValue, err_code: JsValue, errno: JsValue) -> Failure {
         err_msg: err_msg.as_string().unwrap_or_default(),
         err_code: as_i32(&err_code),
         errno: as_i32(&errno),
+        fault: false,
     }
 }
 

@@ -40,6 +40,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "wasmPath",
     "debug",
     "onSync",
+    "header",
 ];
 
 /// Options `client.request` accepts. The shim executes `signal`.
@@ -175,6 +176,12 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     }
     raw.seed = opt_number(o, "seed")?;
     raw.cache = read_cache_config(&get(o, "cache")?)?;
+    let header = get(o, "header")?;
+    if header.is_function() {
+        raw.header_function = true;
+    } else {
+        raw.headers = read_headers(&header)?;
+    }
     raw.validate()
 }
 
@@ -185,10 +192,15 @@ pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     let path = opt_string(options, "path")?
         .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
     let method = opt_string(options, "method")?;
-    let (body_bytes, data_json) = read_body(&get(options, "data")?)?;
+    let data = read_body(&get(options, "data")?)?;
     let header = get(options, "header")?;
-    let mut raw = read_request_parts(path, method, data_json, header, JsValue::UNDEFINED)?;
-    raw.body_bytes = body_bytes;
+    let mut raw = read_request_parts(path, method, None, header, JsValue::UNDEFINED)?;
+    match data {
+        Data::None => {}
+        Data::Json(json) => raw.data_json = Some(json),
+        Data::Text(text) => raw.data_text = Some(text),
+        Data::Binary(bytes) => raw.data_binary = Some(bytes),
+    }
     read_rest(options, &mut raw)?;
     Ok(raw)
 }
@@ -203,12 +215,10 @@ pub fn read_request_parts(
     rest: JsValue,
 ) -> Result<RawRequest, RequestError> {
     let headers = read_headers(&header)?;
-    let body_bytes = data_json.as_ref().map_or(0, String::len);
     let mut raw = RawRequest {
         path,
         method,
         headers,
-        body_bytes,
         data_json,
         ..RawRequest::default()
     };
@@ -503,7 +513,9 @@ fn as_opt_number(key: &'static str, value: &JsValue) -> Result<Option<f64>, Requ
     })
 }
 
-fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError> {
+/// A `header` object: own string keys, values strings (numbers and booleans
+/// are written as text).
+pub fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError> {
     if header.is_undefined() || header.is_null() {
         return Ok(Vec::new());
     }
@@ -539,17 +551,27 @@ fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError>
     Ok(headers)
 }
 
-/// The body's size in bytes on the wire, and its JSON text for the cache key
-/// (None for binary data, which is never cached or shared).
-fn read_body(data: &JsValue) -> Result<(usize, Option<String>), RequestError> {
+/// What `data` is, as the core sees it.
+enum Data {
+    None,
+    /// `JSON.stringify(data)` of anything but a string or an ArrayBuffer.
+    Json(String),
+    /// A string, sent as it is.
+    Text(String),
+    /// An ArrayBuffer of this many bytes (the shim keeps a copy to send).
+    Binary(usize),
+}
+
+/// `data`: its JSON text, the string itself, or a binary length.
+fn read_body(data: &JsValue) -> Result<Data, RequestError> {
     if data.is_undefined() || data.is_null() {
-        return Ok((0, None));
+        return Ok(Data::None);
     }
     if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-        return Ok((
-            buffer.byte_length() as usize,
-            Some(String::from("\u{0}binary")),
-        ));
+        return Ok(Data::Binary(buffer.byte_length() as usize));
+    }
+    if let Some(text) = data.as_string() {
+        return Ok(Data::Text(text));
     }
     let json = JSON::stringify(data).map_err(|e| {
         let reason = Reflect::get(&e, &"message".into())
@@ -561,11 +583,7 @@ fn read_body(data: &JsValue) -> Result<(usize, Option<String>), RequestError> {
     // `JSON.stringify` gives undefined for functions and symbols.
     let json: JsValue = json.into();
     match json.as_string() {
-        Some(text) => {
-            // A string is sent as is; anything else as its JSON text.
-            let bytes = data.as_string().map_or(text.len(), |s| s.len());
-            Ok((bytes, Some(text)))
-        }
+        Some(text) => Ok(Data::Json(text)),
         None => Err(RequestError::invalid(
             "data",
             format!("cannot be sent as JSON: got {}", type_name(data)),

@@ -14,6 +14,7 @@ use crate::core::explain::Explain;
 use crate::core::locale::Locale;
 use crate::core::mock::MockMatch;
 use crate::core::offline::Mutation;
+use crate::core::request::Body;
 use crate::core::resilience::BreakerView;
 use crate::core::route::Route;
 use crate::core::socket::hub::Target;
@@ -54,7 +55,10 @@ extern "C" {
         clamped_from: Option<u32>,
         url: Option<String>,
         mock: &JsValue,
-        idempotency_key: Option<String>,
+        path: &str,
+        header: &JsValue,
+        body: &JsValue,
+        guard_ms: u32,
     ) -> JsValue;
     #[wasm_bindgen(method)]
     fn wait(this: &CommandShapes, id: u32, delay_ms: u32) -> JsValue;
@@ -83,10 +87,25 @@ pub fn command(
                     .mock
                     .as_ref()
                     .map_or(JsValue::UNDEFINED, mock_object),
-                send.idempotency_key,
+                &send.target,
+                &headers_object(&send.headers),
+                &body_value(send.body.as_ref()),
+                send.guard_ms,
             ),
             None => send_command(&send),
         },
+        Command::Headers {
+            id,
+            attempt,
+            delay_ms,
+        } => typed("headers")
+            .num("id", id.into())
+            .num("attempt", attempt.into())
+            .num("delayMs", delay_ms.into())
+            .js(),
+        Command::WaitReplay { delay_ms } => {
+            typed("waitReplay").num("delayMs", delay_ms.into()).js()
+        }
         Command::Wait { id, delay_ms } => match shapes {
             Some(shapes) => shapes.wait(id, delay_ms),
             None => typed("wait")
@@ -199,11 +218,24 @@ fn send_command(send: &Send) -> JsValue {
         out = out.num("clampedFrom", from.into());
     }
     out = out.text_if("url", send.url.as_deref());
-    out = out.text_if("idempotencyKey", send.idempotency_key.as_deref());
     if let Some(mock) = &send.route.mock {
         out = out.set("mock", &mock_object(mock));
     }
-    out.js()
+    out.text("path", &send.target)
+        .set("header", &headers_object(&send.headers))
+        .set("body", &body_value(send.body.as_ref()))
+        .num("guardMs", send.guard_ms.into())
+        .js()
+}
+
+/// A body for the shim: its text, `true` for the ArrayBuffer the shim
+/// copied at start, or undefined.
+fn body_value(body: Option<&Body>) -> JsValue {
+    match body {
+        Some(Body::Json(text) | Body::Text(text)) => JsValue::from_str(text),
+        Some(Body::Binary(_)) => JsValue::TRUE,
+        None => JsValue::UNDEFINED,
+    }
 }
 
 /// `{ index, params }`: which mock route answers, with what it captured.

@@ -48,6 +48,7 @@ pub fn failure(err_msg: &str, err_code: Option<i32>) -> Failure {
         err_msg: err_msg.into(),
         err_code,
         errno: None,
+        fault: false,
     }
 }
 
@@ -65,11 +66,16 @@ pub fn reset() -> Failure {
     )
 }
 
-/// The single command of a step besides `End`s and `SaveQueue`s, asserting there is exactly one.
+/// The single command of a step besides `End`s, `SaveQueue`s and `WaitReplay`s, asserting there is exactly one.
 pub fn one(commands: Vec<Command>) -> Command {
     let rest: Vec<Command> = commands
         .into_iter()
-        .filter(|c| !matches!(c, Command::End { .. } | Command::SaveQueue))
+        .filter(|c| {
+            !matches!(
+                c,
+                Command::End { .. } | Command::SaveQueue | Command::WaitReplay { .. }
+            )
+        })
         .collect();
     assert_eq!(rest.len(), 1, "{rest:?}");
     rest.into_iter().next().unwrap()
@@ -107,6 +113,7 @@ impl Drive {
     ) -> Command {
         let mut queue = e.start(request, self.now).expect("start").1;
         loop {
+            queue = saved(e, queue, self.now);
             let command = one(queue);
             queue = match command {
                 Command::InitCloud { attempt } => {
@@ -146,4 +153,19 @@ pub fn id_of(command: &Command) -> RequestId {
         Command::Resolve(s, _) | Command::Reject(s, _) => s.id,
         other => panic!("no id in {other:?}"),
     }
+}
+
+/// `commands` with every `SaveQueue` answered as a storage write that
+/// succeeded (what follows from each answer comes after it).
+pub fn saved(e: &mut Engine, commands: Vec<Command>, now: f64) -> Vec<Command> {
+    let mut out = Vec::new();
+    for command in commands {
+        let save = command == Command::SaveQueue;
+        out.push(command);
+        if save {
+            let answer = e.on_queue_saved(Ok(()), now);
+            out.extend(saved(e, answer, now));
+        }
+    }
+    out
 }

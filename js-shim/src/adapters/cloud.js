@@ -47,15 +47,15 @@ export function createCloudAdapter(wx, config) {
         target = wx.cloud;
       }
     },
-    send(command, options) {
+    send(command, binary) {
       return new Promise((resolve) => {
         target.callContainer({
           config: { env: config.env },
-          path: options.path,
+          // As the engine validated it: a GET's query is in the path, the service in the header.
+          path: command.path,
           method: command.method,
-          // Object.assign, not spread: the es2017 build lowers spread to a slow descriptor copy.
-          header: Object.assign({}, options.header, { 'X-WX-SERVICE': /** @type {string} */ (config.service) }),
-          data: options.data,
+          header: command.header,
+          data: command.body === true ? binary : command.body,
           timeout: command.timeoutMs,
           success: (res) =>
             resolve({ ok: true, statusCode: res.statusCode, data: res.data, header: res.header, callID: res.callID }),

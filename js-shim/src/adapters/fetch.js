@@ -1,13 +1,14 @@
 /**
- * The HTTP route outside the mini-program (browser, Node): `fetch` with the
- * semantics of `wx.request`: GET data becomes the query string, other data a
- * JSON body; JSON responses are parsed.
+ * The HTTP route outside the mini-program (browser, Node): `fetch` of what the
+ * engine validated (the URL with a GET's query, the headers, the body), with
+ * the semantics of `wx.request`: a body is JSON unless a content type says
+ * otherwise; JSON responses are parsed.
  */
 
 /** @returns {import('../client.js').Adapter} */
 export function createFetchAdapter() {
   return {
-    async send(command, options, onAbort) {
+    async send(command, binary, onAbort) {
       const controller = new AbortController();
       onAbort(() => controller.abort());
       let timedOut = false;
@@ -16,8 +17,8 @@ export function createFetchAdapter() {
         controller.abort();
       }, command.timeoutMs);
       try {
-        const { url, body, header } = encode(/** @type {string} */ (command.url), command.method, options);
-        const res = await fetch(url, { method: command.method, headers: header, body, signal: controller.signal });
+        const body = command.body === true ? binary : command.body;
+        const res = await fetch(/** @type {string} */ (command.url), { method: command.method, headers: headersOf(command.header, body), body, signal: controller.signal });
         const text = await res.text();
         /** @type {Record<string, string>} */
         const headers = {};
@@ -36,26 +37,13 @@ export function createFetchAdapter() {
 }
 
 /**
- * @param {string} url
- * @param {string} method
- * @param {import('../../types').RequestOptions} options
+ * The engine's headers, with wx.request's default content type for a body.
+ * @param {Record<string, string>} header
+ * @param {string | ArrayBuffer | undefined} body
  */
-function encode(url, method, options) {
-  /** @type {Record<string, string>} */
-  const header = {};
-  for (const [name, value] of Object.entries(options.header || {})) header[name] = String(value);
-  const data = options.data;
-  if (data === undefined || data === null) return { url, body: undefined, header };
-  if (method === 'GET' || method === 'HEAD') {
-    if (typeof data !== 'object') return { url, body: undefined, header };
-    const query = Object.entries(/** @type {Record<string, unknown>} */ (data))
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'object' ? JSON.stringify(v) : String(v))}`)
-      .join('&');
-    return { url: query ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url, body: undefined, header };
-  }
-  if (typeof data === 'string' || data instanceof ArrayBuffer) return { url, body: data, header };
-  if (!Object.keys(header).some((k) => k.toLowerCase() === 'content-type')) header['content-type'] = 'application/json';
-  return { url, body: JSON.stringify(data), header };
+function headersOf(header, body) {
+  if (body === undefined || Object.keys(header).some((k) => k.toLowerCase() === 'content-type')) return header;
+  return { ...header, 'content-type': 'application/json' };
 }
 
 /**

@@ -23,23 +23,67 @@ const INJECTED = {
  */
 export function createMockAdapter(routes) {
   return {
-    async send(command, options) {
+    async send(command, binary) {
       const match = /** @type {{ index: number, params: Record<string, string> }} */ (command.mock);
       const route = routes[match.index];
-      const req = { path: options.path, method: command.method, data: options.data, header: { ...options.header } };
+      // What a server would receive: the query (strings) of a GET, the body of anything else.
+      const query = queryOf(command.path);
+      const data = command.method === 'GET' || command.method === 'HEAD' ? query : bodyOf(command.body === true ? binary : command.body);
+      const req = { path: command.path, method: command.method, data, query, header: { ...command.header } };
       if (route.delayMs) await new Promise((resolve) => setTimeout(resolve, route.delayMs));
       if (route.error) return { ...INJECTED[route.error] };
       try {
         const res = route.handler ? await route.handler(req, match.params) : route.response;
         if (!res || typeof res !== 'object') {
-          return { ok: false, errMsg: `mock:fail the route for ${route.path} answered ${typeof res}, not { statusCode, data, header }` };
+          return { ok: false, errMsg: `mock:fail the route for ${route.path} answered ${typeof res}, not { statusCode, data, header }`, fault: true };
         }
         return { ok: true, statusCode: res.statusCode ?? 200, data: res.data, header: { ...res.header } };
       } catch (error) {
         // By shape: the handler's Error may come from another realm.
         const message = error && typeof error === 'object' && 'message' in error ? error.message : error;
-        return { ok: false, errMsg: `mock:fail the handler for ${route.path} threw: ${String(message)}` };
+        return { ok: false, errMsg: `mock:fail the handler for ${route.path} threw: ${String(message)}`, fault: true };
       }
     },
   };
+}
+
+/**
+ * The parameters of a path's query, decoded.
+ * @param {string} path
+ * @returns {Record<string, string>}
+ */
+function queryOf(path) {
+  /** @type {Record<string, string>} */
+  const query = {};
+  const at = path.indexOf('?');
+  if (at < 0) return query;
+  for (const pair of path.slice(at + 1).split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const [key, value] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+    query[decode(key)] = decode(value);
+  }
+  return query;
+}
+
+/** @param {string} text */
+function decode(text) {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A body as a handler sees it: JSON parsed, anything else as it is.
+ * @param {string | ArrayBuffer | undefined} body
+ */
+function bodyOf(body) {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
 }

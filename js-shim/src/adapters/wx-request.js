@@ -1,4 +1,4 @@
-/** The HTTP route in the mini-program: `wx.request` to the URL the engine built. */
+/** The HTTP route in the mini-program: `wx.request` of what the engine validated (URL with its query, headers, body). */
 
 /**
  * @param {WechatMiniprogram.Wx} wx
@@ -6,13 +6,13 @@
  */
 export function createWxRequestAdapter(wx) {
   return {
-    send(command, options, onAbort) {
+    send(command, binary, onAbort) {
       return new Promise((resolve) => {
         const task = wx.request({
           url: /** @type {string} */ (command.url),
           method: /** @type {any} */ (command.method),
-          header: options.header,
-          data: /** @type {any} */ (options.data),
+          header: command.header,
+          data: /** @type {any} */ (command.body === true ? binary : command.body),
           timeout: command.timeoutMs,
           success: (res) => resolve({ ok: true, statusCode: res.statusCode, data: res.data, header: res.header }),
           fail: (err) => {

@@ -46,8 +46,10 @@ export const miniprogramRuntime = {
     saveNow(key, value) {
       try {
         wx.setStorageSync(key, value);
+        return undefined;
       } catch (error) {
-        console.warn(`[mp-request] offline queue not saved: ${error && /** @type {any} */ (error).message}`);
+        const e = /** @type {any} */ (error) || {};
+        return String(e.errMsg || e.message || e);
       }
     },
   },

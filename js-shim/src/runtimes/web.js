@@ -28,6 +28,14 @@ export const webRuntime = {
         console.warn(`[mp-request] cache not saved: ${error instanceof Error ? error.message : String(error)}`);
       }
     },
+    saveNow(key, value) {
+      try {
+        localStorage.setItem(key, JSON.stringify(value));
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    },
   },
   socketTransports: () => ({
     http: async (target) => webSocketTask(/** @type {string} */ (target.url)),

@@ -13,6 +13,7 @@
 //! keeps JS objects, tests keep anything.
 
 mod admission;
+mod attempt;
 mod handles;
 mod idempotency;
 mod replay;
@@ -28,9 +29,9 @@ use super::explain::{AttemptNote, CacheUse, Explain};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
 use super::offline::{Mutation, Queue};
-use super::request::{IdempotencyKey, Method, RawRequest, RequestSpec};
+use super::request::{validate_header, Body, IdempotencyKey, Method, RawRequest, RequestSpec};
 use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
-use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
+use super::retry::RetryPolicy;
 use super::rng::Rng;
 use super::route::{self, Route, RouteChoice};
 use super::scheduler::{Priority, Scheduler};
@@ -52,9 +53,22 @@ pub type RequestId = u32;
 /// What the shim must do next.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command<V = ()> {
-    /// Make one attempt for fetch `id`, then report `on_response` or `on_failure`.
+    /// Make one attempt for fetch `id`, then report `on_response` or
+    /// `on_failure`; arm its timer for `guard_ms` and report `on_timer` if
+    /// the platform has not answered by then.
     Send(Send),
-    /// Wait, then report `on_timer`.
+    /// Call the client's `header` function for attempt `attempt` of fetch
+    /// `id` and report `on_headers`; arm its timer for `delay_ms` (the
+    /// function's deadline) and report `on_timer` if it has not answered.
+    Headers {
+        /// The fetch.
+        id: RequestId,
+        /// The attempt the headers are for.
+        attempt: u32,
+        /// How long the function may take.
+        delay_ms: u32,
+    },
+    /// Arm fetch `id`'s timer (replacing any it had), then report `on_timer`.
     Wait {
         /// The fetch.
         id: RequestId,
@@ -90,12 +104,18 @@ pub enum Command<V = ()> {
         /// How long.
         delay_ms: u32,
     },
-    /// Fetch `id` replays a queued mutation: the shim sends these options.
+    /// Fetch `id` replays a queued mutation (its `Send`s follow).
     Replay(Replay),
     /// A queued mutation's replay ended for good: tell `onSync` listeners.
     Synced(Mutation, Result<V, RequestError>),
-    /// The offline queue changed: save `queue_items()` now.
+    /// The offline queue changed: write `pending()` to storage now, then
+    /// report `on_queue_saved` (callers told "saved" wait for it).
     SaveQueue,
+    /// Wait, then report `on_replay_timer`: the next queued mutation may replay.
+    WaitReplay {
+        /// How long.
+        delay_ms: u32,
+    },
 }
 
 /// What a replay sends.
@@ -124,8 +144,26 @@ pub struct Send {
     pub clamped_from: Option<u32>,
     /// Full URL on the HTTP route.
     pub url: Option<String>,
-    /// The `Idempotency-Key` header to send, the same on every attempt.
-    pub idempotency_key: Option<String>,
+    /// The path with its query, as validated (a GET's data is in it).
+    pub target: String,
+    /// Every header to send, as validated: the client's, the request's, the
+    /// `Idempotency-Key` (the same on every attempt) and `X-WX-SERVICE`.
+    pub headers: Vec<(String, String)>,
+    /// The body, as validated (None for GET and HEAD).
+    pub body: Option<Body>,
+    /// The attempt's own deadline: its timeout and a grace for the platform
+    /// to report its own timeout first.
+    pub guard_ms: u32,
+}
+
+impl Send {
+    /// The value of header `name` (case-insensitively) this attempt sends.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// How a caller's request went.
@@ -197,8 +235,6 @@ struct Prepared {
     choice: RouteChoice,
     plan: super::cache::rules::CachePlan,
     key: Option<String>,
-    /// The body's JSON text, kept when the request may go to the offline queue.
-    data_json: Option<String>,
 }
 
 impl Prepared {
@@ -213,12 +249,17 @@ impl Prepared {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     AwaitingInit,
+    /// Waiting for the client's `header` function (a `Headers` command).
+    AwaitingHeaders,
     /// Waiting for a free slot of its transport (see `Scheduler`).
     Queued,
     /// Interrupted by the app going to the background: sent again when it is back.
     Parked,
     InFlight,
     Waiting,
+    /// It went to the offline queue: its callers are told so once the queue
+    /// is saved (`on_queue_saved`).
+    Saving,
 }
 
 /// The cache side of a fetch.
@@ -242,8 +283,18 @@ struct Caching {
 struct Fetch {
     choice: RouteChoice,
     method: Method,
-    /// The path with its query, as requested.
+    /// The path with its query, as requested (the cache and stats see this).
+    path: String,
+    /// What each attempt sends: the path with its query (a GET's data folded in)...
     target: String,
+    /// ...the request's own headers...
+    headers: Vec<(String, String)>,
+    /// ...and the body.
+    body: Option<Body>,
+    /// The client's `header` function's answer for the next attempt.
+    client_headers: Option<Vec<(String, String)>>,
+    /// The user epoch it was made in: attempts go out under that user only.
+    user_epoch: u32,
     /// Sent with every attempt as `Idempotency-Key`.
     idempotency_key: Option<String>,
     idempotent: bool,
@@ -267,26 +318,36 @@ struct Fetch {
     priority: Priority,
     /// The transport whose slot its attempt in flight holds.
     lane: Option<Route>,
-    /// What the offline queue keeps if it cannot reach the server.
-    queueable: Option<Box<Queueable>>,
+    /// `offline: 'queue'`: the JSON body the offline queue keeps if it
+    /// cannot reach the server (Some("") without data).
+    queueable: Option<Box<str>>,
     /// It replays this queued mutation (it has no callers).
     replay: Option<u32>,
     /// Its record for `explain` (`debug: true` only).
     trace: Option<Box<Explain>>,
 }
 
-/// The parts of a request the fetch does not keep otherwise.
-#[derive(Debug)]
-struct Queueable {
-    headers: Vec<(String, String)>,
-    data_json: Option<String>,
-}
-
 impl Fetch {
     /// The path without its query.
     fn path(&self) -> &str {
-        path_of(&self.target)
+        path_of(&self.path)
     }
+}
+
+/// A queued request whose callers wait for the queue to be saved.
+#[derive(Debug)]
+struct Unsaved {
+    fetch: RequestId,
+    mutation: u32,
+    error: RequestError,
+    note: String,
+}
+
+/// Replays of the offline queue: one at a time, not before `not_before`.
+#[derive(Debug, Default)]
+struct Replaying {
+    running: Option<RequestId>,
+    not_before: f64,
 }
 
 /// The request engine of one client.
@@ -322,7 +383,11 @@ pub struct Engine<V = ()> {
     scheduler: Scheduler,
     /// Mutations waiting for the network, and the fetch replaying one.
     queue: Queue,
-    replaying: Option<RequestId>,
+    replaying: Replaying,
+    /// Requests that went to the queue, waiting for it to be saved.
+    unsaved: Vec<Unsaved>,
+    /// Changes with the user `setUser` sets.
+    user_epoch: u32,
     /// The seed, and the source of idempotency keys once one was needed.
     seed: u32,
     keys: Option<Rng>,
@@ -367,7 +432,9 @@ impl<V: Clone + Weigh> Engine<V> {
             guards,
             scheduler,
             queue: Queue::new(queue_limits),
-            replaying: None,
+            replaying: Replaying::default(),
+            unsaved: Vec::new(),
+            user_epoch: 0,
             seed,
             keys: None,
         }
@@ -455,15 +522,30 @@ impl<V: Clone + Weigh> Engine<V> {
     /// The device's connectivity changed (`wx.onNetworkStatusChange`).
     /// Back online, queued mutations are replayed.
     pub fn set_online(&mut self, online: bool, now_ms: f64) -> Vec<Command<V>> {
+        if online && !self.online {
+            // What waited for lack of a network may pass now.
+            self.replaying.not_before = now_ms;
+        }
         self.online = online;
         self.replay_next(now_ms)
     }
 
     /// Scopes the cache to a user (None: anonymous). Entries of other users
-    /// stay in their partitions and are never served to this one.
-    pub fn set_user(&mut self, user: Option<String>) {
+    /// stay in their partitions and are never served to this one. Requests
+    /// made under another user send no further attempt; queued mutations of
+    /// this user replay (the commands).
+    pub fn set_user(&mut self, user: Option<String>, now_ms: f64) -> Vec<Command<V>> {
+        if user.as_deref() != self.current_user() {
+            self.user_epoch = self.user_epoch.wrapping_add(1);
+        }
         self.scope_explicit = user.is_some();
         self.set_scope(user.unwrap_or_default());
+        self.replay_next(now_ms)
+    }
+
+    /// The user `setUser` set, if any.
+    pub fn current_user(&self) -> Option<&str> {
+        self.scope_explicit.then_some(self.scope.as_str())
     }
 
     fn set_scope(&mut self, scope: String) {
@@ -622,7 +704,6 @@ impl<V: Clone + Weigh> Engine<V> {
             choice,
             plan,
             key,
-            data_json,
         } = prepared;
         if spec.aborted {
             self.stats.cancelled_before_start(slot);
@@ -700,7 +781,7 @@ impl<V: Clone + Weigh> Engine<V> {
         if choice.route == Route::Cloud {
             check_cloud_limits(&spec)?;
         }
-        let (timeout_ms, clamped_from, url) = self.transport(choice.route, asked, &spec.path);
+        let (timeout_ms, clamped_from, url) = self.transport(choice.route, asked, &spec.target);
         let idempotency_key = match spec.idempotency_key {
             Some(IdempotencyKey::Given(key)) => Some(key),
             Some(IdempotencyKey::Generate) => Some(self.new_idempotency_key(now_ms)),
@@ -731,12 +812,20 @@ impl<V: Clone + Weigh> Engine<V> {
             };
             Box::new(Explain::new(choice.route, choice.reason, cache, plan.why))
         });
+        let queueable = spec
+            .offline_queue
+            .then(|| spec.data_json.unwrap_or_default().into_boxed_str());
         self.fetches.insert(
             id,
             Fetch {
                 choice,
                 method: spec.method,
-                target: spec.path,
+                path: spec.path,
+                target: spec.target,
+                headers: spec.headers,
+                body: spec.body,
+                client_headers: None,
+                user_epoch: self.user_epoch,
                 idempotency_key,
                 idempotent: spec.idempotent,
                 retry: spec.retry,
@@ -753,12 +842,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 last_cost: 0,
                 priority: spec.priority,
                 lane: None,
-                queueable: spec.offline_queue.then(|| {
-                    Box::new(Queueable {
-                        headers: spec.headers,
-                        data_json,
-                    })
-                }),
+                queueable,
                 replay: None,
                 trace,
             },
@@ -770,8 +854,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// What every request needs before anything starts: validation, the
     /// route, the cache plan and, when the cache takes part, the key.
     fn prepare(&self, mut raw: RawRequest) -> Result<Prepared, RequestError> {
-        // Taken, not copied: validation needs neither.
-        let data_json = raw.data_json.take();
+        // Taken, not copied: validation does not need it.
         let request_cache = std::mem::take(&mut raw.cache);
         let spec = raw.validate(self.config.retry)?;
         let choice = route::choose(
@@ -788,356 +871,28 @@ impl<V: Clone + Weigh> Engine<V> {
             request_cache,
             !self.scope.is_empty(),
         )?;
-        let key = (plan.lookup || plan.store.is_some() || plan.share)
+        // String and binary data have no canonical form: such a request is
+        // neither cached nor shared.
+        let keyable =
+            spec.data_json.is_some() || !matches!(spec.body, Some(Body::Text(_) | Body::Binary(_)));
+        let key = (keyable && (plan.lookup || plan.store.is_some() || plan.share))
             .then(|| {
                 cache_key(KeyParts {
                     scope: &self.scope,
                     route: choice.route,
                     method: spec.method,
                     path: &spec.path,
-                    data_json: data_json.as_deref(),
+                    data_json: spec.data_json.as_deref(),
                     headers: &spec.headers,
                 })
             })
             .flatten();
-        if spec.offline_queue && data_json.as_deref() == Some("\u{0}binary") {
-            return Err(RequestError::invalid(
-                "offline",
-                "'queue' needs JSON data: binary data cannot be stored",
-            ));
-        }
         Ok(Prepared {
-            data_json: data_json.filter(|_| spec.offline_queue),
             spec,
             choice,
             plan,
             key,
         })
-    }
-
-    /// The attempt got an HTTP answer.
-    pub fn on_response(
-        &mut self,
-        id: RequestId,
-        answer: Answer<V>,
-        now_ms: f64,
-    ) -> Result<Vec<Command<V>>, RequestError> {
-        self.expect(id, Phase::InFlight)?;
-        self.note_outcome(id, || format!("HTTP {}", answer.status));
-        let mut next = self.free_slot(id, now_ms);
-        if (200..300).contains(&answer.status) {
-            self.report(id, false, now_ms);
-            let mut commands = self.succeed(id, answer, now_ms);
-            commands.append(&mut next);
-            return Ok(commands);
-        }
-        let retry_after_ms = answer
-            .retry_after
-            .as_deref()
-            .and_then(|v| super::backoff::parse_retry_after(v, now_ms));
-        let error = RequestError::Status {
-            status: answer.status,
-        };
-        self.report(id, counts_against_service(&error), now_ms);
-        let mut commands = self.after_failure(id, error, retry_after_ms, now_ms);
-        commands.append(&mut next);
-        Ok(commands)
-    }
-
-    /// The attempt failed without an answer.
-    pub fn on_failure(
-        &mut self,
-        id: RequestId,
-        failure: Failure,
-        now_ms: f64,
-    ) -> Result<Vec<Command<V>>, RequestError> {
-        self.expect(id, Phase::InFlight)?;
-        let mut next = self.free_slot(id, now_ms);
-        let interrupted = is_interrupted(&failure);
-        let error = classify(failure);
-        self.note_outcome(id, || format!("{}: {error}", error.kind().as_str()));
-        if error.kind() == ErrorKind::Init {
-            // callContainer says the cloud is not initialised after all.
-            self.init.invalidate();
-        }
-        if interrupted {
-            // The app's doing, not the service's: the breaker is not told, and
-            // in the background the request waits for the app to come back.
-            self.abandon_probe(id);
-            let fetch = self.fetches.get_mut(&id).expect("fetch");
-            if self.hidden && fetch.idempotent {
-                fetch.phase = Phase::Parked;
-                self.stats.retried(fetch.slot);
-                self.note_decision(id, || {
-                    "sent again when the app is back (interrupted in the background)".into()
-                });
-                return Ok(next);
-            }
-        } else {
-            self.report(id, counts_against_service(&error), now_ms);
-        }
-        let mut commands = self.after_failure(id, error, None, now_ms);
-        commands.append(&mut next);
-        Ok(commands)
-    }
-
-    /// A `Wait` is over.
-    pub fn on_timer(
-        &mut self,
-        id: RequestId,
-        now_ms: f64,
-    ) -> Result<Vec<Command<V>>, RequestError> {
-        let queued = self.fetches.get(&id).map(|f| f.phase) == Some(Phase::Queued);
-        if !queued {
-            self.expect(id, Phase::Waiting)?;
-            return Ok(self.attempt(id, now_ms));
-        }
-        // Its deadline passed while it waited for a slot.
-        let fetch = &self.fetches[&id];
-        self.scheduler.forget(fetch.choice.route, id);
-        let waited = now_ms - fetch.started_ms;
-        let error = RequestError::Transport {
-            kind: ErrorKind::Timeout,
-            detail: format!(
-                "not sent: waited {} ms for one of the {} slots of {}; the deadline passed",
-                waited.max(0.0).round() as u64,
-                self.config.max_concurrent,
-                fetch.choice.route.as_str()
-            ),
-            code: None,
-            retryable: false,
-        };
-        Ok(self.fail(id, &error, "", now_ms))
-    }
-
-    /// `wx.cloud` init finished: `Ok` or the failure the platform reported.
-    pub fn on_init(&mut self, result: Result<(), Failure>, now_ms: f64) -> Vec<Command<V>> {
-        match result {
-            Ok(()) => {
-                let waiting = self.init.succeeded();
-                waiting
-                    .into_iter()
-                    .flat_map(|id| self.attempt(id, now_ms))
-                    .collect()
-            }
-            Err(failure) => match self.init.failed() {
-                Ok(delay_ms) => vec![Command::WaitInit { delay_ms }],
-                Err(waiting) => {
-                    let error = RequestError::Transport {
-                        kind: ErrorKind::Init,
-                        detail: failure.err_msg,
-                        code: failure.err_code.or(failure.errno),
-                        retryable: true,
-                    };
-                    let note = format!(
-                        "wx.cloud init failed {} times; the next request tries again",
-                        super::init::INIT_RETRIES + 1
-                    );
-                    let mut commands = Vec::new();
-                    for id in waiting {
-                        commands.extend(self.fail(id, &error, &note, now_ms));
-                    }
-                    commands
-                }
-            },
-        }
-    }
-
-    /// A `WaitInit` is over.
-    pub fn on_init_timer(&mut self) -> Vec<Command<V>> {
-        self.init
-            .retry_due()
-            .map(|attempt| Command::InitCloud { attempt })
-            .into_iter()
-            .collect()
-    }
-
-    /// Caller `id` cancelled: it settles now as `cancelled`. The fetch goes on
-    /// for the other callers; with none left it is aborted. Unknown ids are
-    /// ignored.
-    pub fn cancel(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        let fetch_id = self.followers.remove(&id).unwrap_or(id);
-        let Some(fetch) = self.fetches.get_mut(&fetch_id) else {
-            return Vec::new();
-        };
-        let Some(index) = fetch.callers.iter().position(|(c, _)| *c == id) else {
-            return Vec::new();
-        };
-        let (_, started) = fetch.callers.remove(index);
-        let elapsed_ms = (now_ms - started).max(0.0);
-        self.stats.end(
-            fetch.slot,
-            elapsed_ms,
-            Outcome::Failed(ErrorKind::Cancelled),
-        );
-        let mut commands = vec![Command::Reject(
-            Settled {
-                id,
-                route: fetch.choice.route,
-                reason: fetch.choice.reason,
-                attempts: fetch.attempts,
-                elapsed_ms,
-                note: String::new(),
-                from_cache: false,
-                stale: false,
-                queued: None,
-                explain: fetch.trace.clone(),
-            },
-            RequestError::Cancelled,
-        )];
-        if fetch.callers.is_empty() {
-            if fetch.phase == Phase::Queued {
-                let route = fetch.choice.route;
-                self.scheduler.forget(route, fetch_id);
-            }
-            if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
-                commands.push(Command::Abort { id: fetch_id });
-                self.abandon_probe(fetch_id);
-            }
-            self.init.forget(fetch_id);
-            commands.extend(self.free_slot(fetch_id, now_ms));
-            self.end(fetch_id);
-            commands.push(Command::End { id: fetch_id });
-        }
-        commands
-    }
-
-    /// Sends the next attempt, or waits for init, or fails fast offline.
-    fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        if !self.online {
-            return self.fail(id, &offline_error(), "", now_ms);
-        }
-        let Some(fetch) = self.fetches.get_mut(&id) else {
-            return Vec::new();
-        };
-        if fetch.choice.route == Route::Cloud {
-            match self.init.request(id) {
-                InitStep::Ready => {}
-                InitStep::Run(attempt) => {
-                    fetch.phase = Phase::AwaitingInit;
-                    return vec![Command::InitCloud { attempt }];
-                }
-                InitStep::Wait => {
-                    fetch.phase = Phase::AwaitingInit;
-                    return Vec::new();
-                }
-            }
-        }
-        if !self
-            .scheduler
-            .acquire(fetch.choice.route, fetch.priority, id)
-        {
-            fetch.phase = Phase::Queued;
-            if let Some(trace) = &mut fetch.trace {
-                trace.notes.push(format!(
-                    "queued at +{} ms: all {} slots of {} were busy",
-                    (now_ms - fetch.started_ms).max(0.0) as u64,
-                    self.config.max_concurrent,
-                    fetch.choice.route.as_str()
-                ));
-            }
-            let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
-            return vec![Command::Wait {
-                id,
-                delay_ms: left.max(1.0) as u32,
-            }];
-        }
-        fetch.lane = Some(fetch.choice.route);
-        self.launch(id, now_ms)
-    }
-
-    /// The attempt of fetch `id`, which holds a slot: sent, or refused by the
-    /// breaker (then its slot goes to the next in the queue).
-    fn launch(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        if let Err(refused) = self.admit(id, now_ms) {
-            let mut commands = self.free_slot(id, now_ms);
-            commands.extend(self.fail(id, &refused, "", now_ms));
-            return commands;
-        }
-        let fetch = self.fetches.get_mut(&id).expect("fetch");
-        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
-        let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
-        fetch.attempts += 1;
-        fetch.phase = Phase::InFlight;
-        if let Some(trace) = &mut fetch.trace {
-            trace.attempts.push(AttemptNote {
-                attempt: fetch.attempts,
-                route: fetch.choice.route,
-                at_ms: (now_ms - fetch.started_ms).max(0.0),
-                timeout_ms,
-                outcome: String::new(),
-                decision: String::new(),
-            });
-        }
-        vec![Command::Send(Send {
-            id,
-            route: fetch.choice.clone(),
-            method: fetch.method,
-            attempt: fetch.attempts,
-            timeout_ms,
-            clamped_from: fetch.clamped_from,
-            url: fetch.url.clone(),
-            idempotency_key: fetch.idempotency_key.clone(),
-        })]
-    }
-
-    fn after_failure(
-        &mut self,
-        id: RequestId,
-        error: RequestError,
-        retry_after_ms: Option<u32>,
-        now_ms: f64,
-    ) -> Vec<Command<V>> {
-        let fetch = &self.fetches[&id];
-        let attempted = Attempted {
-            retries: fetch.attempts - 1,
-            idempotent: fetch.idempotent,
-            elapsed_ms: now_ms - fetch.started_ms,
-            retry_after_ms,
-        };
-        let method = fetch.method.as_str();
-        match fetch.retry.decide(&error, attempted, &mut self.rng) {
-            Decision::Retry { .. } if !self.online => {
-                let note = format!("not retried: the device went offline ({error})");
-                self.fail(id, &offline_error(), &note, now_ms)
-            }
-            Decision::Retry { delay_ms } => {
-                let route = fetch.choice.route;
-                let timed_out = error.kind() == ErrorKind::Timeout;
-                let cost = match self.guards.budget(route) {
-                    None => 0,
-                    Some(budget) => match budget.withdraw(timed_out) {
-                        Some(cost) => cost,
-                        None => {
-                            let note = format!(
-                                "{} ({} of {} tokens left; successes refill it)",
-                                GiveUp::Budget.explain(method, fetch.attempts),
-                                budget.tokens(),
-                                budget.capacity()
-                            );
-                            return self.fail(id, &error, &note, now_ms);
-                        }
-                    },
-                };
-                let fetch = self.fetches.get_mut(&id).expect("fetch");
-                fetch.phase = Phase::Waiting;
-                fetch.last_cost = cost;
-                self.stats.retried(fetch.slot);
-                self.note_decision(id, || match cost {
-                    0 => format!("retry in {delay_ms} ms"),
-                    _ => format!("retry in {delay_ms} ms, for {cost} tokens of the retry budget"),
-                });
-                vec![Command::Wait { id, delay_ms }]
-            }
-            Decision::GiveUp(why) => {
-                let note = if why == GiveUp::NotRetryable {
-                    String::new()
-                } else {
-                    why.explain(method, fetch.attempts)
-                };
-                self.fail(id, &error, &note, now_ms)
-            }
-        }
     }
 
     /// A 2xx: store it, invalidate what a mutation invalidates, resolve every caller.
@@ -1147,14 +902,9 @@ impl<V: Clone + Weigh> Engine<V> {
             budget.deposit(fetch.last_cost);
         }
         self.finish_trace(&mut fetch, now_ms);
-        let mut synced = Vec::new();
-        if let Some(mutation) = fetch.replay {
-            self.replaying = None;
-            if let Some(m) = self.queue.remove(mutation) {
-                synced.push(Command::Synced(m, Ok(answer.value.clone())));
-            }
-            synced.push(Command::SaveQueue);
-        }
+        let synced = fetch
+            .replay
+            .map(|mutation| self.replay_succeeded(mutation, answer.value.clone()));
         if let Some(user) = &answer.user {
             if !self.scope_explicit && !user.is_empty() && *user != self.scope {
                 self.set_scope(user.clone());
@@ -1217,10 +967,7 @@ impl<V: Clone + Weigh> Engine<V> {
         if stored || fetch.method != Method::Get {
             self.changed(&mut commands);
         }
-        if !synced.is_empty() {
-            commands.append(&mut synced);
-            commands.extend(self.replay_next(now_ms));
-        }
+        commands.extend(synced.into_iter().flatten());
         commands
     }
 
@@ -1239,20 +986,28 @@ impl<V: Clone + Weigh> Engine<V> {
                 note.to_owned()
             }
         });
+        self.reject_all(id, error, note, None, now_ms)
+    }
+
+    /// Rejects every caller of fetch `id` with `error` (saying it went to the
+    /// offline queue as `queued`, if so) and ends it.
+    fn reject_all(
+        &mut self,
+        id: RequestId,
+        error: &RequestError,
+        note: &str,
+        queued: Option<u32>,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
         let Some(mut fetch) = self.end(id) else {
             return Vec::new();
         };
         self.finish_trace(&mut fetch, now_ms);
-        if let Some(mutation) = fetch.replay {
-            return self.replay_failed(id, mutation, error, now_ms);
-        }
-        let mut note = note.to_owned();
-        let queued = self.keep_offline(&fetch, error, now_ms, &mut note);
         let mut commands: Vec<Command<V>> = fetch
             .callers
             .iter()
             .map(|&(caller, started)| {
-                let mut settled = settled(&fetch, caller, started, now_ms, note.clone());
+                let mut settled = settled(&fetch, caller, started, now_ms, note.to_owned());
                 settled.queued = queued;
                 self.stats.end(
                     fetch.slot,
@@ -1263,9 +1018,6 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
-        if queued.is_some() {
-            commands.push(Command::SaveQueue);
-        }
         commands
     }
 
@@ -1317,20 +1069,6 @@ impl<V: Clone + Weigh> Engine<V> {
             }
         }
     }
-
-    fn expect(&self, id: RequestId, phase: Phase) -> Result<(), RequestError> {
-        match self.fetches.get(&id) {
-            Some(f) if f.phase == phase => Ok(()),
-            Some(_) => Err(RequestError::invalid(
-                "id",
-                format!("{id} is not expecting this event"),
-            )),
-            None => Err(RequestError::invalid(
-                "id",
-                format!("{id} is not an in-flight request"),
-            )),
-        }
-    }
 }
 
 fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: String) -> Settled {
@@ -1362,21 +1100,6 @@ fn full_key(scope: &str, rest: &str) -> String {
     super::cache::key::push_part(&mut key, scope);
     key.push_str(rest);
     key
-}
-
-/// `request:fail interrupted` (errno 600003): the call died because the app
-/// went to the background, not because of the network or the service.
-fn is_interrupted(failure: &Failure) -> bool {
-    failure.errno == Some(600_003) || failure.err_msg.to_ascii_lowercase().contains("interrupted")
-}
-
-fn offline_error() -> RequestError {
-    RequestError::Transport {
-        kind: ErrorKind::Offline,
-        detail: "the device is offline (network type 'none')".into(),
-        code: None,
-        retryable: true,
-    }
 }
 
 /// callContainer's limits, checked before sending so the caller gets a clear

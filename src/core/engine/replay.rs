@@ -1,142 +1,282 @@
-//! Replaying the offline mutation queue: one at a time, in order, each with
-//! its idempotency key; the outcome keeps, reports or drops the mutation.
+//! The offline mutation queue inside the engine: a request that cannot reach
+//! the server goes in (its callers are told only once the queue is saved);
+//! queued mutations replay one at a time, in order, each with its
+//! idempotency key, only under the user they were made under. At most one
+//! replay starts per event; what follows a replay is a `WaitReplay` timer.
 
 use super::*;
+use crate::core::request::wire;
 
 impl<V: Clone + Weigh> Engine<V> {
-    /// A failed request that asked for `offline: 'queue'` goes to the queue
-    /// when it failed with `offline` or `network` and the queue has room;
-    /// otherwise `note` gets why not. Returns its id in the queue.
-    pub(super) fn keep_offline(
-        &mut self,
-        fetch: &Fetch,
-        error: &RequestError,
-        now_ms: f64,
-        note: &mut String,
-    ) -> Option<u32> {
-        match &fetch.queueable {
-            Some(q) if matches!(error.kind(), ErrorKind::Offline | ErrorKind::Network) => {
-                let mutation = Mutation {
-                    id: 0,
-                    method: fetch.method,
-                    path: fetch.target.clone(),
-                    headers: q.headers.clone(),
-                    data_json: q.data_json.clone(),
-                    idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
-                    user: self.scope_explicit.then(|| self.scope.clone()),
-                    queued_at: now_ms,
-                    attempts: 0,
-                };
-                match self.queue.push(mutation) {
-                    Ok(queued) => Some(queued),
-                    Err(refused) => {
-                        let why = refused.explain(self.queue.limits());
-                        *note = if note.is_empty() {
-                            why
-                        } else {
-                            format!("{note}; {why}")
-                        };
-                        None
-                    }
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// A replay failed. For a reason that may pass (no network, the service
-    /// down, its breaker open) the mutation stays queued for the next chance;
-    /// otherwise it is reported and dropped, and the next one goes.
-    pub(super) fn replay_failed(
+    /// Fetch `id` cannot reach the server and asked for `offline: 'queue'`:
+    /// its mutation joins the queue, and its callers wait for the queue to
+    /// be saved (`on_queue_saved`). A queue without room fails it at once.
+    pub(super) fn queue_failed(
         &mut self,
         id: RequestId,
-        mutation: u32,
-        error: &RequestError,
+        error: RequestError,
+        note: String,
         now_ms: f64,
     ) -> Vec<Command<V>> {
-        self.replaying = None;
-        let mut commands = vec![Command::End { id }];
-        let passing = error.is_retryable()
-            || matches!(error, RequestError::CircuitOpen { .. })
-            || matches!(
-                error.kind(),
-                ErrorKind::Offline | ErrorKind::Network | ErrorKind::Timeout
-            );
-        if passing {
-            if let Some(m) = self.queue.get_mut(mutation) {
-                m.attempts += 1;
+        let user = self.current_user().map(str::to_owned);
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let mutation = Mutation {
+            id: 0,
+            method: fetch.method,
+            path: fetch.path.clone(),
+            // Credentials are refused at validation: nothing here is secret.
+            headers: fetch.headers.clone(),
+            data_json: fetch
+                .queueable
+                .as_deref()
+                .filter(|json| !json.is_empty())
+                .map(str::to_owned),
+            idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
+            user,
+            queued_at: now_ms,
+            attempts: 0,
+        };
+        match self.queue.push(mutation) {
+            Ok(mutation) => {
+                fetch.phase = Phase::Saving;
+                self.unsaved.push(Unsaved {
+                    fetch: id,
+                    mutation,
+                    error,
+                    note,
+                });
+                vec![Command::SaveQueue]
             }
-            commands.push(Command::SaveQueue);
-            return commands;
+            Err(refused) => {
+                let why = refused.explain(self.queue.limits());
+                let note = if note.is_empty() {
+                    why
+                } else {
+                    format!("{note}; {why}")
+                };
+                self.fail(id, &error, &note, now_ms)
+            }
         }
-        if let Some(m) = self.queue.remove(mutation) {
-            commands.push(Command::Synced(m, Err(error.clone())));
+    }
+
+    /// The shim wrote the queue to storage (`Ok`), or could not (`Err` says
+    /// why). Callers whose mutation was written are told it is queued; the
+    /// others get their failure, and their mutation leaves the queue: it is
+    /// not kept in memory only, where a relaunch would lose it.
+    pub fn on_queue_saved(&mut self, result: Result<(), String>, now_ms: f64) -> Vec<Command<V>> {
+        let mut commands = Vec::new();
+        let mut replay_soon = false;
+        for unsaved in std::mem::take(&mut self.unsaved) {
+            match &result {
+                Ok(()) => {
+                    commands.extend(self.reject_all(
+                        unsaved.fetch,
+                        &unsaved.error,
+                        &unsaved.note,
+                        Some(unsaved.mutation),
+                        now_ms,
+                    ));
+                    replay_soon = true;
+                }
+                Err(why) => {
+                    self.queue.remove(unsaved.mutation);
+                    let not_saved =
+                        format!("not queued: the offline queue could not be saved ({why})");
+                    let note = if unsaved.note.is_empty() {
+                        not_saved
+                    } else {
+                        format!("{}; {not_saved}", unsaved.note)
+                    };
+                    commands.extend(self.fail(unsaved.fetch, &unsaved.error, &note, now_ms));
+                }
+            }
         }
-        commands.push(Command::SaveQueue);
-        commands.extend(self.replay_next(now_ms));
+        // Online, a network failure may pass soon: try it before the next event.
+        if replay_soon && self.online {
+            commands.push(Command::WaitReplay {
+                delay_ms: crate::core::decide::REPLAY_BASE_MS,
+            });
+        }
         commands
     }
 
-    /// Replays the oldest queued mutation, if the network is there and no
-    /// replay runs. Replays go one at a time, in order.
-    pub(super) fn replay_next(&mut self, now_ms: f64) -> Vec<Command<V>> {
+    /// A replay succeeded: the mutation leaves the queue and is reported.
+    pub(super) fn replay_succeeded(&mut self, mutation: u32, value: V) -> Vec<Command<V>> {
+        self.replaying.running = None;
         let mut commands = Vec::new();
-        while self.online && self.replaying.is_none() {
-            let Some(mutation) = self.queue.front().cloned() else {
-                break;
-            };
-            let choice = match route::choose(
-                &self.config,
-                &self.platform,
-                None,
+        if let Some(m) = self.queue.remove(mutation) {
+            commands.push(Command::Synced(m, Ok(value)));
+        }
+        commands.push(Command::SaveQueue);
+        commands.push(Command::WaitReplay { delay_ms: 0 });
+        commands
+    }
+
+    /// A replay failed for a reason that may pass: the mutation stays queued,
+    /// counted; the next replay waits `after_ms` (or for an event when None).
+    pub(super) fn replay_kept(
+        &mut self,
+        id: RequestId,
+        after_ms: Option<u32>,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let mutation = self.fetches.get(&id).and_then(|f| f.replay);
+        let mut commands = self.abandon(id, now_ms);
+        self.replaying.running = None;
+        if let Some(m) = mutation.and_then(|m| self.queue.get_mut(m)) {
+            m.attempts += 1;
+        }
+        commands.push(Command::SaveQueue);
+        let delay_ms = after_ms.unwrap_or(0);
+        self.replaying.not_before = now_ms + f64::from(delay_ms);
+        commands.push(Command::WaitReplay { delay_ms });
+        commands
+    }
+
+    /// A replay failed for a reason that will not pass: reported and dropped.
+    pub(super) fn replay_dropped(
+        &mut self,
+        id: RequestId,
+        error: RequestError,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let mutation = self.fetches.get(&id).and_then(|f| f.replay);
+        let mut commands = self.abandon(id, now_ms);
+        self.replaying.running = None;
+        if let Some(m) = mutation.and_then(|m| self.queue.remove(m)) {
+            commands.push(Command::Synced(m, Err(error)));
+        }
+        commands.push(Command::SaveQueue);
+        commands.push(Command::WaitReplay { delay_ms: 0 });
+        commands
+    }
+
+    /// A `WaitReplay` is over.
+    pub fn on_replay_timer(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        self.replay_next(now_ms)
+    }
+
+    /// Replays the oldest mutation of the current user, if the network is
+    /// there, no replay runs and no wait is pending. At most one starts.
+    pub(super) fn replay_next(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        if !self.online || self.replaying.running.is_some() || now_ms < self.replaying.not_before {
+            return Vec::new();
+        }
+        let user = self.current_user();
+        let Some(mutation) = self
+            .queue
+            .iter()
+            .find(|m| m.user.as_deref() == user)
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        let started = route::choose(
+            &self.config,
+            &self.platform,
+            None,
+            mutation.method,
+            &mutation.path,
+        )
+        .and_then(|choice| {
+            let (target, body) = wire(
                 mutation.method,
                 &mutation.path,
-            ) {
-                Ok(choice) => choice,
-                Err(error) => {
-                    self.queue.remove(mutation.id);
-                    commands.push(Command::Synced(mutation, Err(error)));
-                    commands.push(Command::SaveQueue);
-                    continue;
-                }
-            };
-            let id = self.next_id;
-            self.next_id = self.next_id.wrapping_add(1).max(1);
-            let (timeout_ms, clamped_from, url) =
-                self.transport(choice.route, self.config.timeout_ms, &mutation.path);
-            let slot = self.stats.slot(choice.route, &mutation.path);
-            self.fetches.insert(
-                id,
-                Fetch {
-                    choice,
-                    method: mutation.method,
-                    target: mutation.path.clone(),
-                    idempotency_key: Some(mutation.idempotency_key.clone()),
-                    idempotent: true,
-                    retry: self.config.retry,
-                    timeout_ms,
-                    clamped_from,
-                    url,
-                    attempts: 0,
-                    started_ms: now_ms,
-                    phase: Phase::Waiting,
-                    callers: Vec::new(),
-                    caching: None,
-                    slot,
-                    probe: false,
-                    last_cost: 0,
-                    priority: Priority::Low,
-                    lane: None,
-                    queueable: None,
-                    replay: Some(mutation.id),
-                    trace: None,
-                },
-            );
-            self.replaying = Some(id);
-            commands.push(Command::Replay(Replay { id, mutation }));
-            commands.extend(self.attempt(id, now_ms));
-        }
+                &mutation.headers,
+                mutation.data_json.as_deref(),
+                None,
+                None,
+            )?;
+            Ok((choice, target, body))
+        });
+        let (choice, target, body) = match started {
+            Ok(parts) => parts,
+            Err(error) => {
+                self.queue.remove(mutation.id);
+                return vec![
+                    Command::Synced(mutation, Err(error)),
+                    Command::SaveQueue,
+                    Command::WaitReplay { delay_ms: 0 },
+                ];
+            }
+        };
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let (timeout_ms, clamped_from, url) =
+            self.transport(choice.route, self.config.timeout_ms, &target);
+        let slot = self.stats.slot(choice.route, &mutation.path);
+        self.fetches.insert(
+            id,
+            Fetch {
+                choice,
+                method: mutation.method,
+                path: mutation.path.clone(),
+                target,
+                headers: mutation.headers.clone(),
+                body,
+                client_headers: None,
+                user_epoch: self.user_epoch,
+                idempotency_key: Some(mutation.idempotency_key.clone()),
+                idempotent: true,
+                retry: self.config.retry,
+                timeout_ms,
+                clamped_from,
+                url,
+                attempts: 0,
+                started_ms: now_ms,
+                phase: Phase::Waiting,
+                callers: Vec::new(),
+                caching: None,
+                slot,
+                probe: false,
+                last_cost: 0,
+                priority: Priority::Low,
+                lane: None,
+                queueable: None,
+                replay: Some(mutation.id),
+                trace: None,
+            },
+        );
+        self.replaying.running = Some(id);
+        let mut commands = vec![Command::Replay(Replay { id, mutation })];
+        commands.extend(self.attempt(id, now_ms));
         commands
+    }
+
+    /// Drops the queued mutations of `user` (None: those made with no user),
+    /// each reported as cancelled; a replay of one in flight is aborted.
+    /// Returns how many, and the commands.
+    pub fn drop_pending(&mut self, user: Option<&str>, now_ms: f64) -> (usize, Vec<Command<V>>) {
+        let doomed: Vec<u32> = self
+            .queue
+            .iter()
+            .filter(|m| m.user.as_deref() == user)
+            .map(|m| m.id)
+            .collect();
+        let mut commands = Vec::new();
+        if let Some(running) = self.replaying.running {
+            let replays = self.fetches.get(&running).and_then(|f| f.replay);
+            if replays.is_some_and(|m| doomed.contains(&m)) {
+                commands.extend(self.abandon(running, now_ms));
+                self.replaying.running = None;
+            }
+        }
+        for id in &doomed {
+            if let Some(m) = self.queue.remove(*id) {
+                let error = RequestError::Transport {
+                    kind: ErrorKind::Cancelled,
+                    detail: "dropped from the offline queue by client.dropPending()".into(),
+                    code: None,
+                    retryable: false,
+                };
+                commands.push(Command::Synced(m, Err(error)));
+            }
+        }
+        if !doomed.is_empty() {
+            commands.push(Command::SaveQueue);
+            commands.push(Command::WaitReplay { delay_ms: 0 });
+        }
+        (doomed.len(), commands)
     }
 
     /// The mutations waiting for the network, oldest first.

@@ -113,6 +113,17 @@ impl Budget {
         Some(cost)
     }
 
+    /// What a retry after a failure (a timeout when `timed_out`) would cost:
+    /// None when the bucket cannot pay it. Nothing is spent.
+    pub fn quote(&self, timed_out: bool) -> Option<u32> {
+        let cost = if timed_out {
+            self.config.timeout_cost
+        } else {
+            self.config.retry_cost
+        };
+        (self.tokens >= cost).then_some(cost)
+    }
+
     /// A request succeeded; `last_cost` is what its last retry spent (0 when
     /// it made none, and then the success refill goes back instead).
     pub fn deposit(&mut self, last_cost: u32) {

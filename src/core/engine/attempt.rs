@@ -1,0 +1,537 @@
+//! One attempt of a fetch, from its gates (network, user, cloud init, the
+//! client's `header` function, a transport slot, the breaker) to how it
+//! ended. Every ending that is not a success goes through
+//! [`decide::after_attempt`](crate::core::decide::after_attempt), and `ended`
+//! applies its answer: nothing else decides what follows a failure.
+
+use super::*;
+use crate::core::decide::{self, Ended, Next, World};
+
+/// Grace after an attempt's timeout for the platform to report its own
+/// timeout (with its code) before the engine's timer does.
+pub const ATTEMPT_GRACE_MS: u32 = 1000;
+
+/// How an attempt ended without a success, for `ended`.
+pub(super) struct Ending {
+    pub error: RequestError,
+    pub interrupted: bool,
+    pub retry_after_ms: Option<u32>,
+    /// The client's `header` function failed (not the request's fault).
+    pub headers_failed: bool,
+}
+
+impl Ending {
+    pub(super) fn of(error: RequestError) -> Self {
+        Ending {
+            error,
+            interrupted: false,
+            retry_after_ms: None,
+            headers_failed: false,
+        }
+    }
+}
+
+impl<V: Clone + Weigh> Engine<V> {
+    /// The attempt got an HTTP answer. An answer for an attempt the engine no
+    /// longer waits for (it timed out, was cancelled) is ignored.
+    pub fn on_response(
+        &mut self,
+        id: RequestId,
+        answer: Answer<V>,
+        now_ms: f64,
+    ) -> Result<Vec<Command<V>>, RequestError> {
+        if !self.is(id, Phase::InFlight) {
+            return Ok(Vec::new());
+        }
+        self.note_outcome(id, || format!("HTTP {}", answer.status));
+        let mut next = self.free_slot(id, now_ms);
+        if (200..300).contains(&answer.status) {
+            self.report(id, false, now_ms);
+            let mut commands = self.succeed(id, answer, now_ms);
+            commands.append(&mut next);
+            return Ok(commands);
+        }
+        let retry_after_ms = answer
+            .retry_after
+            .as_deref()
+            .and_then(|v| super::super::backoff::parse_retry_after(v, now_ms));
+        let error = RequestError::Status {
+            status: answer.status,
+        };
+        self.report(id, counts_against_service(&error), now_ms);
+        let ending = Ending {
+            retry_after_ms,
+            ..Ending::of(error)
+        };
+        let mut commands = self.ended(id, ending, now_ms);
+        commands.append(&mut next);
+        Ok(commands)
+    }
+
+    /// The attempt failed without an answer. Ignored when the engine no
+    /// longer waits for that attempt.
+    pub fn on_failure(
+        &mut self,
+        id: RequestId,
+        failure: Failure,
+        now_ms: f64,
+    ) -> Result<Vec<Command<V>>, RequestError> {
+        if !self.is(id, Phase::InFlight) {
+            return Ok(Vec::new());
+        }
+        let interrupted = is_interrupted(&failure);
+        let error = classify(failure);
+        Ok(self.attempt_failed(id, error, interrupted, now_ms))
+    }
+
+    /// An attempt in flight failed with `error`.
+    fn attempt_failed(
+        &mut self,
+        id: RequestId,
+        error: RequestError,
+        interrupted: bool,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let mut next = self.free_slot(id, now_ms);
+        self.note_outcome(id, || format!("{}: {error}", error.kind().as_str()));
+        if error.kind() == ErrorKind::Init {
+            // callContainer says the cloud is not initialised after all.
+            self.init.invalidate();
+        }
+        if interrupted {
+            // The app's doing, not the service's: the breaker is not told.
+            self.abandon_probe(id);
+        } else {
+            self.report(id, counts_against_service(&error), now_ms);
+        }
+        let ending = Ending {
+            interrupted,
+            ..Ending::of(error)
+        };
+        let mut commands = self.ended(id, ending, now_ms);
+        commands.append(&mut next);
+        commands
+    }
+
+    /// Fetch `id`'s timer fired: a retry's wait is over, its deadline passed
+    /// in the queue for a slot, its attempt got no answer in time, or the
+    /// client's `header` function did not answer in time. Ignored for a
+    /// fetch that has ended.
+    pub fn on_timer(
+        &mut self,
+        id: RequestId,
+        now_ms: f64,
+    ) -> Result<Vec<Command<V>>, RequestError> {
+        let Some(fetch) = self.fetches.get(&id) else {
+            return Ok(Vec::new());
+        };
+        let waited = (now_ms - fetch.started_ms).max(0.0).round() as u64;
+        Ok(match fetch.phase {
+            Phase::Waiting => self.attempt(id, now_ms),
+            Phase::Queued => {
+                self.scheduler.forget(fetch.choice.route, id);
+                let error = RequestError::Transport {
+                    kind: ErrorKind::Timeout,
+                    detail: format!(
+                        "not sent: waited {waited} ms for one of the {} slots of {}; the deadline passed",
+                        self.config.max_concurrent,
+                        fetch.choice.route.as_str()
+                    ),
+                    code: None,
+                    retryable: false,
+                };
+                self.ended(id, Ending::of(error), now_ms)
+            }
+            Phase::InFlight => {
+                let error = RequestError::Transport {
+                    kind: ErrorKind::Timeout,
+                    detail: format!(
+                        "{}:fail no answer from the platform within {} ms (the timeout and {ATTEMPT_GRACE_MS} ms of grace)",
+                        fetch.choice.route.as_str(),
+                        fetch.timeout_ms.saturating_add(ATTEMPT_GRACE_MS)
+                    ),
+                    code: None,
+                    retryable: true,
+                };
+                let mut commands = vec![Command::Abort { id }];
+                commands.extend(self.attempt_failed(id, error, false, now_ms));
+                commands
+            }
+            Phase::AwaitingHeaders => {
+                let error = RequestError::invalid(
+                    "header",
+                    format!("(the client's function) did not answer within {waited} ms"),
+                );
+                self.ended(
+                    id,
+                    Ending {
+                        headers_failed: true,
+                        ..Ending::of(error)
+                    },
+                    now_ms,
+                )
+            }
+            Phase::AwaitingInit | Phase::Parked | Phase::Saving => Vec::new(),
+        })
+    }
+
+    /// The client's `header` function answered for `attempt` of fetch `id`:
+    /// its headers, or why it failed (it threw, or returned something that
+    /// is not an object of strings). A stale answer is ignored.
+    pub fn on_headers(
+        &mut self,
+        id: RequestId,
+        attempt: u32,
+        headers: Result<Vec<(String, String)>, String>,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let current = self
+            .fetches
+            .get(&id)
+            .is_some_and(|f| f.phase == Phase::AwaitingHeaders && f.attempts + 1 == attempt);
+        if !current {
+            return Vec::new();
+        }
+        let checked = headers
+            .map_err(|why| {
+                RequestError::invalid("header", format!("(the client's function) {why}"))
+            })
+            .and_then(|headers| {
+                for (name, value) in &headers {
+                    validate_header(name, value)?;
+                }
+                Ok(headers)
+            });
+        match checked {
+            Ok(headers) => {
+                let fetch = self.fetches.get_mut(&id).expect("fetch");
+                fetch.client_headers = Some(headers);
+                fetch.phase = Phase::Waiting;
+                self.attempt(id, now_ms)
+            }
+            Err(error) => self.ended(
+                id,
+                Ending {
+                    headers_failed: true,
+                    ..Ending::of(error)
+                },
+                now_ms,
+            ),
+        }
+    }
+
+    /// `wx.cloud` init finished: `Ok` or the failure the platform reported.
+    pub fn on_init(&mut self, result: Result<(), Failure>, now_ms: f64) -> Vec<Command<V>> {
+        match result {
+            Ok(()) => {
+                let waiting = self.init.succeeded();
+                waiting
+                    .into_iter()
+                    .flat_map(|id| self.attempt(id, now_ms))
+                    .collect()
+            }
+            Err(failure) => match self.init.failed() {
+                Ok(delay_ms) => vec![Command::WaitInit { delay_ms }],
+                Err(waiting) => {
+                    // Its own retries are spent: not retried again per request.
+                    let error = RequestError::Transport {
+                        kind: ErrorKind::Init,
+                        detail: format!(
+                            "{}; wx.cloud init failed {} times, the next request tries again",
+                            failure.err_msg,
+                            super::super::init::INIT_RETRIES + 1
+                        ),
+                        code: failure.err_code.or(failure.errno),
+                        retryable: false,
+                    };
+                    let mut commands = Vec::new();
+                    for id in waiting {
+                        commands.extend(self.ended(id, Ending::of(error.clone()), now_ms));
+                    }
+                    commands
+                }
+            },
+        }
+    }
+
+    /// A `WaitInit` is over.
+    pub fn on_init_timer(&mut self) -> Vec<Command<V>> {
+        self.init
+            .retry_due()
+            .map(|attempt| Command::InitCloud { attempt })
+            .into_iter()
+            .collect()
+    }
+
+    /// Caller `id` cancelled: it settles now as `cancelled`. The fetch goes on
+    /// for the other callers; with none left it is aborted. Unknown ids, and
+    /// requests already settled or waiting for the queue to be saved, are ignored.
+    pub fn cancel(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let fetch_id = self.followers.get(&id).copied().unwrap_or(id);
+        let Some(fetch) = self.fetches.get_mut(&fetch_id) else {
+            return Vec::new();
+        };
+        let Some(index) = fetch.callers.iter().position(|(c, _)| *c == id) else {
+            return Vec::new();
+        };
+        if fetch.phase == Phase::Saving {
+            return Vec::new();
+        }
+        self.followers.remove(&id);
+        let (_, started) = fetch.callers.remove(index);
+        let elapsed_ms = (now_ms - started).max(0.0);
+        self.stats.end(
+            fetch.slot,
+            elapsed_ms,
+            Outcome::Failed(ErrorKind::Cancelled),
+        );
+        let mut commands = vec![Command::Reject(
+            Settled {
+                id,
+                route: fetch.choice.route,
+                reason: fetch.choice.reason,
+                attempts: fetch.attempts,
+                elapsed_ms,
+                note: String::new(),
+                from_cache: false,
+                stale: false,
+                queued: None,
+                explain: fetch.trace.clone(),
+            },
+            RequestError::Cancelled,
+        )];
+        if fetch.callers.is_empty() {
+            commands.extend(self.abandon(fetch_id, now_ms));
+        }
+        commands
+    }
+
+    /// Stops fetch `id` wherever it is: aborts its attempt in flight, gives
+    /// back its slot or its place in a queue, and ends it.
+    pub(super) fn abandon(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let Some(fetch) = self.fetches.get(&id) else {
+            return Vec::new();
+        };
+        let mut commands = Vec::new();
+        if fetch.phase == Phase::Queued {
+            self.scheduler.forget(fetch.choice.route, id);
+        }
+        if fetch.phase == Phase::InFlight && fetch.attempts > 0 {
+            commands.push(Command::Abort { id });
+            self.abandon_probe(id);
+        }
+        self.init.forget(id);
+        commands.extend(self.free_slot(id, now_ms));
+        self.end(id);
+        commands.push(Command::End { id });
+        commands
+    }
+
+    /// Sends the next attempt once its gates open: the network, the user it
+    /// was made under, the cloud init, the client's `header` function, a slot.
+    pub(super) fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        if !self.online {
+            return self.ended(id, Ending::of(decide::offline()), now_ms);
+        }
+        let Some(fetch) = self.fetches.get_mut(&id) else {
+            return Vec::new();
+        };
+        if fetch.user_epoch != self.user_epoch {
+            return self.ended(id, Ending::of(decide::user_changed()), now_ms);
+        }
+        if fetch.choice.route == Route::Cloud {
+            match self.init.request(id) {
+                InitStep::Ready => {}
+                InitStep::Run(attempt) => {
+                    fetch.phase = Phase::AwaitingInit;
+                    return vec![Command::InitCloud { attempt }];
+                }
+                InitStep::Wait => {
+                    fetch.phase = Phase::AwaitingInit;
+                    return Vec::new();
+                }
+            }
+        }
+        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
+        if self.config.header_function && fetch.client_headers.is_none() {
+            fetch.phase = Phase::AwaitingHeaders;
+            return vec![Command::Headers {
+                id,
+                attempt: fetch.attempts + 1,
+                delay_ms: left.max(1.0) as u32,
+            }];
+        }
+        if !self
+            .scheduler
+            .acquire(fetch.choice.route, fetch.priority, id)
+        {
+            fetch.phase = Phase::Queued;
+            if let Some(trace) = &mut fetch.trace {
+                trace.notes.push(format!(
+                    "queued at +{} ms: all {} slots of {} were busy",
+                    (now_ms - fetch.started_ms).max(0.0) as u64,
+                    self.config.max_concurrent,
+                    fetch.choice.route.as_str()
+                ));
+            }
+            return vec![Command::Wait {
+                id,
+                delay_ms: left.max(1.0) as u32,
+            }];
+        }
+        fetch.lane = Some(fetch.choice.route);
+        self.launch(id, now_ms)
+    }
+
+    /// The attempt of fetch `id`, which holds a slot: sent, or refused by the
+    /// breaker (then its slot goes to the next in the queue).
+    pub(super) fn launch(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        if let Err(refused) = self.admit(id, now_ms) {
+            let mut commands = self.free_slot(id, now_ms);
+            commands.extend(self.ended(id, Ending::of(refused), now_ms));
+            return commands;
+        }
+        let service = self.config.service.as_deref();
+        let static_headers = &self.config.client_headers;
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
+        let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
+        fetch.attempts += 1;
+        fetch.phase = Phase::InFlight;
+        if let Some(trace) = &mut fetch.trace {
+            trace.attempts.push(AttemptNote {
+                attempt: fetch.attempts,
+                route: fetch.choice.route,
+                at_ms: (now_ms - fetch.started_ms).max(0.0),
+                timeout_ms,
+                outcome: String::new(),
+                decision: String::new(),
+            });
+        }
+        let client = fetch.client_headers.take();
+        let headers = merge_headers(
+            client.as_deref().unwrap_or(static_headers),
+            &fetch.headers,
+            fetch.idempotency_key.as_deref(),
+            service.filter(|_| fetch.choice.route == Route::Cloud),
+        );
+        vec![Command::Send(Send {
+            id,
+            route: fetch.choice.clone(),
+            method: fetch.method,
+            attempt: fetch.attempts,
+            timeout_ms,
+            clamped_from: fetch.clamped_from,
+            url: fetch.url.clone(),
+            target: fetch.target.clone(),
+            headers,
+            body: fetch.body.clone(),
+            guard_ms: timeout_ms.saturating_add(ATTEMPT_GRACE_MS),
+        })]
+    }
+
+    /// Applies what [`decide::after_attempt`] answers for fetch `id`'s ending.
+    pub(super) fn ended(&mut self, id: RequestId, ending: Ending, now_ms: f64) -> Vec<Command<V>> {
+        let Some(fetch) = self.fetches.get(&id) else {
+            return Vec::new();
+        };
+        let route = fetch.choice.route;
+        let timed_out = ending.error.kind() == ErrorKind::Timeout;
+        let budget = self.guards.view(route).0.map(|budget| decide::Quote {
+            cost: budget.quote(timed_out),
+            tokens: budget.tokens(),
+            capacity: budget.capacity(),
+        });
+        let situation = decide::Fetch {
+            method: fetch.method,
+            attempts: fetch.attempts,
+            idempotent: fetch.idempotent,
+            elapsed_ms: now_ms - fetch.started_ms,
+            retry: fetch.retry,
+            queueable: fetch.queueable.is_some(),
+            replay: fetch
+                .replay
+                .map(|m| self.queue.get(m).map_or(0, |m| m.attempts)),
+            same_user: fetch.user_epoch == self.user_epoch,
+            headers_failed: ending.headers_failed,
+        };
+        let world = World {
+            online: self.online,
+            hidden: self.hidden,
+            budget,
+        };
+        let ended = Ended {
+            error: &ending.error,
+            interrupted: ending.interrupted,
+            retry_after_ms: ending.retry_after_ms,
+        };
+        match decide::after_attempt(ended, situation, world, &mut self.rng) {
+            Next::Retry { delay_ms, cost } => {
+                if cost > 0 {
+                    if let Some(budget) = self.guards.budget(route) {
+                        budget.withdraw(timed_out);
+                    }
+                }
+                let fetch = self.fetches.get_mut(&id).expect("fetch");
+                fetch.phase = Phase::Waiting;
+                fetch.last_cost = cost;
+                self.stats.retried(fetch.slot);
+                self.note_decision(id, || match cost {
+                    0 => format!("retry in {delay_ms} ms"),
+                    _ => format!("retry in {delay_ms} ms, for {cost} tokens of the retry budget"),
+                });
+                vec![Command::Wait { id, delay_ms }]
+            }
+            Next::Park => {
+                let fetch = self.fetches.get_mut(&id).expect("fetch");
+                fetch.phase = Phase::Parked;
+                self.stats.retried(fetch.slot);
+                self.note_decision(id, || {
+                    "sent again when the app is back (interrupted in the background)".into()
+                });
+                Vec::new()
+            }
+            Next::Queue { error, note } => self.queue_failed(id, error, note, now_ms),
+            Next::KeepQueued { after_ms } => self.replay_kept(id, after_ms, now_ms),
+            Next::DropQueued { error } => self.replay_dropped(id, error, now_ms),
+            Next::Fail { error, note } => self.fail(id, &error, &note, now_ms),
+        }
+    }
+
+    /// Fetch `id` exists and is in `phase`.
+    fn is(&self, id: RequestId, phase: Phase) -> bool {
+        self.fetches.get(&id).is_some_and(|f| f.phase == phase)
+    }
+}
+
+/// The headers of an attempt: the client's, then the request's, then the
+/// `Idempotency-Key`, then `X-WX-SERVICE`; a later one replaces an earlier
+/// one of the same name (names compare case-insensitively).
+fn merge_headers(
+    client: &[(String, String)],
+    request: &[(String, String)],
+    idempotency_key: Option<&str>,
+    service: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(client.len() + request.len() + 2);
+    let mut put = |name: &str, value: &str| {
+        out.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        out.push((name.to_owned(), value.to_owned()));
+    };
+    for (name, value) in client.iter().chain(request) {
+        put(name, value);
+    }
+    if let Some(key) = idempotency_key {
+        put("Idempotency-Key", key);
+    }
+    if let Some(service) = service {
+        put("X-WX-SERVICE", service);
+    }
+    out
+}
+
+/// `request:fail interrupted` (errno 600003): the call died because the app
+/// went to the background, not because of the network or the service.
+fn is_interrupted(failure: &Failure) -> bool {
+    failure.errno == Some(600_003) || failure.err_msg.to_ascii_lowercase().contains("interrupted")
+}
