@@ -47,6 +47,8 @@ export async function startEmulator(options = {}) {
   const wsStats = { connections: 0, messages: 0, silent: false, maxOpen: 0 };
   /** Acked messages as they arrived: which connection (1-based) saw which id. */
   const wsReceived = [];
+  /** Text frames as they arrived (pings aside): which connection saw which text. */
+  const wsTexts = [];
   const hanging = new Set();
 
   const server = http.createServer((req, res) => {
@@ -174,6 +176,7 @@ export async function startEmulator(options = {}) {
           message = null;
         }
         if (message && message.type === 'ping') return ws.send(JSON.stringify({ type: 'pong', t: message.t }));
+        if (text !== null) wsTexts.push({ connection, text });
         if (message && message.type === 'msg' && Number.isInteger(message.id)) {
           // Acked mode: record, then ack; duplicates (same id) are acked again.
           wsReceived.push({ connection, id: message.id });
@@ -254,6 +257,7 @@ export async function startEmulator(options = {}) {
     wsStats.silent = false;
     wsStats.maxOpen = 0;
     wsReceived.length = 0;
+    wsTexts.length = 0;
     for (const stop of droppers) stop();
   }
   const droppers = new Set();
@@ -307,6 +311,8 @@ export async function startEmulator(options = {}) {
       open: () => wss.clients.size,
       /** Acked messages received, in arrival order: `{ connection, id }`. */
       received: () => wsReceived.slice(),
+      /** Text frames received (pings aside), in arrival order: `{ connection, text }`. */
+      texts: () => wsTexts.slice(),
       /** Drops every socket abruptly every `ms`; returns a stop function. */
       dropEvery(ms) {
         const timer = setInterval(() => dropSockets(), ms);

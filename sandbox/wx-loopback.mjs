@@ -40,6 +40,8 @@ export function createWx(options) {
     initFailures: 0,
     cloudApiFailures: 0,
     sockets: new Set(),
+    /** Sockets whose SocketTask refuses to send (see `controls.breakSocketSends`). */
+    refusing: new WeakSet(),
     /** wx.request calls in flight: going to the background interrupts them. */
     requests: new Set(),
   };
@@ -152,7 +154,7 @@ export function createWx(options) {
     });
     const task = {
       send(o) {
-        if (ws.readyState !== WebSocket.OPEN) {
+        if (ws.readyState !== WebSocket.OPEN || state.refusing.has(ws)) {
           const err = fail('sendSocketMessage:fail WebSocket is not connected');
           o?.fail?.(err);
           o?.complete?.(err);
@@ -342,6 +344,14 @@ export function createWx(options) {
       listeners.show.forEach((h) => h(realmObject({ path: 'pages/index/index', scene: 1001 })));
     },
     openSockets: () => state.sockets.size,
+    /**
+     * The open SocketTasks stop sending, as a task whose connection died before its onClose came:
+     * `send` calls `fail` ('sendSocketMessage:fail WebSocket is not connected'). The server still
+     * sees the socket open until the client closes it. Tasks opened later send normally.
+     */
+    breakSocketSends() {
+      for (const ws of state.sockets) state.refusing.add(ws);
+    },
     closeAll() {
       for (const ws of state.sockets) ws.terminate();
     },

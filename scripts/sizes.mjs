@@ -17,10 +17,12 @@ export const BUDGET = {
   // output) 9 KB, idempotency keys 2 KB, the scheduler and the resend of
   // interrupted requests 5.5 KB, the offline mutation queue (its engine
   // steps, storage format and checks) 15.5 KB, `explain` 4.5 KB; the shim
-  // grew by 3.5 KB.
-  wasmRaw: 222.5 * KB,
-  wasmGzip: 99.5 * KB,
-  bundleRaw: 261 * KB,
+  // grew by 3.5 KB. Issue 16 (item 8) raised them by 2.5, 1 and 2.5 KB:
+  // frames the platform refuses go back to the outbox or are named in an
+  // error (3.3 KB of wasm, 1.5 KB gzipped; 0.5 KB of shim and glue).
+  wasmRaw: 225 * KB,
+  wasmGzip: 100.5 * KB,
+  bundleRaw: 263.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

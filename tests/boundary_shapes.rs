@@ -268,6 +268,18 @@ fn socket_commands_and_events_keep_their_shapes() {
     log.all("hidden", e.sockets_hidden(true, 10_050.0));
     log.all("shown", e.sockets_hidden(false, 10_060.0));
     log.all("offline", e.sockets_online(false, 10_070.0));
+    // A refusal from an older task, acked mode: the frame is still unacked; nothing to do.
+    log.all(
+        "send failed",
+        e.socket_send_failed(
+            id,
+            1,
+            1.0,
+            "{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}".into(),
+            "sendSocketMessage:fail WebSocket is not connected".into(),
+            10_075.0,
+        ),
+    );
     log.err("send bad", e.socket_send(id, JsValue::UNDEFINED, false));
     log.all("release", e.socket_release(id));
     log.0
@@ -306,15 +318,16 @@ stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"r
 const SOCKET_SHAPES: &str = r##"
 open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","commands":[{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]}
 send queued: []
-opened: [{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"transmit","socket":1,"epoch":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"timer","socket":1,"atMs":10010}]
+opened: [{"type":"transmit","socket":1,"epoch":1,"seq":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"timer","socket":1,"atMs":10010}]
 message: [{"type":"deliver","socket":1,"text":"{\"ack\":1}"}]
-timer: [{"type":"transmit","socket":1,"epoch":1,"text":"{\"type\":\"ping\",\"t\":10020}"},{"type":"timer","socket":1,"atMs":20020}]
+timer: [{"type":"transmit","socket":1,"epoch":1,"seq":0,"text":"{\"type\":\"ping\",\"t\":10020}"},{"type":"timer","socket":1,"atMs":20020}]
 error: [{"type":"event","socket":1,"event":{"name":"error","detail":"boom"}},{"type":"closeTask","socket":1,"epoch":1,"code":4000,"reason":"error"},{"type":"event","socket":1,"event":{"name":"close","code":1006,"reason":"boom","reconnecting":true}},{"type":"event","socket":1,"event":{"name":"reconnecting","attempt":1,"delayMs":1000}},{"type":"event","socket":1,"event":{"name":"state","state":"reconnecting"}},{"type":"timer","socket":1,"atMs":11030}]
 closed: []
 hidden: [{"type":"event","socket":1,"event":{"name":"state","state":"paused"}}]
 shown: [{"type":"connect","socket":1,"epoch":3},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":20060}]
 offline: []
+send failed: []
 send bad: {"kind":"invalid","message":"请求参数无效：`send` needs a string or JSON data, got undefined","detail":"`send` needs a string or JSON data, got undefined","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-release: [{"type":"closeTask","socket":1,"epoch":3,"code":1000,"reason":"closed by the caller"},{"type":"event","socket":1,"event":{"name":"close","code":1000,"reason":"closed by the caller; 1 message(s) were not sent","reconnecting":false}},{"type":"event","socket":1,"event":{"name":"state","state":"closed"}}]
+release: [{"type":"closeTask","socket":1,"epoch":3,"code":1000,"reason":"closed by the caller"},{"type":"event","socket":1,"event":{"name":"error","detail":"closed by the caller; 1 message(s) were not sent","unsent":["{\"hi\":1}"]}},{"type":"event","socket":1,"event":{"name":"close","code":1000,"reason":"closed by the caller; 1 message(s) were not sent","reconnecting":false}},{"type":"event","socket":1,"event":{"name":"state","state":"closed"}}]
 state: closed
 "##;

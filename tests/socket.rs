@@ -217,7 +217,7 @@ fn max_attempts_gives_up() {
     now += f64::from(c.connect_timeout_ms);
     let out = s.on_timer(now);
     assert_eq!(s.state(), State::Failed);
-    assert!(out.iter().any(|c| matches!(c, SocketCommand::Emit(SocketEvent::Error { detail }) if detail.contains("gave up after 2"))));
+    assert!(out.iter().any(|c| matches!(c, SocketCommand::Emit(SocketEvent::Error { detail, .. }) if detail.contains("gave up after 2"))));
     assert!(s.send("1").is_err(), "a failed socket refuses to send");
 }
 

@@ -63,12 +63,15 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
           }
         }
         return;
-      case 'transmit':
-        if (s.epoch === c.epoch && s.task) {
-          const epoch = c.epoch;
-          s.task.send({ data: c.text, fail: (e) => run(() => engine.socketError(s.id, epoch, e && e.errMsg, now())) });
-        }
+      case 'transmit': {
+        // A refused frame goes back to the engine, which keeps it (or names it in an error).
+        // Reported after the commands at hand, as devices call `fail` later, never in the middle.
+        const refused = (/** @type {unknown} */ detail) =>
+          Promise.resolve().then(() => run(() => engine.socketSendFailed(s.id, c.epoch, c.seq, c.text, detail, now())));
+        if (s.epoch === c.epoch && s.task) s.task.send({ data: c.text, fail: (e) => refused(e && e.errMsg) });
+        else refused('sendSocketMessage:fail the SocketTask is gone');
         return;
+      }
       case 'deliver':
         for (const h of s.holders) h.emit('message', { data: c.text });
         return;
@@ -153,9 +156,10 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
           return socket ? socket.task : undefined;
         },
         release: (id, h) => {
+          // The closing handle hears its own close (and which messages were not sent).
+          dispatch(engine.socketRelease(id));
           const socket = live.get(id);
           if (socket) socket.holders.delete(h);
-          dispatch(engine.socketRelease(id));
         },
       });
       s.holders.add(handle);

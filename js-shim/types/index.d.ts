@@ -151,7 +151,8 @@ export interface ManagedSocket {
   on(name: 'open', listener: () => void): this;
   on(name: 'message', listener: (event: { data: unknown }) => void): this;
   on(name: 'close', listener: (event: { code: number; reason: string; reconnecting: boolean }) => void): this;
-  on(name: 'error', listener: (event: { detail: string }) => void): this;
+  /** `unsent`: what was sent through this socket and will never be sent (refused by the platform with no room to keep it, closed, failed), as given (non-strings as JSON). */
+  on(name: 'error', listener: (event: { detail: string; unsent?: string[] }) => void): this;
   on(name: 'reconnecting', listener: (event: { attempt: number; delayMs: number }) => void): this;
   on(name: 'state', listener: (event: { state: string }) => void): this;
   off(name: string, listener: (event: any) => void): this;

@@ -521,6 +521,25 @@ impl Engine {
         self.with_socket(id, |s| s.on_error(epoch, &detail, now_ms))
     }
 
+    /// The platform refused (`fail`) frame `seq` of a `transmit` command on
+    /// the SocketTask of `epoch`; `text` is the command's text, handed back
+    /// because a plain-mode frame is not kept once handed to the platform.
+    #[wasm_bindgen(js_name = socketSendFailed)]
+    pub fn socket_send_failed(
+        &self,
+        id: u32,
+        epoch: u32,
+        seq: f64,
+        text: String,
+        detail: JsValue,
+        now_ms: f64,
+    ) -> Result<Array, JsValue> {
+        // `as` saturates: NaN and negatives become 0 (`OWN_FRAME`), nothing to keep.
+        let seq = seq as u64;
+        let detail = detail.as_string().unwrap_or_else(|| "send failed".into());
+        self.with_socket(id, |s| s.on_send_failed(epoch, seq, &text, &detail, now_ms))
+    }
+
     /// A `timer` command's instant came.
     #[wasm_bindgen(js_name = socketTimer)]
     pub fn socket_timer(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {

@@ -341,8 +341,9 @@ pub fn socket_command(socket: u32, command: &SocketCommand) -> JsValue {
             .num("code", (*code).into())
             .name("reason", reason)
             .js(),
-        SocketCommand::Transmit { epoch, text } => head("transmit")
+        SocketCommand::Transmit { epoch, seq, text } => head("transmit")
             .num("epoch", (*epoch).into())
+            .num("seq", *seq as f64)
             .text("text", text)
             .js(),
         SocketCommand::Deliver { text } => head("deliver").text("text", text).js(),
@@ -365,7 +366,15 @@ fn socket_event(event: &SocketEvent) -> JsValue {
             .num("code", (*code).into())
             .text("reason", reason)
             .flag("reconnecting", *reconnecting),
-        SocketEvent::Error { detail } => named("error").text("detail", detail),
+        SocketEvent::Error { detail, unsent } => {
+            let error = named("error").text("detail", detail);
+            if unsent.is_empty() {
+                error
+            } else {
+                let unsent: Array = unsent.iter().map(|t| JsValue::from_str(t)).collect();
+                error.set("unsent", &unsent)
+            }
+        }
         SocketEvent::Reconnecting { attempt, delay_ms } => named("reconnecting")
             .num("attempt", (*attempt).into())
             .num("delayMs", (*delay_ms).into()),

@@ -1,6 +1,7 @@
 // Managed sockets through the bundle in the sandbox, against the emulator's
 // real WebSocket service: reuse and the platform's limit, reconnect through
-// drops with nothing lost, heartbeat death, network and app lifecycle.
+// drops with nothing lost, frames the platform refuses, heartbeat death,
+// network and app lifecycle.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { cloudOptions, sandboxWithBundle, startEmulator } from './support.mjs';
@@ -187,4 +188,86 @@ test('a full outbox refuses with an error the caller sees; nothing is dropped si
   await until('the three queued, in order', () => got.length === 3);
   assert.deepEqual(got, ['m0', 'm1', 'm2']);
   socket.close();
+});
+
+test('frames the platform refuses are sent after the reconnect, in order, each exactly once', async () => {
+  const { client, sandbox } = await setup();
+  const socket = client.socket({ ...FAST });
+  const errors = [];
+  const closes = [];
+  socket.on('error', (e) => errors.push(e));
+  socket.on('close', (e) => closes.push(e));
+  await until('open', () => socket.state === 'open');
+  socket.send('before');
+  await until('the first frame at the server', () => emulator.ws.texts().length === 1);
+  sandbox.controls.breakSocketSends(); // the task is dead, its onClose has not come yet
+  socket.send('a');
+  socket.send('b');
+  await until('the refusal seen as a lost connection', () => closes.length === 1);
+  socket.send('c');
+  await until('three more frames at the server', () => emulator.ws.texts().length === 4);
+  await sleep(300); // a duplicate would have arrived by now
+  assert.deepEqual(emulator.ws.texts(), [
+    { connection: 1, text: 'before' },
+    { connection: 2, text: 'a' },
+    { connection: 2, text: 'b' },
+    { connection: 2, text: 'c' },
+  ]);
+  assert.equal(closes[0].reconnecting, true);
+  assert.match(closes[0].reason, /WebSocket is not connected/);
+  assert.deepEqual(errors, [], 'nothing was lost, so no error');
+  assert.equal(emulator.stats().ws.connections, 2, 'one reconnect for the refusals of one task');
+  socket.close();
+});
+
+test('acked: a frame the platform refuses reaches the server once after the reconnect, with its id', async () => {
+  const { client, sandbox } = await setup();
+  const socket = client.socket({ ...FAST, acked: true });
+  await until('open', () => socket.state === 'open');
+  sandbox.controls.breakSocketSends();
+  socket.send({ n: 1 });
+  socket.send({ n: 2 });
+  await until('both ids at the server', () => emulator.ws.received().length === 2);
+  await sleep(300);
+  assert.deepEqual(emulator.ws.received(), [
+    { connection: 2, id: 1 },
+    { connection: 2, id: 2 },
+  ]);
+  socket.close();
+});
+
+test('a refused frame the outbox cannot take back is named in an error; the one kept arrives', async () => {
+  const { client, sandbox } = await setup();
+  const socket = client.socket({ ...FAST, outboxMaxMessages: 1 });
+  const errors = [];
+  socket.on('error', (e) => errors.push(e));
+  await until('open', () => socket.state === 'open');
+  sandbox.controls.breakSocketSends();
+  socket.send('a'); // both go to the dead task: the outbox keeps neither while open
+  socket.send({ b: 2 });
+  await until('the error', () => errors.length === 1);
+  assert.deepEqual([...errors[0].unsent], ['{"b":2}']); // copied out of the sandbox's realm
+  assert.match(errors[0].detail, /WebSocket is not connected.*the outbox is full \(1 messages/);
+  await until('the kept frame at the server', () => emulator.ws.texts().length === 1);
+  await sleep(300);
+  assert.deepEqual(emulator.ws.texts(), [{ connection: 2, text: 'a' }]);
+  socket.close();
+});
+
+test('closing with messages still waiting: the closing handle hears an error naming them, then the close', async () => {
+  const { client, sandbox } = await setup();
+  sandbox.controls.setNetworkType('none');
+  await sleep(10);
+  const socket = client.socket({ ...FAST });
+  const heard = [];
+  socket.on('error', (e) => heard.push(['error', [...e.unsent]]));
+  socket.on('close', (e) => heard.push(['close', e.reason]));
+  socket.send('m0');
+  socket.send({ n: 1 });
+  socket.close();
+  assert.deepEqual(heard, [
+    ['error', ['m0', '{"n":1}']],
+    ['close', 'closed by the caller; 2 message(s) were not sent'],
+  ]);
+  assert.equal(emulator.stats().ws.connections, 0);
 });

@@ -5,9 +5,11 @@
 //! reporting both `onError` and `onClose` never causes two reconnects.
 //! Deadlines are instants compared with `now`, not counted timer ticks, so a
 //! burst of late timers after the app returns from the background is harmless.
+//! Nothing the caller sent is lost silently: a frame the platform refuses
+//! goes back to the outbox, and frames given up are named in an `error` event.
 
 use super::config::SocketConfig;
-use super::outbox::Outbox;
+use super::outbox::{Frame, Outbox};
 use crate::core::error::RequestError;
 use crate::core::rng::Rng;
 
@@ -66,6 +68,9 @@ pub enum SocketCommand {
     Transmit {
         /// The task.
         epoch: u32,
+        /// The frame's sequence number, reported back if the platform refuses
+        /// it; `OWN_FRAME` for the socket's own frames (pings).
+        seq: u64,
         /// The frame.
         text: String,
     },
@@ -101,6 +106,9 @@ pub enum SocketEvent {
     Error {
         /// What.
         detail: String,
+        /// What the caller sent and will never be sent, in order, as given
+        /// (strings as they are, other data as JSON). Usually empty.
+        unsent: Vec<String>,
     },
     /// A reconnect is scheduled.
     Reconnecting {
@@ -121,6 +129,10 @@ pub fn is_fatal_close(code: u16) -> bool {
 
 /// Close code used when this side gives a task up (no answer in time).
 pub const GIVE_UP_CODE: u16 = 4000;
+
+/// The sequence number of the socket's own frames (pings): nothing to keep
+/// when the platform refuses one.
+pub const OWN_FRAME: u64 = 0;
 
 /// One managed socket.
 #[derive(Debug)]
@@ -197,16 +209,18 @@ impl Socket {
         self.opened_at = now;
         self.last_seen = now;
         self.next_ping_at = now + f64::from(self.config.heartbeat_interval_ms);
-        let mut out = vec![
-            SocketCommand::Emit(SocketEvent::Open),
-            SocketCommand::Emit(SocketEvent::State(State::Open)),
-        ];
+        // What waited goes out before listeners hear `open`: one that sends
+        // or closes from there cannot overtake or strand it.
+        let mut out = Vec::new();
         for frame in self.outbox.flush() {
             out.push(SocketCommand::Transmit {
                 epoch,
+                seq: frame.seq,
                 text: frame.text,
             });
         }
+        out.push(SocketCommand::Emit(SocketEvent::Open));
+        out.push(SocketCommand::Emit(SocketEvent::State(State::Open)));
         out.push(self.timer());
         out
     }
@@ -249,18 +263,37 @@ impl Socket {
     /// The task of `epoch` failed. Treated as lost (a close that may follow
     /// for the same task is then ignored: its epoch is over).
     pub fn on_error(&mut self, epoch: u32, detail: &str, now: f64) -> Vec<SocketCommand> {
-        if epoch != self.epoch || !matches!(self.state, State::Connecting | State::Open) {
+        if !self.is_live(epoch) {
             return Vec::new();
         }
-        let mut out = vec![SocketCommand::Emit(SocketEvent::Error {
-            detail: detail.to_owned(),
-        })];
-        out.push(SocketCommand::CloseTask {
-            epoch,
-            code: GIVE_UP_CODE,
-            reason: "error",
-        });
-        out.extend(self.lost(1006, detail, now));
+        let mut out = vec![error(detail.to_owned(), Vec::new())];
+        out.extend(self.task_failed("error", detail, now));
+        out
+    }
+
+    /// The platform refused to send frame `seq` (`text`, as transmitted) on
+    /// the task of `epoch`. The frame is kept: back to its place in the
+    /// outbox (plain mode) or still unacked (acked mode); sent at once if a
+    /// newer task is already open; named in an `error` event if it cannot be
+    /// kept. A refusal on the current task means the task is unusable: lost,
+    /// as with `onError`. A refusal reported for an older task changes
+    /// nothing else (its loss was handled once already).
+    pub fn on_send_failed(
+        &mut self,
+        epoch: u32,
+        seq: u64,
+        text: &str,
+        detail: &str,
+        now: f64,
+    ) -> Vec<SocketCommand> {
+        let mut out = if seq == OWN_FRAME {
+            Vec::new()
+        } else {
+            self.keep_refused(epoch, seq, text, detail)
+        };
+        if self.is_live(epoch) {
+            out.extend(self.task_failed("send failed", detail, now));
+        }
         out
     }
 
@@ -290,6 +323,7 @@ impl Socket {
                 self.next_ping_at = now + f64::from(self.config.heartbeat_interval_ms);
                 let ping = SocketCommand::Transmit {
                     epoch: self.epoch,
+                    seq: OWN_FRAME,
                     text: format!("{{\"type\":\"ping\",\"t\":{}}}", now as u64),
                 };
                 vec![ping, self.timer()]
@@ -313,15 +347,18 @@ impl Socket {
             self.outbox.queue(frame);
             return Ok(Vec::new());
         }
-        let text = frame.text.clone();
+        let (seq, text) = (frame.seq, frame.text.clone());
         self.outbox.sent(frame);
         Ok(vec![SocketCommand::Transmit {
             epoch: self.epoch,
+            seq,
             text,
         }])
     }
 
-    /// The caller closes: no reconnect, ever. Messages still waiting are not sent.
+    /// The caller closes: no reconnect, ever. Messages still waiting are not
+    /// sent: an `error` event names them (before the close event), and the
+    /// close event's reason counts them.
     pub fn close(&mut self) -> Vec<SocketCommand> {
         if matches!(self.state, State::Closed | State::Failed) {
             return Vec::new();
@@ -342,6 +379,9 @@ impl Socket {
         } else {
             format!("closed by the caller; {unsent} message(s) were not sent")
         };
+        if unsent > 0 {
+            out.push(error(reason.clone(), self.outbox.drain()));
+        }
         out.push(SocketCommand::Emit(SocketEvent::Close {
             code: 1000,
             reason,
@@ -396,6 +436,69 @@ impl Socket {
         ]
     }
 
+    /// Whether `epoch` is the current task, opening or open.
+    fn is_live(&self, epoch: u32) -> bool {
+        epoch == self.epoch && matches!(self.state, State::Connecting | State::Open)
+    }
+
+    /// The current task is unusable: close it and treat it as lost.
+    fn task_failed(&mut self, why: &'static str, detail: &str, now: f64) -> Vec<SocketCommand> {
+        let mut out = vec![SocketCommand::CloseTask {
+            epoch: self.epoch,
+            code: GIVE_UP_CODE,
+            reason: why,
+        }];
+        out.extend(self.lost(1006, detail, now));
+        out
+    }
+
+    /// Keeps a frame the platform refused, or names it when it cannot.
+    fn keep_refused(
+        &mut self,
+        epoch: u32,
+        seq: u64,
+        text: &str,
+        detail: &str,
+    ) -> Vec<SocketCommand> {
+        if self.config.acked {
+            // Still unacked (resent on the next open, or already resent if
+            // that came first), or acked since: either way nothing to do.
+            return Vec::new();
+        }
+        let frame = Frame {
+            seq,
+            text: text.to_owned(),
+        };
+        let kept = match self.state {
+            // A newer task is open (the refusal came late): send it there now.
+            State::Open if epoch != self.epoch => {
+                return vec![SocketCommand::Transmit {
+                    epoch: self.epoch,
+                    seq,
+                    text: frame.text,
+                }]
+            }
+            State::Closed | State::Failed => Err(frame),
+            _ => self.outbox.requeue(frame),
+        };
+        let Err(frame) = kept else {
+            return Vec::new();
+        };
+        let full;
+        let why = match self.state {
+            State::Closed => "the socket is closed",
+            State::Failed => "the socket failed",
+            _ => {
+                full = self.outbox.full();
+                &full
+            }
+        };
+        vec![error(
+            format!("{detail}; the message was not sent: {why}"),
+            vec![frame.text],
+        )]
+    }
+
     fn pause(&mut self) -> Vec<SocketCommand> {
         if self.state == State::Paused {
             return Vec::new();
@@ -420,14 +523,7 @@ impl Socket {
             })
         };
         if is_fatal_close(code) {
-            self.state = State::Failed;
-            return vec![
-                close(false),
-                SocketCommand::Emit(SocketEvent::Error {
-                    detail: format!("the server closed with {code}: reconnecting cannot help; refresh credentials and open a new socket"),
-                }),
-                SocketCommand::Emit(SocketEvent::State(State::Failed)),
-            ];
+            return self.fail(close(false), format!("the server closed with {code}: reconnecting cannot help; refresh credentials and open a new socket"));
         }
         if !self.online || self.hidden {
             let mut out = vec![close(true)];
@@ -440,14 +536,8 @@ impl Socket {
             .max_attempts
             .is_some_and(|max| self.attempt > max)
         {
-            self.state = State::Failed;
-            return vec![
-                close(false),
-                SocketCommand::Emit(SocketEvent::Error {
-                    detail: format!("gave up after {} reconnect attempts", self.attempt - 1),
-                }),
-                SocketCommand::Emit(SocketEvent::State(State::Failed)),
-            ];
+            let detail = format!("gave up after {} reconnect attempts", self.attempt - 1);
+            return self.fail(close(false), detail);
         }
         let delay_ms = self.config.delay(self.attempt, &mut self.rng);
         self.retry_at = now + f64::from(delay_ms);
@@ -463,6 +553,17 @@ impl Socket {
         ]
     }
 
+    /// Gives up for good. What waits in the outbox will never be sent: the
+    /// error event's `unsent` names it.
+    fn fail(&mut self, close: SocketCommand, detail: String) -> Vec<SocketCommand> {
+        self.state = State::Failed;
+        vec![
+            close,
+            error(detail, self.outbox.drain()),
+            SocketCommand::Emit(SocketEvent::State(State::Failed)),
+        ]
+    }
+
     /// The next instant anything is due.
     fn timer(&self) -> SocketCommand {
         let at_ms = match self.state {
@@ -475,6 +576,11 @@ impl Socket {
         };
         SocketCommand::Timer { at_ms }
     }
+}
+
+/// An `error` event.
+fn error(detail: String, unsent: Vec<String>) -> SocketCommand {
+    SocketCommand::Emit(SocketEvent::Error { detail, unsent })
 }
 
 /// The id of an ack frame `{"type":"ack","id":N}`.
