@@ -127,6 +127,7 @@ fn failures_come_back_classified_with_the_seed_message() {
             "cloud.callContainer:fail errCode: 102002 | errMsg: 请求超时".into(),
             102002.into(),
             JsValue::UNDEFINED,
+            false,
             1.0,
         )
         .unwrap()
@@ -142,7 +143,14 @@ fn failures_come_back_classified_with_the_seed_message() {
     options = get_request("/x");
     let (id, _) = start(&e, options);
     let wait = e
-        .on_failure(id, "x".into(), 102002.into(), JsValue::UNDEFINED, 1.0)
+        .on_failure(
+            id,
+            "x".into(),
+            102002.into(),
+            JsValue::UNDEFINED,
+            false,
+            1.0,
+        )
         .unwrap()
         .get(0);
     assert_eq!(get(&wait, "type"), "wait");
@@ -316,7 +324,8 @@ fn still_serves_after_a_thousand_bad_calls() {
     for i in 0..1000 {
         assert!(e.start(bad[i % bad.len()].clone(), 0.0).is_err());
     }
-    assert!(
+    // Events for ids the engine does not wait for are ignored: nothing to do.
+    assert_eq!(
         e.on_response(
             999_999,
             200.0,
@@ -325,15 +334,28 @@ fn still_serves_after_a_thousand_bad_calls() {
             JsValue::UNDEFINED,
             0.0
         )
-        .is_err(),
+        .unwrap()
+        .length(),
+        0,
         "unknown id"
     );
-    assert!(e.on_timer(999_999, 0.0).is_err());
+    assert_eq!(e.on_timer(999_999, 0.0).unwrap().length(), 0);
     assert_eq!(e.cancel(999_999, 0.0).unwrap().length(), 0);
     assert_eq!(e.on_init_timer().unwrap().length(), 0);
-    assert!(e
-        .on_failure(0, JsValue::NULL, "x".into(), JsValue::NULL, 0.0)
-        .is_err());
+    assert_eq!(
+        e.on_failure(0, JsValue::NULL, "x".into(), JsValue::NULL, false, 0.0)
+            .unwrap()
+            .length(),
+        0
+    );
+    assert_eq!(
+        e.on_headers(7, 1, JsValue::NULL, JsValue::UNDEFINED, 0.0)
+            .unwrap()
+            .length(),
+        0
+    );
+    assert_eq!(e.on_replay_timer(0.0).unwrap().length(), 0);
+    assert!(e.drop_pending(7.into(), 0.0).is_err());
     round_trip(&e);
     assert_eq!(e.in_flight().unwrap(), 0);
 }
@@ -425,7 +447,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     assert_eq!(e.invalidate("/api/home/".into()).unwrap(), 1);
     assert!(e.invalidate(42.into()).is_err());
     assert!(e.invalidate(object(&[("tag", "".into())])).is_err());
-    assert!(e.set_user(7.into()).is_err());
-    e.set_user("alice".into()).unwrap();
-    e.set_user(JsValue::NULL).unwrap();
+    assert!(e.set_user(7.into(), 0.0).is_err());
+    e.set_user("alice".into(), 0.0).unwrap();
+    e.set_user(JsValue::NULL, 0.0).unwrap();
 }

@@ -95,6 +95,7 @@ fn request_commands_and_errors_keep_their_shapes() {
             "cloud.callContainer:fail reset".into(),
             JsValue::UNDEFINED,
             600001.into(),
+            false,
             3.0,
         ),
     );
@@ -170,7 +171,7 @@ fn request_commands_and_errors_keep_their_shapes() {
     );
     // Errors thrown by calls.
     log.err("bad path", e.start(object(&[("path", 42.into())]), 0.0));
-    log.err("bad user", e.set_user(7.into()));
+    log.err("bad user", e.set_user(7.into(), 0.0));
     log.err(
         "bad client",
         Engine::new(
@@ -204,8 +205,14 @@ fn offline_queue_shapes_keep_their_shapes() {
         ("header", object(&[("X-Trace", "t".into())])),
         ("offline", "queue".into()),
     ]);
-    log.all("queued", e.start(post, 5.0));
+    log.all("queued", e.start(post.clone(), 5.0));
+    log.all("saved", e.on_queue_saved(true, JsValue::UNDEFINED, 5.0));
     log.all("pending", e.pending());
+    log.all("queued again", e.start(post, 6.0));
+    log.all(
+        "not saved",
+        e.on_queue_saved(false, "setStorageSync:fail exceed the max size".into(), 6.0),
+    );
     let saved = log.one("snapshot", e.queue_snapshot());
     let restarted = Engine::new(options(), platform(8), JsValue::UNDEFINED).unwrap();
     let restored = log.one("restore", restarted.restore_queue(saved, 100.0));
@@ -223,18 +230,64 @@ fn offline_queue_shapes_keep_their_shapes() {
         "restore other",
         restarted.restore_queue(object(&[("format", "mp-request/queue".into())]), 120.0),
     );
+    // A user's queued writes, dropped on logout.
+    restarted.set_user("u1".into(), 130.0).unwrap();
+    restarted.set_online(false, 130.0).unwrap();
+    let post = object(&[
+        ("path", "/api/order/create".into()),
+        ("method", "POST".into()),
+        ("offline", "queue".into()),
+    ]);
+    restarted.start(post, 131.0).unwrap();
+    restarted
+        .on_queue_saved(true, JsValue::UNDEFINED, 131.0)
+        .unwrap();
+    log.all(
+        "drop pending",
+        restarted.drop_pending(JsValue::UNDEFINED, 132.0),
+    );
+    // The client's header function is asked before every attempt.
+    let asking = Engine::new(
+        object(&[
+            ("baseUrl", "http://127.0.0.1:9".into()),
+            ("header", js_sys::Function::new_no_args("return {}").into()),
+        ]),
+        platform(9),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    log.all(
+        "asks",
+        asking.start(object(&[("path", "/api/x".into())]), 0.0),
+    );
+    log.all(
+        "headers",
+        asking.on_headers(
+            1,
+            1,
+            object(&[("Authorization", "Bearer t".into())]),
+            JsValue::UNDEFINED,
+            1.0,
+        ),
+    );
     let got = log.0.join("\n");
     assert_eq!(got, QUEUE_SHAPES.trim(), "\n{got}\n");
 }
 
 const QUEUE_SHAPES: &str = r##"
 offline: []
-queued: [1,{"type":"reject","id":1,"error":{"kind":"offline","message":"网络不可用，已保存，联网后将自动提交","detail":"the device is offline (network type 'none')","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http","queued":true,"queueId":1}},{"type":"end","id":1},{"type":"saveQueue"}]
+queued: [1,{"type":"saveQueue"}]
+saved: [{"type":"reject","id":1,"error":{"kind":"offline","message":"网络不可用，已保存，联网后将自动提交","detail":"the device is offline (network type 'none')","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http","queued":true,"queueId":1}},{"type":"end","id":1}]
 pending: [{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]
+queued again: [2,{"type":"saveQueue"}]
+not saved: [{"type":"reject","id":2,"error":{"kind":"offline","message":"网络不可用，请检查网络设置","detail":"the device is offline (network type 'none'); not queued: the offline queue could not be saved (setStorageSync:fail exceed the max size)","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http"}},{"type":"end","id":2}]
 snapshot: {"format":"mp-request/queue","version":1,"policy":1,"items":[{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]}
-restore: {"restored":1,"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","idempotencyKey":"51307108ad417eea34dd088ba39783d0"}]}
-synced: [{"type":"end","id":1},{"type":"synced","mutation":{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0},"ok":true,"value":{"statusCode":200,"data":{}}},{"type":"saveQueue"}]
+restore: {"restored":1,"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","path":"/api/order/create","header":{"X-Trace":"t","Idempotency-Key":"51307108ad417eea34dd088ba39783d0"},"body":"{\"n\":1}","guardMs":11000}]}
+synced: [{"type":"end","id":1},{"type":"synced","mutation":{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0},"ok":true,"value":{"statusCode":200,"data":{}}},{"type":"saveQueue"},{"type":"waitReplay","delayMs":0}]
 restore other: {"restored":0,"discarded":"another version of the format","commands":[]}
+drop pending: [1,{"type":"synced","mutation":{"id":2,"method":"POST","path":"/api/order/create","header":{},"idempotencyKey":"dcdc24abc4aa1657105ec5abbf329b43","user":"u1","queuedAt":131,"attempts":0},"ok":false,"error":{"kind":"cancelled","message":"请求已取消","detail":"dropped from the offline queue by client.dropPending()","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}},{"type":"saveQueue"},{"type":"waitReplay","delayMs":0}]
+asks: [1,{"type":"headers","id":1,"attempt":1,"delayMs":30000}]
+headers: [{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x","path":"/api/x","header":{"Authorization":"Bearer t"},"guardMs":11000}]
 "##;
 
 #[wasm_bindgen_test]
@@ -293,21 +346,21 @@ cloudConfig: {"env":"prod-1","service":"svc","resourceAppid":null,"resourceEnv":
 start cloud: [1,{"type":"init","attempt":1}]
 init failed: [{"type":"waitInit","delayMs":300}]
 init timer: [{"type":"init","attempt":2}]
-init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000}]
+init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/home/init","header":{"X-WX-SERVICE":"svc"},"guardMs":11000}]
 failure: [{"type":"wait","id":1,"delayMs":34}]
-timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000}]
+timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000,"path":"/api/home/init","header":{"X-WX-SERVICE":"svc"},"guardMs":11000}]
 stored: [{"type":"resolve","id":1,"route":"cloud","reason":"env configured and wx.cloud available","attempts":2,"elapsedMs":410,"fromCache":false,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":1},{"type":"persist","delayMs":1000}]
 hit: [2,{"type":"resolve","id":2,"route":"cloud","reason":"env configured and wx.cloud available","attempts":0,"elapsedMs":0,"fromCache":true,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":2}]
-start clamped: [3,{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":15000,"clampedFrom":20000}]
+start clamped: [3,{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","header":{"X-WX-SERVICE":"svc"},"guardMs":16000}]
 503: [{"type":"wait","id":3,"delayMs":1000}]
-retry after: [{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":15000,"clampedFrom":20000}]
+retry after: [{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","header":{"X-WX-SERVICE":"svc"},"guardMs":16000}]
 503 again: [{"type":"reject","id":3,"error":{"kind":"service","message":"服务暂时不可用，请稍后重试","detail":"HTTP 503; gave up after 2 attempts","code":null,"statusCode":503,"retryable":true,"attempts":2,"route":"cloud"}},{"type":"end","id":3}]
 cancel: [{"type":"reject","id":4,"error":{"kind":"cancelled","message":"请求已取消","detail":"cancelled by the caller","code":null,"statusCode":null,"retryable":false,"attempts":1,"route":"cloud"}},{"type":"abort","id":4},{"type":"end","id":4}]
-start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requested","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x?b=2"}]
-start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}}}]
+start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requested","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x?b=2","path":"/api/x?b=2","header":{},"guardMs":11000}]
+start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}},"path":"/api/order/42","header":{},"guardMs":11000}]
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0}
 snapshot: {"format":"mp-request/cache","version":1,"policy":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
 restore: {"restored":1}
