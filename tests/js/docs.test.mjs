@@ -12,7 +12,7 @@ import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
 import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
 
-const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/sockets.md', 'docs/stats.md'];
+const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md'];
 
 /** @returns {{ source: string, line: number, appJs: boolean, code: string }[]} */
 function codeBlocks(source) {
@@ -201,7 +201,7 @@ async function runBlock(block, check, variant) {
 
 test('the docs have code blocks, and every check in this file matches one', () => {
   assert.ok(BLOCKS.length >= 14, `found ${BLOCKS.length} blocks`);
-  assert.equal(BLOCKS.filter((b) => b.appJs).length, 2, 'an app.js in the guide and in the README');
+  assert.equal(BLOCKS.filter((b) => b.appJs).length, 3, "two app.js in the guide (one with the client's header and logout), one in the README");
   for (const check of CHECKS) {
     const matches = BLOCKS.filter((b) => b.code.includes(check.match));
     assert.equal(matches.length, 1, `check "${check.match}" matches ${matches.length} blocks`);
@@ -219,6 +219,15 @@ for (const block of BLOCKS) {
         assert.equal(res.data.data.identity['x-wx-env'], emulator.env);
         if (typeof app.call === 'function') assert.equal((await app.call({ path: '/api/test' })).code, 0);
         assert.equal(emulator.stats().byService['golang-lfwy'], typeof app.call === 'function' ? 2 : 1);
+        if (typeof app.logout === 'function') {
+          // The client's header function reads the token at every attempt; logout drops it.
+          sandbox.controls.storage.set('token', JSON.stringify('t-1'));
+          await client.request({ path: '/api/test' });
+          assert.equal(emulator.requests().at(-1).headers.authorization, 'Bearer t-1');
+          await app.logout();
+          assert.equal(sandbox.controls.storage.has('token'), false);
+          assert.deepEqual(client.pending().length, 0);
+        }
       } finally {
         client.destroy();
         sandbox.dispose();
