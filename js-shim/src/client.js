@@ -26,7 +26,7 @@ const COMMAND_SHAPES = {
    * @param {number} id @param {string} route @param {string} reason @param {string} method
    * @param {number} attempt @param {number} timeoutMs @param {number | undefined} clampedFrom
    * @param {string | undefined} url @param {{ index: number, params: Record<string, string> } | undefined} mock
-   * @param {string} path @param {Record<string, string>} header @param {string | true | undefined} body
+   * @param {string} path @param {Record<string, string> | undefined} header @param {string | true | undefined} body
    * @param {number} guardMs
    */
   send: (id, route, reason, method, attempt, timeoutMs, clampedFrom, url, mock, path, header, body, guardMs) => ({
@@ -62,7 +62,7 @@ const COMMAND_SHAPES = {
  * @property {string} [url] The full URL on the HTTP route.
  * @property {{ index: number, params: Record<string, string> }} [mock]
  * @property {string} path The path with its query (a GET's data is in it).
- * @property {Record<string, string>} header Every header to send.
+ * @property {Record<string, string>} [header] Every header to send (the cloud adapter adds X-WX-SERVICE); undefined: none.
  * @property {string | true} [body] The body's text; true: the ArrayBuffer copied at start.
  * @property {number} guardMs When the engine gives up waiting for the platform's answer.
  */

@@ -34,7 +34,10 @@ export async function typedUsage(): Promise<void> {
       ],
     },
     debug: true,
+    header: async () => ({ Authorization: 'Bearer token' }),
+    onSync: (event) => void [event.id, event.user, event.ok ? event.response.statusCode : event.error.kind],
   });
+  await createClient({ env: 'prod-5g94mx7a3d07e78c', service: 'golang-lfwy', header: { 'X-App': 'shop' } });
 
   const controller = createAbortController();
   const res: Response<{ list: Order[] }> = await client.request<{ list: Order[] }>({
@@ -59,6 +62,9 @@ export async function typedUsage(): Promise<void> {
   }
 
   client.setUser('o-user');
+  const mine: number = client.dropPending() + client.dropPending('o-user') + client.dropPending(null);
+  const owners: (string | null)[] = client.pending().map((m) => m.user);
+  void [mine, owners];
   const dropped: number = client.invalidate({ tag: 'home' }) + client.invalidate('/api/order/');
   void [dropped, client.cacheStats().hits];
 
@@ -82,5 +88,7 @@ export async function typedUsage(): Promise<void> {
   const wrong: ErrorKind = 'teapot';
   // @ts-expect-error maxPatterns is a number
   await createClient({ stats: { maxPatterns: '64' } });
+  // @ts-expect-error header values are strings
+  await createClient({ header: { 'X-Count': 1 } });
   void wrong;
 }

@@ -88,7 +88,7 @@ pub fn command(
                     .as_ref()
                     .map_or(JsValue::UNDEFINED, mock_object),
                 &send.target,
-                &headers_object(&send.headers),
+                &headers_or_undefined(&send.headers),
                 &body_value(send.body.as_ref()),
                 send.guard_ms,
             ),
@@ -182,6 +182,15 @@ pub fn command(
     }
 }
 
+/// `{ name: value }`, or undefined without headers (most requests: no object to make).
+fn headers_or_undefined(headers: &[(String, String)]) -> JsValue {
+    if headers.is_empty() {
+        JsValue::UNDEFINED
+    } else {
+        headers_object(headers)
+    }
+}
+
 /// `{ name: value }` of request headers.
 pub fn headers_object(headers: &[(String, String)]) -> JsValue {
     headers
@@ -222,7 +231,7 @@ fn send_command(send: &Send) -> JsValue {
         out = out.set("mock", &mock_object(mock));
     }
     out.text("path", &send.target)
-        .set("header", &headers_object(&send.headers))
+        .set("header", &headers_or_undefined(&send.headers))
         .set("body", &body_value(send.body.as_ref()))
         .num("guardMs", send.guard_ms.into())
         .js()

@@ -51,10 +51,11 @@ export function createCloudAdapter(wx, config) {
       return new Promise((resolve) => {
         target.callContainer({
           config: { env: config.env },
-          // As the engine validated it: a GET's query is in the path, the service in the header.
+          // As the engine validated it: a GET's query is in the path.
           path: command.path,
           method: command.method,
-          header: command.header,
+          // Object.assign, not spread: the es2017 build lowers spread to a slow descriptor copy.
+          header: Object.assign({}, command.header, { 'X-WX-SERVICE': /** @type {string} */ (config.service) }),
           data: command.body === true ? binary : command.body,
           timeout: command.timeoutMs,
           success: (res) =>

@@ -38,10 +38,11 @@ export function createFetchAdapter() {
 
 /**
  * The engine's headers, with wx.request's default content type for a body.
- * @param {Record<string, string>} header
+ * @param {Record<string, string> | undefined} header
  * @param {string | ArrayBuffer | undefined} body
+ * @returns {Record<string, string>}
  */
-function headersOf(header, body) {
+function headersOf(header = {}, body = undefined) {
   if (body === undefined || Object.keys(header).some((k) => k.toLowerCase() === 'content-type')) return header;
   return { ...header, 'content-type': 'application/json' };
 }

@@ -29,7 +29,7 @@ export function createMockAdapter(routes) {
       // What a server would receive: the query (strings) of a GET, the body of anything else.
       const query = queryOf(command.path);
       const data = command.method === 'GET' || command.method === 'HEAD' ? query : bodyOf(command.body === true ? binary : command.body);
-      const req = { path: command.path, method: command.method, data, query, header: { ...command.header } };
+      const req = { path: command.path, method: command.method, data, query, header: { ...(command.header || {}) } };
       if (route.delayMs) await new Promise((resolve) => setTimeout(resolve, route.delayMs));
       if (route.error) return { ...INJECTED[route.error] };
       try {

@@ -391,7 +391,6 @@ impl<V: Clone + Weigh> Engine<V> {
             commands.extend(self.ended(id, Ending::of(refused), now_ms));
             return commands;
         }
-        let service = self.config.service.as_deref();
         let static_headers = &self.config.client_headers;
         let fetch = self.fetches.get_mut(&id).expect("fetch");
         let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
@@ -413,7 +412,6 @@ impl<V: Clone + Weigh> Engine<V> {
             client.as_deref().unwrap_or(static_headers),
             &fetch.headers,
             fetch.idempotency_key.as_deref(),
-            service.filter(|_| fetch.choice.route == Route::Cloud),
         );
         vec![Command::Send(Send {
             id,
@@ -505,15 +503,16 @@ impl<V: Clone + Weigh> Engine<V> {
 }
 
 /// The headers of an attempt: the client's, then the request's, then the
-/// `Idempotency-Key`, then `X-WX-SERVICE`; a later one replaces an earlier
-/// one of the same name (names compare case-insensitively).
+/// `Idempotency-Key`; a later one replaces an earlier one of the same name
+/// (names compare case-insensitively). The cloud adapter adds `X-WX-SERVICE`
+/// from the validated configuration, as it adds the environment.
 fn merge_headers(
     client: &[(String, String)],
     request: &[(String, String)],
     idempotency_key: Option<&str>,
-    service: Option<&str>,
 ) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(client.len() + request.len() + 2);
+    // Allocates only when there are headers (most GETs have none).
+    let mut out: Vec<(String, String)> = Vec::new();
     let mut put = |name: &str, value: &str| {
         out.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         out.push((name.to_owned(), value.to_owned()));
@@ -523,9 +522,6 @@ fn merge_headers(
     }
     if let Some(key) = idempotency_key {
         put("Idempotency-Key", key);
-    }
-    if let Some(service) = service {
-        put("X-WX-SERVICE", service);
     }
     out
 }

@@ -146,8 +146,9 @@ pub struct Send {
     pub url: Option<String>,
     /// The path with its query, as validated (a GET's data is in it).
     pub target: String,
-    /// Every header to send, as validated: the client's, the request's, the
-    /// `Idempotency-Key` (the same on every attempt) and `X-WX-SERVICE`.
+    /// Every header to send, as validated: the client's, the request's and
+    /// the `Idempotency-Key` (the same on every attempt). The cloud route
+    /// adds `X-WX-SERVICE` from the configuration.
     pub headers: Vec<(String, String)>,
     /// The body, as validated (None for GET and HEAD).
     pub body: Option<Body>,
