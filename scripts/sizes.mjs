@@ -17,10 +17,13 @@ export const BUDGET = {
   // output) 9 KB, idempotency keys 2 KB, the scheduler and the resend of
   // interrupted requests 5.5 KB, the offline mutation queue (its engine
   // steps, storage format and checks) 15.5 KB, `explain` 4.5 KB; the shim
-  // grew by 3.5 KB.
-  wasmRaw: 222.5 * KB,
-  wasmGzip: 99.5 * KB,
-  bundleRaw: 261 * KB,
+  // grew by 3.5 KB. Issue 16 (items 4 and 5) raised them by 7.5 KB, 3.5 KB
+  // and 7.5 KB: the offline queue's size in bytes as stored, the check of
+  // every field of a stored queue item (with a strict JSON validator, 1.4 KB)
+  // and the report of damaged items.
+  wasmRaw: 230 * KB,
+  wasmGzip: 103 * KB,
+  bundleRaw: 268.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -223,6 +223,35 @@ fn offline_queue_shapes_keep_their_shapes() {
         "restore other",
         restarted.restore_queue(object(&[("format", "mp-request/queue".into())]), 120.0),
     );
+    // One item whose dataJson is not JSON, one with a credential header.
+    let item = |id: i32, data: &str, header: JsValue| {
+        object(&[
+            ("id", id.into()),
+            ("method", "PUT".into()),
+            ("path", "/api/order/7".into()),
+            ("header", header),
+            ("dataJson", data.into()),
+            ("idempotencyKey", "k-1".into()),
+            ("queuedAt", 5.into()),
+            ("attempts", 0.into()),
+        ])
+    };
+    let stored = object(&[
+        ("format", "mp-request/queue".into()),
+        ("version", 1.into()),
+        ("policy", 1.into()),
+        (
+            "items",
+            array(vec![
+                item(4, "{\"n\":", object(&[("X-Trace", "t".into())])),
+                item(5, "{}", object(&[("Authorization", "Bearer s".into())])),
+            ]),
+        ),
+    ]);
+    let fresh = Engine::new(options(), platform(9), JsValue::UNDEFINED).unwrap();
+    fresh.set_online(false, 0.0).unwrap();
+    log.one("restore damaged", fresh.restore_queue(stored, 130.0));
+    log.all("pending after", fresh.pending());
     let got = log.0.join("\n");
     assert_eq!(got, QUEUE_SHAPES.trim(), "\n{got}\n");
 }
@@ -232,9 +261,11 @@ offline: []
 queued: [1,{"type":"reject","id":1,"error":{"kind":"offline","message":"网络不可用，已保存，联网后将自动提交","detail":"the device is offline (network type 'none')","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http","queued":true,"queueId":1}},{"type":"end","id":1},{"type":"saveQueue"}]
 pending: [{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]
 snapshot: {"format":"mp-request/queue","version":1,"policy":1,"items":[{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]}
-restore: {"restored":1,"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","idempotencyKey":"51307108ad417eea34dd088ba39783d0"}]}
+restore: {"restored":1,"damaged":[],"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","idempotencyKey":"51307108ad417eea34dd088ba39783d0"}]}
 synced: [{"type":"end","id":1},{"type":"synced","mutation":{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0},"ok":true,"value":{"statusCode":200,"data":{}}},{"type":"saveQueue"}]
-restore other: {"restored":0,"discarded":"another version of the format","commands":[]}
+restore other: {"restored":0,"discarded":"another version of the format","damaged":[],"commands":[]}
+restore damaged: {"restored":1,"damaged":[{"mutation":{"id":4,"method":"PUT","path":"/api/order/7","header":{"X-Trace":"t"},"idempotencyKey":"k-1","queuedAt":5,"attempts":0},"error":{"kind":"invalid","message":"请求参数无效：`items[0].dataJson` in the stored offline queue is not JSON; the item was dropped","detail":"`items[0].dataJson` in the stored offline queue is not JSON; the item was dropped","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}}],"commands":[{"type":"saveQueue"}]}
+pending after: [{"id":5,"method":"PUT","path":"/api/order/7","header":{},"dataJson":"{}","idempotencyKey":"k-1","queuedAt":5,"attempts":0}]
 "##;
 
 #[wasm_bindgen_test]

@@ -202,18 +202,32 @@ export async function createClientWith(runtime, options) {
   } else if (debug && engine.persistKey()) {
     log('cache: persist is on, but this runtime has no storage');
   }
-  if (runtime.storage) {
-    // Mutations queued offline in an earlier run replay now (when online).
-    const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
-    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
-    if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
-    dispatch(restored.commands);
-  }
   const saveQueue = () => {
     if (freed || !runtime.storage) return;
     const storage = runtime.storage;
     (storage.saveNow || storage.save).call(storage, queueKey, engine.queueSnapshot());
   };
+  if (runtime.storage) {
+    // Mutations queued offline in an earlier run replay now (when online).
+    // After `saveQueue`: the restore's commands may save the queue at once.
+    const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
+    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
+    if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
+    // A damaged stored mutation is dropped and reported, never a failed start.
+    for (const { mutation, error } of restored.damaged) {
+      console.warn(`[mp-request] offline queue: stored mutation dropped (${error.detail})`);
+      /** @type {import('../types').SyncEvent} */
+      const report = { ...pendingOf(mutation), ok: false, error: /** @type {any} */ (new RequestError(error)) };
+      for (const listener of [...syncListeners]) {
+        try {
+          listener(report);
+        } catch (thrown) {
+          console.error('[mp-request] an onSync listener threw', thrown);
+        }
+      }
+    }
+    dispatch(restored.commands);
+  }
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let persistTimer;
   const persistNow = () => {
