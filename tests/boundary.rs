@@ -451,3 +451,114 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     e.set_user("alice".into(), 0.0).unwrap();
     e.set_user(JsValue::NULL, 0.0).unwrap();
 }
+
+/// `object` with a `key` whose getter throws.
+fn throwing_getter(object: JsValue, key: &str) -> JsValue {
+    let descriptor = js_values::object(&[(
+        "get",
+        js_sys::Function::new_no_args("throw new Error('boom')").into(),
+    )]);
+    let target: &Object = object.unchecked_ref();
+    Object::define_property(target, &key.into(), descriptor.unchecked_ref());
+    object
+}
+
+#[wasm_bindgen_test]
+fn a_damaged_stored_queue_item_is_dropped_alone_and_nothing_throws() {
+    let good = |id: i32| {
+        object(&[
+            ("id", id.into()),
+            ("method", "POST".into()),
+            ("path", "/api/order/create".into()),
+            ("header", object(&[])),
+            ("dataJson", "{}".into()),
+            ("idempotencyKey", format!("key-{id}").into()),
+            ("queuedAt", 1.into()),
+            ("attempts", 0.into()),
+        ])
+    };
+    let with = |id: i32, key: &str, value: JsValue| {
+        let item = good(id);
+        Reflect::set(&item, &key.into(), &value).unwrap();
+        item
+    };
+    let items: Array = [
+        good(1),
+        1.into(),
+        JsValue::NULL,
+        "item".into(),
+        Array::new().into(),
+        throwing_getter(good(2), "dataJson"),
+        with(3, "header", throwing_getter(object(&[]), "X-Trace")),
+        with(4, "header", object(&[("X-Count", 1.into())])),
+        with(5, "header", JsValue::NULL),
+        with(6, "id", "6".into()),
+        with(7, "user", 7.into()),
+        with(8, "attempts", JsValue::NULL),
+        with(9, "dataJson", "{\"a\":".into()),
+        with(10, "user", JsValue::NULL),
+        good(1),
+    ]
+    .into_iter()
+    .collect();
+    let stored = object(&[
+        ("format", "mp-request/queue".into()),
+        ("version", 1.into()),
+        ("policy", 1.into()),
+        ("items", items.into()),
+    ]);
+    let e = engine();
+    e.set_online(false, 1.0).unwrap();
+    let restored = e.restore_queue(stored, 2.0).unwrap();
+    assert_eq!(get(&restored, "restored"), 2);
+    let damaged = Array::from(&get(&restored, "damaged"));
+    let details: Vec<String> = damaged
+        .iter()
+        .map(|d| get(&get(&d, "error"), "detail").as_string().unwrap())
+        .collect();
+    let fields: Vec<&str> = details
+        .iter()
+        .map(|d| d.split('`').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "items[1]",
+            "items[2]",
+            "items[3]",
+            "items[4]",
+            "items[5].dataJson",
+            "items[6].header.X-Trace",
+            "items[7].header.X-Count",
+            "items[8].header",
+            "items[9].id",
+            "items[10].user",
+            "items[11].attempts",
+            "items[12].dataJson",
+            "items[14].id",
+        ],
+        "{details:#?}"
+    );
+    assert!(
+        details[0].contains("is not an object, got number"),
+        "{}",
+        details[0]
+    );
+    assert!(details[4].contains("could not be read"), "{}", details[4]);
+    assert!(
+        details[12].contains("is the id of an earlier item"),
+        "{}",
+        details[12]
+    );
+    let ids: Vec<f64> = e
+        .pending()
+        .unwrap()
+        .iter()
+        .map(|m| get(&m, "id").as_f64().unwrap())
+        .collect();
+    assert_eq!(ids, [1.0, 10.0]);
+    // Still serves: the replays start, and so do requests.
+    let replay = e.set_online(true, 3.0).unwrap();
+    assert_eq!(get(&replay.get(0), "type"), "replay");
+    round_trip(&e);
+}

@@ -270,6 +270,35 @@ fn offline_queue_shapes_keep_their_shapes() {
             1.0,
         ),
     );
+    // One item whose dataJson is not JSON, one with a credential header.
+    let item = |id: i32, data: &str, header: JsValue| {
+        object(&[
+            ("id", id.into()),
+            ("method", "PUT".into()),
+            ("path", "/api/order/7".into()),
+            ("header", header),
+            ("dataJson", data.into()),
+            ("idempotencyKey", "k-1".into()),
+            ("queuedAt", 5.into()),
+            ("attempts", 0.into()),
+        ])
+    };
+    let stored = object(&[
+        ("format", "mp-request/queue".into()),
+        ("version", 1.into()),
+        ("policy", 1.into()),
+        (
+            "items",
+            array(vec![
+                item(4, "{\"n\":", object(&[("X-Trace", "t".into())])),
+                item(5, "{}", object(&[("Authorization", "Bearer s".into())])),
+            ]),
+        ),
+    ]);
+    let fresh = Engine::new(options(), platform(9), JsValue::UNDEFINED).unwrap();
+    fresh.set_online(false, 0.0).unwrap();
+    log.one("restore damaged", fresh.restore_queue(stored, 130.0));
+    log.all("pending after", fresh.pending());
     let got = log.0.join("\n");
     assert_eq!(got, QUEUE_SHAPES.trim(), "\n{got}\n");
 }
@@ -282,12 +311,14 @@ pending: [{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace"
 queued again: [2,{"type":"saveQueue"}]
 not saved: [{"type":"reject","id":2,"error":{"kind":"offline","message":"网络不可用，请检查网络设置","detail":"the device is offline (network type 'none'); not queued: the offline queue could not be saved (setStorageSync:fail exceed the max size)","code":null,"statusCode":null,"retryable":true,"attempts":0,"route":"http"}},{"type":"end","id":2}]
 snapshot: {"format":"mp-request/queue","version":1,"policy":1,"items":[{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0}]}
-restore: {"restored":1,"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","path":"/api/order/create","header":{"X-Trace":"t","Idempotency-Key":"51307108ad417eea34dd088ba39783d0"},"body":"{\"n\":1}","guardMs":11000}]}
+restore: {"restored":1,"damaged":[],"commands":[{"type":"replay","id":1,"mutation":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}"},{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"POST","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/order/create","path":"/api/order/create","header":{"X-Trace":"t","Idempotency-Key":"51307108ad417eea34dd088ba39783d0"},"body":"{\"n\":1}","guardMs":11000}]}
 synced: [{"type":"end","id":1},{"type":"synced","mutation":{"id":1,"method":"POST","path":"/api/order/create","header":{"X-Trace":"t"},"dataJson":"{\"n\":1}","idempotencyKey":"51307108ad417eea34dd088ba39783d0","queuedAt":5,"attempts":0},"ok":true,"value":{"statusCode":200,"data":{}}},{"type":"saveQueue"},{"type":"waitReplay","delayMs":0}]
-restore other: {"restored":0,"discarded":"another version of the format","commands":[]}
+restore other: {"restored":0,"discarded":"another version of the format","damaged":[],"commands":[]}
 drop pending: [1,{"type":"synced","mutation":{"id":2,"method":"POST","path":"/api/order/create","header":{},"idempotencyKey":"dcdc24abc4aa1657105ec5abbf329b43","user":"u1","queuedAt":131,"attempts":0},"ok":false,"error":{"kind":"cancelled","message":"请求已取消","detail":"dropped from the offline queue by client.dropPending()","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}},{"type":"saveQueue"},{"type":"waitReplay","delayMs":0}]
 asks: [1,{"type":"headers","id":1,"attempt":1,"delayMs":30000}]
 headers: [{"type":"send","id":1,"route":"http","reason":"no env configured, using baseUrl","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x","path":"/api/x","header":{"Authorization":"Bearer t"},"guardMs":11000}]
+restore damaged: {"restored":1,"damaged":[{"mutation":{"id":4,"method":"PUT","path":"/api/order/7","header":{"X-Trace":"t"},"idempotencyKey":"k-1","queuedAt":5,"attempts":0},"error":{"kind":"invalid","message":"请求参数无效：`items[0].dataJson` in the stored offline queue is not JSON; the item was dropped","detail":"`items[0].dataJson` in the stored offline queue is not JSON; the item was dropped","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}}],"commands":[{"type":"saveQueue"}]}
+pending after: [{"id":5,"method":"PUT","path":"/api/order/7","header":{},"dataJson":"{}","idempotencyKey":"k-1","queuedAt":5,"attempts":0}]
 "##;
 
 #[wasm_bindgen_test]
@@ -346,18 +377,18 @@ cloudConfig: {"env":"prod-1","service":"svc","resourceAppid":null,"resourceEnv":
 start cloud: [1,{"type":"init","attempt":1}]
 init failed: [{"type":"waitInit","delayMs":300}]
 init timer: [{"type":"init","attempt":2}]
-init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/home/init","header":{"X-WX-SERVICE":"svc"},"guardMs":11000}]
+init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/home/init","guardMs":11000}]
 failure: [{"type":"wait","id":1,"delayMs":34}]
-timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000,"path":"/api/home/init","header":{"X-WX-SERVICE":"svc"},"guardMs":11000}]
+timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000,"path":"/api/home/init","guardMs":11000}]
 stored: [{"type":"resolve","id":1,"route":"cloud","reason":"env configured and wx.cloud available","attempts":2,"elapsedMs":410,"fromCache":false,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":1},{"type":"persist","delayMs":1000}]
 hit: [2,{"type":"resolve","id":2,"route":"cloud","reason":"env configured and wx.cloud available","attempts":0,"elapsedMs":0,"fromCache":true,"stale":false,"value":{"statusCode":200,"data":{"n":1}}},{"type":"end","id":2}]
-start clamped: [3,{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","header":{"X-WX-SERVICE":"svc"},"guardMs":16000}]
+start clamped: [3,{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","guardMs":16000}]
 503: [{"type":"wait","id":3,"delayMs":1000}]
-retry after: [{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","header":{"X-WX-SERVICE":"svc"},"guardMs":16000}]
+retry after: [{"type":"send","id":3,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":15000,"clampedFrom":20000,"path":"/api/slow","guardMs":16000}]
 503 again: [{"type":"reject","id":3,"error":{"kind":"service","message":"服务暂时不可用，请稍后重试","detail":"HTTP 503; gave up after 2 attempts","code":null,"statusCode":503,"retryable":true,"attempts":2,"route":"cloud"}},{"type":"end","id":3}]
 cancel: [{"type":"reject","id":4,"error":{"kind":"cancelled","message":"请求已取消","detail":"cancelled by the caller","code":null,"statusCode":null,"retryable":false,"attempts":1,"route":"cloud"}},{"type":"abort","id":4},{"type":"end","id":4}]
-start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requested","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x?b=2","path":"/api/x?b=2","header":{},"guardMs":11000}]
-start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}},"path":"/api/order/42","header":{},"guardMs":11000}]
+start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requested","method":"GET","attempt":1,"timeoutMs":10000,"url":"http://127.0.0.1:9/api/x?b=2","path":"/api/x?b=2","guardMs":11000}]
+start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}},"path":"/api/order/42","guardMs":11000}]
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}

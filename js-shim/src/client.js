@@ -206,13 +206,6 @@ export async function createClientWith(runtime, options) {
   } else if (debug && engine.persistKey()) {
     log('cache: persist is on, but this runtime has no storage');
   }
-  if (runtime.storage) {
-    // Mutations queued offline in an earlier run replay now (when online).
-    const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
-    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
-    if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
-    dispatch(restored.commands);
-  }
   /** Writes the queue now; undefined when it is durable, otherwise why not. */
   const saveQueue = () => {
     if (!runtime.storage) return 'this runtime has no storage';
@@ -278,6 +271,20 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
+   * Tells every `onSync` listener; one that throws does not stop the others.
+   * @param {import('../types').SyncEvent} report
+   */
+  function tellSync(report) {
+    for (const listener of [...syncListeners]) {
+      try {
+        listener(report);
+      } catch (error) {
+        console.error('[mp-request] an onSync listener threw', error);
+      }
+    }
+  }
+
+  /**
    * Arms fetch `id`'s one timer (the engine's deadline for whatever it waits
    * for), replacing the one it had.
    * @param {Fetch} f @param {number} id @param {number} delayMs
@@ -334,17 +341,11 @@ export async function createClientWith(runtime, options) {
       case 'synced': {
         const m = c.mutation;
         if (debug) log(`queued mutation ${m.id} ${m.method} ${m.path}: ${c.ok ? 'synced' : `failed for good: ${c.error.kind} (${c.error.detail})`}`);
-        /** @type {import('../types').SyncEvent} */
-        const report = c.ok
-          ? { ...pendingOf(m), ok: true, response: { data: c.value.data, statusCode: c.value.statusCode, header: c.value.header || {} } }
-          : { ...pendingOf(m), ok: false, error: /** @type {any} */ (new RequestError(c.error)) };
-        for (const listener of [...syncListeners]) {
-          try {
-            listener(report);
-          } catch (error) {
-            console.error('[mp-request] an onSync listener threw', error);
-          }
-        }
+        tellSync(
+          c.ok
+            ? { ...pendingOf(m), ok: true, response: { data: c.value.data, statusCode: c.value.statusCode, header: c.value.header || {} } }
+            : { ...pendingOf(m), ok: false, error: /** @type {any} */ (new RequestError(c.error)) },
+        );
         return;
       }
       case 'saveQueue': {
@@ -607,6 +608,21 @@ export async function createClientWith(runtime, options) {
       // An already aborted signal was seen by the engine: `start` rejected it.
       dispatch(started, 1);
     });
+  }
+
+  if (runtime.storage) {
+    // Mutations queued offline in an earlier run replay now (when online).
+    // Last, once everything the commands use exists: they may save the queue,
+    // ask the header function, or end a replay at once.
+    const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
+    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
+    if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
+    // A damaged stored mutation is dropped and reported, never a failed start.
+    for (const { mutation, error } of restored.damaged) {
+      console.warn(`[mp-request] offline queue: stored mutation dropped (${error.detail})`);
+      tellSync({ ...pendingOf(mutation), ok: false, error: /** @type {any} */ (new RequestError(error)) });
+    }
+    dispatch(restored.commands);
   }
 
   /** Throws when the client was destroyed: no method may reach a freed engine. */

@@ -3,20 +3,35 @@
 //! or it failed with `offline` or `network`) is kept, in order, and replayed
 //! one at a time when the network returns or the app starts, always with its
 //! idempotency key, so a replay the server already saw is answered, not run
-//! again. Bounded by count and by bytes (wx storage holds at most 1 MB a key).
+//! again. Bounded by count and by its bytes as stored (wx storage holds at
+//! most 1 MB a key). What storage gives back is checked field by field here:
+//! a damaged item is dropped and reported, never a failed start.
 
+use super::cache::json::is_json;
 use super::error::RequestError;
-use super::request::{whole_or, Method};
+use super::request::{
+    number, quoted, validate_header, validate_idempotency_key, validate_path, whole_or, Method,
+};
+use super::POLICY_VERSION;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// Queued mutations kept when `offlineQueue.maxItems` is not given.
 pub const DEFAULT_MAX_ITEMS: u32 = 100;
-/// Their estimated bytes when `offlineQueue.maxBytes` is not given.
+/// Their bytes as stored when `offlineQueue.maxBytes` is not given.
 pub const DEFAULT_MAX_BYTES: u32 = 512 * 1024;
-/// The most `maxBytes` may be: the queue is one storage key, and a key holds 1 MB.
+/// The most `maxBytes` may be: the queue is one storage key, and a key holds
+/// 1 MB (1,048,576 bytes). `maxBytes` bounds the whole value written,
+/// envelope included, so this leaves 24 KB to spare.
 pub const MAX_MAX_BYTES: u32 = 1000 * 1024;
-/// Added to each item's size: its id, key, time and the format's fields.
-const ITEM_OVERHEAD_BYTES: usize = 128;
+/// What one wx storage key holds.
+pub const STORAGE_KEY_BYTES: usize = 1024 * 1024;
+const _: () = assert!((MAX_MAX_BYTES as usize) < STORAGE_KEY_BYTES);
+
+/// The storage format of the queue: `{ format, version, policy, items }`.
+pub const QUEUE_FORMAT: &str = "mp-request/queue";
+/// Its version.
+pub const QUEUE_VERSION: u32 = 1;
 
 /// Headers that carry credentials: never written to storage. A queued
 /// mutation gets them at replay time from the client's `header` option.
@@ -34,7 +49,7 @@ pub fn is_credential(name: &str) -> bool {
 pub struct QueueLimits {
     /// Items at most.
     pub max_items: u32,
-    /// Estimated bytes at most (path, headers and body text).
+    /// Bytes at most of the value written to storage (see [`stored_bytes`]).
     pub max_bytes: u32,
 }
 
@@ -93,20 +108,98 @@ pub struct Mutation {
     pub attempts: u32,
 }
 
+/// `{"id":…,"method":…,"path":…,"header":{…},"idempotencyKey":…,"queuedAt":…,"attempts":…}`
+/// without the values: the bytes every stored item has.
+const ITEM_FRAME: &str =
+    r#"{"id":,"method":,"path":,"header":{},"idempotencyKey":,"queuedAt":,"attempts":}"#;
+/// What `dataJson` and `user` add besides their values.
+const DATA_JSON_KEY: &str = r#","dataJson":"#;
+const USER_KEY: &str = r#","user":"#;
+/// `attempts` grows while the mutation is queued: counted at its widest (u32::MAX).
+const ATTEMPTS_BYTES: usize = 10;
+/// `{"format":"mp-request/queue","version":1,"policy":1,"items":[]}` without
+/// the version and policy numbers.
+const ENVELOPE_FRAME: &str = r#"{"format":,"version":,"policy":,"items":[]}"#;
+
 impl Mutation {
-    /// Its estimated size in storage.
+    /// Its size in storage: the UTF-8 bytes of `JSON.stringify` of the object
+    /// it is stored as (`mutation_object` at the boundary: `{ id, method, path,
+    /// header, dataJson?, idempotencyKey, user?, queuedAt, attempts }`).
+    /// Strings count exactly; `queuedAt` exactly when it is a whole number
+    /// below 1e15 (what `Date.now()` gives) and at its widest otherwise;
+    /// `attempts` at its widest, so the size does not change while queued.
     pub fn size(&self) -> usize {
         let headers: usize = self
             .headers
             .iter()
-            .map(|(n, v)| n.len() + v.len() + 6)
-            .sum();
-        self.path.len()
+            .map(|(n, v)| json_string_bytes(n) + 1 + json_string_bytes(v))
+            .sum::<usize>()
+            + self.headers.len().saturating_sub(1);
+        ITEM_FRAME.len()
+            + whole_bytes(self.id.into())
+            + json_string_bytes(self.method.as_str())
+            + json_string_bytes(&self.path)
             + headers
-            + self.data_json.as_ref().map_or(0, String::len)
-            + self.idempotency_key.len()
-            + ITEM_OVERHEAD_BYTES
+            + self
+                .data_json
+                .as_deref()
+                .map_or(0, |d| DATA_JSON_KEY.len() + json_string_bytes(d))
+            + json_string_bytes(&self.idempotency_key)
+            + self
+                .user
+                .as_deref()
+                .map_or(0, |u| USER_KEY.len() + json_string_bytes(u))
+            + number_bytes(self.queued_at)
+            + ATTEMPTS_BYTES
     }
+}
+
+/// The UTF-8 bytes of `JSON.stringify(text)`, quotes included: `"` and `\`
+/// and \b \f \n \r \t take two bytes, other control characters six
+/// (`\u00XX`), everything else its UTF-8 bytes (a Rust string has no lone
+/// surrogates, the one other thing `JSON.stringify` escapes).
+pub fn json_string_bytes(text: &str) -> usize {
+    2 + text
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | 0x08 | 0x0c | b'\n' | b'\r' | b'\t' => 2,
+            0..=0x1f => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
+
+/// The bytes of a JS number as JSON writes it: exact for whole numbers from
+/// 0 to 1e15, otherwise at most 25 (`-0.0000012345678901234567`, the widest
+/// `Number.prototype.toString` gives; `null` for NaN and infinities is shorter).
+pub fn number_bytes(value: f64) -> usize {
+    if value.fract() == 0.0 && (0.0..1e15).contains(&value) {
+        whole_bytes(value as u64)
+    } else {
+        25
+    }
+}
+
+/// The decimal digits of `n`.
+fn whole_bytes(mut n: u64) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+/// The bytes written to storage for a queue of `count` items whose sizes add
+/// up to `items`: the envelope `{"format":"mp-request/queue","version":1,
+/// "policy":1,"items":[…]}` and the commas between the items.
+pub fn stored_bytes(count: usize, items: usize) -> usize {
+    ENVELOPE_FRAME.len()
+        + json_string_bytes(QUEUE_FORMAT)
+        + whole_bytes(QUEUE_VERSION.into())
+        + whole_bytes(POLICY_VERSION.into())
+        + items
+        + count.saturating_sub(1)
 }
 
 /// Why a mutation was not queued.
@@ -127,7 +220,7 @@ impl Refused {
                 limits.max_items
             ),
             Refused::TooLarge => format!(
-                "not queued: the offline queue would exceed its {} bytes",
+                "not queued: the offline queue is full (with it, it would take more than its {} bytes in storage)",
                 limits.max_bytes
             ),
         }
@@ -153,16 +246,22 @@ impl Queue {
         }
     }
 
-    /// Appends `mutation` (its id is assigned here) unless a bound forbids it.
-    pub fn push(&mut self, mut mutation: Mutation) -> Result<u32, Refused> {
+    /// Whether one more item of `size` bytes keeps within the bounds.
+    fn fits(&self, size: usize) -> Result<(), Refused> {
         if self.items.len() >= self.limits.max_items as usize {
             return Err(Refused::Full);
         }
-        let size = mutation.size();
-        if self.bytes + size > self.limits.max_bytes as usize {
+        if stored_bytes(self.items.len() + 1, self.bytes + size) > self.limits.max_bytes as usize {
             return Err(Refused::TooLarge);
         }
+        Ok(())
+    }
+
+    /// Appends `mutation` (its id is assigned here) unless a bound forbids it.
+    pub fn push(&mut self, mut mutation: Mutation) -> Result<u32, Refused> {
         mutation.id = self.next_id;
+        let size = mutation.size();
+        self.fits(size)?;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.bytes += size;
         let id = mutation.id;
@@ -176,9 +275,7 @@ impl Queue {
         let mut dropped = 0;
         for item in items {
             let size = item.size();
-            let fits = self.items.len() < self.limits.max_items as usize
-                && self.bytes + size <= self.limits.max_bytes as usize;
-            if !fits || self.items.iter().any(|m| m.id == item.id) {
+            if self.fits(size).is_err() || self.items.iter().any(|m| m.id == item.id) {
                 dropped += 1;
                 continue;
             }
@@ -198,7 +295,7 @@ impl Queue {
     pub fn remove(&mut self, id: u32) -> Option<Mutation> {
         let i = self.items.iter().position(|m| m.id == id)?;
         let mutation = self.items.remove(i)?;
-        self.bytes -= mutation.size();
+        self.bytes = self.bytes.saturating_sub(mutation.size());
         Some(mutation)
     }
 
@@ -231,6 +328,274 @@ impl Queue {
     pub fn limits(&self) -> QueueLimits {
         self.limits
     }
+
+    /// The bytes its stored form takes (at most `limits().max_bytes`).
+    pub fn stored_bytes(&self) -> usize {
+        stored_bytes(self.items.len(), self.bytes)
+    }
+}
+
+/// `value` as a u32 when it is a whole number from `min` on that fits one.
+fn whole(value: f64, min: u32) -> Option<u32> {
+    (value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(u32::MAX))
+        .then_some(value as u32)
+}
+
+/// What a reader found where it expected a field: its type name (`number`,
+/// `null`, ...), or [`UNREADABLE`].
+pub type Found = String;
+
+/// Found for a field whose reading threw (a JS getter).
+pub const UNREADABLE: &str = "unreadable";
+
+/// One stored queue item as the boundary read it, before any check: each
+/// field it found with the type it should have (None when absent), and the
+/// fields it found with another type or could not read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StoredItem {
+    /// `id`
+    pub id: Option<f64>,
+    /// `method`
+    pub method: Option<String>,
+    /// `path`
+    pub path: Option<String>,
+    /// `header`'s entries whose values are strings.
+    pub headers: Vec<(String, String)>,
+    /// `dataJson`
+    pub data_json: Option<String>,
+    /// `idempotencyKey`
+    pub idempotency_key: Option<String>,
+    /// `user` (None: absent or null)
+    pub user: Option<String>,
+    /// `queuedAt`
+    pub queued_at: Option<f64>,
+    /// `attempts`
+    pub attempts: Option<f64>,
+    /// Fields found with the wrong type, or unreadable, in the order read:
+    /// (`dataJson`, `header`, `header.X-Trace`, or "" for the item itself;
+    /// what was found). The first one makes the item damaged.
+    pub wrong: Vec<(Cow<'static, str>, Found)>,
+}
+
+/// A stored item that cannot be restored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Damaged {
+    /// Its place in the stored list (from 0).
+    pub index: usize,
+    /// What could be read of it, to report (no data; id 0 if it had none;
+    /// POST if its method is not one; other unreadable fields empty or 0).
+    pub mutation: Mutation,
+    /// An `invalid` error naming the item and the field.
+    pub error: RequestError,
+}
+
+/// What storage gave back, checked.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checked {
+    /// The items to restore, in order.
+    pub items: Vec<Mutation>,
+    /// The ones dropped as damaged, in order.
+    pub damaged: Vec<Damaged>,
+    /// Credential headers left out of what is restored.
+    pub credentials_dropped: usize,
+}
+
+/// Checks every stored item (see [`StoredItem::check`]).
+pub fn check_stored(stored: Vec<StoredItem>) -> Checked {
+    let mut out = Checked::default();
+    for (index, item) in stored.into_iter().enumerate() {
+        out.credentials_dropped += item
+            .headers
+            .iter()
+            .filter(|(name, _)| is_credential(name))
+            .count();
+        match item.check(index, &out.items) {
+            Ok(mutation) => out.items.push(mutation),
+            Err(damaged) => out.damaged.push(*damaged),
+        }
+    }
+    out
+}
+
+impl StoredItem {
+    /// The mutation it stands for, or why it is damaged. `restored` are the
+    /// items before it that passed (its id must differ from theirs).
+    /// Credential headers are left out: credentials are never replayed from
+    /// storage.
+    pub fn check(self, index: usize, restored: &[Mutation]) -> Result<Mutation, Box<Damaged>> {
+        let problem = self.problem(restored);
+        let headers = self
+            .headers
+            .into_iter()
+            .filter(|(name, _)| !is_credential(name))
+            .collect();
+        let mut mutation = Mutation {
+            id: self.id.and_then(|id| whole(id, 1)).unwrap_or(0),
+            method: self
+                .method
+                .as_deref()
+                .and_then(|m| Method::parse(m).ok())
+                .unwrap_or(Method::Post),
+            path: self.path.unwrap_or_default(),
+            headers,
+            data_json: self.data_json,
+            idempotency_key: self.idempotency_key.unwrap_or_default(),
+            user: self.user,
+            queued_at: self
+                .queued_at
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .unwrap_or(0.0),
+            attempts: self.attempts.and_then(|a| whole(a, 0)).unwrap_or(0),
+        };
+        let Some((field, problem)) = problem else {
+            return Ok(mutation);
+        };
+        mutation.data_json = None;
+        let dot = if field.is_empty() { "" } else { "." };
+        Err(Box::new(Damaged {
+            index,
+            mutation,
+            error: RequestError::invalid(
+                format!("items[{index}]{dot}{field}"),
+                format!("in the stored offline queue {problem}; the item was dropped"),
+            ),
+        }))
+    }
+
+    /// The first problem in field order, as (field, what is wrong).
+    fn problem(&self, restored: &[Mutation]) -> Option<(Cow<'static, str>, Cow<'static, str>)> {
+        // A credential header is left out whatever it holds.
+        let wrong = self
+            .wrong
+            .iter()
+            .find(|(field, _)| !field.strip_prefix("header.").is_some_and(is_credential))
+            .map(|(field, found)| {
+                let expected = match &**field {
+                    _ if found == UNREADABLE => {
+                        return (field.clone(), "could not be read (its getter threw)".into())
+                    }
+                    "" | "header" => "is not an object",
+                    "id" | "queuedAt" | "attempts" => "is not a number",
+                    "user" => "is not a string or null",
+                    _ => "is not a string",
+                };
+                (field.clone(), got(expected, found))
+            });
+        // A field of the wrong type reads as absent: its own problem comes first.
+        let order = |field: &str| {
+            let name = field.split('.').next().unwrap_or_default();
+            FIELDS.iter().position(|f| *f == name)
+        };
+        match (wrong, self.value_problem(restored)) {
+            (Some(w), Some(v)) if order(&v.0) < order(&w.0) => Some(v),
+            (Some(w), _) => Some(w),
+            (None, v) => v,
+        }
+    }
+
+    /// The first problem with a value read.
+    fn value_problem(
+        &self,
+        restored: &[Mutation],
+    ) -> Option<(Cow<'static, str>, Cow<'static, str>)> {
+        let at =
+            |field: &'static str, problem: Cow<'static, str>| Some((Cow::Borrowed(field), problem));
+        const MISSING: Cow<'static, str> = Cow::Borrowed("is missing");
+        let Some(id) = self.id else {
+            return at("id", MISSING);
+        };
+        if whole(id, 1).is_none() {
+            return at(
+                "id",
+                got("must be a whole number from 1 to 4294967295", &number(id)),
+            );
+        }
+        if restored.iter().any(|m| f64::from(m.id) == id) {
+            return at("id", Cow::Borrowed("is the id of an earlier item"));
+        }
+        let Some(method) = self.method.as_deref() else {
+            return at("method", MISSING);
+        };
+        if !matches!(
+            Method::parse(method),
+            Ok(Method::Post | Method::Put | Method::Delete | Method::Patch)
+        ) {
+            return at(
+                "method",
+                got(
+                    "is not one of POST, PUT, DELETE, PATCH",
+                    &quoted(method, 32),
+                ),
+            );
+        }
+        let Some(path) = self.path.as_deref() else {
+            return at("path", MISSING);
+        };
+        let mut headers = self.headers.iter().filter(|(name, _)| !is_credential(name));
+        let checks: Result<(), _> =
+            validate_path(path).and_then(|()| headers.try_for_each(|(n, v)| validate_header(n, v)));
+        // Request checks give `invalid` errors: their field and problem.
+        if let Err(RequestError::Invalid { field, problem }) = checks {
+            return Some((field, problem));
+        }
+        if self.data_json.as_deref().is_some_and(|d| !is_json(d)) {
+            return at("dataJson", Cow::Borrowed("is not JSON"));
+        }
+        let Some(key) = self.idempotency_key.as_deref() else {
+            return at("idempotencyKey", MISSING);
+        };
+        if let Err(RequestError::Invalid { field, problem }) = validate_idempotency_key(key) {
+            return Some((field, problem));
+        }
+        if self.user.as_deref() == Some("") {
+            return at(
+                "user",
+                Cow::Borrowed("is an empty string (a user is a non-empty string or null)"),
+            );
+        }
+        let Some(queued_at) = self.queued_at else {
+            return at("queuedAt", MISSING);
+        };
+        if !(queued_at.is_finite() && queued_at >= 0.0) {
+            return at(
+                "queuedAt",
+                got("must be a time from 0 on", &number(queued_at)),
+            );
+        }
+        let Some(attempts) = self.attempts else {
+            return at("attempts", MISSING);
+        };
+        if whole(attempts, 0).is_none() {
+            return at(
+                "attempts",
+                got(
+                    "must be a whole number from 0 to 4294967295",
+                    &number(attempts),
+                ),
+            );
+        }
+        None
+    }
+}
+
+/// A stored item's fields in the order they are written and checked ("": the item).
+const FIELDS: [&str; 10] = [
+    "",
+    "id",
+    "method",
+    "path",
+    "header",
+    "dataJson",
+    "idempotencyKey",
+    "user",
+    "queuedAt",
+    "attempts",
+];
+
+/// `what, got value`.
+#[inline(never)]
+fn got(what: &'static str, value: &str) -> Cow<'static, str> {
+    Cow::Owned(format!("{what}, got {value}"))
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// An `idempotencyKey`: 1 to 255 visible ASCII characters, so it is sent as
 /// a header unchanged.
-fn validate_idempotency_key(key: &str) -> Result<(), RequestError> {
+pub(crate) fn validate_idempotency_key(key: &str) -> Result<(), RequestError> {
     if key.is_empty()
         || key.len() > MAX_IDEMPOTENCY_KEY
         || !key.bytes().all(|b| b.is_ascii_graphic())

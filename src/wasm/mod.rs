@@ -283,22 +283,41 @@ impl Engine {
     }
 
     /// Puts back what `queueSnapshot` saved and replays it when online:
-    /// `{ restored, discarded?, commands }`. Another format or policy version is
-    /// discarded whole, with the reason.
+    /// `{ restored, discarded?, damaged: [{ mutation, error }], commands }`.
+    /// Another format or policy version is discarded whole, with the reason;
+    /// a damaged item is dropped alone and listed in `damaged` (what could be
+    /// read of it, and an `invalid` error naming it and the field). Storage
+    /// is rewritten when an item was dropped as damaged or lost credential
+    /// headers, so neither stays there.
     #[wasm_bindgen(js_name = restoreQueue)]
     pub fn restore_queue(&self, stored: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
         let (items, reason) = match persist::read_queue(&stored) {
             Ok(items) => (items, None),
             Err(reason) => (Vec::new(), Some(reason)),
         };
-        let count = items.len();
-        let (dropped, commands) = self.borrow()?.restore_queue(items, now_ms);
+        let checked = crate::core::offline::check_stored(items);
+        let count = checked.items.len();
+        let (dropped, mut commands) = self.borrow()?.restore_queue(checked.items, now_ms);
+        if !checked.damaged.is_empty() || checked.credentials_dropped > 0 {
+            commands.push(Command::SaveQueue);
+        }
         let reason = reason.or_else(|| {
             (dropped > 0).then(|| format!("{dropped} did not fit in the queue's bounds"))
         });
+        let damaged: Array = checked
+            .damaged
+            .iter()
+            .map(|d| {
+                Obj::new()
+                    .set("mutation", &write::mutation_object(&d.mutation))
+                    .set("error", &self.error(&d.error))
+                    .js()
+            })
+            .collect();
         Ok(Obj::new()
             .num("restored", (count - dropped) as f64)
             .text_if("discarded", reason.as_deref())
+            .set("damaged", &damaged)
             .set("commands", &self.commands(commands))
             .js())
     }

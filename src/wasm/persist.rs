@@ -1,14 +1,16 @@
-//! The persisted cache as a JS value: what `snapshot` saves and `restore`
-//! reads back (checked field by field), and what an entry weighs.
+//! The persisted cache and offline queue as JS values: what `snapshot` and
+//! `queue_snapshot` save and what is read back (checked field by field), and
+//! what an entry weighs.
 
-use js_sys::{Array, JsString, JSON};
+use std::borrow::Cow;
+
+use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
-use super::js::{get_or_undefined as field, type_name, Obj};
+use super::js::{get_or_undefined as field, is_plain_object, static_js, type_name, Obj};
 use super::write::mutation_object;
 use crate::core::cache::store::{Entry, Weigh};
-use crate::core::offline::Mutation;
-use crate::core::request::{validate_header, Method};
+use crate::core::offline::{Mutation, StoredItem, QUEUE_FORMAT, QUEUE_VERSION, UNREADABLE};
 use crate::core::POLICY_VERSION;
 
 /// The storage key of the persisted cache, and the format it holds.
@@ -16,10 +18,8 @@ pub const PERSIST_KEY: &str = "mp-request:cache";
 const PERSIST_FORMAT: &str = "mp-request/cache";
 const PERSIST_VERSION: u32 = 1;
 
-/// The storage key of the offline queue, and the format it holds.
+/// The storage key of the offline queue (its format is the core's `QUEUE_FORMAT`).
 pub const QUEUE_KEY: &str = "mp-request:queue";
-const QUEUE_FORMAT: &str = "mp-request/queue";
-const QUEUE_VERSION: u32 = 1;
 
 /// Added to every entry's estimated size: the key and bookkeeping.
 const ENTRY_OVERHEAD_BYTES: usize = 64;
@@ -102,7 +102,8 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
     };
     let user = field(stored, "user").as_string();
     let mut entries = Vec::new();
-    for (i, value) in list.iter().enumerate() {
+    for (i, value) in elements(&list).enumerate() {
+        let value = value.map_err(|_| format!("entry {i}: could not be read"))?;
         let item = Item::new("entry", i, value);
         let tags = field(&item.value, "tags");
         if !Array::is_array(&tags) {
@@ -161,7 +162,13 @@ fn stored_list(
     if !Array::is_array(&items) {
         return Err(format!("{list} is not an array"));
     }
-    Ok(Some(Array::from(&items)))
+    Ok(Some(items.unchecked_into()))
+}
+
+/// Each element of `list`, or Err where reading it threw (a getter; never
+/// in parsed JSON).
+fn elements(list: &Array) -> impl Iterator<Item = Result<JsValue, JsValue>> + '_ {
+    (0..list.length()).map(|i| Reflect::get_u32(list, i))
 }
 
 /// One stored item, named in errors as `{label} {index}`.
@@ -225,46 +232,117 @@ pub fn queue_snapshot<'a>(items: impl Iterator<Item = &'a Mutation>) -> JsValue 
         .js()
 }
 
-/// A saved queue, checked field by field; the first problem is the reason to discard it.
-pub fn read_queue(stored: &JsValue) -> Result<Vec<Mutation>, String> {
+/// A saved queue: the whole value checked (the first problem is the reason
+/// to discard it all), then each item read as it is, for the core to check
+/// (`offline::check_stored`). Nothing read here can throw or panic.
+pub fn read_queue(stored: &JsValue) -> Result<Vec<StoredItem>, String> {
     let Some(list) = stored_list(stored, "queue", QUEUE_FORMAT, QUEUE_VERSION, "items")? else {
         return Ok(Vec::new());
     };
-    let mut items = Vec::new();
-    for (i, value) in list.iter().enumerate() {
-        let item = Item::new("item", i, value);
-        let method =
-            Method::parse(&item.text("method")?).map_err(|_| item.bad("method is not one"))?;
-        let header = field(&item.value, "header");
-        if !header.is_object() {
-            return Err(item.bad("header is not an object"));
+    Ok(elements(&list).map(read_item).collect())
+}
+
+/// One stored item's fields, each as found.
+fn read_item(value: Result<JsValue, JsValue>) -> StoredItem {
+    let mut item = StoredItem::default();
+    let value = match value {
+        Ok(v) if is_plain_object(&v) => v,
+        found => {
+            let found = found.map_or_else(|_| UNREADABLE.into(), |v| type_name(&v));
+            item.wrong.push((Cow::Borrowed(""), found));
+            return item;
         }
-        let mut headers = Vec::new();
-        let names =
-            js_sys::Reflect::own_keys(&header).map_err(|_| item.bad("header is not readable"))?;
-        for name in names.iter() {
-            let name = name.as_string().unwrap_or_default();
-            let value = field(&header, &name)
-                .as_string()
-                .ok_or_else(|| item.bad("a header is not a string"))?;
-            validate_header(&name, &value).map_err(|_| item.bad("a header is not valid"))?;
-            headers.push((name, value));
+    };
+    let mut reader = Reader {
+        object: &value,
+        wrong: Vec::new(),
+    };
+    item.id = reader.num("id");
+    item.method = reader.text("method");
+    item.path = reader.text("path");
+    item.headers = reader.headers();
+    item.data_json = reader.text("dataJson");
+    item.idempotency_key = reader.text("idempotencyKey");
+    item.user = match reader.get("user") {
+        Some(v) if v.is_null() => None,
+        v => reader.as_text("user", v),
+    };
+    item.queued_at = reader.num("queuedAt");
+    item.attempts = reader.num("attempts");
+    item.wrong = reader.wrong;
+    item
+}
+
+/// Reads fields of one object, noting those of the wrong type or unreadable.
+struct Reader<'a> {
+    object: &'a JsValue,
+    wrong: Vec<(Cow<'static, str>, String)>,
+}
+
+impl Reader<'_> {
+    /// `object[key]`: None when absent (undefined) or unreadable (noted).
+    fn get(&mut self, key: &'static str) -> Option<JsValue> {
+        match Reflect::get(self.object, &static_js(key)) {
+            Ok(v) if v.is_undefined() => None,
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.wrong.push((Cow::Borrowed(key), UNREADABLE.into()));
+                None
+            }
         }
-        let data_json = match field(&item.value, "dataJson") {
-            data if data.is_undefined() => None,
-            _ => Some(item.text("dataJson")?),
-        };
-        items.push(Mutation {
-            id: item.num("id")? as u32,
-            method,
-            path: item.text("path")?,
-            headers,
-            data_json,
-            idempotency_key: item.text("idempotencyKey")?,
-            user: field(&item.value, "user").as_string(),
-            queued_at: item.num("queuedAt")?,
-            attempts: item.num("attempts")? as u32,
-        });
     }
-    Ok(items)
+
+    fn as_text(&mut self, key: &'static str, value: Option<JsValue>) -> Option<String> {
+        let value = value?;
+        let text = value.as_string();
+        if text.is_none() {
+            self.wrong.push((Cow::Borrowed(key), type_name(&value)));
+        }
+        text
+    }
+
+    fn text(&mut self, key: &'static str) -> Option<String> {
+        let value = self.get(key);
+        self.as_text(key, value)
+    }
+
+    fn num(&mut self, key: &'static str) -> Option<f64> {
+        let value = self.get(key)?;
+        let n = value.as_f64();
+        if n.is_none() {
+            self.wrong.push((Cow::Borrowed(key), type_name(&value)));
+        }
+        n
+    }
+
+    /// `header`'s entries with string values (its own string keys).
+    fn headers(&mut self) -> Vec<(String, String)> {
+        let header = self.get("header").unwrap_or(JsValue::UNDEFINED);
+        if !is_plain_object(&header) {
+            self.wrong
+                .push((Cow::Borrowed("header"), type_name(&header)));
+            return Vec::new();
+        }
+        let Ok(names) = Reflect::own_keys(&header) else {
+            self.wrong
+                .push((Cow::Borrowed("header"), UNREADABLE.into()));
+            return Vec::new();
+        };
+        let mut headers = Vec::new();
+        for name in names.iter() {
+            // Symbol keys are not JSON (JSON.stringify leaves them out).
+            let Some(name) = name.as_string() else {
+                continue;
+            };
+            let field = || Cow::Owned(format!("header.{name}"));
+            match Reflect::get(&header, &JsValue::from_str(&name)) {
+                Ok(value) => match value.as_string() {
+                    Some(value) => headers.push((name, value)),
+                    None => self.wrong.push((field(), type_name(&value))),
+                },
+                Err(_) => self.wrong.push((field(), UNREADABLE.into())),
+            }
+        }
+        headers
+    }
 }

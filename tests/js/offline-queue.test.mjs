@@ -107,7 +107,7 @@ test('a stored queue of another policy version or a damaged one is not replayed,
   assert.deepEqual(plain(client.pending()), []);
   storage.set(KEY, JSON.stringify({ format: 'mp-request/queue', version: 1, policy: 1, items: [{ id: 1, method: 'FETCH' }] }));
   const again = await launch(storage);
-  assert.ok(again.sandbox.logs.some((l) => l.line.includes('item 0: method is not one')));
+  assert.ok(again.sandbox.logs.some((l) => l.line.includes('`items[0].method` in the stored offline queue is not one of POST, PUT, DELETE, PATCH')));
   assert.equal(emulator.count(), 0);
 });
 

@@ -21,6 +21,158 @@ pub fn canonical(text: &str) -> Option<String> {
     (parser.at == parser.bytes.len()).then_some(out)
 }
 
+/// `text` is one JSON value as `JSON.parse` reads it (RFC 8259: no comments,
+/// no trailing commas, no raw control characters in strings, numbers as
+/// JSON writes them). Unlike [`canonical`] it has no depth limit: it keeps
+/// a stack of the open containers instead of recursing.
+pub fn is_json(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut at = 0;
+    // The open containers, innermost last: true for an object.
+    let mut open: Vec<bool> = Vec::new();
+    loop {
+        skip_ws(b, &mut at);
+        let value = match b.get(at) {
+            Some(b'{') => {
+                at += 1;
+                skip_ws(b, &mut at);
+                if b.get(at) == Some(&b'}') {
+                    at += 1;
+                    true
+                } else {
+                    open.push(true);
+                    if !member_key(b, &mut at) {
+                        return false;
+                    }
+                    continue;
+                }
+            }
+            Some(b'[') => {
+                at += 1;
+                skip_ws(b, &mut at);
+                if b.get(at) == Some(&b']') {
+                    at += 1;
+                    true
+                } else {
+                    open.push(false);
+                    continue;
+                }
+            }
+            Some(b'"') => json_string(b, &mut at),
+            Some(b'-' | b'0'..=b'9') => json_number(b, &mut at),
+            _ => ["true", "false", "null"].iter().any(|word| {
+                let found = b[at..].starts_with(word.as_bytes());
+                if found {
+                    at += word.len();
+                }
+                found
+            }),
+        };
+        if !value {
+            return false;
+        }
+        // After a value: close what ends here, then the next member or the end.
+        loop {
+            skip_ws(b, &mut at);
+            match (open.last(), b.get(at)) {
+                (None, None) => return true,
+                (Some(&object), Some(b',')) => {
+                    at += 1;
+                    if object && !member_key(b, &mut at) {
+                        return false;
+                    }
+                    break;
+                }
+                (Some(true), Some(b'}')) | (Some(false), Some(b']')) => {
+                    at += 1;
+                    open.pop();
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], at: &mut usize) {
+    while matches!(b.get(*at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        *at += 1;
+    }
+}
+
+/// `"key"` and its colon.
+fn member_key(b: &[u8], at: &mut usize) -> bool {
+    skip_ws(b, at);
+    if b.get(*at) != Some(&b'"') || !json_string(b, at) {
+        return false;
+    }
+    skip_ws(b, at);
+    let colon = b.get(*at) == Some(&b':');
+    *at += 1;
+    colon
+}
+
+/// A string from its opening quote: escapes as JSON has them, no raw control characters.
+fn json_string(b: &[u8], at: &mut usize) -> bool {
+    *at += 1;
+    loop {
+        match b.get(*at) {
+            Some(b'"') => {
+                *at += 1;
+                return true;
+            }
+            Some(b'\\') => match b.get(*at + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *at += 2,
+                Some(b'u')
+                    if b.get(*at + 2..*at + 6)
+                        .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    *at += 6
+                }
+                _ => return false,
+            },
+            Some(0..=0x1f) | None => return false,
+            Some(_) => *at += 1,
+        }
+    }
+}
+
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
+fn json_number(b: &[u8], at: &mut usize) -> bool {
+    let digits = |at: &mut usize| {
+        let start = *at;
+        while b.get(*at).is_some_and(u8::is_ascii_digit) {
+            *at += 1;
+        }
+        *at > start
+    };
+    if b.get(*at) == Some(&b'-') {
+        *at += 1;
+    }
+    match b.get(*at) {
+        Some(b'0') => *at += 1,
+        Some(b'1'..=b'9') => {
+            digits(at);
+        }
+        _ => return false,
+    }
+    if b.get(*at) == Some(&b'.') {
+        *at += 1;
+        if !digits(at) {
+            return false;
+        }
+    }
+    if matches!(b.get(*at), Some(b'e' | b'E')) {
+        *at += 1;
+        if matches!(b.get(*at), Some(b'+' | b'-')) {
+            *at += 1;
+        }
+        if !digits(at) {
+            return false;
+        }
+    }
+    true
+}
+
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -178,7 +330,64 @@ impl<'a> Parser<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::canonical;
+    use super::{canonical, is_json};
+
+    #[test]
+    fn is_json_is_what_json_parse_accepts() {
+        for good in [
+            "0",
+            "-0",
+            "1.5e-3",
+            "-12E+4",
+            "true",
+            "null",
+            "\"\"",
+            " [ ] ",
+            "{}",
+            r#"{"a":[1,{"b":"\u00e9\n\"\\\/"}],"c":false}"#,
+            "\"网络\"",
+        ] {
+            assert!(is_json(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            " ",
+            "{",
+            "}",
+            "[1,]",
+            "[,1]",
+            r#"{"a":1,}"#,
+            r#"{"a"}"#,
+            "{a:1}",
+            "tru",
+            "nul",
+            "1 2",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "+1",
+            "0x1",
+            "NaN",
+            r#""open"#,
+            "\"a\u{1}\"",
+            "\"tab\t\"",
+            r#""\x""#,
+            r#""\u12g4""#,
+            "[1]]",
+            "{}}",
+            "[}",
+            r#"{"a":1 "b":2}"#,
+            "\u{feff}1",
+            "'a'",
+        ] {
+            assert!(!is_json(bad), "{bad:?}");
+        }
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        assert!(is_json(&deep), "any depth");
+        assert!(!is_json(&("[".repeat(10) + &"]".repeat(9))));
+    }
 
     #[test]
     fn sorts_keys_at_every_depth() {
