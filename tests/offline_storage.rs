@@ -342,14 +342,16 @@ fn an_engine_whose_queue_is_full_in_bytes_says_so() {
     let queued = |data: &str| RawRequest {
         offline: Some("queue".into()),
         data_json: Some(data.into()),
-        body_bytes: data.len(),
         ..post("/api/order/create")
     };
     let body = js_string(&"\"".repeat(400));
     let mut notes = Vec::new();
     for _ in 0..3 {
         let (_, commands) = e.start(queued(&body), 1.0).unwrap();
-        let Some(Command::Reject(settled, err)) = commands.first() else {
+        let commands = saved(&mut e, commands, 1.0);
+        let Some(Command::Reject(settled, err)) =
+            commands.iter().find(|c| matches!(c, Command::Reject(..)))
+        else {
             panic!("{commands:?}")
         };
         assert_eq!(err.kind(), ErrorKind::Offline);
@@ -808,6 +810,11 @@ fn a_damaged_item_is_reported_with_what_could_be_read_and_the_others_are_restore
     );
     let (dropped, commands) = e.restore_queue(checked.items, 0.0);
     assert_eq!(dropped, 0);
+    assert!(
+        !commands.iter().any(|c| matches!(c, Command::Replay(_))),
+        "they were made by u1: nothing replays before u1 is the user"
+    );
+    let commands = e.set_user(Some("u1".into()), 1.0);
     assert!(commands
         .iter()
         .any(|c| matches!(c, Command::Replay(r) if r.mutation.id == 1)));
