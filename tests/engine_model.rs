@@ -24,7 +24,8 @@
 //! 3. every `Send` carries what was validated from the caller's request (or
 //!    the queued mutation): method, target, body, URL, headers (the client's
 //!    or its `header` function's answer for that attempt, the request's, one
-//!    `Idempotency-Key` for every attempt and the replay, `X-WX-SERVICE`);
+//!    `Idempotency-Key` for every attempt and the replay; the cloud adapter
+//!    adds `X-WX-SERVICE` from the configuration);
 //!    attempts are numbered in order, one in flight per fetch, none while
 //!    offline, none after `End`; a late answer, timer or `header` answer
 //!    the engine no longer waits for is ignored;
@@ -92,15 +93,6 @@ macro_rules! ensure {
 /// leaves room for honest growth, and a loop still blows it at once (a
 /// replay loop answered 4000 commands for 2 live things).
 const BOUND: usize = 8;
-
-/// Known engine bug, found by this model (see the `known_bug_` tests at the
-/// end of this file): a fetch waiting for a transport slot is launched
-/// when a slot frees (`free_slot` → `launch`) without the network and user
-/// gates `attempt` applies. While it stands, the model lets exactly that
-/// through: a `Send` that breaks those gates, of a fetch other than the one
-/// the event is about, while some fetch waited for a slot. Everything else
-/// about that `Send` is still checked. Set to false once the engine is fixed.
-const TOLERATE_UNGATED_SLOT_LAUNCH: bool = true;
 
 /// Steps of the final drain before it counts as a livelock.
 const DRAIN_LIMIT: usize = 4000;
@@ -706,10 +698,8 @@ struct Shim {
     hub: SocketHub,
     sockets: BTreeMap<SocketId, Socket>,
     refusals: Vec<(SocketId, u32, u64, String)>,
-    /// The fetch the event being reported is about, and whether any fetch
-    /// waited for a transport slot before it (see `TOLERATE_UNGATED_SLOT_LAUNCH`).
+    /// The fetch the event being reported is about.
     subject: Option<RequestId>,
-    slot_queue_before: bool,
     seen: Coverage,
 }
 
@@ -744,7 +734,6 @@ impl Shim {
             sockets: BTreeMap::new(),
             refusals: Vec::new(),
             subject: None,
-            slot_queue_before: false,
             seen: Coverage::default(),
         }
     }
@@ -775,11 +764,6 @@ impl Shim {
     /// Reports one event to the engine and executes what it answers.
     fn event(&mut self, name: &str, call: impl FnOnce(&mut Engine<V>, f64) -> Vec<Cmd>) -> Check {
         let before = self.live();
-        if self.saving.is_empty() {
-            self.slot_queue_before = [Route::Cloud, Route::Http]
-                .into_iter()
-                .any(|r| self.engine.load(r).1 > 0);
-        }
         let commands = call(&mut self.engine, self.now);
         self.bounded(name, before, &commands)?;
         self.execute_all(commands)
@@ -1092,20 +1076,14 @@ impl Shim {
         let current = self.engine.current_user().map(str::to_owned);
         let now = self.now;
         let setup = self.setup.clone();
-        let ungated_launch =
-            TOLERATE_UNGATED_SLOT_LAUNCH && self.slot_queue_before && self.subject != Some(send.id);
         let fetch = self.live_fetch(send.id, "Send")?;
-        let gated = online && !fetch.user_changed && current == fetch.user;
-        let tolerated = !gated && ungated_launch;
-        if !tolerated {
-            ensure!(online, "Send of {} while offline", send.id);
-            ensure!(
-                !fetch.user_changed && current == fetch.user,
-                "Send of {} (made under {:?}) under {current:?} after a user change",
-                send.id,
-                fetch.user
-            );
-        }
+        ensure!(online, "Send of {} while offline", send.id);
+        ensure!(
+            !fetch.user_changed && current == fetch.user,
+            "Send of {} (made under {:?}) under {current:?} after a user change",
+            send.id,
+            fetch.user
+        );
         ensure!(
             fetch.attempt.is_none(),
             "a second attempt of {} in flight",
@@ -1204,9 +1182,6 @@ impl Shim {
                 send.id
             );
         }
-        if send.route.route == Route::Cloud {
-            put("X-WX-SERVICE", SERVICE);
-        }
         let canonical = |h: &[(String, String)]| {
             let mut h: Vec<(String, String)> = h
                 .iter()
@@ -1235,8 +1210,6 @@ impl Shim {
         fetch.headers_asked = None;
         fetch.timer = Some(now + f64::from(send.guard_ms));
         self.seen.count("sends", 1);
-        self.seen
-            .count("ungated slot launches", u64::from(tolerated));
         Ok(())
     }
 
@@ -2143,9 +2116,8 @@ fn the_generator_reaches_every_situation() {
 }
 
 // ---------------------------------------------------------------------------
-// Engine bugs this model found (ignored so the suite stays green; each is the
-// minimal sequence of events, and `TOLERATE_UNGATED_SLOT_LAUNCH` lets the
-// model through them until they are fixed)
+// Engine bugs this model found, each as its minimal sequence of events (fixed:
+// a request launched from the slot queue passes the network and user gates)
 // ---------------------------------------------------------------------------
 
 /// `maxConcurrent: 1`, HTTP only: the first GET holds the one slot.
@@ -2174,8 +2146,7 @@ fn sends_of(commands: &[Command]) -> Vec<RequestId> {
 /// request waiting for a slot is launched by `free_slot` → `launch`, which
 /// skips that gate: B's session carries A's request.
 #[test]
-#[ignore = "engine bug: a request waiting for a transport slot is sent after setUser changed the user"]
-fn known_bug_a_request_waiting_for_a_slot_is_sent_after_the_user_changed() {
+fn a_request_waiting_for_a_slot_is_not_sent_after_the_user_changed() {
     let mut e = one_slot();
     e.set_user(Some("A".into()), 0.0);
     let (first, _) = e.start(support::get("/api/a"), 0.0).unwrap();
@@ -2193,8 +2164,7 @@ fn known_bug_a_request_waiting_for_a_slot_is_sent_after_the_user_changed() {
 
 /// The same path skips the network gate: sent while the device is offline.
 #[test]
-#[ignore = "engine bug: a request waiting for a transport slot is sent while offline"]
-fn known_bug_a_request_waiting_for_a_slot_is_sent_while_offline() {
+fn a_request_waiting_for_a_slot_is_not_sent_while_offline() {
     let mut e = one_slot();
     let (first, _) = e.start(support::get("/api/a"), 0.0).unwrap();
     let (second, _) = e.start(support::get("/api/b"), 0.0).unwrap();
@@ -2212,8 +2182,7 @@ fn known_bug_a_request_waiting_for_a_slot_is_sent_while_offline() {
 /// priority): A's queued write replays while B is signed in, which defect 6
 /// of issue 16 promised never happens.
 #[test]
-#[ignore = "engine bug: a queued write waiting for a transport slot replays under another user"]
-fn known_bug_a_queued_write_waiting_for_a_slot_replays_under_another_user() {
+fn a_queued_write_waiting_for_a_slot_does_not_replay_under_another_user() {
     let mut e = one_slot();
     e.set_user(Some("A".into()), 0.0);
     let (first, _) = e.start(support::get("/api/a"), 0.0).unwrap();

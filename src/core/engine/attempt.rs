@@ -383,12 +383,20 @@ impl<V: Clone + Weigh> Engine<V> {
         self.launch(id, now_ms)
     }
 
-    /// The attempt of fetch `id`, which holds a slot: sent, or refused by the
-    /// breaker (then its slot goes to the next in the queue).
+    /// The attempt of fetch `id`, which holds a slot: sent, or stopped at a
+    /// gate (then its slot goes to the next in the queue). A request that
+    /// waited for the slot passes the network and user gates again here: the
+    /// device may have gone offline, or another user signed in, meanwhile.
     pub(super) fn launch(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        if let Err(refused) = self.admit(id, now_ms) {
+        let stopped = match self.fetches.get(&id) {
+            None => return Vec::new(),
+            Some(_) if !self.online => Err(decide::offline()),
+            Some(f) if f.user_epoch != self.user_epoch => Err(decide::user_changed()),
+            Some(_) => self.admit(id, now_ms),
+        };
+        if let Err(error) = stopped {
             let mut commands = self.free_slot(id, now_ms);
-            commands.extend(self.ended(id, Ending::of(refused), now_ms));
+            commands.extend(self.ended(id, Ending::of(error), now_ms));
             return commands;
         }
         let static_headers = &self.config.client_headers;
