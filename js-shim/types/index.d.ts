@@ -38,7 +38,10 @@ export interface ClientOptions {
   breaker?: BreakerOptions | boolean;
   /** Attempts in flight at once per transport (cloud, HTTP), 1..100; the rest queue by priority. Default 10, wx.request's limit. */
   maxConcurrent?: number;
-  /** Bounds of the offline mutation queue (kept in wx storage under one key): maxItems 1..1000 (100), maxBytes 1024..1024000 (512 KB). */
+  /**
+   * Bounds of the offline mutation queue (kept in wx storage under one key): maxItems 1..1000 (100),
+   * maxBytes 1024..1024000 (512 KB), counted in bytes as stored (the JSON written), so the largest fits a key.
+   */
   offlineQueue?: { maxItems?: number; maxBytes?: number };
   /** Per-attempt timeout in ms, 1..60000. Default 10000; the cloud link caps it at 15000. */
   timeoutMs?: number;
@@ -261,7 +264,11 @@ export interface PendingMutation {
   attempts: number;
 }
 
-/** How a queued mutation's replay ended for good. */
+/**
+ * How a queued mutation ended for good: its replay succeeded or failed in a way that will not pass,
+ * `dropPending` dropped it (kind 'cancelled'), or it was found damaged in storage at start (kind
+ * 'invalid', no `data`).
+ */
 export type SyncEvent = PendingMutation &
   ({ ok: true; response: { data: unknown; statusCode: number; header: Record<string, string> } } | { ok: false; error: RequestError });
 
