@@ -7,6 +7,15 @@
 //! It is a pure function: the engine applies the answer and nothing else
 //! decides. Work that must happen later is a timer or the next event, never a
 //! call back into the engine from inside the same event.
+//!
+//! Why commands returned per event rather than quinn-proto's polled outbox
+//! (`poll_transmit` / `poll_timeout`): each event already answers with its
+//! whole outbox in one list, which costs one crossing of the wasm boundary;
+//! polling would cost one more per command, and crossings are what iOS's
+//! interpreter punishes. What quinn-proto's design guarantees, that an event
+//! cannot recurse into more events, holds here by rule: an event starts at
+//! most one replay, and whatever follows a replay is a `WaitReplay` timer
+//! (the model-based test bounds the commands of every event).
 
 use super::error::{ErrorKind, RequestError};
 use super::request::Method;
