@@ -27,10 +27,13 @@ export const BUDGET = {
   // its application 3.5 KB, the queue saved before anyone is told so,
   // user-scoped replays and dropPending 4 KB, the client's headers (object,
   // or a function asked per attempt) 2 KB, the engine's own attempt deadline
-  // and five boundary methods 2 KB; the shim grew by 2.5 KB.
-  wasmRaw: 250 * KB,
-  wasmGzip: 112 * KB,
-  bundleRaw: 291 * KB,
+  // and five boundary methods 2 KB, what a hostile review of all that found
+  // (the init's deadline, the slot queue's gates, reads that follow a new
+  // user, dropPending of a replay in flight, a form type from the client's
+  // header, credential names by convention) 2.5 KB; the shim grew by 3 KB.
+  wasmRaw: 253 * KB,
+  wasmGzip: 113.5 * KB,
+  bundleRaw: 295 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

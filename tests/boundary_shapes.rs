@@ -374,7 +374,7 @@ fn socket_commands_and_events_keep_their_shapes() {
 
 const REQUEST_SHAPES: &str = r##"
 cloudConfig: {"env":"prod-1","service":"svc","resourceAppid":null,"resourceEnv":null}
-start cloud: [1,{"type":"init","attempt":1}]
+start cloud: [1,{"type":"init","attempt":1},{"type":"wait","id":1,"delayMs":30000}]
 init failed: [{"type":"waitInit","delayMs":300}]
 init timer: [{"type":"init","attempt":2}]
 init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/home/init","guardMs":11000}]

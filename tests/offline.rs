@@ -350,8 +350,10 @@ fn a_queued_write_replays_only_under_its_user_and_a_logout_can_drop_them() {
     // B signs in; the network returns: A's write waits.
     e.set_user(Some("B".into()), 2.0);
     assert!(replays(&e.set_online(true, 3.0)).is_empty());
-    // A again: it replays.
-    let back = e.set_user(Some("A".into()), 4.0);
+    // A again: it replays one tick later (the app stores A's token right after setUser).
+    let signed_in = e.set_user(Some("A".into()), 4.0);
+    assert_eq!(signed_in, [Command::WaitReplay { delay_ms: 0 }]);
+    let back = e.on_replay_timer(4.0);
     assert_eq!(replays(&back).len(), 1);
     // Another write of A's is queued; A logs out and drops what is left.
     let (fetch, _) = replays(&back)[0].clone();

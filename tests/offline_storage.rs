@@ -814,7 +814,8 @@ fn a_damaged_item_is_reported_with_what_could_be_read_and_the_others_are_restore
         !commands.iter().any(|c| matches!(c, Command::Replay(_))),
         "they were made by u1: nothing replays before u1 is the user"
     );
-    let commands = e.set_user(Some("u1".into()), 1.0);
+    e.set_user(Some("u1".into()), 1.0);
+    let commands = e.on_replay_timer(1.0);
     assert!(commands
         .iter()
         .any(|c| matches!(c, Command::Replay(r) if r.mutation.id == 1)));

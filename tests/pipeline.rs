@@ -153,12 +153,13 @@ fn the_deadline_bounds_attempts_and_their_timeouts() {
 fn concurrent_cloud_requests_share_one_init() {
     let mut e = engine(cloud_config(), 1);
     let first = e.start(get("/a"), 0.0).unwrap().1;
-    assert_eq!(first, vec![Command::InitCloud { attempt: 1 }]);
-    assert!(
-        e.start(get("/b"), 0.0).unwrap().1.is_empty(),
-        "waits for the same init"
+    assert_eq!(first, init_with_deadline(1));
+    assert_eq!(
+        e.start(get("/b"), 0.0).unwrap().1,
+        [deadline(2)],
+        "waits for the same init, within its deadline"
     );
-    assert!(e.start(get("/c"), 0.0).unwrap().1.is_empty());
+    assert_eq!(e.start(get("/c"), 0.0).unwrap().1, [deadline(3)]);
     let sends = e.on_init(Ok(()), 5.0);
     assert_eq!(sends.len(), 3);
     assert!(sends.iter().all(|c| matches!(c, Command::Send(_))));
@@ -171,10 +172,7 @@ fn concurrent_cloud_requests_share_one_init() {
 #[test]
 fn init_fails_twice_then_succeeds_and_the_request_goes_through() {
     let mut e = engine(cloud_config(), 1);
-    assert_eq!(
-        e.start(get("/x"), 0.0).unwrap().1,
-        vec![Command::InitCloud { attempt: 1 }]
-    );
+    assert_eq!(e.start(get("/x"), 0.0).unwrap().1, init_with_deadline(1));
     let mut now = 0.0;
     for attempt in 2..=3 {
         assert_eq!(
@@ -235,10 +233,7 @@ fn init_failing_four_times_fails_with_kind_init_and_the_next_request_tries_again
         );
     }
     assert_eq!(e.in_flight(), 0);
-    assert_eq!(
-        e.start(get("/z"), 2000.0).unwrap().1,
-        vec![Command::InitCloud { attempt: 1 }]
-    );
+    assert_eq!(e.start(get("/z"), 2000.0).unwrap().1, init_with_deadline(3));
 }
 
 #[test]
@@ -346,7 +341,7 @@ fn an_already_aborted_request_is_cancelled_before_anything_happens() {
     assert_eq!((err.kind(), s.attempts), (ErrorKind::Cancelled, 0));
     assert_eq!(
         e.start(get("/y"), 0.0).unwrap().1,
-        vec![Command::InitCloud { attempt: 1 }],
+        init_with_deadline(2),
         "init untouched"
     );
 }
@@ -355,13 +350,17 @@ fn an_already_aborted_request_is_cancelled_before_anything_happens() {
 fn events_out_of_order_are_ignored_not_panics() {
     let mut e = engine(cloud_config(), 1);
     let init = e.start(get("/x"), 0.0).unwrap().1;
-    assert_eq!(init, vec![Command::InitCloud { attempt: 1 }]);
+    assert_eq!(init, init_with_deadline(1));
     assert_eq!(
         e.on_response(1, Answer::status(200, None), 0.0),
         Ok(vec![]),
         "still waiting for init: a stray answer changes nothing"
     );
-    assert_eq!(e.on_timer(1, 0.0), Ok(vec![]));
+    assert_eq!(
+        e.on_timer(1, 0.0),
+        Ok(vec![deadline(1)]),
+        "a timer before the deadline arms what is left of it"
+    );
     assert!(e.on_init_timer().is_empty(), "no init retry pending");
     assert_eq!(
         e.on_response(99, Answer::status(200, None), 0.0),
@@ -394,4 +393,34 @@ fn http_and_mock_routes_need_no_init_and_carry_what_the_shim_needs() {
         (s.timeout_ms, s.clamped_from),
         (CLOUD_MAX_TIMEOUT_MS, Some(40_000))
     );
+}
+
+/// The first cloud request: the init, and request `id`'s deadline while it runs.
+fn init_with_deadline(id: u32) -> Vec<Command> {
+    vec![Command::InitCloud { attempt: 1 }, deadline(id)]
+}
+
+/// Request `id`'s timer for its whole deadline (30 s by default).
+fn deadline(id: u32) -> Command {
+    Command::Wait {
+        id,
+        delay_ms: 30_000,
+    }
+}
+
+#[test]
+fn a_cloud_init_that_never_finishes_fails_its_requests_at_their_deadline() {
+    let mut e = engine(cloud_config(), 1);
+    e.start(get("/x"), 0.0).unwrap();
+    let Command::Reject(s, err) = one(e.on_timer(1, 30_000.0).unwrap()) else {
+        panic!()
+    };
+    assert_eq!((err.kind(), s.attempts), (ErrorKind::Timeout, 0));
+    assert!(
+        err.to_string().contains("wx.cloud init did not finish"),
+        "{err}"
+    );
+    assert_eq!(e.in_flight(), 0);
+    // The init may still answer: nothing is left to send.
+    assert!(e.on_init(Ok(()), 31_000.0).is_empty());
 }

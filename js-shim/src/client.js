@@ -114,9 +114,18 @@ const COMMAND_SHAPES = {
  * @property {ArrayBuffer} [binary] A copy of binary `data`, taken at start.
  * @property {Outcome} [last] The last attempt's outcome.
  * @property {number} attempt The attempt whose outcome is awaited (-1: none).
+ * @property {number} [sent] Attempts sent so far (for the debug log).
  * @property {ReturnType<typeof setTimeout>} [timer] The one timer the engine asked for.
  * @property {() => void} [abort] Aborts the attempt in flight, where the platform allows.
  */
+
+/**
+ * Storage keys of offline queues a live client of this app holds. The queue
+ * is one storage key written whole: a second client writing it would erase
+ * the first one's writes, so only the first client of an app has a queue.
+ * @type {Set<string>}
+ */
+const heldQueues = new Set();
 
 /**
  * @param {Runtime} runtime
@@ -171,10 +180,25 @@ export async function createClientWith(runtime, options) {
   /** @type {Set<(event: import('../types').SyncEvent) => void>} */
   const syncListeners = new Set();
   const queueKey = engine.queueKey();
+  // The first client of the app holds the offline queue (see `heldQueues`).
+  const holdsQueue = Boolean(runtime.storage) && !heldQueues.has(queueKey);
+  if (holdsQueue) heldQueues.add(queueKey);
+  // Commands being executed: the engine is not freed under them (an `end`
+  // may come before a `synced` or `saveQueue` that still needs it).
+  // Declared before any watcher is installed: a platform may call back at once.
+  let depth = 0;
+  const freeIfDone = () => {
+    if (depth === 0 && destroyed && !freed && callers.size === 0 && fetches.size === 0) {
+      freed = true;
+      engine.free();
+      if (holdsQueue) heldQueues.delete(queueKey);
+    }
+  };
   // Given with the options, it hears the replays that start with the client.
   if (opts.onSync !== undefined) {
     if (typeof opts.onSync !== 'function') {
       engine.free();
+      if (holdsQueue) heldQueues.delete(queueKey);
       throw invalidError(`\`onSync\` must be a function, got ${typeof opts.onSync}`);
     }
     syncListeners.add(opts.onSync);
@@ -209,6 +233,7 @@ export async function createClientWith(runtime, options) {
   /** Writes the queue now; undefined when it is durable, otherwise why not. */
   const saveQueue = () => {
     if (!runtime.storage) return 'this runtime has no storage';
+    if (!holdsQueue) return `another client of this app holds the offline queue (${queueKey}): create one client in app.js and share it`;
     return runtime.storage.saveNow(queueKey, engine.queueSnapshot());
   };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -235,16 +260,16 @@ export async function createClientWith(runtime, options) {
         },
       )
     : () => {};
-  const freeIfDone = () => {
-    if (destroyed && !freed && callers.size === 0 && fetches.size === 0) {
-      freed = true;
-      engine.free();
-    }
-  };
 
   /** @param {ArrayLike<any>} commands */
   function dispatch(commands, from = 0) {
-    for (let i = from; i < commands.length; i += 1) execute(commands[i]);
+    depth += 1;
+    try {
+      for (let i = from; i < commands.length; i += 1) execute(commands[i]);
+    } finally {
+      depth -= 1;
+      freeIfDone();
+    }
   }
 
   /**
@@ -305,7 +330,7 @@ export async function createClientWith(runtime, options) {
       case 'wait': {
         const r = fetches.get(c.id);
         if (!r) return;
-        if (debug) log(r.attempt === 0 ? `#${c.id} queued for a free slot (at most ${c.delayMs} ms)` : `#${c.id} retrying in ${c.delayMs} ms`);
+        if (debug) log(r.sent ? `#${c.id} retrying in ${c.delayMs} ms` : `#${c.id} waits for a slot or the cloud init (at most ${c.delayMs} ms)`);
         arm(r, c.id, c.delayMs);
         return;
       }
@@ -389,10 +414,14 @@ export async function createClientWith(runtime, options) {
       return;
     }
     if (value !== null && typeof value === 'object' && typeof (/** @type {any} */ (value).then) === 'function') {
-      /** @type {PromiseLike<unknown>} */ (value).then(
-        (headers) => answer(headers, undefined),
-        (error) => answer(undefined, describe(error)),
-      );
+      try {
+        /** @type {PromiseLike<unknown>} */ (value).then(
+          (headers) => answer(headers, undefined),
+          (error) => answer(undefined, describe(error)),
+        );
+      } catch (error) {
+        answer(undefined, describe(error));
+      }
       return;
     }
     answer(value, undefined);
@@ -402,6 +431,7 @@ export async function createClientWith(runtime, options) {
   function send(c) {
     const r = fetchOf(c.id);
     r.attempt = c.attempt;
+    r.sent = c.attempt;
     r.abort = undefined;
     // The engine's deadline for this attempt (the platform should answer first).
     arm(r, c.id, c.guardMs);
@@ -576,8 +606,18 @@ export async function createClientWith(runtime, options) {
         return;
       }
       let started;
+      /** @type {ArrayBuffer | undefined} */
+      let binary;
       try {
-        started = start(requestOptions);
+        // Binary data is sent from a copy taken now, in this realm (the one
+        // the engine recognises): what the engine measured is what is sent.
+        const data = requestOptions !== null && typeof requestOptions === 'object' ? requestOptions.data : undefined;
+        if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
+          binary = new Uint8Array(/** @type {ArrayBuffer} */ (data)).slice().buffer;
+          started = engine.start({ ...requestOptions, data: binary }, now());
+        } else {
+          started = start(requestOptions);
+        }
       } catch (thrown) {
         reject(toRequestError(thrown));
         return;
@@ -595,9 +635,6 @@ export async function createClientWith(runtime, options) {
       /** @type {Caller} */
       const r = { resolve, reject };
       callers.set(id, r);
-      // Binary data is sent from a copy taken now: what the engine measured.
-      const data = requestOptions.data;
-      const binary = Object.prototype.toString.call(data) === '[object ArrayBuffer]' ? /** @type {ArrayBuffer} */ (data).slice(0) : undefined;
       fetches.set(id, { attempt: 0, binary });
       const signal = requestOptions.signal;
       if (signal) {
@@ -610,7 +647,7 @@ export async function createClientWith(runtime, options) {
     });
   }
 
-  if (runtime.storage) {
+  if (holdsQueue && runtime.storage) {
     // Mutations queued offline in an earlier run replay now (when online).
     // Last, once everything the commands use exists: they may save the queue,
     // ask the header function, or end a replay at once.

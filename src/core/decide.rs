@@ -217,10 +217,13 @@ fn not_retried(
 }
 
 /// A replay failing this way may pass later: no network, the service down or
-/// refusing for now, a cloud init that failed, a timeout.
+/// refusing for now, a cloud init that failed, a timeout, an expired token.
 pub fn may_pass(error: &RequestError) -> bool {
     error.is_retryable()
         || matches!(error, RequestError::CircuitOpen { .. })
+        // An expired token: the app refreshes it, and the next replay asks
+        // the client's `header` function again. (403 is a refusal: dropped.)
+        || error.status() == Some(401)
         || matches!(
             error.kind(),
             ErrorKind::Offline | ErrorKind::Network | ErrorKind::Timeout | ErrorKind::Init
@@ -502,6 +505,16 @@ mod tests {
                 "replay, 422",
                 decide(&status(422), false, replay, WORLD),
                 "drop (http)",
+            ),
+            (
+                "replay, 401",
+                decide(&status(401), false, replay, WORLD),
+                "keep queued (timer)",
+            ),
+            (
+                "replay, 403",
+                decide(&status(403), false, replay, WORLD),
+                "drop (unauthorized)",
             ),
             (
                 "replay, invalid",

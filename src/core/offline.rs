@@ -33,15 +33,21 @@ pub const QUEUE_FORMAT: &str = "mp-request/queue";
 /// Its version.
 pub const QUEUE_VERSION: u32 = 1;
 
-/// Headers that carry credentials: never written to storage. A queued
+/// Header names that carry credentials: never written to storage. A queued
 /// mutation gets them at replay time from the client's `header` option.
 pub const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
-/// `name` is a credential header (case-insensitively).
+/// Parts of a header name that mark a credential by the usual conventions
+/// (`X-Token`, `X-Access-Token`, `X-Auth-User`, `X-Session-Id`, `X-Api-Key`, ...).
+const CREDENTIAL_PARTS: [&str; 6] = ["token", "auth", "session", "secret", "password", "api-key"];
+
+/// `name` is a credential header (case-insensitively): one of
+/// [`CREDENTIAL_HEADERS`], or a name containing one of the usual parts.
 pub fn is_credential(name: &str) -> bool {
-    CREDENTIAL_HEADERS
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(name))
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_HEADERS.contains(&lower.as_str())
+        || CREDENTIAL_PARTS.iter().any(|part| lower.contains(part))
+        || lower.contains("apikey")
 }
 
 /// The queue's bounds.
@@ -613,6 +619,32 @@ mod tests {
             user: None,
             queued_at: 0.0,
             attempts: 0,
+        }
+    }
+
+    #[test]
+    fn credential_headers_by_name_and_by_convention() {
+        for name in [
+            "Authorization",
+            "cookie",
+            "Proxy-Authorization",
+            "X-Token",
+            "token",
+            "X-Access-Token",
+            "X-Auth-User",
+            "X-Session-Id",
+            "X-Api-Key",
+            "apikey",
+        ] {
+            assert!(is_credential(name), "{name}");
+        }
+        for name in [
+            "Idempotency-Key",
+            "X-Trace",
+            "Content-Type",
+            "Accept-Language",
+        ] {
+            assert!(!is_credential(name), "{name}");
         }
     }
 

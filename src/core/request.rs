@@ -68,6 +68,11 @@ impl Method {
         }
     }
 
+    /// Only reads: RFC 9110's safe methods (GET, HEAD, OPTIONS).
+    pub const fn is_safe(self) -> bool {
+        matches!(self, Method::Get | Method::Head | Method::Options)
+    }
+
     /// Safe to send twice: RFC 9110's idempotent methods.
     pub const fn is_idempotent(self) -> bool {
         !matches!(self, Method::Post | Method::Patch)
@@ -151,14 +156,13 @@ impl Body {
     }
 }
 
-/// The body and target an attempt sends for `data` (at most one of the
-/// three kinds): a GET's or HEAD's object data goes into the query; with a
-/// form content type, object data is form-encoded; otherwise it is sent as
-/// it is. Errors name what cannot be sent.
+/// The target and body an attempt sends for `data` (at most one of the
+/// three kinds): a GET's or HEAD's object data goes into the query; anything
+/// else is the body as it is (see [`as_sent`] for a form content type).
+/// Errors name what cannot be sent.
 pub fn wire(
     method: Method,
     path: &str,
-    headers: &[(String, String)],
     data_json: Option<&str>,
     data_text: Option<&str>,
     data_binary: Option<usize>,
@@ -176,26 +180,39 @@ pub fn wire(
             )
         });
     }
+    let body = match (data_json, data_text, data_binary) {
+        (Some(json), _, _) => Some(Body::Json(json.to_owned())),
+        (None, Some(text), _) => Some(Body::Text(text.to_owned())),
+        (None, None, Some(bytes)) => Some(Body::Binary(bytes)),
+        (None, None, None) => None,
+    };
+    Ok((path.to_owned(), body))
+}
+
+/// The body as an attempt sends it with `headers` (all of them: the
+/// client's, the request's): object data is form-encoded, as `wx.request`
+/// does, when the content type is `application/x-www-form-urlencoded`.
+pub fn as_sent(
+    body: Option<&Body>,
+    headers: &[(String, String)],
+) -> Result<Option<Body>, RequestError> {
     let form = headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("content-type")
             && value
                 .to_ascii_lowercase()
                 .contains("application/x-www-form-urlencoded")
     });
-    let body = match (data_json, data_text, data_binary) {
-        (Some(json), _, _) if form => super::query::encode(json).map(Body::Text),
-        (Some(json), _, _) => Some(Body::Json(json.to_owned())),
-        (None, Some(text), _) => Some(Body::Text(text.to_owned())),
-        (None, None, Some(bytes)) => Some(Body::Binary(bytes)),
-        (None, None, None) => None,
-    };
-    if form && data_json.is_some() && body.is_none() {
-        return Err(RequestError::invalid(
-            "data",
-            "must be an object to be sent as a form (application/x-www-form-urlencoded)",
-        ));
+    match body {
+        Some(Body::Json(json)) if form => super::query::encode(json)
+            .map(|text| Some(Body::Text(text)))
+            .ok_or_else(|| {
+                RequestError::invalid(
+                    "data",
+                    "must be an object to be sent as a form (application/x-www-form-urlencoded)",
+                )
+            }),
+        other => Ok(other.cloned()),
     }
-    Ok((path.to_owned(), body))
 }
 
 /// Longest `idempotencyKey` (the IETF draft's servers accept at least this).
@@ -328,7 +345,6 @@ impl RawRequest {
         let (target, body) = wire(
             method,
             &self.path,
-            &self.headers,
             self.data_json.as_deref(),
             self.data_text.as_deref(),
             self.data_binary,

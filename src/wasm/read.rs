@@ -537,7 +537,12 @@ pub fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestEr
         let value = if let Some(s) = value.as_string() {
             s
         } else if let Some(n) = value.as_f64() {
-            number(n)
+            // As JS writes it (`String(n)`), as wx sends it.
+            js_sys::Number::from(n)
+                .to_string_with_radix(10)
+                .ok()
+                .and_then(|text| text.as_string())
+                .unwrap_or_else(|| number(n))
         } else if let Some(b) = value.as_bool() {
             b.to_string()
         } else {

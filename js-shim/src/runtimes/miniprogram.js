@@ -48,8 +48,12 @@ export const miniprogramRuntime = {
         wx.setStorageSync(key, value);
         return undefined;
       } catch (error) {
-        const e = /** @type {any} */ (error) || {};
-        return String(e.errMsg || e.message || e);
+        try {
+          const e = /** @type {any} */ (error) || {};
+          return String(e.errMsg || e.message || e);
+        } catch {
+          return 'setStorageSync threw';
+        }
       }
     },
   },

@@ -33,7 +33,11 @@ export const webRuntime = {
         localStorage.setItem(key, JSON.stringify(value));
         return undefined;
       } catch (error) {
-        return error instanceof Error ? error.message : String(error);
+        try {
+          return error instanceof Error ? error.message : String(error);
+        } catch {
+          return 'localStorage.setItem threw';
+        }
       }
     },
   },

@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::core::decide::{self, Ended, Next, World};
+use crate::core::request::as_sent;
 
 /// Grace after an attempt's timeout for the platform to report its own
 /// timeout (with its code) before the engine's timer does.
@@ -171,7 +172,28 @@ impl<V: Clone + Weigh> Engine<V> {
                     now_ms,
                 )
             }
-            Phase::AwaitingInit | Phase::Parked | Phase::Saving => Vec::new(),
+            Phase::AwaitingInit => {
+                // A timer early by the wall clock arms what is left: the
+                // init may still finish in time.
+                let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
+                if left >= 1.0 {
+                    return Ok(vec![Command::Wait {
+                        id,
+                        delay_ms: left.ceil() as u32,
+                    }]);
+                }
+                self.init.forget(id);
+                let error = RequestError::Transport {
+                    kind: ErrorKind::Timeout,
+                    detail: format!(
+                        "not sent: wx.cloud init did not finish within {waited} ms; the deadline passed"
+                    ),
+                    code: None,
+                    retryable: false,
+                };
+                self.ended(id, Ending::of(error), now_ms)
+            }
+            Phase::Parked | Phase::Saving => Vec::new(),
         })
     }
 
@@ -330,29 +352,45 @@ impl<V: Clone + Weigh> Engine<V> {
     /// Sends the next attempt once its gates open: the network, the user it
     /// was made under, the cloud init, the client's `header` function, a slot.
     pub(super) fn attempt(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let Some(fetch) = self.fetches.get(&id) else {
+            return Vec::new();
+        };
+        if fetch.replay.is_some() && fetch.replay == self.replaying.doomed {
+            // Dropped while an attempt was in flight: that one was the last.
+            let error = RequestError::Transport {
+                kind: ErrorKind::Cancelled,
+                detail: "dropped from the offline queue by client.dropPending(); an earlier attempt may have reached the server".into(),
+                code: None,
+                retryable: false,
+            };
+            return self.replay_dropped(id, error, now_ms);
+        }
         if !self.online {
             return self.ended(id, Ending::of(decide::offline()), now_ms);
         }
-        let Some(fetch) = self.fetches.get_mut(&id) else {
-            return Vec::new();
-        };
-        if fetch.user_epoch != self.user_epoch {
-            return self.ended(id, Ending::of(decide::user_changed()), now_ms);
+        if let Err(error) = self.follow_user(id) {
+            return self.ended(id, Ending::of(error), now_ms);
         }
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
         if fetch.choice.route == Route::Cloud {
+            // The deadline holds while the init runs: a `Wait` for what is left.
+            let deadline = Command::Wait {
+                id,
+                delay_ms: left.max(1.0) as u32,
+            };
             match self.init.request(id) {
                 InitStep::Ready => {}
                 InitStep::Run(attempt) => {
                     fetch.phase = Phase::AwaitingInit;
-                    return vec![Command::InitCloud { attempt }];
+                    return vec![Command::InitCloud { attempt }, deadline];
                 }
                 InitStep::Wait => {
                     fetch.phase = Phase::AwaitingInit;
-                    return Vec::new();
+                    return vec![deadline];
                 }
             }
         }
-        let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
         if self.config.header_function && fetch.client_headers.is_none() {
             fetch.phase = Phase::AwaitingHeaders;
             return vec![Command::Headers {
@@ -388,18 +426,34 @@ impl<V: Clone + Weigh> Engine<V> {
     /// waited for the slot passes the network and user gates again here: the
     /// device may have gone offline, or another user signed in, meanwhile.
     pub(super) fn launch(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
-        let stopped = match self.fetches.get(&id) {
-            None => return Vec::new(),
-            Some(_) if !self.online => Err(decide::offline()),
-            Some(f) if f.user_epoch != self.user_epoch => Err(decide::user_changed()),
-            Some(_) => self.admit(id, now_ms),
-        };
-        if let Err(error) = stopped {
-            let mut commands = self.free_slot(id, now_ms);
-            commands.extend(self.ended(id, Ending::of(error), now_ms));
-            return commands;
+        if !self.fetches.contains_key(&id) {
+            return Vec::new();
         }
-        let static_headers = &self.config.client_headers;
+        let gate = if !self.online {
+            Err(decide::offline())
+        } else {
+            self.follow_user(id)
+        };
+        // The headers of this attempt, and the body as they make it sent;
+        // the `header` function's answer is for this attempt only, used or not.
+        let fetch = self.fetches.get_mut(&id).expect("fetch");
+        let client = fetch.client_headers.take();
+        let headers = merge_headers(
+            client.as_deref().unwrap_or(&self.config.client_headers),
+            &fetch.headers,
+            fetch.idempotency_key.as_deref(),
+        );
+        let stopped = gate
+            .and_then(|()| as_sent(fetch.body.as_ref(), &headers))
+            .and_then(|body| self.admit(id, now_ms).map(|()| body));
+        let body = match stopped {
+            Ok(body) => body,
+            Err(error) => {
+                let mut commands = self.free_slot(id, now_ms);
+                commands.extend(self.ended(id, Ending::of(error), now_ms));
+                return commands;
+            }
+        };
         let fetch = self.fetches.get_mut(&id).expect("fetch");
         let left = f64::from(fetch.retry.deadline_ms) - (now_ms - fetch.started_ms);
         let timeout_ms = fetch.timeout_ms.min(left.max(1.0) as u32);
@@ -415,12 +469,6 @@ impl<V: Clone + Weigh> Engine<V> {
                 decision: String::new(),
             });
         }
-        let client = fetch.client_headers.take();
-        let headers = merge_headers(
-            client.as_deref().unwrap_or(static_headers),
-            &fetch.headers,
-            fetch.idempotency_key.as_deref(),
-        );
         vec![Command::Send(Send {
             id,
             route: fetch.choice.clone(),
@@ -431,7 +479,7 @@ impl<V: Clone + Weigh> Engine<V> {
             url: fetch.url.clone(),
             target: fetch.target.clone(),
             headers,
-            body: fetch.body.clone(),
+            body,
             guard_ms: timeout_ms.saturating_add(ATTEMPT_GRACE_MS),
         })]
     }
@@ -502,6 +550,33 @@ impl<V: Clone + Weigh> Engine<V> {
             Next::DropQueued { error } => self.replay_dropped(id, error, now_ms),
             Next::Fail { error, note } => self.fail(id, &error, &note, now_ms),
         }
+    }
+
+    /// The user gate: attempts go out only under the user a request was made
+    /// under. A request that has sent nothing yet and only reads (GET, HEAD,
+    /// OPTIONS) follows the user who is current now instead: the page still
+    /// gets its data, which is not cached (its key is the old user's).
+    fn follow_user(&mut self, id: RequestId) -> Result<(), RequestError> {
+        let epoch = self.user_epoch;
+        let Some(fetch) = self.fetches.get_mut(&id) else {
+            return Ok(());
+        };
+        if fetch.user_epoch == epoch {
+            return Ok(());
+        }
+        let unsent_read = fetch.attempts == 0 && fetch.replay.is_none() && fetch.method.is_safe();
+        if !unsent_read {
+            return Err(decide::user_changed());
+        }
+        fetch.user_epoch = epoch;
+        if let Some(caching) = &mut fetch.caching {
+            caching.outdated = true;
+            if caching.shared && self.sharing.get(&caching.key) == Some(&id) {
+                self.sharing.remove(&caching.key);
+            }
+            caching.shared = false;
+        }
+        Ok(())
     }
 
     /// Fetch `id` exists and is in `phase`.

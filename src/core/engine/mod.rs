@@ -349,6 +349,9 @@ struct Unsaved {
 struct Replaying {
     running: Option<RequestId>,
     not_before: f64,
+    /// `dropPending` dropped the mutation whose attempt is in flight: it is
+    /// dropped when that attempt ends, unless it succeeded.
+    doomed: Option<u32>,
 }
 
 /// The request engine of one client.
@@ -534,14 +537,24 @@ impl<V: Clone + Weigh> Engine<V> {
     /// Scopes the cache to a user (None: anonymous). Entries of other users
     /// stay in their partitions and are never served to this one. Requests
     /// made under another user send no further attempt; queued mutations of
-    /// this user replay (the commands).
-    pub fn set_user(&mut self, user: Option<String>, now_ms: f64) -> Vec<Command<V>> {
-        if user.as_deref() != self.current_user() {
-            self.user_epoch = self.user_epoch.wrapping_add(1);
+    /// this user replay, one timer tick later: an app stores the new user's
+    /// token right after `setUser`, and the replay must ask for it then.
+    pub fn set_user(&mut self, user: Option<String>, _now_ms: f64) -> Vec<Command<V>> {
+        if user.as_deref() == self.current_user() {
+            return Vec::new();
         }
+        self.user_epoch = self.user_epoch.wrapping_add(1);
         self.scope_explicit = user.is_some();
         self.set_scope(user.unwrap_or_default());
-        self.replay_next(now_ms)
+        let waiting = self
+            .queue
+            .iter()
+            .any(|m| m.user.as_deref() == self.current_user());
+        if waiting {
+            vec![Command::WaitReplay { delay_ms: 0 }]
+        } else {
+            Vec::new()
+        }
     }
 
     /// The user `setUser` set, if any.

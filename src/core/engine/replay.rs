@@ -103,6 +103,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// A replay succeeded: the mutation leaves the queue and is reported.
     pub(super) fn replay_succeeded(&mut self, mutation: u32, value: V) -> Vec<Command<V>> {
         self.replaying.running = None;
+        self.replaying.doomed = None;
         let mut commands = Vec::new();
         if let Some(m) = self.queue.remove(mutation) {
             commands.push(Command::Synced(m, Ok(value)));
@@ -121,6 +122,15 @@ impl<V: Clone + Weigh> Engine<V> {
         now_ms: f64,
     ) -> Vec<Command<V>> {
         let mutation = self.fetches.get(&id).and_then(|f| f.replay);
+        if mutation.is_some() && mutation == self.replaying.doomed {
+            let error = RequestError::Transport {
+                kind: ErrorKind::Cancelled,
+                detail: "dropped from the offline queue by client.dropPending(); its attempt in flight then failed".into(),
+                code: None,
+                retryable: false,
+            };
+            return self.replay_dropped(id, error, now_ms);
+        }
         let mut commands = self.abandon(id, now_ms);
         self.replaying.running = None;
         if let Some(m) = mutation.and_then(|m| self.queue.get_mut(m)) {
@@ -143,6 +153,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let mutation = self.fetches.get(&id).and_then(|f| f.replay);
         let mut commands = self.abandon(id, now_ms);
         self.replaying.running = None;
+        self.replaying.doomed = None;
         if let Some(m) = mutation.and_then(|m| self.queue.remove(m)) {
             commands.push(Command::Synced(m, Err(error)));
         }
@@ -151,8 +162,18 @@ impl<V: Clone + Weigh> Engine<V> {
         commands
     }
 
-    /// A `WaitReplay` is over.
+    /// A `WaitReplay` is over. A timer that fires before the wait it was
+    /// armed for ends (timers run on one clock, `now` comes from the wall
+    /// clock, which can lag a millisecond or step back) arms another for what
+    /// is left, never more than the longest wait: it must not stall the queue.
     pub fn on_replay_timer(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        let left = self.replaying.not_before - now_ms;
+        if left > 0.0 && self.replaying.running.is_none() && self.online {
+            let delay_ms =
+                left.ceil()
+                    .min(f64::from(crate::core::decide::REPLAY_CAP_MS)) as u32;
+            return vec![Command::WaitReplay { delay_ms }];
+        }
         self.replay_next(now_ms)
     }
 
@@ -182,7 +203,6 @@ impl<V: Clone + Weigh> Engine<V> {
             let (target, body) = wire(
                 mutation.method,
                 &mutation.path,
-                &mutation.headers,
                 mutation.data_json.as_deref(),
                 None,
                 None,
@@ -244,28 +264,45 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// Drops the queued mutations of `user` (None: those made with no user),
-    /// each reported as cancelled; a replay of one in flight is aborted.
-    /// Returns how many, and the commands.
+    /// each reported as cancelled. A replay of one whose attempt is in flight
+    /// cannot be called back: it finishes, and is reported as it ends
+    /// (synced if it succeeded, dropped otherwise). Returns how many were
+    /// dropped now, and the commands.
     pub fn drop_pending(&mut self, user: Option<&str>, now_ms: f64) -> (usize, Vec<Command<V>>) {
-        let doomed: Vec<u32> = self
+        let mut doomed: Vec<u32> = self
             .queue
             .iter()
             .filter(|m| m.user.as_deref() == user)
             .map(|m| m.id)
             .collect();
         let mut commands = Vec::new();
-        if let Some(running) = self.replaying.running {
-            let replays = self.fetches.get(&running).and_then(|f| f.replay);
-            if replays.is_some_and(|m| doomed.contains(&m)) {
-                commands.extend(self.abandon(running, now_ms));
-                self.replaying.running = None;
+        let mut sent_before = None;
+        let running = self.replaying.running.and_then(|id| {
+            let f = self.fetches.get(&id)?;
+            Some((id, f.replay?, f.phase, f.attempts))
+        });
+        if let Some((id, mutation, phase, attempts)) = running {
+            if doomed.contains(&mutation) {
+                if phase == Phase::InFlight {
+                    self.replaying.doomed = Some(mutation);
+                    doomed.retain(|m| *m != mutation);
+                } else {
+                    sent_before = (attempts > 0).then_some(mutation);
+                    commands.extend(self.abandon(id, now_ms));
+                    self.replaying.running = None;
+                }
             }
         }
         for id in &doomed {
             if let Some(m) = self.queue.remove(*id) {
+                let mut detail =
+                    String::from("dropped from the offline queue by client.dropPending()");
+                if sent_before == Some(*id) {
+                    detail.push_str("; an earlier attempt may have reached the server");
+                }
                 let error = RequestError::Transport {
                     kind: ErrorKind::Cancelled,
-                    detail: "dropped from the offline queue by client.dropPending()".into(),
+                    detail,
                     code: None,
                     retryable: false,
                 };
