@@ -31,7 +31,7 @@ pub fn encode(data_json: &str) -> Option<String> {
         }
         match key {
             Key::Name(name) => percent_encode(&unescape(name), &mut out),
-            Key::Index(i) => push_number(i, &mut out),
+            Key::Index(i) => super::cache::key::push_decimal(&mut out, i),
         }
         out.push('=');
         match value.as_bytes().first() {
@@ -250,22 +250,6 @@ fn percent_encode(text: &str, out: &mut String) {
             out.push(char::from(HEX[usize::from(b >> 4)]));
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
-    }
-}
-
-fn push_number(mut n: usize, out: &mut String) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for d in &digits[at..] {
-        out.push(char::from(*d));
     }
 }
 

@@ -326,21 +326,10 @@ impl Engine {
     /// nobody (null/undefined): the queued mutations of that user replay.
     #[wasm_bindgen(js_name = setUser)]
     pub fn set_user(&self, user: JsValue, now_ms: f64) -> Result<Array, JsValue> {
-        let user = if user.is_undefined() || user.is_null() {
+        let user = if user.is_undefined() {
             None
         } else {
-            match user.as_string() {
-                Some(id) if !id.is_empty() => Some(id),
-                _ => {
-                    return Err(self.error(&RequestError::invalid(
-                        "user",
-                        format!(
-                            "must be a non-empty string or null, got {}",
-                            type_name(&user)
-                        ),
-                    )))
-                }
-            }
+            self.user_id(&user, "user", "must be a non-empty string or null")?
         };
         let commands = self.borrow()?.set_user(user, now_ms);
         Ok(self.commands(commands))
@@ -394,21 +383,12 @@ impl Engine {
         let mut engine = self.borrow()?;
         let user = if user.is_undefined() {
             engine.current_user().map(str::to_owned)
-        } else if user.is_null() {
-            None
         } else {
-            match user.as_string() {
-                Some(id) if !id.is_empty() => Some(id),
-                _ => {
-                    return Err(self.error(&RequestError::invalid(
-                        "dropPending",
-                        format!(
-                            "takes a user id (a non-empty string), null (no user) or nothing (the current user), got {}",
-                            type_name(&user)
-                        ),
-                    )))
-                }
-            }
+            self.user_id(
+                &user,
+                "dropPending",
+                "takes a user id (a non-empty string), null (no user) or nothing (the current user)",
+            )?
         };
         let (count, commands) = engine.drop_pending(user.as_deref(), now_ms);
         drop(engine);
@@ -702,6 +682,26 @@ impl Engine {
             .start(raw, now_ms)
             .map_err(|e| self.error(&e))?;
         Ok(self.with_head(&[f64::from(id)], commands))
+    }
+
+    /// A user id (a non-empty string) or null (None); anything else is
+    /// `field` with `expected` in the error.
+    fn user_id(
+        &self,
+        value: &JsValue,
+        field: &'static str,
+        expected: &'static str,
+    ) -> Result<Option<String>, JsValue> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        match value.as_string() {
+            Some(id) if !id.is_empty() => Ok(Some(id)),
+            _ => Err(self.error(&RequestError::invalid(
+                field,
+                format!("{expected}, got {}", type_name(value)),
+            ))),
+        }
     }
 
     fn error(&self, error: &RequestError) -> JsValue {

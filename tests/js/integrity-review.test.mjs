@@ -3,7 +3,7 @@
 // emulator, counting what reached the server.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cloudOptions, packageRoot, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+import { cloudOptions, packageRoot, plain, rejection, sandboxWithBundle, sleep, startEmulator, until } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -13,15 +13,8 @@ beforeEach(() => emulator.reset());
 after(() => emulator.close());
 
 const QUEUE_KEY = 'mp-request:queue';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const plain = (value) => JSON.parse(JSON.stringify(value));
 /** The Chinese guide's header function: the token from wx storage. */
 const GUIDE_HEADER = "(() => { const token = wx.getStorageSync('token'); return token ? { Authorization: `Bearer ${token}` } : {}; })";
-
-async function until(done, ms = 3000) {
-  for (let waited = 0; waited < ms && !done(); waited += 10) await sleep(10);
-  return done();
-}
 
 /** An app launch over `storage`; `headerSrc` is a header function's source, made in the sandbox's realm. */
 async function launch({ storage = new Map(), offline = false, root = packageRoot(), extra = {}, headerSrc } = {}) {

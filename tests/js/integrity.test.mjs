@@ -5,7 +5,7 @@
 // counts what reached the server.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cloudOptions, packageRoot, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+import { cloudOptions, packageRoot, plain, rejection, sandboxWithBundle, sleep, startEmulator, until } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -15,15 +15,6 @@ beforeEach(() => emulator.reset());
 after(() => emulator.close());
 
 const QUEUE_KEY = 'mp-request:queue';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Values from the sandbox's realm, as this realm's (deepEqual compares prototypes). */
-const plain = (value) => JSON.parse(JSON.stringify(value));
-
-/** Polls `done` every 10 ms for up to `ms`. */
-async function until(done, ms = 3000) {
-  for (let waited = 0; waited < ms && !done(); waited += 10) await sleep(10);
-  return done();
-}
 
 /** An app launch over `storage` (shared between launches), with the emulator's env. */
 async function launch({ storage = new Map(), offline = false, root = packageRoot(), extra = {} } = {}) {

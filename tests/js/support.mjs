@@ -46,3 +46,14 @@ export async function rejection(promise) {
   }
   throw new Error('expected a rejection, got a resolution');
 }
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Values from the sandbox's realm, as this realm's (deepEqual compares prototypes). */
+export const plain = (value) => JSON.parse(JSON.stringify(value));
+
+/** Polls `done` every 10 ms for up to `ms`; resolves to its last answer. */
+export async function until(done, ms = 3000) {
+  for (let waited = 0; waited < ms && !done(); waited += 10) await sleep(10);
+  return done();
+}

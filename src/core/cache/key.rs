@@ -74,8 +74,14 @@ pub fn path_of(path_with_query: &str) -> &str {
 /// `len:part`, the length written without allocating (this runs for every
 /// part of every key).
 pub(crate) fn push_part(key: &mut String, part: &str) {
+    push_decimal(key, part.len());
+    key.push(':');
+    key.push_str(part);
+}
+
+/// `n` in decimal, without the formatting machinery or an allocation.
+pub(crate) fn push_decimal(out: &mut String, mut n: usize) {
     let mut digits = [0u8; 20];
-    let mut n = part.len();
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -86,10 +92,8 @@ pub(crate) fn push_part(key: &mut String, part: &str) {
         }
     }
     for d in &digits[at..] {
-        key.push(char::from(*d));
+        out.push(char::from(*d));
     }
-    key.push(':');
-    key.push_str(part);
 }
 
 #[cfg(test)]

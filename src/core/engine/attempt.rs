@@ -357,12 +357,7 @@ impl<V: Clone + Weigh> Engine<V> {
         };
         if fetch.replay.is_some() && fetch.replay == self.replaying.doomed {
             // Dropped while an attempt was in flight: that one was the last.
-            let error = RequestError::Transport {
-                kind: ErrorKind::Cancelled,
-                detail: "dropped from the offline queue by client.dropPending(); an earlier attempt may have reached the server".into(),
-                code: None,
-                retryable: false,
-            };
+            let error = super::replay::dropped("an earlier attempt may have reached the server");
             return self.replay_dropped(id, error, now_ms);
         }
         if !self.online {

@@ -123,12 +123,7 @@ impl<V: Clone + Weigh> Engine<V> {
     ) -> Vec<Command<V>> {
         let mutation = self.fetches.get(&id).and_then(|f| f.replay);
         if mutation.is_some() && mutation == self.replaying.doomed {
-            let error = RequestError::Transport {
-                kind: ErrorKind::Cancelled,
-                detail: "dropped from the offline queue by client.dropPending(); its attempt in flight then failed".into(),
-                code: None,
-                retryable: false,
-            };
+            let error = dropped("its attempt in flight then failed");
             return self.replay_dropped(id, error, now_ms);
         }
         let mut commands = self.abandon(id, now_ms);
@@ -295,17 +290,11 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         for id in &doomed {
             if let Some(m) = self.queue.remove(*id) {
-                let mut detail =
-                    String::from("dropped from the offline queue by client.dropPending()");
-                if sent_before == Some(*id) {
-                    detail.push_str("; an earlier attempt may have reached the server");
-                }
-                let error = RequestError::Transport {
-                    kind: ErrorKind::Cancelled,
-                    detail,
-                    code: None,
-                    retryable: false,
-                };
+                let error = dropped(if sent_before == Some(*id) {
+                    "an earlier attempt may have reached the server"
+                } else {
+                    ""
+                });
                 commands.push(Command::Synced(m, Err(error)));
             }
         }
@@ -326,5 +315,20 @@ impl<V: Clone + Weigh> Engine<V> {
     pub fn restore_queue(&mut self, items: Vec<Mutation>, now_ms: f64) -> (usize, Vec<Command<V>>) {
         let dropped = self.queue.restore(items);
         (dropped, self.replay_next(now_ms))
+    }
+}
+
+/// How a write `dropPending` dropped is reported, with `why` if there is more to say.
+pub(super) fn dropped(why: &str) -> RequestError {
+    let mut detail = String::from("dropped from the offline queue by client.dropPending()");
+    if !why.is_empty() {
+        detail.push_str("; ");
+        detail.push_str(why);
+    }
+    RequestError::Transport {
+        kind: ErrorKind::Cancelled,
+        detail,
+        code: None,
+        retryable: false,
     }
 }
