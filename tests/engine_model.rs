@@ -1122,8 +1122,8 @@ impl Shim {
                 Some(Key::Given(m.idempotency_key.clone())),
             ),
         };
-        let (target, body) = wire(method, &path, data_json.as_deref(), None, None)
-            .and_then(|(target, body)| Ok((target, as_sent(body.as_ref(), &send.headers)?)))
+        let (target, body) = wire(method, &path, data_json.clone(), None, None)
+            .and_then(|w| Ok((w.target, as_sent(w.body.as_ref(), &send.headers)?)))
             .map_err(|e| format!("sent {} although its data cannot be sent: {e}", send.id))?;
         ensure!(
             send.method == method && send.target == target && send.body == body,

@@ -89,8 +89,8 @@ const COMMAND_SHAPES = {
  * @property {() => Platform} platform
  * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
- * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow(key: string, value: unknown): string | undefined }} [storage]
- *   Where the cache and the offline queue persist; `saveNow` writes before it returns and says why it could not (the queue's writes must be durable before anyone is told "saved").
+ * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow(key: string, value: unknown): void }} [storage]
+ *   Where the cache and the offline queue persist; `saveNow` writes before it returns and throws when it cannot (the queue's writes must be durable before anyone is told "saved").
  * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
  * @property {(adapters: Record<string, any>) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
  */
@@ -234,7 +234,12 @@ export async function createClientWith(runtime, options) {
   const saveQueue = () => {
     if (!runtime.storage) return 'this runtime has no storage';
     if (!holdsQueue) return `another client of this app holds the offline queue (${queueKey}): create one client in app.js and share it`;
-    return runtime.storage.saveNow(queueKey, engine.queueSnapshot());
+    try {
+      runtime.storage.saveNow(queueKey, engine.queueSnapshot());
+      return undefined;
+    } catch (error) {
+      return describe(error);
+    }
   };
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let persistTimer;
@@ -592,6 +597,15 @@ export async function createClientWith(runtime, options) {
         return started;
       }
     }
+    // Binary data is sent from a copy taken now, in this realm (the one the
+    // engine recognises): what the engine measured is what is sent.
+    const data = options !== null && typeof options === 'object' ? options.data : undefined;
+    if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
+      const binary = new Uint8Array(/** @type {ArrayBuffer} */ (data)).slice().buffer;
+      const started = /** @type {any} */ (engine.start({ ...options, data: binary }, now()));
+      started.binary = binary;
+      return started;
+    }
     return engine.start(options, now());
   }
 
@@ -606,18 +620,8 @@ export async function createClientWith(runtime, options) {
         return;
       }
       let started;
-      /** @type {ArrayBuffer | undefined} */
-      let binary;
       try {
-        // Binary data is sent from a copy taken now, in this realm (the one
-        // the engine recognises): what the engine measured is what is sent.
-        const data = requestOptions !== null && typeof requestOptions === 'object' ? requestOptions.data : undefined;
-        if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
-          binary = new Uint8Array(/** @type {ArrayBuffer} */ (data)).slice().buffer;
-          started = engine.start({ ...requestOptions, data: binary }, now());
-        } else {
-          started = start(requestOptions);
-        }
+        started = start(requestOptions);
       } catch (thrown) {
         reject(toRequestError(thrown));
         return;
@@ -635,7 +639,7 @@ export async function createClientWith(runtime, options) {
       /** @type {Caller} */
       const r = { resolve, reject };
       callers.set(id, r);
-      fetches.set(id, { attempt: 0, binary });
+      fetches.set(id, { attempt: 0, binary: started.binary });
       const signal = requestOptions.signal;
       if (signal) {
         const onAbort = () => event(() => engine.cancel(id, now()));
@@ -766,11 +770,16 @@ function readWasmPath(options, fallback) {
 
 /** @param {unknown} error */
 function describe(error) {
-  if (error && typeof error === 'object') {
-    const e = /** @type {any} */ (error);
-    return String(e.errMsg || e.message || e);
+  try {
+    if (error && typeof error === 'object') {
+      const e = /** @type {any} */ (error);
+      return String(e.errMsg || e.message || e);
+    }
+    return String(error);
+  } catch {
+    // A value that cannot be made a string (Object.create(null), a throwing toString).
+    return 'something that cannot be described';
   }
-  return String(error);
 }
 
 /** @param {string} line */

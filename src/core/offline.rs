@@ -39,7 +39,9 @@ pub const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-aut
 
 /// Parts of a header name that mark a credential by the usual conventions
 /// (`X-Token`, `X-Access-Token`, `X-Auth-User`, `X-Session-Id`, `X-Api-Key`, ...).
-const CREDENTIAL_PARTS: [&str; 6] = ["token", "auth", "session", "secret", "password", "api-key"];
+const CREDENTIAL_PARTS: [&str; 7] = [
+    "token", "auth", "session", "secret", "password", "api-key", "apikey",
+];
 
 /// `name` is a credential header (case-insensitively): one of
 /// [`CREDENTIAL_HEADERS`], or a name containing one of the usual parts.
@@ -47,7 +49,6 @@ pub fn is_credential(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     CREDENTIAL_HEADERS.contains(&lower.as_str())
         || CREDENTIAL_PARTS.iter().any(|part| lower.contains(part))
-        || lower.contains("apikey")
 }
 
 /// The queue's bounds.

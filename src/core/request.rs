@@ -99,8 +99,8 @@ pub struct RequestSpec {
     pub headers: Vec<(String, String)>,
     /// The body as sent (None for GET and HEAD, whose data is in `target`).
     pub body: Option<Body>,
-    /// `JSON.stringify(data)` of object data, for the cache key.
-    pub data_json: Option<String>,
+    /// The JSON of a GET's or HEAD's data (in `target`), for the cache key.
+    pub query_json: Option<String>,
     /// Size in bytes of the body as sent (0 without one).
     pub body_bytes: usize,
     /// Per-attempt timeout asked for by the caller.
@@ -156,37 +156,58 @@ impl Body {
     }
 }
 
-/// The target and body an attempt sends for `data` (at most one of the
-/// three kinds): a GET's or HEAD's object data goes into the query; anything
-/// else is the body as it is (see [`as_sent`] for a form content type).
+/// What an attempt sends for a request's `data`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wire {
+    /// The path, with a GET's or HEAD's data as its query.
+    pub target: String,
+    /// The body (None for GET and HEAD).
+    pub body: Option<Body>,
+    /// The JSON of a GET's or HEAD's data, now in `target` (the cache keys it).
+    pub query_json: Option<String>,
+}
+
+/// What an attempt sends for `data` (at most one of the three kinds): a
+/// GET's or HEAD's object data goes into the query; anything else is the body
+/// as it is, moved, not copied (see [`as_sent`] for a form content type).
 /// Errors name what cannot be sent.
 pub fn wire(
     method: Method,
     path: &str,
-    data_json: Option<&str>,
-    data_text: Option<&str>,
+    data_json: Option<String>,
+    data_text: Option<String>,
     data_binary: Option<usize>,
-) -> Result<(String, Option<Body>), RequestError> {
+) -> Result<Wire, RequestError> {
     if matches!(method, Method::Get | Method::Head) {
-        let target = match (data_json, data_text.is_some() || data_binary.is_some()) {
+        let target = match (&data_json, data_text.is_some() || data_binary.is_some()) {
             (None, false) => Some(path.to_owned()),
             (Some(json), false) => super::query::with_query(path, json),
             _ => None,
         };
-        return target.map(|t| (t, None)).ok_or_else(|| {
-            RequestError::invalid(
-                "data",
-                "of a GET or HEAD must be an object: it is sent as the query string",
-            )
-        });
+        return target
+            .map(|target| Wire {
+                target,
+                body: None,
+                query_json: data_json,
+            })
+            .ok_or_else(|| {
+                RequestError::invalid(
+                    "data",
+                    "of a GET or HEAD must be an object: it is sent as the query string",
+                )
+            });
     }
     let body = match (data_json, data_text, data_binary) {
-        (Some(json), _, _) => Some(Body::Json(json.to_owned())),
-        (None, Some(text), _) => Some(Body::Text(text.to_owned())),
+        (Some(json), _, _) => Some(Body::Json(json)),
+        (None, Some(text), _) => Some(Body::Text(text)),
         (None, None, Some(bytes)) => Some(Body::Binary(bytes)),
         (None, None, None) => None,
     };
-    Ok((path.to_owned(), body))
+    Ok(Wire {
+        target: path.to_owned(),
+        body,
+        query_json: None,
+    })
 }
 
 /// The body as an attempt sends it with `headers` (all of them: the
@@ -342,11 +363,15 @@ impl RawRequest {
             Some(key) => Some(IdempotencyKey::Given(key)),
             None => (self.idempotent_auto || offline_queue).then_some(IdempotencyKey::Generate),
         };
-        let (target, body) = wire(
+        let Wire {
+            target,
+            body,
+            query_json,
+        } = wire(
             method,
             &self.path,
-            self.data_json.as_deref(),
-            self.data_text.as_deref(),
+            self.data_json,
+            self.data_text,
             self.data_binary,
         )?;
         Ok(RequestSpec {
@@ -356,7 +381,7 @@ impl RawRequest {
             headers: self.headers,
             body_bytes: body.as_ref().map_or(0, Body::len),
             body,
-            data_json: self.data_json,
+            query_json,
             timeout_ms,
             route,
             retry,
@@ -368,6 +393,17 @@ impl RawRequest {
             offline_queue,
             aborted: self.aborted,
         })
+    }
+}
+
+impl RequestSpec {
+    /// `JSON.stringify(data)` of object data, wherever it went: the cache
+    /// keys it, the offline queue stores it.
+    pub fn data_json(&self) -> Option<&str> {
+        match &self.body {
+            Some(Body::Json(json)) => Some(json),
+            _ => self.query_json.as_deref(),
+        }
     }
 }
 

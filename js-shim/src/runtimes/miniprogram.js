@@ -44,17 +44,7 @@ export const miniprogramRuntime = {
       wx.setStorage({ key, data: value, fail: (err) => console.warn(`[mp-request] cache not saved: ${err && err.errMsg}`) });
     },
     saveNow(key, value) {
-      try {
-        wx.setStorageSync(key, value);
-        return undefined;
-      } catch (error) {
-        try {
-          const e = /** @type {any} */ (error) || {};
-          return String(e.errMsg || e.message || e);
-        } catch {
-          return 'setStorageSync threw';
-        }
-      }
+      wx.setStorageSync(key, value);
     },
   },
   socketTransports(adapters) {

@@ -29,16 +29,7 @@ export const webRuntime = {
       }
     },
     saveNow(key, value) {
-      try {
-        localStorage.setItem(key, JSON.stringify(value));
-        return undefined;
-      } catch (error) {
-        try {
-          return error instanceof Error ? error.message : String(error);
-        } catch {
-          return 'localStorage.setItem threw';
-        }
-      }
+      localStorage.setItem(key, JSON.stringify(value));
     },
   },
   socketTransports: () => ({

@@ -497,7 +497,7 @@ impl<V: Clone + Weigh> Engine<V> {
             idempotent: fetch.idempotent,
             elapsed_ms: now_ms - fetch.started_ms,
             retry: fetch.retry,
-            queueable: fetch.queueable.is_some(),
+            queueable: fetch.queueable,
             replay: fetch
                 .replay
                 .map(|m| self.queue.get(m).map_or(0, |m| m.attempts)),

@@ -319,9 +319,9 @@ struct Fetch {
     priority: Priority,
     /// The transport whose slot its attempt in flight holds.
     lane: Option<Route>,
-    /// `offline: 'queue'`: the JSON body the offline queue keeps if it
-    /// cannot reach the server (Some("") without data).
-    queueable: Option<Box<str>>,
+    /// `offline: 'queue'`: it goes to the offline queue if it cannot reach
+    /// the server (its body, JSON or none, is what the queue keeps).
+    queueable: bool,
     /// It replays this queued mutation (it has no callers).
     replay: Option<u32>,
     /// Its record for `explain` (`debug: true` only).
@@ -826,9 +826,6 @@ impl<V: Clone + Weigh> Engine<V> {
             };
             Box::new(Explain::new(choice.route, choice.reason, cache, plan.why))
         });
-        let queueable = spec
-            .offline_queue
-            .then(|| spec.data_json.unwrap_or_default().into_boxed_str());
         self.fetches.insert(
             id,
             Fetch {
@@ -856,7 +853,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 last_cost: 0,
                 priority: spec.priority,
                 lane: None,
-                queueable,
+                queueable: spec.offline_queue,
                 replay: None,
                 trace,
             },
@@ -887,8 +884,7 @@ impl<V: Clone + Weigh> Engine<V> {
         )?;
         // String and binary data have no canonical form: such a request is
         // neither cached nor shared.
-        let keyable =
-            spec.data_json.is_some() || !matches!(spec.body, Some(Body::Text(_) | Body::Binary(_)));
+        let keyable = !matches!(spec.body, Some(Body::Text(_) | Body::Binary(_)));
         let key = (keyable && (plan.lookup || plan.store.is_some() || plan.share))
             .then(|| {
                 cache_key(KeyParts {
@@ -896,7 +892,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     route: choice.route,
                     method: spec.method,
                     path: &spec.path,
-                    data_json: spec.data_json.as_deref(),
+                    data_json: spec.data_json(),
                     headers: &spec.headers,
                 })
             })

@@ -26,11 +26,11 @@ impl<V: Clone + Weigh> Engine<V> {
             path: fetch.path.clone(),
             // Credentials are refused at validation: nothing here is secret.
             headers: fetch.headers.clone(),
-            data_json: fetch
-                .queueable
-                .as_deref()
-                .filter(|json| !json.is_empty())
-                .map(str::to_owned),
+            // Object data or none: strings and binary data are refused at validation.
+            data_json: match &fetch.body {
+                Some(Body::Json(json)) => Some(json.clone()),
+                _ => None,
+            },
             idempotency_key: fetch.idempotency_key.clone().unwrap_or_default(),
             user,
             queued_at: now_ms,
@@ -195,14 +195,14 @@ impl<V: Clone + Weigh> Engine<V> {
             &mutation.path,
         )
         .and_then(|choice| {
-            let (target, body) = wire(
+            let sent = wire(
                 mutation.method,
                 &mutation.path,
-                mutation.data_json.as_deref(),
+                mutation.data_json.clone(),
                 None,
                 None,
             )?;
-            Ok((choice, target, body))
+            Ok((choice, sent.target, sent.body))
         });
         let (choice, target, body) = match started {
             Ok(parts) => parts,
@@ -247,7 +247,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 last_cost: 0,
                 priority: Priority::Low,
                 lane: None,
-                queueable: None,
+                queueable: false,
                 replay: Some(mutation.id),
                 trace: None,
             },
