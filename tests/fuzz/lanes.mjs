@@ -1,0 +1,223 @@
+// A lane: one sandbox with the built bundle, its wasm instance's exports (for
+// the stack pointer and the memory size), the toolbox from realm.js, and the
+// long-lived clients its cases share. Cases run in a lane one after another,
+// except the slow lane's, which wait for the engine's own timer side by side.
+import { readFileSync } from 'node:fs';
+import { createSandbox } from '../../sandbox/miniprogram-sandbox.mjs';
+import { SERVICE } from '../js/support.mjs';
+
+const REALM_SOURCE = readFileSync(new URL('./realm.js', import.meta.url), 'utf8');
+
+/** createSandbox wants an emulator; lanes on the fault-injecting platform never reach it. */
+const NOWHERE = { url: 'http://127.0.0.1:9', wsUrl: 'ws://127.0.0.1:9', env: 'fuzz-env' };
+
+/** What every long-lived client shares: fast retries, and no breaker or budget to make one case fail the next. */
+const SHARED = {
+  retry: { limit: 2, baseMs: 1, capMs: 4, deadlineMs: 2500 },
+  breaker: false,
+  retryBudget: false,
+  timeoutMs: 100,
+  seed: 17,
+  cache: { rules: [{ path: '/fuzz/cached/*', ttlMs: 60_000, tags: ['t1'] }] },
+};
+
+/** Client options (value specs) per lane kind; the slow lane's give up quickly and never retry. */
+const CLIENTS = {
+  fast: {
+    cloud: { env: 'fuzz-env', service: 'fuzz-svc', mode: 'cloud', ...SHARED },
+    http: { baseUrl: 'https://fuzz.example', mode: 'http', ...SHARED },
+    mock: { mode: 'mock', mock: { enabled: true, routes: [{ path: '/*', handler: { $: 'mockHandler' } }] }, ...SHARED },
+  },
+  slow: {
+    cloud: { env: 'fuzz-env', service: 'fuzz-svc', mode: 'cloud', ...SHARED, timeoutMs: 10, retry: false },
+    http: { baseUrl: 'https://fuzz.example', mode: 'http', ...SHARED, timeoutMs: 10, retry: false },
+    mock: { mode: 'mock', mock: { enabled: true, routes: [{ path: '/*', handler: { $: 'mockHandler' } }] }, ...SHARED, timeoutMs: 10, retry: false },
+  },
+  scratch: {},
+};
+
+/** The plan of a normal platform: every call answered 200 with `{ ok: true }`. */
+export const NORMAL = { answers: [], rest: 'normal' };
+
+export class Lane {
+  /**
+   * @param {'fast' | 'scratch' | 'slow' | 'emulator'} kind
+   * @param {{ root: string, emulator?: any }} where a package root of its own (so a stack trace names the lane)
+   */
+  constructor(kind, { root, emulator }) {
+    this.kind = kind;
+    this.root = root;
+    this.emulator = kind === 'emulator' ? emulator : undefined;
+    /** @type {Record<string, any>} */
+    this.clients = {};
+    /** Cases of this lane still waiting for their outcome. */
+    this.parked = 0;
+    /** Set when a failure may have left the engine unusable: the lane is replaced. */
+    this.broken = false;
+    this.checks = 0;
+  }
+
+  async open() {
+    // The scratch lane is an iOS device: WXWebAssembly resolves the Instance, no BigInt.
+    const profile = this.kind === 'scratch' ? 'ios' : 'android';
+    const sandbox = createSandbox({ root: this.root, profile, emulator: this.emulator || NOWHERE });
+    this.sandbox = sandbox;
+    /** @type {any} */
+    this.fz = sandbox.evaluate(REALM_SOURCE);
+    if (!this.emulator) Object.defineProperty(sandbox.context, 'wx', { value: this.fz.wx, writable: true, configurable: true, enumerable: true });
+    // The instance's exports, as the bundle gets them: `{ instance, module }` on Android, the Instance on iOS.
+    const wxwa = sandbox.context.WXWebAssembly;
+    const instantiate = wxwa.instantiate;
+    wxwa.instantiate = (path, imports) =>
+      instantiate.call(wxwa, path, imports).then((result) => {
+        this.exports = result && result.instance ? result.instance.exports : result.exports;
+        return result;
+      });
+    this.mp = sandbox.require('./utils/mp-request/index.js');
+    const specs = this.kind === 'emulator' ? { cloud: { env: this.emulator.env, service: SERVICE, ...SHARED } } : CLIENTS[this.kind];
+    for (const [name, spec] of Object.entries(specs)) this.clients[name] = await this.mp.createClient(this.fz.build(spec));
+    if (!this.exports) await this.standardClient().then((c) => c.destroy());
+    this.baseSp = this.sp();
+    return this;
+  }
+
+  /** A client as an app makes one (the scratch lane's check that the module still serves). */
+  standardClient() {
+    return this.mp.createClient(this.fz.build(CLIENTS.fast.cloud));
+  }
+
+  /** The wasm shadow stack pointer: outside any wasm call it is always where it started. */
+  sp() {
+    return this.exports.__wbindgen_add_to_stack_pointer(0);
+  }
+
+  memoryBytes() {
+    return this.exports.memory.buffer.byteLength;
+  }
+
+  /**
+   * Whether `client` still serves a normal request (and its read-only methods
+   * answer). Undefined when it does, otherwise what went wrong.
+   * @param {any} client
+   * @returns {Promise<string | undefined>}
+   */
+  async serves(client) {
+    if (this.fz) this.fz.plan(NORMAL);
+    this.checks += 1;
+    const path = this.kind === 'emulator' ? '/api/test' : `/fuzz/check/${this.checks}`;
+    let timer;
+    try {
+      const res = await Promise.race([
+        client.request({ path, cache: false }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
+        }),
+      ]);
+      if (res.statusCode !== 200) return `a normal request got ${res.statusCode}`;
+      if (this.kind !== 'emulator' && !(res.data && res.data.ok === true)) return 'a normal request got other data';
+      client.stats();
+      client.cacheStats();
+      client.pending();
+      return undefined;
+    } catch (error) {
+      return `a normal request failed: ${error && error.kind ? `${error.kind} (${error.detail})` : String(error && error.message)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  dispose() {
+    for (const client of Object.values(this.clients)) {
+      try {
+        client.destroy();
+      } catch {
+        // Already broken: the sandbox goes anyway.
+      }
+    }
+    this.sandbox?.dispose();
+  }
+}
+
+/**
+ * Runs one case's calls in `lane` and records what each one did.
+ * @param {Lane} lane
+ * @param {import('./generate.mjs').Case} c
+ * @param {unknown} args the case's arguments, built in the lane's realm
+ * @returns {Promise<Observation[]>}
+ */
+export async function perform(lane, c, args) {
+  /** @type {Observation[]} */
+  const seen = [];
+  const client = lane.clients[c.client || 'cloud'];
+  switch (c.op) {
+    case 'request':
+      seen.push(await settle('request', () => client.request(args)));
+      break;
+    case 'setUser':
+    case 'invalidate':
+    case 'dropPending':
+      seen.push(call(c.op, () => client[c.op](args)));
+      break;
+    case 'onSync': {
+      const o = call('onSync', () => client.onSync(args));
+      seen.push(o);
+      if (o.status === 'returned' && typeof o.value === 'function') seen.push(call('unsubscribe', () => o.value()));
+      break;
+    }
+    case 'socket': {
+      const o = call('socket', () => client.socket(args));
+      seen.push(o);
+      if (o.status === 'returned' && o.value) {
+        const socket = o.value;
+        seen.push(call('socket.send', () => socket.send(lane.fz.build(c.send))));
+        seen.push(call('socket.close', () => socket.close()));
+      }
+      break;
+    }
+    case 'createClient': {
+      const made = await settle('createClient', () => lane.mp.createClient(args));
+      seen.push(made);
+      if (made.status === 'resolved') {
+        const fresh = made.value;
+        // Whatever it was configured with, its answer is a response or a RequestError.
+        seen.push(await settle('request (the new client)', () => fresh.request({ path: '/fuzz/a' })));
+        seen.push(call('destroy', () => fresh.destroy()));
+      }
+      break;
+    }
+    default:
+      throw new Error(`unknown op ${c.op}`);
+  }
+  return seen;
+}
+
+/**
+ * @typedef {object} Observation
+ * @property {string} what
+ * @property {'resolved' | 'rejected' | 'returned' | 'threw'} status
+ * @property {unknown} value
+ */
+
+/** @returns {Observation} */
+function call(what, fn) {
+  try {
+    return { what, status: 'returned', value: fn() };
+  } catch (error) {
+    return { what, status: 'threw', value: error };
+  }
+}
+
+/** @returns {Promise<Observation>} */
+async function settle(what, fn) {
+  let promise;
+  try {
+    promise = fn();
+  } catch (error) {
+    return { what, status: 'threw', value: error };
+  }
+  try {
+    return { what, status: 'resolved', value: await promise };
+  } catch (error) {
+    return { what, status: 'rejected', value: error };
+  }
+}
