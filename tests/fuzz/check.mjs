@@ -12,10 +12,16 @@ const TRAP = /unreachable|memory access out of bounds|RuntimeError|null function
 /**
  * @typedef {object} Failure
  * @property {string} invariant A stable name: raw-error, bad-kind, wasm-trap, contract, broken-json-resolved,
- *   oversize-accepted, fidelity, hang, uncaught, unhandled, callback-threw, still-serves, memory, stack.
+ *   oversize-accepted, fidelity, hang, uncaught, unhandled, callback-threw, still-serves, memory, stack (the
+ *   wasm stack pointer moved), unwound (a JS exception went through wasm frames).
  * @property {string} message
  * @property {number} [index] The case.
  */
+
+/** @param {unknown} error @returns {boolean} a wasm trap, from any realm */
+export function isTrap(error) {
+  return TRAP.test(describe(error));
+}
 
 /** @param {unknown} value @returns {string} */
 export function describe(value) {

@@ -2,9 +2,11 @@
 // the stack pointer and the memory size), the toolbox from realm.js, and the
 // long-lived clients its cases share. Cases run in a lane one after another,
 // except the slow lane's, which wait for the engine's own timer side by side.
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSandbox } from '../../sandbox/miniprogram-sandbox.mjs';
-import { SERVICE } from '../js/support.mjs';
+import { SERVICE, bundleDir } from '../js/support.mjs';
 
 const REALM_SOURCE = readFileSync(new URL('./realm.js', import.meta.url), 'utf8');
 
@@ -36,17 +38,52 @@ const CLIENTS = {
   scratch: {},
 };
 
+/** Package roots (copies of the bundle) no live lane uses; copying one costs more than a sandbox. */
+const freeRoots = [];
+const allRoots = [];
+
+function makeRoot() {
+  const root = mkdtempSync(join(tmpdir(), 'mp-request-fuzz-'));
+  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
+  allRoots.push(root);
+  return root;
+}
+
+/** Removes the package roots (at the end of a run). */
+export function removeRoots() {
+  for (const root of allRoots) rmSync(root, { recursive: true, force: true });
+}
+
+/** What the engine throws: a plain object of fields (see RequestError), not an Error. */
+function isEngineError(value) {
+  try {
+    return value !== null && typeof value === 'object' && typeof value.kind === 'string' && !('stack' in value);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * @typedef {object} LaneHooks How a lane reports what it sees as it happens (the runner knows which case it belongs to).
+ * @property {(lane: Lane, call: string, moved: number, threw: { error: unknown } | undefined) => void} wasmFault
+ * @property {(lane: Lane, kind: 'uncaught' | 'callback-threw', error: unknown) => void} escaped
+ * @property {(lane: Lane, call: { api: string, path?: string, url?: string, method?: string, header?: any }) => void} sent
+ */
+
 /** The plan of a normal platform: every call answered 200 with `{ ok: true }`. */
 export const NORMAL = { answers: [], rest: 'normal' };
 
 export class Lane {
   /**
    * @param {'fast' | 'scratch' | 'slow' | 'emulator'} kind
-   * @param {{ root: string, emulator?: any }} where a package root of its own (so a stack trace names the lane)
+   * @param {{ emulator?: any, hooks: LaneHooks }} options
    */
-  constructor(kind, { root, emulator }) {
+  constructor(kind, { emulator, hooks }) {
     this.kind = kind;
-    this.root = root;
+    /** @type {LaneHooks} */
+    this.hooks = hooks;
+    /** @type {import('./generate.mjs').Case | undefined} The case this lane ran last (what escapes from it is blamed on it). */
+    this.lastCase = undefined;
     this.emulator = kind === 'emulator' ? emulator : undefined;
     /** @type {Record<string, any>} */
     this.clients = {};
@@ -60,18 +97,41 @@ export class Lane {
   async open() {
     // The scratch lane is an iOS device: WXWebAssembly resolves the Instance, no BigInt.
     const profile = this.kind === 'scratch' ? 'ios' : 'android';
+    // A package root no other live lane has: a stack trace through the bundle names its lane.
+    this.root = freeRoots.pop() || makeRoot();
     const sandbox = createSandbox({ root: this.root, profile, emulator: this.emulator || NOWHERE });
     this.sandbox = sandbox;
     /** @type {any} */
     this.fz = sandbox.evaluate(REALM_SOURCE);
+    this.fz.hooks.sent = (call) => this.hooks.sent(this, call);
+    this.fz.hooks.callbackThrew = (text) => this.hooks.escaped(this, 'callback-threw', text);
     if (!this.emulator) Object.defineProperty(sandbox.context, 'wx', { value: this.fz.wx, writable: true, configurable: true, enumerable: true });
-    // The instance's exports, as the bundle gets them: `{ instance, module }` on Android, the Instance on iOS.
+    // A timer callback that throws is the app's onError on a device; here it is recorded (with the
+    // case that set the timer) instead of reaching the host process.
+    for (const name of ['setTimeout', 'setInterval']) {
+      const original = sandbox.context[name];
+      sandbox.context[name] = (fn, ms, ...args) => {
+        const guarded = typeof fn === 'function' ? (...a) => {
+          try {
+            fn(...a);
+          } catch (error) {
+            this.hooks.escaped(this, 'uncaught', error);
+          }
+        } : fn;
+        return original(guarded, ms, ...args);
+      };
+    }
+    // The instance's exports, kept for the stack pointer and the memory, and
+    // handed to the bundle watched, in the shape it was resolved with:
+    // `{ instance, module }` on Android, the Instance on iOS.
     const wxwa = sandbox.context.WXWebAssembly;
     const instantiate = wxwa.instantiate;
     wxwa.instantiate = (path, imports) =>
       instantiate.call(wxwa, path, imports).then((result) => {
-        this.exports = result && result.instance ? result.instance.exports : result.exports;
-        return result;
+        const android = Boolean(result && result.instance);
+        this.exports = (android ? result.instance : result).exports;
+        const instance = { exports: this.watch(this.exports) };
+        return android ? { instance, module: result.module } : instance;
       });
     this.mp = sandbox.require('./utils/mp-request/index.js');
     const specs = this.kind === 'emulator' ? { cloud: { env: this.emulator.env, service: SERVICE, ...SHARED } } : CLIENTS[this.kind];
@@ -79,6 +139,49 @@ export class Lane {
     if (!this.exports) await this.standardClient().then((c) => c.destroy());
     this.baseSp = this.sp();
     return this;
+  }
+
+  /**
+   * The exports with each engine call wrapped: when the outermost one returns
+   * or throws, the shadow stack pointer must be where it was when it began,
+   * and what it throws must be the engine's own error. A JS exception (from a
+   * getter, a Proxy trap, a revoked Proxy...) that unwinds through wasm skips
+   * the epilogues that restore the stack pointer and the destructors that
+   * release the engine's borrows; a trap is worse. What breaks this is
+   * reported with the call's name, as it happens, to `hooks.wasmFault`.
+   * @param {Record<string, any>} exports
+   */
+  watch(exports) {
+    const out = {};
+    const sp = exports.__wbindgen_add_to_stack_pointer;
+    let depth = 0;
+    for (const [name, value] of Object.entries(exports)) {
+      if (typeof value !== 'function' || !(name.startsWith('engine_') || name === '__wbg_engine_free')) {
+        out[name] = value;
+        continue;
+      }
+      out[name] = (...args) => {
+        const before = depth === 0 ? sp(0) : undefined;
+        depth += 1;
+        let threw;
+        try {
+          return value(...args);
+        } catch (error) {
+          threw = { error };
+          throw error;
+        } finally {
+          depth -= 1;
+          if (before !== undefined) {
+            const moved = sp(0) - before;
+            // The engine throws its own errors as plain `{ kind, ... }` objects; anything
+            // else unwound through wasm frames, skipping their clean-up.
+            const foreign = threw && !isEngineError(threw.error);
+            if (moved !== 0 || foreign) this.hooks.wasmFault(this, name, moved, threw);
+          }
+        }
+      };
+    }
+    return out;
   }
 
   /** A client as an app makes one (the scratch lane's check that the module still serves). */
@@ -135,6 +238,8 @@ export class Lane {
       }
     }
     this.sandbox?.dispose();
+    if (this.root) freeRoots.push(this.root);
+    this.root = undefined;
   }
 }
 

@@ -13,8 +13,12 @@
 
   const NUMBERS = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
 
-  /** Something the platform calls and that throws: recorded, never thrown back into `wx`. */
-  const trouble = { callbackThrows: [], sent: [] };
+  /**
+   * The host's ears (set by lanes.mjs): `sent(call)` hears every network call
+   * the platform gets, `callbackThrew(text)` every callback of the app that
+   * threw into the platform (recorded, never thrown back into `wx`).
+   */
+  const hooks = { sent: undefined, callbackThrew: undefined };
 
   function boom(what) {
     return new Error(`fuzz: ${what} threw`);
@@ -109,7 +113,12 @@
         return mockHandler;
       case 'promise':
         if (spec.mode === 'never') return new Promise(() => {});
-        if (spec.mode === 'reject') return Promise.reject(boom('a promise'));
+        if (spec.mode === 'reject') {
+          // Handled here: an app's own rejected promise that the library never awaits is not its fault.
+          const p = Promise.reject(boom('a promise'));
+          p.catch(() => {});
+          return p;
+        }
         return Promise.resolve(b(spec.v));
       default:
         throw new Error(`fuzz: unknown spec ${spec.$}`);
@@ -225,7 +234,7 @@
     try {
       fn(arg);
     } catch (e) {
-      trouble.callbackThrows.push(`${what} threw: ${describe(e)}`);
+      if (hooks.callbackThrew) hooks.callbackThrew(`${what} threw: ${describe(e)}`);
     }
   }
 
@@ -238,7 +247,7 @@
   /** One network call (wx.request or callContainer) answered as the plan says. */
   function answer(api, o) {
     const opts = o || {};
-    if (trouble.sent.length < 64) trouble.sent.push({ api, path: opts.path, url: opts.url, method: opts.method, header: opts.header });
+    if (hooks.sent) hooks.sent({ api, path: opts.path, url: opts.url, method: opts.method, header: opts.header });
     if (!state.online) {
       later('micro', () => call(opts.fail, { errMsg: `${api}:fail network is down`, errno: 600001, errCode: -1 }, `${api} fail`));
       return;
@@ -265,7 +274,7 @@
 
   /** The mock client's one route: it does what the case's plan says. */
   function mockHandler(req) {
-    if (trouble.sent.length < 64) trouble.sent.push({ api: 'mock', path: req.path, method: req.method, header: req.header });
+    if (hooks.sent) hooks.sent({ api: 'mock', path: req.path, method: req.method, header: req.header });
     const m = current.mock;
     if (!m) return { statusCode: 200, header: { 'content-type': 'application/json' }, data: { ok: true, path: req.path } };
     if (m.mode === 'throw') throw build(m.v);
@@ -351,15 +360,12 @@
   return {
     build,
     wx,
-    trouble,
+    hooks,
     /** Sets the plan for the next calls (plain data from the host). */
     plan(p) {
       current = p || { answers: [], rest: 'normal' };
       attemptNo = 0;
-      trouble.sent.length = 0;
     },
-    /** What callbacks threw into the platform since the last call. */
-    takeCallbackThrows: () => trouble.callbackThrows.splice(0),
     /** The network goes up or down, as the platform tells its listeners. */
     setOnline(online) {
       if (state.online === online) return;

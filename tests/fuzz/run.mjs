@@ -3,30 +3,36 @@
 // built mini-program bundle in a sandbox, checks the invariants, and prints
 // how many ran and failed, with the seed and index that replay a failure.
 //
-//   node tests/fuzz/run.mjs [--cases N] [--seed S] [--case I] [--regression NAME] [--json]
+//   node tests/fuzz/run.mjs [--cases N] [--seed S] [--case I] [--regression NAME] [--given CASE_JSON] [--json]
 //   env: FUZZ_SEED, FUZZ_CASES, FUZZ_CASE (replay one case: runs its block up to it, prints it in full),
-//        FUZZ_STRICT=1 (known-open failures fail the run too)
+//        FUZZ_STRICT=1 (known-open failures fail the run too), FUZZ_DUMP=file (every failure as a JSON line,
+//        with its case's tags)
 //
-// Exit status: 0 when no failure outside KNOWN_OPEN, 1 otherwise.
+// Exit status: 0 when no failure outside KNOWN_OPEN, 1 otherwise, 2 when the harness itself failed.
 // It runs in a process of its own (the test spawns it): uncaught exceptions and
 // unhandled rejections from the sandbox are counted here, not lost to a test runner.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { bundleDir, startEmulator } from '../js/support.mjs';
-import { checkError, checkFidelity, checkResponse, describe, tagsOf } from './check.mjs';
+import { promiseHooks } from 'node:v8';
+import { startEmulator } from '../js/support.mjs';
+import { checkError, checkFidelity, checkResponse, describe, isTrap, tagsOf } from './check.mjs';
 import { generateCase } from './generate.mjs';
 import { KNOWN_OPEN } from './known-open.mjs';
-import { Lane, NORMAL, perform } from './lanes.mjs';
+import { Lane, NORMAL, perform, removeRoots } from './lanes.mjs';
 import { REGRESSIONS } from './regressions.mjs';
 
 /** Cases between fresh sandboxes: a replay reruns at most this many. */
 const BLOCK = 1000;
 /** Wasm memory that no run of cases should need. */
 const MEMORY_LIMIT = 64 * 1024 * 1024;
-/** How long a case may take before it is parked (left to finish in the background), and its deadline, per lane. */
-const QUICK_MS = { fast: 20, scratch: 50, slow: 0, emulator: 300 };
+/**
+ * How long a case may take before it is parked (left to finish in the
+ * background while the next cases run), and its deadline, per lane. A fast
+ * case settles in microseconds; one that waits for a retry or the engine's
+ * timer is parked, which costs nothing but this wait.
+ */
+const QUICK_MS = { fast: 5, scratch: 20, slow: 0, emulator: 100 };
 const DEADLINE_MS = { fast: 4000, scratch: 6000, slow: 6000, emulator: 6000 };
 /** The fast lane checks that its clients still serve every this many cases (and after anything odd). */
 const SERVE_EVERY = 16;
@@ -37,6 +43,7 @@ const { values: flags } = parseArgs({
     seed: { type: 'string' },
     case: { type: 'string' },
     regression: { type: 'string' },
+    given: { type: 'string' },
     json: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -48,31 +55,79 @@ const total = Number(flags.cases ?? process.env.FUZZ_CASES ?? 10_000);
 
 /** @typedef {import('./generate.mjs').Case} Case */
 /** @typedef {import('./check.mjs').Failure & { index: number, lane: string, known?: string }} Recorded */
+/** @typedef {{ c: Case, l: Lane, sent: any[] }} Scope What a piece of work belongs to: a case, its lane, the calls its platform got. */
 
 /** @type {Recorded[]} */
 const failures = [];
-/** Cases that failed, by index (a case counts once however many invariants it broke). */
-const failedCases = new Map();
 const lanesRun = { fast: 0, scratch: 0, slow: 0, emulator: 0 };
 let memoryPeak = 0;
 let ran = 0;
+/** Cases that did not settle at once and finished in the background. */
+let parkedTotal = 0;
 
-// ---- what escapes to the process ----------------------------------------
+// ---- which case did it ------------------------------------------------------
+// Every case runs in an async context of its own, which its timers and promise
+// continuations inherit: what happens later (a retry, a guard timer, a late
+// answer) is blamed on the case that set it going, even while others run.
 
-/** The case running in each lane now, for blaming what escapes. */
-const running = new Map();
-/** Package roots per lane kind: a stack trace through the bundle names its lane. */
-const roots = {};
-let lastCase = /** @type {Case | undefined} */ (undefined);
+const context = /** @type {AsyncLocalStorage<Scope>} */ (new AsyncLocalStorage());
+/** The scope each promise was made in, for unhandled rejections (the event has no context). */
+const owners = new WeakMap();
+promiseHooks.onInit((promise) => {
+  const scope = context.getStore();
+  if (scope) owners.set(promise, scope);
+});
 
-function blame(kind, error) {
-  const stack = String((error && error.stack) || '');
-  const lane = Object.keys(roots).find((k) => stack.includes(roots[k]));
-  const c = (lane && running.get(lane)) || lastCase;
-  if (c) record(c, { invariant: kind, message: describe(error) });
+/** Every lane instance alive (current or retired). */
+const alive = new Set();
+/** The lane that ran the last case: blamed for what escapes with no scope and no stack. */
+let lastLane = /** @type {Lane | undefined} */ (undefined);
+
+/** The case to blame for something lane `l` saw now (nothing once `l` is broken: what it does then follows from that). */
+function culprit(l) {
+  if (!l || l.broken) return undefined;
+  const scope = context.getStore();
+  return scope && scope.l === l ? scope.c : l.lastCase;
 }
-process.on('uncaughtException', (error) => blame('uncaught', error));
-process.on('unhandledRejection', (error) => blame('unhandled', error));
+
+/** @param {unknown} error what was thrown, with where (the first frames, minus the temporary directory) */
+function describeWhere(error) {
+  const stack = String((error && /** @type {any} */ (error).stack) || '');
+  const where = stack.split('\n').slice(1, 3).map((line) => line.trim().replace(/\/tmp\/[^/]+\//, '')).join(' ');
+  return `${describe(error)}${where ? ` (${where})` : ''}`;
+}
+
+/** @type {import('./lanes.mjs').LaneHooks} */
+const hooks = {
+  wasmFault(l, call, moved, threw) {
+    const c = culprit(l);
+    if (!c) return;
+    const sp = `the stack pointer ${moved === 0 ? 'back in place' : `moved by ${moved} bytes`}`;
+    if (threw && isTrap(threw.error)) record(c, { invariant: 'wasm-trap', message: `${call} trapped: ${describe(threw.error)}` });
+    else if (threw) record(c, { invariant: moved === 0 ? 'unwound' : 'stack', message: `${call} let ${describe(threw.error)} unwind through wasm (${sp})` });
+    else record(c, { invariant: 'stack', message: `${call} returned with ${sp}` });
+    l.broken = true;
+  },
+  escaped(l, kind, error) {
+    const c = culprit(l);
+    if (c) record(c, { invariant: kind, message: typeof error === 'string' ? error : describeWhere(error) });
+  },
+  sent(l, call) {
+    const scope = context.getStore();
+    if (scope && scope.l === l && scope.sent.length < 64) scope.sent.push(call);
+  },
+};
+
+/** What reaches the process: blamed by its scope, else by the lane whose package root is in its stack trace. */
+function escaped(kind, error, promise) {
+  const scope = promise ? owners.get(promise) : context.getStore();
+  const stack = String((error && error.stack) || '');
+  const l = scope ? scope.l : [...alive].find((x) => stack.includes(x.root)) || lastLane;
+  if (!l || l.broken) return;
+  record(scope ? scope.c : l.lastCase, { invariant: kind, message: describeWhere(error) });
+}
+process.on('uncaughtException', (error) => escaped('uncaught', error));
+process.on('unhandledRejection', (error, promise) => escaped('unhandled', error, promise));
 
 // ---- recording -------------------------------------------------------------
 
@@ -82,8 +137,7 @@ function record(c, f) {
   const known = KNOWN_OPEN.find((k) => k.match(f, tags));
   const r = { ...f, index: c.index, lane: c.lane, known: known?.id };
   failures.push(r);
-  const already = failedCases.get(c.index);
-  if (!already || (already.known && !r.known)) failedCases.set(c.index, r);
+  if (process.env.FUZZ_DUMP) appendFileSync(process.env.FUZZ_DUMP, `${JSON.stringify({ ...r, op: c.op, client: c.client, tags: [...tags] })}\n`);
   if (!r.known && !flags.json && !flags.quiet && failures.filter((x) => !x.known).length <= 20) {
     console.log(`✗ case ${c.index} (${c.lane} ${c.op}): ${f.invariant}: ${f.message}`);
     console.log(`  replay: FUZZ_SEED=${seed} FUZZ_CASE=${c.index} node tests/fuzz/run.mjs`);
@@ -95,29 +149,39 @@ function record(c, f) {
 let emulator;
 /** @type {Record<string, Lane | undefined>} */
 const lanes = {};
-/** Lanes replaced while cases were parked in them: disposed once those end. */
+/** Lanes replaced at a block's end while cases were parked in them: disposed once those end. */
 const retired = new Set();
 
 async function lane(kind) {
   if (!lanes[kind]) {
     if (kind === 'emulator' && !emulator) emulator = await startEmulator({ lifetimeMs: 24 * 3600 * 1000 });
-    roots[kind] ??= makeRoot(kind);
-    lanes[kind] = await new Lane(kind, { root: roots[kind], emulator }).open();
+    const l = new Lane(kind, { emulator, hooks });
+    alive.add(l);
+    lanes[kind] = await l.open();
   }
   return /** @type {Lane} */ (lanes[kind]);
 }
 
-function makeRoot(kind) {
-  const root = mkdtempSync(join(tmpdir(), `mp-request-fuzz-${kind}-`));
-  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
-  return root;
-}
-
-/** Replaces a lane whose engine may be unusable; the old one goes once its parked cases end. */
+/**
+ * Takes a lane out of use. A broken one goes at once with its timers (its
+ * parked cases are abandoned: what they would still do follows from the
+ * failure that broke it); a healthy one, at a block's end, once its parked
+ * cases end.
+ * @param {Lane} l
+ */
 function retire(l) {
   if (lanes[l.kind] === l) lanes[l.kind] = undefined;
-  if (l.parked === 0) l.dispose();
-  else retired.add(l);
+  if (l.broken) {
+    for (const entry of parked) if (entry.scope.l === l) parked.delete(entry);
+    l.parked = 0;
+  }
+  if (l.parked === 0) {
+    alive.delete(l);
+    retired.delete(l);
+    l.dispose();
+  } else {
+    retired.add(l);
+  }
 }
 
 // ---- one case --------------------------------------------------------------
@@ -130,57 +194,55 @@ async function runCase(c, options = {}) {
   const l = await lane(c.lane);
   lanesRun[c.lane] += 1;
   ran += 1;
-  lastCase = c;
-  running.set(c.lane, c);
-  if (l.fz) l.fz.plan(c.plan || NORMAL);
-  if (c.fault && emulator) emulator.inject(c.fault);
-  if (c.offline) l.fz.setOnline(false);
-  const args = l.fz.build(c.args);
-  const started = Date.now();
-  const work = perform(l, c, args).then(
-    (seen) => ({ seen }),
-    (error) => ({ harness: error }),
-  );
-  let timer;
-  const quick = await Promise.race([work, new Promise((r) => (timer = setTimeout(r, QUICK_MS[c.lane])))]);
-  clearTimeout(timer);
-  if (c.offline) l.fz.setOnline(true);
-  if (quick) {
-    await finish(c, l, quick, options);
-  } else {
-    const entry = { c, l, deadline: started + DEADLINE_MS[c.lane], done: undefined };
-    l.parked += 1;
-    parked.add(entry);
-    work.then((result) => {
-      entry.done = result;
-    });
-    checkStack(c, l);
-    // A fast case that takes this long is unusual: see that the lane still serves.
-    if (c.lane === 'fast') await checkServes(c, l, l.clients[c.client]);
-  }
-  if (c.lane === 'fast' && c.index % SERVE_EVERY === SERVE_EVERY - 1) {
-    for (const client of Object.values(l.clients)) if (!l.broken) await checkServes(c, l, client);
-  }
-  if (c.fault && emulator) emulator.clearFaults();
-  running.delete(c.lane);
+  lastLane = l;
+  l.lastCase = c;
+  /** @type {Scope} */
+  const scope = { c, l, sent: [] };
+  await context.run(scope, async () => {
+    l.fz.plan(c.plan || NORMAL);
+    if (c.fault) emulator.inject(c.fault);
+    if (c.offline) l.fz.setOnline(false);
+    const started = Date.now();
+    const work = perform(l, c, l.fz.build(c.args)).then(
+      (seen) => ({ seen }),
+      (error) => ({ harness: error }),
+    );
+    let timer;
+    const quick = await Promise.race([work, new Promise((r) => (timer = setTimeout(r, QUICK_MS[c.lane])))]);
+    clearTimeout(timer);
+    if (c.offline) l.fz.setOnline(true);
+    if (quick) {
+      await finish(scope, quick, options);
+    } else {
+      parkedTotal += 1;
+      const entry = { scope, deadline: started + DEADLINE_MS[c.lane], done: undefined };
+      l.parked += 1;
+      parked.add(entry);
+      work.then((result) => {
+        entry.done = result;
+      });
+      checkStack(c, l);
+      // A fast case that takes this long is unusual: see that its client still serves.
+      if (c.lane === 'fast' && !l.broken) await checkServes(c, l, l.clients[c.client]);
+    }
+    if (c.lane === 'fast' && c.index % SERVE_EVERY === SERVE_EVERY - 1) {
+      for (const client of Object.values(l.clients)) if (!l.broken) await checkServes(c, l, client);
+    }
+    if (c.fault) emulator.clearFaults();
+  });
   if (l.broken) retire(l);
-  if (process.env.FUZZ_PROFILE) slowest.push([Date.now() - started, c.index, c.lane, c.op, [...tagsOf(c)].join(',')]);
 }
-const slowest = [];
-process.on('exit', () => {
-  if (process.env.FUZZ_PROFILE) for (const s of slowest.sort((a, b) => b[0] - a[0]).slice(0, 25)) console.log(s.join(' '));
-});
 
-/** Evaluates a case that ended: its calls' outcomes, then the lane's health. */
-async function finish(c, l, result, options) {
-  const before = failures.length;
+/** Evaluates a case that ended: its calls' outcomes, what its platform got, then the lane's health. */
+async function finish(scope, result, options) {
+  const { c, l, sent } = scope;
+  if (l.broken) return; // abandoned meanwhile
   if (result.harness) throw result.harness;
+  const before = failures.length;
   for (const o of result.seen) {
-    for (const f of checkObservation(l, c, o)) record(c, { ...f, message: `${o.what}: ${f.message}` });
+    for (const f of checkObservation(l, o)) record(c, { ...f, message: `${o.what}: ${f.message}` });
   }
-  for (const thrown of l.fz.takeCallbackThrows()) record(c, { invariant: 'callback-threw', message: thrown });
   const request = result.seen.find((o) => o.what === 'request');
-  const sent = l.fz.trouble.sent.slice();
   if (request && c.lane !== 'emulator') {
     for (const f of checkFidelity(c.args, sent)) record(c, f);
     const tags = tagsOf(c);
@@ -192,7 +254,7 @@ async function finish(c, l, result, options) {
   }
   checkStack(c, l);
   checkMemory(c, l);
-  // A lane already known broken (a moved stack pointer, a trap) is replaced, not asked again.
+  // A lane already known broken is replaced, not asked again.
   if (!l.broken && c.lane === 'scratch') await checkServes(c, l, null);
   else if (!l.broken && failures.length > before) await checkServes(c, l, l.clients[c.client || 'cloud']);
   l.sandbox.logs.length = 0;
@@ -214,8 +276,8 @@ function describeOutcome(value) {
   return describe(value);
 }
 
-/** @param {Lane} l @param {Case} c @param {import('./lanes.mjs').Observation} o */
-function checkObservation(l, c, o) {
+/** @param {Lane} l @param {import('./lanes.mjs').Observation} o */
+function checkObservation(l, o) {
   if (o.status === 'threw' || o.status === 'rejected') {
     if (o.what === 'request' && o.status === 'threw') return [{ invariant: 'raw-error', message: `threw instead of rejecting: ${describe(o.value)}` }];
     return checkError(l.mp, o.value);
@@ -224,10 +286,10 @@ function checkObservation(l, c, o) {
   return [];
 }
 
+/** Between calls the stack pointer is where it started (Lane.watch names the call that moved it; this catches anything else). */
 function checkStack(c, l) {
-  const sp = l.sp();
-  if (sp !== l.baseSp) {
-    record(c, { invariant: 'stack', message: `the wasm stack pointer moved by ${sp - l.baseSp} bytes` });
+  if (!l.broken && l.sp() !== l.baseSp) {
+    record(c, { invariant: 'stack', message: `the wasm stack pointer moved by ${l.sp() - l.baseSp} bytes` });
     l.broken = true;
   }
 }
@@ -235,14 +297,15 @@ function checkStack(c, l) {
 function checkMemory(c, l) {
   const bytes = l.memoryBytes();
   memoryPeak = Math.max(memoryPeak, bytes);
-  if (bytes >= MEMORY_LIMIT) {
+  if (bytes >= MEMORY_LIMIT && !l.broken) {
     record(c, { invariant: 'memory', message: `wasm memory grew to ${(bytes / 2 ** 20).toFixed(1)} MB` });
     l.broken = true;
   }
 }
 
-/** @param {any} client null: a new standard client (the scratch lane's) */
+/** @param {Case} c @param {Lane} l @param {any} client null: a new standard client (the scratch lane's) */
 async function checkServes(c, l, client) {
+  l.fz.plan(NORMAL);
   let fresh;
   try {
     fresh = client || (await l.standardClient());
@@ -253,31 +316,30 @@ async function checkServes(c, l, client) {
   }
   const why = await l.serves(fresh);
   if (!client) fresh.destroy();
-  if (why) {
+  if (why && !l.broken) {
     record(c, { invariant: 'still-serves', message: why });
     l.broken = true;
   }
   checkStack(c, l);
 }
 
-/** Settles parked cases that ended, and fails those past their deadline. */
+/** Settles parked cases that ended, and fails those past their deadline; with `all`, waits for every one. */
 async function sweep(all = false) {
   while (parked.size > 0) {
     for (const entry of [...parked]) {
-      if (entry.done || Date.now() > entry.deadline) {
-        parked.delete(entry);
-        entry.l.parked -= 1;
-        if (entry.done) await finish(entry.c, entry.l, entry.done, {});
-        else {
-          record(entry.c, { invariant: 'hang', message: `no outcome within ${DEADLINE_MS[entry.c.lane]} ms` });
-          entry.l.broken = true;
+      if (!parked.has(entry)) continue; // abandoned with its lane meanwhile
+      if (!entry.done && Date.now() <= entry.deadline) continue;
+      parked.delete(entry);
+      const { c, l } = entry.scope;
+      l.parked -= 1;
+      await context.run(entry.scope, async () => {
+        if (entry.done) await finish(entry.scope, entry.done, {});
+        else if (!l.broken) {
+          record(c, { invariant: 'hang', message: `no outcome within ${DEADLINE_MS[c.lane]} ms` });
+          l.broken = true;
         }
-        if (entry.l.broken && lanes[entry.l.kind] === entry.l) retire(entry.l);
-        if (retired.has(entry.l) && entry.l.parked === 0) {
-          retired.delete(entry.l);
-          entry.l.dispose();
-        }
-      }
+      });
+      if (l.broken || (retired.has(l) && l.parked === 0)) retire(l);
     }
     if (!all) return;
     if (parked.size > 0) await new Promise((r) => setTimeout(r, 20));
@@ -287,14 +349,17 @@ async function sweep(all = false) {
 /**
  * Ends a block: checks every lane still serves and starts afresh (parked
  * cases finish in their old lanes meanwhile; the end of the run waits for them).
+ * @param {Case} c @param {boolean} last
  */
 async function endBlock(c, last) {
   await sweep(last);
   for (const l of Object.values(lanes)) {
-    if (!l || !c) continue;
-    if (l.kind === 'scratch') await checkServes(c, l, null);
-    else for (const client of Object.values(l.clients)) if (!l.broken) await checkServes(c, l, client);
-    checkMemory(c, l);
+    if (!l) continue;
+    await context.run({ c, l, sent: [] }, async () => {
+      if (l.kind === 'scratch') await checkServes(c, l, null);
+      else for (const client of Object.values(l.clients)) if (!l.broken) await checkServes(c, l, client);
+      checkMemory(c, l);
+    });
   }
   for (const l of Object.values(lanes)) if (l) retire(l);
   if (emulator) emulator.reset();
@@ -304,8 +369,8 @@ async function endBlock(c, last) {
 
 async function main() {
   const t0 = Date.now();
-  if (flags.regression !== undefined) {
-    const reg = REGRESSIONS.find((r) => r.name === flags.regression);
+  if (flags.regression !== undefined || flags.given !== undefined) {
+    const reg = flags.given !== undefined ? { name: 'given', case: JSON.parse(flags.given) } : REGRESSIONS.find((r) => r.name === flags.regression);
     if (!reg) throw new Error(`no regression case named ${flags.regression}`);
     const c = { seed: 'regression', index: 0, ...reg.case };
     await runCase(c, { verbose: !flags.json });
@@ -318,9 +383,8 @@ async function main() {
     last = Number(replay);
     first = last - (last % BLOCK);
   }
-  let c;
   for (let i = first; i <= last; i += 1) {
-    c = generateCase(seed, i);
+    const c = generateCase(seed, i);
     await runCase(c, { verbose: replay !== undefined && i === last });
     await sweep();
     if (i % BLOCK === BLOCK - 1 || i === last) await endBlock(c, i === last);
@@ -330,28 +394,26 @@ async function main() {
 }
 
 function progress(t0) {
-  const newOnes = [...failedCases.values()].filter((f) => !f.known).length;
-  console.log(`  … ${ran} cases, ${newOnes} failed (new), ${failedCases.size - newOnes} known-open, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const cases = (known) => new Set(failures.filter((f) => Boolean(f.known) === known).map((f) => f.index)).size;
+  console.log(`  … ${ran} cases, ${cases(false)} failed (new), ${cases(true)} known-open, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 function report(t0, extra) {
   const seconds = (Date.now() - t0) / 1000;
-  const newFailures = failures.filter((f) => !f.known);
-  const knownFailures = failures.filter((f) => f.known);
-  const failedNew = new Set(newFailures.map((f) => f.index)).size;
-  const failedKnown = new Set(knownFailures.map((f) => f.index)).size;
-  /** @type {Record<string, { cases: number, first: number, example: string }>} */
+  const failedNew = new Set(failures.filter((f) => !f.known).map((f) => f.index)).size;
+  const failedKnown = new Set(failures.filter((f) => f.known).map((f) => f.index)).size;
+  /** Per category (a known-open entry, or a new failure's invariant): cases, the first one, an example. */
   const categories = {};
+  const seen = new Set();
   for (const f of failures) {
     const id = f.known ? `known:${f.known}` : `new:${f.invariant}`;
-    const cat = (categories[id] ??= { cases: 0, first: f.index, example: `${f.lane}: ${f.message}`, indexes: new Set() });
-    if (!cat.indexes.has(f.index)) {
-      cat.indexes.add(f.index);
+    const cat = (categories[id] ??= { cases: 0, first: f.index, example: `${f.lane}: ${f.message}` });
+    if (!seen.has(`${id}/${f.index}`)) {
+      seen.add(`${id}/${f.index}`);
       cat.cases += 1;
     }
   }
-  for (const cat of Object.values(categories)) delete cat.indexes;
-  const unmatched = KNOWN_OPEN.filter((k) => !knownFailures.some((f) => f.known === k.id)).map((k) => k.id);
+  const unmatched = KNOWN_OPEN.filter((k) => !failures.some((f) => f.known === k.id)).map((k) => k.id);
   const summary = {
     seed,
     ran,
@@ -361,32 +423,37 @@ function report(t0, extra) {
     seconds,
     lanes: lanesRun,
     memoryPeakMB: Number((memoryPeak / 2 ** 20).toFixed(1)),
+    parked: parkedTotal,
     categories,
     knownOpenUnmatched: unmatched,
     ...extra,
   };
   if (flags.json) {
     console.log(JSON.stringify(summary));
-  } else {
-    console.log(`fuzz: seed ${seed}: ${ran} cases in ${seconds.toFixed(1)} s (fast ${lanesRun.fast}, scratch ${lanesRun.scratch}, slow ${lanesRun.slow}, emulator ${lanesRun.emulator}); wasm memory peak ${summary.memoryPeakMB} MB`);
-    console.log(`failed: ${summary.failed} (${failedNew} new, ${failedKnown} known-open${strict ? ', counted: FUZZ_STRICT=1' : ''})`);
-    for (const [id, cat] of Object.entries(categories).sort((a, b) => b[1].cases - a[1].cases)) {
-      console.log(`  ${id}: ${cat.cases} cases; first: case ${cat.first} (FUZZ_SEED=${seed} FUZZ_CASE=${cat.first}) ${cat.example.slice(0, 200)}`);
-    }
-    if (replay === undefined && unmatched.length > 0) console.log(`known-open entries that matched nothing this run (fixed? remove them from KNOWN_OPEN): ${unmatched.join(', ')}`);
+    return summary;
+  }
+  console.log(`fuzz: seed ${seed}: ${ran} cases in ${seconds.toFixed(1)} s (fast ${lanesRun.fast}, scratch ${lanesRun.scratch}, slow ${lanesRun.slow}, emulator ${lanesRun.emulator}); wasm memory peak ${summary.memoryPeakMB} MB; ${parkedTotal} finished in the background`);
+  console.log(`failed: ${summary.failed} (${failedNew} new, ${failedKnown} known-open${strict ? ', counted: FUZZ_STRICT=1' : ''})`);
+  for (const [id, cat] of Object.entries(categories).sort((a, b) => b[1].cases - a[1].cases)) {
+    console.log(`  ${id}: ${cat.cases} cases; first: case ${cat.first} (FUZZ_SEED=${seed} FUZZ_CASE=${cat.first}): ${cat.example.slice(0, 200)}`);
+  }
+  if (replay === undefined && extra.regression === undefined && unmatched.length > 0) {
+    console.log(`known-open entries that matched nothing in this run (fixed? then remove them from KNOWN_OPEN): ${unmatched.join(', ')}`);
   }
   return summary;
 }
 
 main().then(
   (summary) => {
-    for (const root of Object.values(roots)) rmSync(root, { recursive: true, force: true });
+    for (const l of alive) l.dispose();
+    removeRoots();
     if (emulator) emulator.close();
-    // Sandboxed timers may still be pending in retired lanes: exit now.
+    // Sandboxed timers may still be pending in disposed lanes: exit now.
     process.exit(summary.failed > 0 ? 1 : 0);
   },
   (error) => {
     console.error('fuzz: the harness itself failed:', error);
+    removeRoots();
     process.exit(2);
   },
 );
