@@ -1,19 +1,80 @@
 // Failure categories that are known and being fixed (issue 17's items). A
 // failure matching one is counted and reported apart, so the run stays green
 // while saying what is still wrong. Remove an entry once its fix has landed:
-// from then on such a failure fails the run. `make fuzz` says which entries
-// matched nothing (candidates for removal).
+// from then on such a failure fails the run (and its regression tests in
+// tests/js/fuzz.test.mjs stop being TODO). `make fuzz` names the entries that
+// matched nothing in its run: candidates for removal.
 //
-// Each `match` sees a failure ({ invariant, message }) and its case's tags
-// (see tagsOf in check.mjs).
+// Each `match` sees a failure ({ invariant, message }, see check.mjs) and the
+// tags of the case it came from (tagsOf in check.mjs). Keep them narrow: a
+// failure that only looks like a known one should stay new.
 
 /**
  * @typedef {object} KnownOpen
  * @property {string} id
- * @property {string} item Where it is tracked.
+ * @property {string} item Issue 17's item.
  * @property {string} what
  * @property {(f: import('./check.mjs').Failure, tags: Set<string>) => boolean} match
  */
 
+const throwsOnRead = (tags) => ['answer-throws-on-read', 'mock-throws-on-read', 'answer-valueOf-flip', 'mock-valueOf-flip'].some((t) => tags.has(t));
+
 /** @type {KnownOpen[]} */
-export const KNOWN_OPEN = [];
+export const KNOWN_OPEN = [
+  {
+    id: 'js-import-throws-through-wasm',
+    item: '17 (1)',
+    what: 'a js-sys import (Array.isArray, Array.from, .length, .byteLength, an iterator) throws on a revoked or hostile Proxy; the exception unwinds through wasm, leaking the shadow stack and leaving the engine borrowed',
+    match: (f) => (f.invariant === 'stack' || f.invariant === 'unwound') && f.message.includes('unwind through wasm'),
+  },
+  {
+    id: 'signal-listener-throws',
+    item: '17 (2)',
+    what: "a signal whose addEventListener or removeEventListener throws: request() rejects with the raw error, the started commands (the cloud init among them) never run, the caller never settles",
+    match: (f, tags) =>
+      (tags.has('signal-add-throws') || tags.has('signal-remove-throws')) &&
+      (/EventListener threw/.test(f.message) || f.invariant === 'hang' || (f.invariant === 'still-serves' && /init did not finish/.test(f.message))),
+  },
+  {
+    id: 'response-conversion-throws',
+    item: '17 (3)',
+    what: "a platform answer whose statusCode, header names, Retry-After or X-WX-OPENID throw on conversion: the report throws in a promise reaction (unhandled) and the request waits for the engine's guard timer",
+    match: (f, tags) => f.invariant === 'unhandled' && throwsOnRead(tags) && !/EventListener threw/.test(f.message),
+  },
+  {
+    id: 'response-contract',
+    item: '17 (3)',
+    what: "a platform answer's statusCode ('200', 200n, an object) and header (a Proxy, non-string values) reach the caller as they came",
+    match: (f) => f.invariant === 'contract',
+  },
+  {
+    id: 'no-size-limits',
+    item: '17 (4)',
+    what: 'no limit on header count or size or on path + query length: megabytes are copied into wasm and sent',
+    match: (f, tags) => f.invariant === 'oversize-accepted' || (f.invariant === 'memory' && tags.has('huge')),
+  },
+  {
+    id: 'lone-surrogates',
+    item: '17 (5)',
+    what: "the bundle's UTF-8 encoder drops a lone high surrogate (and passes a lone low one): a header value or name is sent changed",
+    match: (f) => f.invariant === 'fidelity',
+  },
+  {
+    id: 'createClient-raw-errors',
+    item: '17 (6)',
+    what: 'createClient rejects with a raw TypeError/Error when an option getter throws or changes between reads (wasmPath, mock.routes, debug, onSync are read again by the shim)',
+    match: (f) => f.invariant === 'raw-error' && f.message.startsWith('createClient:'),
+  },
+  {
+    id: 'adapter-callback-throws',
+    item: '17 (6)',
+    what: "the wx.request / callContainer adapters' success and fail callbacks read fields of what the platform passed: null, undefined or a revoked Proxy throws back into wx, and the request waits for the guard timer",
+    match: (f) => f.invariant === 'callback-threw' && /^(request|cloud\.callContainer) (success|fail)/.test(f.message),
+  },
+  {
+    id: 'broken-json-success',
+    item: '17 (6)',
+    what: 'a 200 whose content-type says JSON and whose body is not JSON (truncated) resolves as a success; it should be a service error',
+    match: (f) => f.invariant === 'broken-json-resolved',
+  },
+];

@@ -68,6 +68,8 @@ function isEngineError(value) {
  * @property {(lane: Lane, call: string, moved: number, threw: { error: unknown } | undefined) => void} wasmFault
  * @property {(lane: Lane, kind: 'uncaught' | 'callback-threw', error: unknown) => void} escaped
  * @property {(lane: Lane, call: { api: string, path?: string, url?: string, method?: string, header?: any }) => void} sent
+ * @property {(lane: Lane, advance: boolean) => { plan: import('./generate.mjs').Plan, attempt: number }} plan
+ *   The plan of the case the current work belongs to, and which network call of it this is.
  */
 
 /** The plan of a normal platform: every call answered 200 with `{ ok: true }`. */
@@ -103,6 +105,7 @@ export class Lane {
     this.sandbox = sandbox;
     /** @type {any} */
     this.fz = sandbox.evaluate(REALM_SOURCE);
+    this.fz.hooks.plan = (advance) => this.hooks.plan(this, advance);
     this.fz.hooks.sent = (call) => this.hooks.sent(this, call);
     this.fz.hooks.callbackThrew = (text) => this.hooks.escaped(this, 'callback-threw', text);
     if (!this.emulator) Object.defineProperty(sandbox.context, 'wx', { value: this.fz.wx, writable: true, configurable: true, enumerable: true });
@@ -205,7 +208,6 @@ export class Lane {
    * @returns {Promise<string | undefined>}
    */
   async serves(client) {
-    if (this.fz) this.fz.plan(NORMAL);
     this.checks += 1;
     const path = this.kind === 'emulator' ? '/api/test' : `/fuzz/check/${this.checks}`;
     let timer;

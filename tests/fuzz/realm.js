@@ -3,7 +3,8 @@
 // realm, as the app's own values would. Its completion value is the fuzzer's
 // toolbox there: `build` turns a value spec (plain JSON data, printable as a
 // reproducer) into a hostile value, and `wx` is a fault-injecting platform
-// whose answers follow the plan the host sets for each case.
+// whose answers follow the plan of the case that made the call (the host
+// knows which: it asks through `hooks.plan`).
 // A script, not a module: the sandbox has no module loader for host files.
 (() => {
   'use strict';
@@ -14,11 +15,14 @@
   const NUMBERS = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
 
   /**
-   * The host's ears (set by lanes.mjs): `sent(call)` hears every network call
-   * the platform gets, `callbackThrew(text)` every callback of the app that
-   * threw into the platform (recorded, never thrown back into `wx`).
+   * The host's side (set by lanes.mjs): `plan(advance)` gives the plan of the
+   * case the current work belongs to and the index of this network call in it
+   * (`advance`: one more call), `sent(call)` hears every network call the
+   * platform gets, `callbackThrew(text)` every callback of the app that threw
+   * into the platform (recorded, never thrown back into `wx`).
    */
-  const hooks = { sent: undefined, callbackThrew: undefined };
+  const hooks = { plan: (advance) => ({ plan: NORMAL, attempt: 0, advance }), sent: undefined, callbackThrew: undefined };
+  const NORMAL = { answers: [], rest: 'normal' };
 
   function boom(what) {
     return new Error(`fuzz: ${what} threw`);
@@ -206,9 +210,6 @@
 
   // ---- the fault-injecting platform -------------------------------------
 
-  /** What the host wants this case's platform to do (plain data, set by `plan`). */
-  let current = { answers: [], rest: 'normal' };
-  let attemptNo = 0;
   const state = { online: true, storage: new Map() };
   const listeners = { network: new Set(), hide: new Set(), show: new Set() };
 
@@ -221,10 +222,9 @@
   }
 
   function nextAnswer(o) {
-    const i = attemptNo;
-    attemptNo += 1;
-    if (i < current.answers.length) return current.answers[i];
-    if (current.rest === 'same' && current.answers.length > 0) return current.answers[current.answers.length - 1];
+    const { plan, attempt } = hooks.plan(true);
+    if (attempt < plan.answers.length) return plan.answers[attempt];
+    if (plan.rest === 'same' && plan.answers.length > 0) return plan.answers[plan.answers.length - 1];
     return normalAnswer(o);
   }
 
@@ -275,7 +275,7 @@
   /** The mock client's one route: it does what the case's plan says. */
   function mockHandler(req) {
     if (hooks.sent) hooks.sent({ api: 'mock', path: req.path, method: req.method, header: req.header });
-    const m = current.mock;
+    const m = hooks.plan().plan.mock;
     if (!m) return { statusCode: 200, header: { 'content-type': 'application/json' }, data: { ok: true, path: req.path } };
     if (m.mode === 'throw') throw build(m.v);
     if (m.mode === 'reject') return Promise.reject(build(m.v));
@@ -308,7 +308,7 @@
   }
 
   function storageValue(key) {
-    const planned = current.storage;
+    const planned = hooks.plan().plan.storage;
     if (planned && Object.prototype.hasOwnProperty.call(planned, key)) {
       if (planned[key] === 'throw') throw boom(`getStorageSync(${key})`);
       return build(planned[key]);
@@ -338,12 +338,12 @@
     offAppShow: (f) => listeners.show.delete(f),
     getStorageSync: storageValue,
     setStorageSync(key, value) {
-      if (current.storageWrites === 'throw') throw boom('setStorageSync');
+      if (hooks.plan().plan.storageWrites === 'throw') throw boom('setStorageSync');
       state.storage.set(key, JSON.stringify(value));
     },
     setStorage(o) {
       later('micro', () => {
-        if (current.storageWrites === 'throw') return call(o.fail, { errMsg: 'setStorage:fail quota' }, 'setStorage fail');
+        if (hooks.plan().plan.storageWrites === 'throw') return call(o.fail, { errMsg: 'setStorage:fail quota' }, 'setStorage fail');
         state.storage.set(o.key, JSON.stringify(o.data));
         call(o.success, { errMsg: 'setStorage:ok' }, 'setStorage success');
       });
@@ -361,11 +361,6 @@
     build,
     wx,
     hooks,
-    /** Sets the plan for the next calls (plain data from the host). */
-    plan(p) {
-      current = p || { answers: [], rest: 'normal' };
-      attemptNo = 0;
-    },
     /** The network goes up or down, as the platform tells its listeners. */
     setOnline(online) {
       if (state.online === online) return;

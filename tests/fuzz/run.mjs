@@ -55,7 +55,17 @@ const total = Number(flags.cases ?? process.env.FUZZ_CASES ?? 10_000);
 
 /** @typedef {import('./generate.mjs').Case} Case */
 /** @typedef {import('./check.mjs').Failure & { index: number, lane: string, known?: string }} Recorded */
-/** @typedef {{ c: Case, l: Lane, sent: any[] }} Scope What a piece of work belongs to: a case, its lane, the calls its platform got. */
+/**
+ * @typedef {object} Scope What a piece of work belongs to.
+ * @property {Case} c
+ * @property {Lane} l
+ * @property {import('./generate.mjs').Plan} plan What the platform does with its calls.
+ * @property {number} attempts Network calls made so far.
+ * @property {any[]} sent Those calls, as the platform got them.
+ */
+
+/** @param {Case} c @param {Lane} l @param {import('./generate.mjs').Plan} plan @returns {Scope} */
+const scopeOf = (c, l, plan) => ({ c, l, plan, attempts: 0, sent: [] });
 
 /** @type {Recorded[]} */
 const failures = [];
@@ -115,6 +125,13 @@ const hooks = {
   sent(l, call) {
     const scope = context.getStore();
     if (scope && scope.l === l && scope.sent.length < 64) scope.sent.push(call);
+  },
+  plan(l, advance) {
+    const scope = context.getStore();
+    if (!scope || scope.l !== l) return { plan: NORMAL, attempt: 0 };
+    const attempt = scope.attempts;
+    if (advance) scope.attempts += 1;
+    return { plan: scope.plan, attempt };
   },
 };
 
@@ -196,10 +213,8 @@ async function runCase(c, options = {}) {
   ran += 1;
   lastLane = l;
   l.lastCase = c;
-  /** @type {Scope} */
-  const scope = { c, l, sent: [] };
+  const scope = scopeOf(c, l, c.plan || NORMAL);
   await context.run(scope, async () => {
-    l.fz.plan(c.plan || NORMAL);
     if (c.fault) emulator.inject(c.fault);
     if (c.offline) l.fz.setOnline(false);
     const started = Date.now();
@@ -303,9 +318,16 @@ function checkMemory(c, l) {
   }
 }
 
-/** @param {Case} c @param {Lane} l @param {any} client null: a new standard client (the scratch lane's) */
-async function checkServes(c, l, client) {
-  l.fz.plan(NORMAL);
+/**
+ * Whether the lane still serves: `client`, or a new standard one (the scratch
+ * lane's). It runs on a normal platform, blamed on case `c` if it does not.
+ * @param {Case} c @param {Lane} l @param {any} client
+ */
+function checkServes(c, l, client) {
+  return context.run(scopeOf(c, l, NORMAL), () => serves(c, l, client));
+}
+
+async function serves(c, l, client) {
   let fresh;
   try {
     fresh = client || (await l.standardClient());
@@ -355,7 +377,7 @@ async function endBlock(c, last) {
   await sweep(last);
   for (const l of Object.values(lanes)) {
     if (!l) continue;
-    await context.run({ c, l, sent: [] }, async () => {
+    await context.run(scopeOf(c, l, NORMAL), async () => {
       if (l.kind === 'scratch') await checkServes(c, l, null);
       else for (const client of Object.values(l.clients)) if (!l.broken) await checkServes(c, l, client);
       checkMemory(c, l);
