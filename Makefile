@@ -3,8 +3,10 @@
 #   make test   every test: Rust (native + wasm boundary), type check, the bundle in the sandbox
 # Both install what is missing first (scripts/setup.sh, idempotent).
 #   make bench  the benchmarks against the peers (not part of the tests); writes BENCHMARKS.md
+#   make fuzz   build, then 1,000,000 seeded cases through the bundle in the sandbox (tests/fuzz/);
+#               FUZZ_SEED and FUZZ_CASES override, FUZZ_STRICT=1 counts known-open failures too
 SHELL := /bin/bash
-.PHONY: setup build demo test bench lint test-rust test-wasm typecheck test-js
+.PHONY: setup build demo test bench lint test-rust test-wasm typecheck test-js fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +20,9 @@ demo: build
 	node demo/run-demo.mjs
 
 test: build lint test-rust test-wasm typecheck test-js
+
+fuzz: build
+	FUZZ_CASES=$${FUZZ_CASES:-1000000} node tests/fuzz/run.mjs
 
 bench: build
 	@bash scripts/setup-bench.sh

@@ -429,7 +429,7 @@ export function generateCase(seed, index) {
   }
   if (lane === 'emulator') {
     const args = maybeMutated(r, { ...requestTemplate(r), path: r.pick(['/api/test', '/api/home/init', '/api/order/list', '/api/test?q=1']) }, 0.6);
-    const fault = r.chance(0.3) ? r.pick([{ kind: 'status', status: r.pick([429, 500, 503]) }, { kind: 'malformed' }, { kind: 'reset' }, { kind: 'delay', delayMs: r.int(1, 30) }]) : undefined;
+    const fault = r.chance(0.3) ? r.pick([{ kind: 'status', status: r.pick([429, 500, 503]) }, { kind: 'malformed', count: 10 }, { kind: 'reset' }, { kind: 'delay', delayMs: r.int(1, 30) }]) : undefined;
     return { ...base, op: 'request', client: 'cloud', args, ...(fault ? { fault } : {}) };
   }
   const op = r.weighted([[80, 'request'], [4, 'setUser'], [4, 'invalidate'], [4, 'socket'], [3, 'dropPending'], [3, 'onSync']]);
