@@ -31,9 +31,15 @@ export const BUDGET = {
   // (the init's deadline, the slot queue's gates, reads that follow a new
   // user, dropPending of a replay in flight, a form type from the client's
   // header, credential names by convention) 2.5 KB; the shim grew by 3 KB.
-  wasmRaw: 253 * KB,
-  wasmGzip: 113.5 * KB,
-  bundleRaw: 295 * KB,
+  // Issue 17 raised the wasm's by 4 and 2 KB (twiggy, before wasm-opt): the
+  // js-sys calls that run the caller's code made caught ones, with their
+  // readers (isArray, from, length, byteLength) 1 KB; the limits on what a
+  // request carries, checked before each copy and again in the core, with
+  // their messages, 4.5 KB; bounded reads of the platform's strings 0.5 KB;
+  // a cut-off JSON body as a failure 0.3 KB.
+  wasmRaw: 257 * KB,
+  wasmGzip: 115.5 * KB,
+  bundleRaw: 299 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -33,6 +33,7 @@ fn engine() -> Engine {
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        false,
         0.0,
     )
     .unwrap();
@@ -95,6 +96,7 @@ fn round_trip(e: &Engine) {
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            false,
             5.0,
         )
         .unwrap()
@@ -332,6 +334,7 @@ fn still_serves_after_a_thousand_bad_calls() {
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            false,
             0.0
         )
         .unwrap()
@@ -374,6 +377,7 @@ fn malformed_statuses_are_failures_not_panics() {
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
+                false,
                 0.0,
             )
             .unwrap()
@@ -416,6 +420,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         object(&[]),
+        false,
         0.0,
     )
     .unwrap();
@@ -430,6 +435,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         response.clone(),
+        false,
         1.0,
     )
     .unwrap();

@@ -112,6 +112,7 @@ fn request_commands_and_errors_keep_their_shapes() {
             JsValue::UNDEFINED,
             "o-user".into(),
             response,
+            false,
             410.0,
         ),
     );
@@ -135,6 +136,7 @@ fn request_commands_and_errors_keep_their_shapes() {
             "1".into(),
             JsValue::UNDEFINED,
             object(&[]),
+            false,
             501.0,
         ),
     );
@@ -147,6 +149,7 @@ fn request_commands_and_errors_keep_their_shapes() {
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             object(&[]),
+            false,
             1502.0,
         ),
     );
@@ -224,7 +227,15 @@ fn offline_queue_shapes_keep_their_shapes() {
     let response = object(&[("statusCode", 200.into()), ("data", object(&[]))]);
     log.all(
         "synced",
-        restarted.on_response(id, 200.0, JsValue::NULL, JsValue::NULL, response, 110.0),
+        restarted.on_response(
+            id,
+            200.0,
+            JsValue::NULL,
+            JsValue::NULL,
+            response,
+            false,
+            110.0,
+        ),
     );
     log.one(
         "restore other",

@@ -74,6 +74,7 @@ fn answer(value: &str) -> Answer<String> {
         retry_after: None,
         value: value.into(),
         user: None,
+        body_not_json: false,
     }
 }
 

@@ -1467,6 +1467,7 @@ impl Shim {
             retry_after: (status == 429).then(|| "1".to_owned()),
             value: format!("{owner}|{id}#{attempt}"),
             user: served,
+            body_not_json: false,
         };
         self.event_about(id, "on_response", |e, now| {
             e.on_response(id, answer, now)
@@ -1511,6 +1512,7 @@ impl Shim {
                             retry_after: None,
                             value: "stale".into(),
                             user: None,
+                            body_not_json: false,
                         },
                         self.now,
                     )

@@ -47,6 +47,7 @@ const COMMAND_SHAPES = {
  * @property {number} [errCode]
  * @property {number} [errno]
  * @property {boolean} [fault] The app's code failed (a mock handler threw, no adapter): never retried.
+ * @property {boolean} [bodyNotJson] Its content type says JSON and its body did not parse.
  */
 
 /**
@@ -171,6 +172,8 @@ export async function createClientWith(runtime, options) {
    */
   const handles = new Map();
   const handleCapacity = engine.handleCapacity();
+  // Longer paths and data go the slow way, where the engine refuses them before copying them.
+  const { pathBytes: maxPath, bodyBytes: maxBody } = engine.limits();
   /** @type {Map<number, Fetch>} */
   const fetches = new Map();
   // Destroyed: no new requests; the engine is freed once the last one settles.
@@ -459,6 +462,7 @@ export async function createClientWith(runtime, options) {
               header(outcome.header, 'retry-after'),
               header(outcome.header, 'x-wx-openid'),
               outcome,
+              outcome.bodyNotJson === true,
               now(),
             )
           : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, outcome.fault === true, now()),
@@ -543,11 +547,11 @@ export async function createClientWith(runtime, options) {
         const { path, method, data, header } = options;
         let dataJson;
         // Strings travel as strings; anything else is the slow path's to name.
-        let plain = typeof path === 'string' && (method === undefined || typeof method === 'string');
+        let plain = typeof path === 'string' && path.length <= maxPath && (method === undefined || typeof method === 'string');
         if (plain && data !== undefined && data !== null) {
           plain = typeof data === 'object' && Object.prototype.toString.call(data) !== '[object ArrayBuffer]';
           dataJson = plain ? JSON.stringify(data) : undefined;
-          plain = plain && typeof dataJson === 'string';
+          plain = plain && typeof dataJson === 'string' && dataJson.length <= maxBody;
         }
         // Any key besides these four: the engine reads the others from the options.
         let keys = 0;

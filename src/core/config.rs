@@ -307,9 +307,7 @@ impl RawConfig {
             .transpose()?;
         let cache = self.cache.unwrap_or_default().validate()?;
         let stats = StatsConfig::parse(&self.stats_patterns, self.stats_max_patterns)?;
-        for (name, value) in &self.headers {
-            super::request::validate_header(name, value)?;
-        }
+        super::limits::check_headers(&self.headers)?;
         Ok(ClientConfig {
             cache,
             stats,

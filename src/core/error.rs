@@ -108,6 +108,13 @@ pub enum RequestError {
         /// The HTTP status code.
         status: u16,
     },
+    /// The backend answered 2xx, but the body its content type says is JSON
+    /// is not (cut off or damaged on the way): not a result to hand on or cache.
+    #[error("HTTP {status} with a body that is not valid JSON though its content-type says so (cut off or damaged on the way)")]
+    BodyNotJson {
+        /// The HTTP status code.
+        status: u16,
+    },
     /// The caller cancelled.
     #[error("cancelled by the caller")]
     Cancelled,
@@ -146,6 +153,7 @@ impl RequestError {
             RequestError::Invalid { .. } => ErrorKind::Invalid,
             RequestError::Transport { kind, .. } => *kind,
             RequestError::Status { status } => status_kind(*status),
+            RequestError::BodyNotJson { .. } => ErrorKind::Service,
             RequestError::Cancelled => ErrorKind::Cancelled,
             RequestError::CircuitOpen { .. } => ErrorKind::Service,
         }
@@ -156,6 +164,8 @@ impl RequestError {
         match self {
             RequestError::Transport { retryable, .. } => *retryable,
             RequestError::Status { status } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            // As a 502 would be: another attempt may arrive whole.
+            RequestError::BodyNotJson { .. } => true,
             // Failed fast on purpose: retrying would defeat the breaker.
             RequestError::Invalid { .. }
             | RequestError::Cancelled
@@ -174,7 +184,7 @@ impl RequestError {
     /// The HTTP status, when the backend answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            RequestError::Status { status } => Some(*status),
+            RequestError::Status { status } | RequestError::BodyNotJson { status } => Some(*status),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod explain;
 pub mod hash;
 pub mod init;
+pub mod limits;
 pub mod locale;
 pub mod mock;
 pub mod offline;

@@ -266,6 +266,11 @@ impl Queue {
 
     /// Appends `mutation` (its id is assigned here) unless a bound forbids it.
     pub fn push(&mut self, mut mutation: Mutation) -> Result<u32, Refused> {
+        // Restored ids are whatever storage held (up to u32::MAX, where the
+        // next id wraps): never hand out one in use.
+        while self.get(self.next_id).is_some() {
+            self.next_id = self.next_id.wrapping_add(1).max(1);
+        }
         mutation.id = self.next_id;
         let size = mutation.size();
         self.fits(size)?;
@@ -693,6 +698,26 @@ mod tests {
             Ok(10),
             "new ids follow the restored ones"
         );
+    }
+
+    #[test]
+    fn new_ids_skip_restored_ones_past_the_wrap() {
+        // Found by tests/fuzz_core.rs: after restoring u32::MAX - 1 and
+        // u32::MAX, the next push was given u32::MAX again.
+        let mut q = Queue::new(QueueLimits::default());
+        let items = [u32::MAX - 1, u32::MAX, 1]
+            .map(|id| Mutation {
+                id,
+                ..mutation("{}")
+            })
+            .to_vec();
+        assert_eq!(q.restore(items), 0);
+        assert_eq!(q.push(mutation("{}")), Ok(2));
+        assert_eq!(q.push(mutation("{}")), Ok(3));
+        let mut ids: Vec<u32> = q.iter().map(|m| m.id).collect();
+        crate::core::sort::sort(&mut ids);
+        ids.dedup();
+        assert_eq!(ids.len(), q.len());
     }
 
     #[test]

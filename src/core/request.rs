@@ -6,6 +6,7 @@
 use super::cache::rules::RawRequestCache;
 use super::config::RawRetry;
 use super::error::RequestError;
+use super::limits::{check_headers, MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_TARGET_BYTES};
 use super::retry::RetryPolicy;
 use super::route::Route;
 use super::scheduler::Priority;
@@ -78,9 +79,6 @@ impl Method {
         !matches!(self, Method::Post | Method::Patch)
     }
 }
-
-/// The longest path accepted (the gateway and `wx.request` reject far shorter URLs anyway).
-pub const MAX_PATH_LEN: usize = 4096;
 
 /// The longest per-attempt timeout `wx.request` honours.
 pub const MAX_TIMEOUT_MS: u32 = 60_000;
@@ -303,9 +301,7 @@ impl RawRequest {
             Some(name) => Method::parse(name)?,
             None => Method::Get,
         };
-        for (name, value) in &self.headers {
-            validate_header(name, value)?;
-        }
+        check_headers(&self.headers)?;
         let timeout_ms = self
             .timeout_ms
             .map(|t| validate_timeout("timeoutMs", t))
@@ -374,6 +370,15 @@ impl RawRequest {
             self.data_text,
             self.data_binary,
         )?;
+        if target.len() > MAX_TARGET_BYTES {
+            return Err(super::limits::target_too_long(target.len()));
+        }
+        match &body {
+            Some(Body::Json(text) | Body::Text(text)) if text.len() > MAX_BODY_BYTES => {
+                return Err(super::limits::body_too_large(text.len()))
+            }
+            _ => {}
+        }
         Ok(RequestSpec {
             path: self.path,
             target,
@@ -444,11 +449,8 @@ pub fn validate_path(path: &str) -> Result<(), RequestError> {
         ))
     } else if path.starts_with("//") {
         Some("must not start with '//' (that is a URL without a scheme, not a path)".into())
-    } else if path.len() > MAX_PATH_LEN {
-        Some(format!(
-            "is {} bytes long; at most {MAX_PATH_LEN}",
-            path.len()
-        ))
+    } else if path.len() > MAX_PATH_BYTES {
+        return Err(super::limits::path_too_long(path.len()));
     } else if let Some(c) = path.chars().find(|c| c.is_control() || c.is_whitespace()) {
         Some(format!(
             "contains '{}'; encode spaces and control characters",
@@ -637,7 +639,7 @@ mod tests {
                 "{path}: {text}"
             );
         }
-        assert!(raw(&format!("/{}", "a".repeat(MAX_PATH_LEN)))
+        assert!(raw(&format!("/{}", "a".repeat(MAX_PATH_BYTES)))
             .check()
             .is_err());
         assert!(raw("/api/order/list?userId=1&page=2").check().is_ok());

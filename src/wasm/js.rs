@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::RequestError;
@@ -34,6 +34,14 @@ extern "C" {
     /// for plain objects this module made, which have no setters to throw.
     #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
     fn set_on_own_object(target: &Object, key: &JsValue, value: &JsValue) -> bool;
+
+    // Caught forms of the js-sys calls that run the caller's code (Proxy
+    // traps, iterators): an exception through a wasm frame skips the frame's
+    // epilogue, so the shadow stack pointer would never be given back.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from_or_throw(value: &JsValue) -> Result<Array, JsValue>;
 }
 
 /// A plain object made here and filled field by field, in the order the
@@ -113,12 +121,65 @@ pub fn get_or_undefined(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or_default()
 }
 
+/// `Array.isArray(value)`; Err for a revoked Proxy (the only value it throws for).
+pub fn is_array(value: &JsValue) -> Result<bool, ()> {
+    if !value.is_object() {
+        return Ok(false);
+    }
+    is_array_or_throw(value).map_err(|_| ())
+}
+
+/// `Array.from(value)`: a fresh array (reading it runs no caller code), or
+/// Err when the value's iterator or length threw.
+pub fn array_from(value: &JsValue) -> Result<Array, ()> {
+    array_from_or_throw(value).map_err(|_| ())
+}
+
+/// `value.length` of an array, read without trusting it (a Proxy's trap may throw).
+pub fn length_of(value: &JsValue) -> Option<f64> {
+    Reflect::get(value, &static_js("length"))
+        .ok()
+        .and_then(|n| n.as_f64())
+}
+
+/// A string no longer than `max` UTF-16 units, copied into wasm only then:
+/// Ok(None) when it is not a string, Err(its length) when it is longer.
+/// UTF-8 takes at least one byte per UTF-16 unit, so a string refused here
+/// is over `max` bytes too, and one copied is at most 3 × `max` bytes.
+pub fn string_within(value: &JsValue, max: usize) -> Result<Option<String>, usize> {
+    if !value.is_string() {
+        return Ok(None);
+    }
+    // A string primitive's length runs no caller code.
+    let units = value.unchecked_ref::<JsString>().length() as usize;
+    if units > max {
+        return Err(units);
+    }
+    Ok(value.as_string())
+}
+
+/// The first `max` UTF-16 units of a string (a platform's errMsg, a reason),
+/// copied into wasm only that far; None when it is not a string.
+pub fn text_prefix(value: &JsValue, max: u32) -> Option<String> {
+    if !value.is_string() {
+        return None;
+    }
+    let text = value.unchecked_ref::<JsString>();
+    if text.length() <= max {
+        text.as_string()
+    } else {
+        text.slice(0, max).as_string()
+    }
+}
+
 /// What a value is, for error messages: null, array, or its `typeof`.
 pub fn type_name(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
-    } else if Array::is_array(value) {
+    } else if is_array(value) == Ok(true) {
         "array".into()
+    } else if is_array(value).is_err() {
+        "a revoked Proxy".into()
     } else {
         value
             .js_typeof()
@@ -129,5 +190,5 @@ pub fn type_name(value: &JsValue) -> String {
 
 /// A plain (non-array) object.
 pub fn is_plain_object(value: &JsValue) -> bool {
-    value.is_object() && !Array::is_array(value)
+    value.is_object() && is_array(value) == Ok(false)
 }

@@ -20,11 +20,12 @@ use crate::core::classify::Failure;
 use crate::core::config::{parse_sdk_version, Platform};
 use crate::core::engine::{self, Answer, Command, Invalidate};
 use crate::core::error::RequestError;
+use crate::core::limits::{self, MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_USER_BYTES};
 use crate::core::locale::Locale;
 use crate::core::request::{number, RawRequest};
 use crate::core::socket::hub::SocketHub;
 use crate::core::socket::machine::SocketCommand;
-use js::{get_or_undefined, is_plain_object, type_name, Obj};
+use js::{get_or_undefined, is_plain_object, string_within, text_prefix, type_name, Obj};
 use read::{read_config, read_headers, read_request, read_request_parts, read_socket_options};
 use write::{error_object, CommandShapes};
 
@@ -148,8 +149,10 @@ impl Engine {
 
     /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
     /// `X-WX-OPENID` headers, and the response object callers will receive
-    /// (kept as is by the cache: no copy).
+    /// (kept as is by the cache: no copy), and whether its body should have
+    /// been JSON and was not (the shim's fact; the engine decides).
     #[wasm_bindgen(js_name = onResponse)]
+    #[allow(clippy::too_many_arguments)]
     pub fn on_response(
         &self,
         id: u32,
@@ -157,15 +160,18 @@ impl Engine {
         retry_after: JsValue,
         user: JsValue,
         response: JsValue,
+        body_not_json: bool,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
         let commands = match valid_status(status) {
             Some(status) => {
                 let answer = Answer {
                     status,
-                    retry_after: retry_after.as_string(),
+                    retry_after: string_within(&retry_after, 256).ok().flatten(),
                     value: response,
-                    user: user.as_string(),
+                    // An id longer than any openid is no id (never a cut one).
+                    user: string_within(&user, MAX_USER_BYTES).ok().flatten(),
+                    body_not_json,
                 };
                 self.borrow()?.on_response(id, answer, now_ms)
             }
@@ -346,7 +352,7 @@ impl Engine {
         thrown: JsValue,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let result = match thrown.as_string() {
+        let result = match text_prefix(&thrown, MESSAGE_UNITS) {
             Some(why) => Err(format!("threw: {why}")),
             None => read_headers(&headers).map_err(|e| format!("returned an invalid value: {e}")),
         };
@@ -361,8 +367,7 @@ impl Engine {
         let result = if ok {
             Ok(())
         } else {
-            Err(detail
-                .as_string()
+            Err(text_prefix(&detail, MESSAGE_UNITS)
                 .unwrap_or_else(|| "storage refused the write".into()))
         };
         let commands = self.borrow()?.on_queue_saved(result, now_ms);
@@ -398,11 +403,12 @@ impl Engine {
     /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`.
     /// Returns how many.
     pub fn invalidate(&self, target: JsValue) -> Result<u32, JsValue> {
-        let what = if let Some(prefix) = target.as_string().filter(|p| p.starts_with('/')) {
+        let bounded = |v: &JsValue| string_within(v, MAX_PATH_BYTES).ok().flatten();
+        let what = if let Some(prefix) = bounded(&target).filter(|p| p.starts_with('/')) {
             Invalidate::Prefix(prefix)
         } else {
             let tag = is_plain_object(&target)
-                .then(|| get_or_undefined(&target, "tag").as_string())
+                .then(|| bounded(&get_or_undefined(&target, "tag")))
                 .flatten()
                 .filter(|t| !t.is_empty());
             match tag {
@@ -503,7 +509,7 @@ impl Engine {
         } else {
             1006
         };
-        let reason = reason.as_string().unwrap_or_default();
+        let reason = text_prefix(&reason, MESSAGE_UNITS).unwrap_or_default();
         self.with_socket(id, |s| s.on_close(epoch, code, &reason, now_ms))
     }
 
@@ -516,7 +522,7 @@ impl Engine {
         detail: JsValue,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let detail = detail.as_string().unwrap_or_else(|| "socket error".into());
+        let detail = text_prefix(&detail, MESSAGE_UNITS).unwrap_or_else(|| "socket error".into());
         self.with_socket(id, |s| s.on_error(epoch, &detail, now_ms))
     }
 
@@ -535,7 +541,7 @@ impl Engine {
     ) -> Result<Array, JsValue> {
         // `as` saturates: NaN and negatives become 0 (`OWN_FRAME`), nothing to keep.
         let seq = seq as u64;
-        let detail = detail.as_string().unwrap_or_else(|| "send failed".into());
+        let detail = text_prefix(&detail, MESSAGE_UNITS).unwrap_or_else(|| "send failed".into());
         self.with_socket(id, |s| s.on_send_failed(epoch, seq, &text, &detail, now_ms))
     }
 
@@ -549,12 +555,16 @@ impl Engine {
     /// JSON, or always JSON in acked mode. Throws when refused.
     #[wasm_bindgen(js_name = socketSend)]
     pub fn socket_send(&self, id: u32, data: JsValue, acked: bool) -> Result<Array, JsValue> {
-        let payload = match (data.as_string(), acked) {
+        let too_large = |units| self.error(&limits::body_too_large(units));
+        let text = string_within(&data, MAX_BODY_BYTES).map_err(too_large)?;
+        let payload = match (text, acked) {
             (Some(text), false) => text,
             _ => JSON::stringify(&data)
                 .ok()
                 .map(JsValue::from)
-                .and_then(|t| t.as_string())
+                .map(|t| string_within(&t, MAX_BODY_BYTES).map_err(too_large))
+                .transpose()?
+                .flatten()
                 .ok_or_else(|| {
                     self.error(&RequestError::invalid(
                         "send",
@@ -637,6 +647,21 @@ impl Engine {
         Ok(())
     }
 
+    /// What one request may carry (`core::limits`): the shim sends longer
+    /// paths and data the slow way, where they are refused before being copied.
+    pub fn limits(&self) -> JsValue {
+        use crate::core::limits::*;
+        Obj::new()
+            .num("pathBytes", MAX_PATH_BYTES as f64)
+            .num("targetBytes", MAX_TARGET_BYTES as f64)
+            .num("headers", MAX_HEADERS as f64)
+            .num("headerBytes", MAX_HEADER_BYTES as f64)
+            .num("bodyBytes", MAX_BODY_BYTES as f64)
+            .num("listItems", MAX_LIST_ITEMS as f64)
+            .num("userBytes", MAX_USER_BYTES as f64)
+            .js()
+    }
+
     /// Requests started and not yet settled.
     #[wasm_bindgen(js_name = inFlight)]
     pub fn in_flight(&self) -> Result<u32, JsValue> {
@@ -695,8 +720,12 @@ impl Engine {
         if value.is_null() {
             return Ok(None);
         }
-        match value.as_string() {
-            Some(id) if !id.is_empty() => Ok(Some(id)),
+        match string_within(value, MAX_USER_BYTES) {
+            Ok(Some(id)) if !id.is_empty() => Ok(Some(id)),
+            Err(units) => Err(self.error(&RequestError::invalid(
+                field,
+                format!("is {units} characters or more; a user id has at most {MAX_USER_BYTES}"),
+            ))),
             _ => Err(self.error(&RequestError::invalid(
                 field,
                 format!("{expected}, got {}", type_name(value)),
@@ -728,9 +757,13 @@ impl Engine {
     }
 }
 
+/// How much of a platform's message (errMsg, a close reason, what a
+/// callback threw) the engine keeps: enough to classify and to show.
+const MESSAGE_UNITS: u32 = 2048;
+
 fn failure(err_msg: JsValue, err_code: JsValue, errno: JsValue) -> Failure {
     Failure {
-        err_msg: err_msg.as_string().unwrap_or_default(),
+        err_msg: text_prefix(&err_msg, MESSAGE_UNITS).unwrap_or_default(),
         err_code: as_i32(&err_code),
         errno: as_i32(&errno),
         fault: false,
@@ -742,7 +775,7 @@ fn valid_status(status: f64) -> Option<u16> {
 }
 
 fn as_i32(value: &JsValue) -> Option<i32> {
-    if let Some(text) = value.as_string() {
+    if let Ok(Some(text)) = string_within(value, 32) {
         // Integer parsing only: f64 parsing would cost the wasm several KB.
         return text.trim().parse().ok();
     }

@@ -7,7 +7,10 @@ use std::borrow::Cow;
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
-use super::js::{get_or_undefined as field, is_plain_object, static_js, type_name, Obj};
+use super::js::{
+    array_from, get_or_undefined as field, is_array, is_plain_object, length_of, static_js,
+    string_within, type_name, Obj,
+};
 use super::write::mutation_object;
 use crate::core::cache::store::{Entry, Weigh};
 use crate::core::offline::{Mutation, StoredItem, QUEUE_FORMAT, QUEUE_VERSION, UNREADABLE};
@@ -106,10 +109,11 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
         let value = value.map_err(|_| format!("entry {i}: could not be read"))?;
         let item = Item::new("entry", i, value);
         let tags = field(&item.value, "tags");
-        if !Array::is_array(&tags) {
+        if is_array(&tags) != Ok(true) {
             return Err(item.bad("tags is not an array"));
         }
-        let tags = Array::from(&tags)
+        let tags = array_from(&tags)
+            .map_err(|()| item.bad("tags could not be read"))?
             .iter()
             .map(|t| {
                 t.as_string()
@@ -145,10 +149,13 @@ fn stored_list(
     version: u32,
     list: &str,
 ) -> Result<Option<Array>, String> {
-    if stored.is_undefined() || stored.is_null() || stored.as_string().as_deref() == Some("") {
+    if stored.is_undefined()
+        || stored.is_null()
+        || string_within(stored, 0) == Ok(Some(String::new()))
+    {
         return Ok(None);
     }
-    if !stored.is_object() || Array::is_array(stored) {
+    if !is_plain_object(stored) {
         return Err(format!("not a {what} object ({})", type_name(stored)));
     }
     if field(stored, "format").as_string().as_deref() != Some(format) {
@@ -159,7 +166,7 @@ fn stored_list(
     }
     check_policy(stored)?;
     let items = field(stored, list);
-    if !Array::is_array(&items) {
+    if is_array(&items) != Ok(true) {
         return Err(format!("{list} is not an array"));
     }
     Ok(Some(items.unchecked_into()))
@@ -168,7 +175,9 @@ fn stored_list(
 /// Each element of `list`, or Err where reading it threw (a getter; never
 /// in parsed JSON).
 fn elements(list: &Array) -> impl Iterator<Item = Result<JsValue, JsValue>> + '_ {
-    (0..list.length()).map(|i| Reflect::get_u32(list, i))
+    // Storage holds at most 1 MB per key: no more items than that.
+    let length = length_of(list).map_or(0.0, |n| n.clamp(0.0, 1_048_576.0));
+    (0..length as u32).map(|i| Reflect::get_u32(list, i))
 }
 
 /// One stored item, named in errors as `{label} {index}`.

@@ -10,10 +10,14 @@
 use js_sys::{Array, ArrayBuffer, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
-use super::js::{get, type_name};
+use super::js::{
+    array_from, get, is_array, is_plain_object, length_of, static_js, string_within, text_prefix,
+    type_name,
+};
 use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
 use crate::core::config::{ClientConfig, MockEnabled, RawConfig, RawMockRoute, RawRetry};
 use crate::core::error::RequestError;
+use crate::core::limits::{self, MAX_BODY_BYTES, MAX_HEADERS, MAX_HEADER_BYTES, MAX_LIST_ITEMS};
 use crate::core::request::{number, quoted, RawRequest};
 use crate::core::socket::hub::RawSocketOptions;
 
@@ -189,8 +193,23 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
 /// path sends the plain ones through `read_request_parts` directly).
 pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     let options = plain_object("options", options, REQUEST_OPTIONS)?;
-    let path = opt_string(options, "path")?
-        .ok_or_else(|| RequestError::invalid("path", "is required, e.g. '/api/home/init'"))?;
+    let path = get(options, "path")?;
+    let path = match string_within(&path, limits::MAX_PATH_BYTES) {
+        Ok(Some(path)) => path,
+        Ok(None) if path.is_undefined() || path.is_null() => {
+            return Err(RequestError::invalid(
+                "path",
+                "is required, e.g. '/api/home/init'",
+            ))
+        }
+        Ok(None) => {
+            return Err(RequestError::invalid(
+                "path",
+                format!("must be a string, got {}", type_name(&path)),
+            ))
+        }
+        Err(units) => return Err(limits::path_too_long(units)),
+    };
     let method = opt_string(options, "method")?;
     let data = read_body(&get(options, "data")?)?;
     let header = get(options, "header")?;
@@ -236,7 +255,7 @@ fn read_rest(rest: &JsValue, raw: &mut RawRequest) -> Result<(), RequestError> {
     raw.route = opt_string(rest, "route")?;
     raw.retry = read_retry(&get(rest, "retry")?)?;
     let idempotent = get(rest, "idempotent")?;
-    if idempotent.as_string().as_deref() == Some("auto") {
+    if short(&idempotent).as_deref() == Some("auto") {
         raw.idempotent_auto = true;
     } else if idempotent.is_string() {
         return Err(RequestError::invalid(
@@ -321,7 +340,7 @@ fn read_mock(value: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
         } else {
             MockEnabled::Off
         })
-    } else if enabled.as_string().as_deref() == Some("auto") {
+    } else if short(&enabled).as_deref() == Some("auto") {
         Some(MockEnabled::Auto)
     } else {
         return Err(RequestError::invalid(
@@ -344,7 +363,7 @@ fn read_mock(value: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
 fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, RequestError> {
     let route = plain_object_named(field, route, MOCK_ROUTE_OPTIONS)?;
     let mut out = RawMockRoute::default();
-    out.path = get(route, "path")?.as_string().ok_or_else(|| {
+    out.path = short(&get(route, "path")?).ok_or_else(|| {
         RequestError::invalid(
             dotted(field, "path"),
             "is required: a pattern like '/api/order/:id'",
@@ -356,11 +375,7 @@ fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, Request
     let has_handler = !handler.is_undefined();
     let has_response = !response.is_undefined();
     let has_error = !error.is_undefined();
-    if has_error
-        && !error
-            .as_string()
-            .is_some_and(|e| MOCK_ERRORS.contains(&e.as_str()))
-    {
+    if has_error && !short(&error).is_some_and(|e| MOCK_ERRORS.contains(&e.as_str())) {
         return Err(RequestError::invalid(
             dotted(field, "error"),
             format!("must be one of {}", MOCK_ERRORS.join(", ")),
@@ -383,7 +398,7 @@ fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, Request
             "must be a function (req, params) => response",
         ));
     }
-    if has_response && (!response.is_object() || Array::is_array(&response)) {
+    if has_response && !is_plain_object(&response) {
         return Err(RequestError::invalid(
             dotted(field, "response"),
             format!(
@@ -400,7 +415,7 @@ fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, Request
     }
     let method = get(route, "method")?;
     if !method.is_undefined() {
-        out.method = Some(method.as_string().ok_or_else(|| {
+        out.method = Some(short(&method).ok_or_else(|| {
             RequestError::invalid(
                 dotted(field, "method"),
                 format!("must be a string, got {}", type_name(&method)),
@@ -445,7 +460,7 @@ fn plain_object_named<'a>(
     value: &'a JsValue,
     known: &[&str],
 ) -> Result<&'a JsValue, RequestError> {
-    if !value.is_object() || Array::is_array(value) {
+    if !is_plain_object(value) {
         return Err(RequestError::invalid(
             field.to_owned(),
             format!("must be an object, got {}", type_name(value)),
@@ -455,7 +470,8 @@ fn plain_object_named<'a>(
         RequestError::invalid(field.to_owned(), "could not be read (its keys threw)")
     })?;
     for key in keys.iter() {
-        if let Some(key) = key.as_string() {
+        // Longer than any known name: unknown, and only its start is read.
+        if let Some(key) = text_prefix(&key, 65) {
             if !known.contains(&key.as_str()) {
                 return Err(RequestError::invalid(
                     field.to_owned(),
@@ -479,9 +495,7 @@ fn as_opt_string(key: &'static str, value: &JsValue) -> Result<Option<String>, R
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    value.as_string().map(Some).ok_or_else(|| {
-        RequestError::invalid(key, format!("must be a string, got {}", type_name(value)))
-    })
+    named_string(key, value).map(Some)
 }
 
 fn opt_bool(object: &JsValue, key: &'static str) -> Result<Option<bool>, RequestError> {
@@ -514,12 +528,12 @@ fn as_opt_number(key: &'static str, value: &JsValue) -> Result<Option<f64>, Requ
 }
 
 /// A `header` object: own string keys, values strings (numbers and booleans
-/// are written as text).
+/// are written as text). The limits are checked before each string is copied.
 pub fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestError> {
     if header.is_undefined() || header.is_null() {
         return Ok(Vec::new());
     }
-    if !header.is_object() || Array::is_array(header) {
+    if !is_plain_object(header) {
         return Err(RequestError::invalid(
             "header",
             format!("must be an object of strings, got {}", type_name(header)),
@@ -527,14 +541,26 @@ pub fn read_headers(header: &JsValue) -> Result<Vec<(String, String)>, RequestEr
     }
     let keys = Reflect::own_keys(header)
         .map_err(|_| RequestError::invalid("header", "could not be read (its keys threw)"))?;
-    let mut headers = Vec::with_capacity(keys.length() as usize);
+    let count = keys.length() as usize;
+    if count > MAX_HEADERS {
+        return Err(limits::too_many_headers(count));
+    }
+    let mut headers = Vec::with_capacity(count);
+    let mut bytes = 0;
+    let mut within = |text: &JsValue| -> Result<Option<String>, RequestError> {
+        let left = MAX_HEADER_BYTES.saturating_sub(bytes);
+        let text =
+            string_within(text, left).map_err(|units| limits::headers_too_large(bytes + units))?;
+        bytes += text.as_ref().map_or(0, String::len);
+        Ok(text)
+    };
     for key in keys.iter() {
-        let Some(name) = key.as_string() else {
+        let Some(name) = within(&key)? else {
             continue;
         };
         let value = Reflect::get(header, &key)
             .map_err(|_| RequestError::invalid("header", "could not be read (a getter threw)"))?;
-        let value = if let Some(s) = value.as_string() {
+        let value = if let Some(s) = within(&value)? {
             s
         } else if let Some(n) = value.as_f64() {
             // As JS writes it (`String(n)`), as wx sends it.
@@ -572,22 +598,27 @@ fn read_body(data: &JsValue) -> Result<Data, RequestError> {
     if data.is_undefined() || data.is_null() {
         return Ok(Data::None);
     }
-    if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
-        return Ok(Data::Binary(buffer.byte_length() as usize));
+    if data.dyn_ref::<ArrayBuffer>().is_some() {
+        // Read, not trusted: a Proxy of an ArrayBuffer passes `instanceof`.
+        let bytes = Reflect::get(data, &static_js("byteLength"))
+            .ok()
+            .and_then(|n| n.as_f64())
+            .ok_or_else(|| RequestError::invalid("data", "could not be read (an ArrayBuffer?)"))?;
+        return Ok(Data::Binary(bytes as usize));
     }
-    if let Some(text) = data.as_string() {
+    if let Some(text) = string_within(data, MAX_BODY_BYTES).map_err(limits::body_too_large)? {
         return Ok(Data::Text(text));
     }
     let json = JSON::stringify(data).map_err(|e| {
         let reason = Reflect::get(&e, &"message".into())
             .ok()
-            .and_then(|m| m.as_string())
+            .and_then(|m| text_prefix(&m, 256))
             .unwrap_or_else(|| "it threw".into());
         RequestError::invalid("data", format!("cannot be sent as JSON: {reason}"))
     })?;
     // `JSON.stringify` gives undefined for functions and symbols.
     let json: JsValue = json.into();
-    match json.as_string() {
+    match string_within(&json, MAX_BODY_BYTES).map_err(limits::body_too_large)? {
         Some(text) => Ok(Data::Json(text)),
         None => Err(RequestError::invalid(
             "data",
@@ -604,7 +635,7 @@ fn read_request_cache(value: &JsValue) -> Result<RawRequestCache, RequestError> 
     if value.as_bool() == Some(false) {
         return Ok(RawRequestCache::Off);
     }
-    if value.as_string().as_deref() == Some("reload") {
+    if short(value).as_deref() == Some("reload") {
         return Ok(RawRequestCache::Options {
             ttl_ms: None,
             stale_ms: None,
@@ -613,7 +644,7 @@ fn read_request_cache(value: &JsValue) -> Result<RawRequestCache, RequestError> 
             reload: true,
         });
     }
-    if value.as_string().is_some() {
+    if value.is_string() {
         return Err(RequestError::invalid(
             "cache",
             "must be false, 'reload' or { ttlMs, staleMs, tags, private, reload }",
@@ -695,34 +726,67 @@ fn list(field: &str, value: &JsValue) -> Result<Array, RequestError> {
     if value.is_undefined() || value.is_null() {
         return Ok(Array::new());
     }
-    if !Array::is_array(value) {
+    if is_array(value) != Ok(true) {
         return Err(RequestError::invalid(
             field.to_owned(),
             format!("must be an array, got {}", type_name(value)),
         ));
     }
-    Ok(Array::from(value))
+    if length_of(value).is_none_or(|n| n > MAX_LIST_ITEMS as f64) {
+        return Err(too_many_items(field));
+    }
+    let items = array_from(value).map_err(|()| {
+        RequestError::invalid(field.to_owned(), "could not be read (its iterator threw)")
+    })?;
+    // Checked again: a Proxy may answer `length` one way and iterate another.
+    if items.length() as usize > MAX_LIST_ITEMS {
+        return Err(too_many_items(field));
+    }
+    Ok(items)
+}
+
+fn too_many_items(field: &str) -> RequestError {
+    RequestError::invalid(
+        field.to_owned(),
+        format!("must be an array of at most {MAX_LIST_ITEMS} items"),
+    )
 }
 
 fn string_list(field: &str, value: &JsValue) -> Result<Vec<String>, RequestError> {
     list(field, value)?
         .iter()
         .map(|item| {
-            item.as_string().ok_or_else(|| {
-                RequestError::invalid(
+            if item.is_string() {
+                named_string(field, &item)
+            } else {
+                Err(RequestError::invalid(
                     field.to_owned(),
                     format!("must hold strings, got {}", type_name(&item)),
-                )
-            })
+                ))
+            }
         })
         .collect()
 }
 
+/// A string option, copied only when it is no longer than any option needs.
 fn named_string(field: &str, value: &JsValue) -> Result<String, RequestError> {
-    value.as_string().ok_or_else(|| {
-        RequestError::invalid(
+    match string_within(value, MAX_OPTION_UNITS) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(RequestError::invalid(
             field.to_owned(),
             format!("must be a string, got {}", type_name(value)),
-        )
-    })
+        )),
+        Err(units) => Err(RequestError::invalid(
+            field.to_owned(),
+            format!("is {units} characters long; at most {MAX_OPTION_UNITS}"),
+        )),
+    }
 }
+
+/// A string no longer than any option needs, or None.
+fn short(value: &JsValue) -> Option<String> {
+    string_within(value, MAX_OPTION_UNITS).ok().flatten()
+}
+
+/// The longest string option (a URL, a pattern, a key): as long as a path may be.
+const MAX_OPTION_UNITS: usize = limits::MAX_PATH_BYTES;

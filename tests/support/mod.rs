@@ -98,6 +98,8 @@ pub struct Drive {
 pub enum Outcome {
     Status(u16),
     StatusRetryAfter(u16, &'static str),
+    /// A 200 whose content type says JSON and whose body is not.
+    BodyNotJson,
     Fail(Failure),
 }
 
@@ -135,6 +137,13 @@ impl Drive {
                         }
                         Outcome::StatusRetryAfter(s, ra) => {
                             e.on_response(send.id, Answer::status(s, Some(ra)), self.now)
+                        }
+                        Outcome::BodyNotJson => {
+                            let answer = Answer {
+                                body_not_json: true,
+                                ..Answer::status(200, None)
+                            };
+                            e.on_response(send.id, answer, self.now)
                         }
                         Outcome::Fail(f) => e.on_failure(send.id, f, self.now),
                     }

@@ -281,7 +281,9 @@ impl<'a> Parser<'a> {
         if !sorted {
             let first = members[0].1;
             let emitted = out[first..].to_owned();
-            sort_by(&mut members, |a, b| a.0 < b.0);
+            // Repeated keys keep their order (the sort is not stable): the
+            // last one is the value `JSON.parse` reads.
+            sort_by(&mut members, |a, b| (a.0, a.1) < (b.0, b.1));
             out.truncate(first);
             for (i, (_, start, end)) in members.iter().enumerate() {
                 if i > 0 {
@@ -400,6 +402,24 @@ mod tests {
             canonical(r#"[3,1,2]"#).unwrap(),
             "[3,1,2]",
             "arrays keep their order"
+        );
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_order() {
+        // Found by tests/fuzz_core.rs: the unstable sort swapped the two "b"s,
+        // so `{"b":1,"b":0,...}` and `{"b":0,"b":1,...}` shared a key.
+        assert_eq!(
+            canonical(r#"{"b":true," ":true,"b":0}"#).unwrap(),
+            r#"{" ":true,"b":true,"b":0}"#
+        );
+        assert_eq!(
+            canonical(r#"{"b":0,"b":1,"a":2}"#).unwrap(),
+            r#"{"a":2,"b":0,"b":1}"#
+        );
+        assert_ne!(
+            canonical(r#"{"b":0,"b":1,"a":2}"#),
+            canonical(r#"{"b":1,"b":0,"a":2}"#)
         );
     }
 

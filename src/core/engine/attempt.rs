@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::core::decide::{self, Ended, Next, World};
+use crate::core::limits::check_headers;
 use crate::core::request::as_sent;
 
 /// Grace after an attempt's timeout for the platform to report its own
@@ -46,7 +47,7 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         self.note_outcome(id, || format!("HTTP {}", answer.status));
         let mut next = self.free_slot(id, now_ms);
-        if (200..300).contains(&answer.status) {
+        if (200..300).contains(&answer.status) && !answer.body_not_json {
             self.report(id, false, now_ms);
             let mut commands = self.succeed(id, answer, now_ms);
             commands.append(&mut next);
@@ -56,8 +57,14 @@ impl<V: Clone + Weigh> Engine<V> {
             .retry_after
             .as_deref()
             .and_then(|v| super::super::backoff::parse_retry_after(v, now_ms));
-        let error = RequestError::Status {
-            status: answer.status,
+        let error = if answer.body_not_json && (200..300).contains(&answer.status) {
+            RequestError::BodyNotJson {
+                status: answer.status,
+            }
+        } else {
+            RequestError::Status {
+                status: answer.status,
+            }
         };
         self.report(id, counts_against_service(&error), now_ms);
         let ending = Ending {
@@ -218,12 +225,7 @@ impl<V: Clone + Weigh> Engine<V> {
             .map_err(|why| {
                 RequestError::invalid("header", format!("(the client's function) {why}"))
             })
-            .and_then(|headers| {
-                for (name, value) in &headers {
-                    validate_header(name, value)?;
-                }
-                Ok(headers)
-            });
+            .and_then(|headers| check_headers(&headers).map(|()| headers));
         match checked {
             Ok(headers) => {
                 let fetch = self.fetches.get_mut(&id).expect("fetch");

@@ -29,7 +29,7 @@ use super::explain::{AttemptNote, CacheUse, Explain};
 use super::hash::FxHashMap as HashMap;
 use super::init::{CloudInit, InitStep};
 use super::offline::{Mutation, Queue};
-use super::request::{validate_header, Body, IdempotencyKey, Method, RawRequest, RequestSpec};
+use super::request::{Body, IdempotencyKey, Method, RawRequest, RequestSpec};
 use super::resilience::{counts_against_service, Admit, BreakerView, Guards};
 use super::retry::RetryPolicy;
 use super::rng::Rng;
@@ -203,6 +203,8 @@ pub struct Answer<V> {
     pub value: V,
     /// The user the backend says it served (`X-WX-OPENID` on the response).
     pub user: Option<String>,
+    /// Its content type says JSON, and its body did not parse as JSON.
+    pub body_not_json: bool,
 }
 
 impl<V: Default> Answer<V> {
@@ -213,6 +215,7 @@ impl<V: Default> Answer<V> {
             retry_after: retry_after.map(str::to_owned),
             value: V::default(),
             user: None,
+            body_not_json: false,
         }
     }
 }
