@@ -13,11 +13,16 @@ const REALM_SOURCE = readFileSync(new URL('./realm.js', import.meta.url), 'utf8'
 /** createSandbox wants an emulator; lanes on the fault-injecting platform never reach it. */
 const NOWHERE = { url: 'http://127.0.0.1:9', wsUrl: 'ws://127.0.0.1:9', env: 'fuzz-env' };
 
-/** What every long-lived client shares: fast retries, and no breaker or budget to make one case fail the next. */
+/**
+ * What every long-lived client shares: fast retries, and no breaker, budget
+ * or slot limit to make one case fail the next (cases left waiting for the
+ * engine's timer hold their slot meanwhile).
+ */
 const SHARED = {
   retry: { limit: 2, baseMs: 1, capMs: 4, deadlineMs: 2500 },
   breaker: false,
   retryBudget: false,
+  maxConcurrent: 100,
   timeoutMs: 100,
   seed: 17,
   cache: { rules: [{ path: '/fuzz/cached/*', ttlMs: 60_000, tags: ['t1'] }] },
@@ -72,6 +77,13 @@ function isEngineError(value) {
  *   The plan of the case the current work belongs to, and which network call of it this is.
  */
 
+/**
+ * Where `serves` sends: always answered normally, whichever case's work the
+ * engine happens to send it from (a queued send goes out in another event's turn).
+ */
+const CHECK_PATH = '/fuzz/check/';
+const CHECK = /\/fuzz\/check\//;
+
 /** The plan of a normal platform: every call answered 200 with `{ ok: true }`. */
 export const NORMAL = { answers: [], rest: 'normal' };
 
@@ -105,7 +117,7 @@ export class Lane {
     this.sandbox = sandbox;
     /** @type {any} */
     this.fz = sandbox.evaluate(REALM_SOURCE);
-    this.fz.hooks.plan = (advance) => this.hooks.plan(this, advance);
+    this.fz.hooks.plan = (advance, path) => (CHECK.test(path) ? { plan: NORMAL, attempt: 0 } : this.hooks.plan(this, advance));
     this.fz.hooks.sent = (call) => this.hooks.sent(this, call);
     this.fz.hooks.callbackThrew = (text) => this.hooks.escaped(this, 'callback-threw', text);
     if (!this.emulator) Object.defineProperty(sandbox.context, 'wx', { value: this.fz.wx, writable: true, configurable: true, enumerable: true });
@@ -209,7 +221,7 @@ export class Lane {
    */
   async serves(client) {
     this.checks += 1;
-    const path = this.kind === 'emulator' ? '/api/test' : `/fuzz/check/${this.checks}`;
+    const path = this.kind === 'emulator' ? '/api/test' : `${CHECK_PATH}${this.checks}`;
     let timer;
     try {
       const res = await Promise.race([

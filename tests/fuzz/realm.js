@@ -15,9 +15,9 @@
   const NUMBERS = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
 
   /**
-   * The host's side (set by lanes.mjs): `plan(advance)` gives the plan of the
-   * case the current work belongs to and the index of this network call in it
-   * (`advance`: one more call), `sent(call)` hears every network call the
+   * The host's side (set by lanes.mjs): `plan(advance, path)` gives the plan
+   * of the case the current work belongs to and the index of this network
+   * call in it (`advance`: one more call), `sent(call)` hears every network call the
    * platform gets, `callbackThrew(text)` every callback of the app that threw
    * into the platform (recorded, never thrown back into `wx`).
    */
@@ -222,7 +222,7 @@
   }
 
   function nextAnswer(o) {
-    const { plan, attempt } = hooks.plan(true);
+    const { plan, attempt } = hooks.plan(true, String(o.path || o.url || ''));
     if (attempt < plan.answers.length) return plan.answers[attempt];
     if (plan.rest === 'same' && plan.answers.length > 0) return plan.answers[plan.answers.length - 1];
     return normalAnswer(o);
@@ -275,7 +275,7 @@
   /** The mock client's one route: it does what the case's plan says. */
   function mockHandler(req) {
     if (hooks.sent) hooks.sent({ api: 'mock', path: req.path, method: req.method, header: req.header });
-    const m = hooks.plan().plan.mock;
+    const m = hooks.plan(false, req.path).plan.mock;
     if (!m) return { statusCode: 200, header: { 'content-type': 'application/json' }, data: { ok: true, path: req.path } };
     if (m.mode === 'throw') throw build(m.v);
     if (m.mode === 'reject') return Promise.reject(build(m.v));
