@@ -182,6 +182,11 @@ function walk(spec, prefix, tags, at) {
     case 'deep':
       if (spec.n >= 1000) add('deep');
       return;
+    case 'promise':
+      add('promise');
+      // What an answer or a handler resolves to counts; a promise the app passes as data is never awaited.
+      if (prefix !== '') walk(spec.v, prefix, tags, at);
+      return;
     default:
       add(spec.$);
       for (const v of Object.values(spec)) if (v && typeof v === 'object') walk(v, prefix, tags, at);

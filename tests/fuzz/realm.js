@@ -123,7 +123,12 @@
           p.catch(() => {});
           return p;
         }
-        return Promise.resolve(b(spec.v));
+        {
+          // Resolving with a revoked Proxy rejects (reading its `then` throws): handled here too.
+          const p = Promise.resolve(b(spec.v));
+          p.catch(() => {});
+          return p;
+        }
       default:
         throw new Error(`fuzz: unknown spec ${spec.$}`);
     }

@@ -114,14 +114,13 @@ const hooks = {
     const c = culprit(l);
     if (!c) return;
     const sp = `the stack pointer ${moved === 0 ? 'back in place' : `moved by ${moved} bytes`}`;
-    if (threw && isTrap(threw.error)) record(c, { invariant: 'wasm-trap', message: `${call} trapped: ${describe(threw.error)}` });
-    else if (threw) record(c, { invariant: moved === 0 ? 'unwound' : 'stack', message: `${call} let ${describe(threw.error)} unwind through wasm (${sp})` });
-    else record(c, { invariant: 'stack', message: `${call} returned with ${sp}` });
-    l.broken = true;
+    if (threw && isTrap(threw.error)) record(c, { invariant: 'wasm-trap', message: `${call} trapped: ${describe(threw.error)}` }, l);
+    else if (threw) record(c, { invariant: moved === 0 ? 'unwound' : 'stack', message: `${call} let ${describe(threw.error)} unwind through wasm (${sp})` }, l);
+    else record(c, { invariant: 'stack', message: `${call} returned with ${sp}` }, l);
   },
   escaped(l, kind, error) {
     const c = culprit(l);
-    if (c) record(c, { invariant: kind, message: typeof error === 'string' ? error : describeWhere(error) });
+    if (c) record(c, { invariant: kind, message: typeof error === 'string' ? error : describeWhere(error) }, l);
   },
   sent(l, call) {
     const scope = context.getStore();
@@ -142,15 +141,23 @@ function escaped(kind, error, promise) {
   const stack = String((error && error.stack) || '');
   const l = scope ? scope.l : [...alive].find((x) => stack.includes(x.root)) || lastLane;
   if (!l || l.broken) return;
-  record(scope ? scope.c : l.lastCase, { invariant: kind, message: describeWhere(error) });
+  record(scope ? scope.c : l.lastCase, { invariant: kind, message: describeWhere(error) }, l);
 }
 process.on('uncaughtException', (error) => escaped('uncaught', error));
 process.on('unhandledRejection', (error, promise) => escaped('unhandled', error, promise));
 
 // ---- recording -------------------------------------------------------------
 
-/** @param {Case} c @param {import('./check.mjs').Failure} f */
-function record(c, f) {
+/**
+ * Failures after which a lane's state cannot be trusted (a request left
+ * half-done, commands skipped, a wedged engine): the lane is replaced after
+ * the case, so that what it left behind is not blamed on later cases.
+ */
+const STATEFUL = new Set(['raw-error', 'hang', 'unhandled', 'uncaught', 'still-serves', 'stack', 'unwound', 'wasm-trap', 'memory']);
+
+/** @param {Case} c @param {import('./check.mjs').Failure} f @param {Lane} l the lane it happened in */
+function record(c, f, l) {
+  if (STATEFUL.has(f.invariant)) l.broken = true;
   const tags = tagsOf(c);
   const known = KNOWN_OPEN.find((k) => k.match(f, tags));
   const r = { ...f, index: c.index, lane: c.lane, known: known?.id };
@@ -257,19 +264,19 @@ async function finish(scope, result, options) {
   if (result.harness) throw result.harness;
   const before = failures.length;
   for (const o of result.seen) {
-    for (const f of checkObservation(l, o)) record(c, { ...f, message: `${o.what}: ${f.message}` });
+    for (const f of checkObservation(l, o)) record(c, { ...f, message: `${o.what}: ${f.message}` }, l);
   }
   const request = result.seen.find((o) => o.what === 'request');
   if (request && c.lane !== 'emulator') {
-    for (const f of checkFidelity(c.args, sent)) record(c, f);
+    for (const f of checkFidelity(c.args, sent)) record(c, f, l);
     const tags = tagsOf(c);
     const huge = ['huge-header', 'huge-path'].find((t) => tags.has(t)) || (tags.has('huge-data') && isQueryData(c.args) ? 'huge-data' : undefined);
-    if (huge && sent.length > 0) record(c, { invariant: 'oversize-accepted', message: `a request with ${huge} (over 1 MB) was sent, not refused as invalid` });
+    if (huge && sent.length > 0) record(c, { invariant: 'oversize-accepted', message: `a request with ${huge} (over 1 MB) was sent, not refused as invalid` }, l);
   }
   // Every answer was a 200 saying JSON with a broken body (the plan's, or the emulator's `malformed` fault).
   const brokenJson = c.plan?.brokenJson || c.fault?.kind === 'malformed';
   if (request && brokenJson && request.status === 'resolved' && !(/** @type {any} */ (request.value).fromCache)) {
-    record(c, { invariant: 'broken-json-resolved', message: 'a 200 with content-type JSON and a broken body resolved as a success' });
+    record(c, { invariant: 'broken-json-resolved', message: 'a 200 with content-type JSON and a broken body resolved as a success' }, l);
   }
   checkStack(c, l);
   checkMemory(c, l);
@@ -308,8 +315,7 @@ function checkObservation(l, o) {
 /** Between calls the stack pointer is where it started (Lane.watch names the call that moved it; this catches anything else). */
 function checkStack(c, l) {
   if (!l.broken && l.sp() !== l.baseSp) {
-    record(c, { invariant: 'stack', message: `the wasm stack pointer moved by ${l.sp() - l.baseSp} bytes` });
-    l.broken = true;
+    record(c, { invariant: 'stack', message: `the wasm stack pointer moved by ${l.sp() - l.baseSp} bytes` }, l);
   }
 }
 
@@ -317,8 +323,7 @@ function checkMemory(c, l) {
   const bytes = l.memoryBytes();
   memoryPeak = Math.max(memoryPeak, bytes);
   if (bytes >= MEMORY_LIMIT && !l.broken) {
-    record(c, { invariant: 'memory', message: `wasm memory grew to ${(bytes / 2 ** 20).toFixed(1)} MB` });
-    l.broken = true;
+    record(c, { invariant: 'memory', message: `wasm memory grew to ${(bytes / 2 ** 20).toFixed(1)} MB` }, l);
   }
 }
 
@@ -336,15 +341,13 @@ async function serves(c, l, client) {
   try {
     fresh = client || (await l.standardClient());
   } catch (error) {
-    record(c, { invariant: 'still-serves', message: `a standard createClient failed: ${describe(error)}` });
-    l.broken = true;
+    record(c, { invariant: 'still-serves', message: `a standard createClient failed: ${describe(error)}` }, l);
     return;
   }
   const why = await l.serves(fresh);
   if (!client) fresh.destroy();
   if (why && !l.broken) {
-    record(c, { invariant: 'still-serves', message: why });
-    l.broken = true;
+    record(c, { invariant: 'still-serves', message: why }, l);
   }
   checkStack(c, l);
 }
@@ -361,8 +364,7 @@ async function sweep(all = false) {
       await context.run(entry.scope, async () => {
         if (entry.done) await finish(entry.scope, entry.done, {});
         else if (!l.broken) {
-          record(c, { invariant: 'hang', message: `no outcome within ${DEADLINE_MS[c.lane]} ms` });
-          l.broken = true;
+          record(c, { invariant: 'hang', message: `no outcome within ${DEADLINE_MS[c.lane]} ms` }, l);
         }
       });
       if (l.broken || (retired.has(l) && l.parked === 0)) retire(l);
