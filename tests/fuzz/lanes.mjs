@@ -227,7 +227,7 @@ export class Lane {
       const res = await Promise.race([
         client.request({ path, cache: false }),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
+          timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
         }),
       ]);
       if (res.statusCode !== 200) return `a normal request got ${res.statusCode}`;
