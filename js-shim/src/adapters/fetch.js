@@ -4,6 +4,8 @@
  * the semantics of `wx.request`: a body is JSON unless a content type says
  * otherwise; JSON responses are parsed.
  */
+import { answered } from '../outcome.js';
+import { describe } from '../report.js';
 
 /** @returns {import('../client.js').Adapter} */
 export function createFetchAdapter() {
@@ -25,9 +27,9 @@ export function createFetchAdapter() {
         res.headers.forEach((value, key) => {
           headers[key] = value;
         });
-        return { ok: true, statusCode: res.status, data: parse(text, res.headers.get('content-type')), header: headers };
+        return answered({ statusCode: res.status, data: parse(text, res.headers.get('content-type')), header: headers }, 'request');
       } catch (error) {
-        const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : error instanceof Error ? error.message : String(error);
+        const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : describe(error);
         return { ok: false, errMsg: `request:fail ${reason}` };
       } finally {
         clearTimeout(timer);

@@ -1,0 +1,402 @@
+// Issue 17, the shim's part: the boundary holds under hostile input. A
+// signal, a platform answer, client options or a platform callback that
+// misbehaves settles what it touches (never a hang, never an exception thrown
+// into a timer or into wx) and loses nothing of the other requests.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { cloudOptions, rejection, repo, sandboxWithBundle, sleep, startEmulator, until } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+/**
+ * A module of the shim's sources as the build bundles it (the UTF-8 polyfill
+ * scoped as in scripts/build-bundle.mjs), loaded as an ES module.
+ */
+async function shimModule(path) {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [join(repo, path)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    plugins: [{
+      name: 'vendor',
+      setup(build) {
+        build.onResolve({ filter: /^virtual:/ }, () => ({ path: 'x', namespace: 'v' }));
+        build.onLoad({ filter: /.*/, namespace: 'v' }, () => ({
+          contents: readFileSync(join(repo, 'node_modules/fast-text-encoding/text.min.js'), 'utf8')
+            .replace(/\}\(typeof window[^\n]*\)\);\s*$/, '}(scope));')
+            .replace(/^/, 'const scope = {};\n') + '\nexport const TextEncoder = scope.TextEncoder, TextDecoder = scope.TextDecoder;',
+        }));
+      },
+    }],
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
+}
+
+/** Exceptions nobody caught (thrown from a timer or a platform callback) while `run` runs and `settleMs` after. */
+async function uncaughtDuring(run, settleMs = 0) {
+  const seen = [];
+  const onError = (error) => seen.push(error);
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  try {
+    await run();
+    await sleep(settleMs);
+  } finally {
+    process.off('uncaughtException', onError);
+    process.off('unhandledRejection', onError);
+  }
+  return seen;
+}
+
+/** A signal (made in the sandbox's realm) whose `method` throws. */
+function throwingSignal(sandbox, method) {
+  return sandbox.evaluate(`({
+    aborted: false,
+    addEventListener() { ${method === 'addEventListener' ? "throw new Error('no listeners here');" : ''} },
+    removeEventListener() { ${method === 'removeEventListener' ? "throw new Error('cannot remove');" : ''} },
+  })`);
+}
+
+// --- 1. One throwing callback does not stop the command loop ---------------
+
+test('a signal whose addEventListener throws: invalid, nothing sent, and a later identical GET is not joined to it', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { timeoutMs: 1000 }));
+  const uncaught = await uncaughtDuring(async () => {
+    const err = await rejection(client.request({ path: '/api/test', signal: throwingSignal(sandbox, 'addEventListener') }));
+    assert.ok(mp.RequestError.is(err));
+    assert.equal(err.kind, 'invalid');
+    assert.match(err.detail, /`signal` could not be listened to \(no listeners here\)/);
+    assert.equal(emulator.count('/api/test'), 0, 'never sent');
+    const res = await client.request({ path: '/api/test' });
+    assert.equal(res.statusCode, 200);
+    assert.equal(emulator.count('/api/test'), 1, 'sent on its own, not joined to a dead fetch');
+  }, 1200);
+  assert.deepEqual(uncaught, []);
+  assert.equal(client.stats().total.inFlight ?? 0, 0);
+});
+
+test('a signal whose removeEventListener throws: its request and the one joined to it both resolve, no timer throws later', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { timeoutMs: 300 }));
+  const uncaught = await uncaughtDuring(async () => {
+    const [a, b] = await Promise.all([
+      client.request({ path: '/api/test', signal: throwingSignal(sandbox, 'removeEventListener') }),
+      client.request({ path: '/api/test' }),
+    ]);
+    assert.deepEqual([a.statusCode, b.statusCode], [200, 200]);
+    assert.equal(emulator.count('/api/test'), 1, 'one fetch for both');
+  }, 1000);
+  assert.deepEqual(uncaught, []);
+});
+
+test('other requests in the same batch still complete when one caller cannot be settled cleanly', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  // One at a time: the answer to the first and the sends of the next come in one batch of commands.
+  const client = await mp.createClient(cloudOptions(emulator, { maxConcurrent: 1, timeoutMs: 2000 }));
+  const uncaught = await uncaughtDuring(async () => {
+    const results = await Promise.all([
+      client.request({ path: '/api/test', data: { n: 1 }, signal: throwingSignal(sandbox, 'removeEventListener') }),
+      client.request({ path: '/api/test', data: { n: 2 }, signal: throwingSignal(sandbox, 'removeEventListener') }),
+      client.request({ path: '/api/test', data: { n: 3 } }),
+    ]);
+    assert.deepEqual(results.map((r) => r.statusCode), [200, 200, 200]);
+    assert.equal(emulator.count('/api/test'), 3);
+  }, 300);
+  assert.deepEqual(uncaught, []);
+});
+
+// --- 2. The platform's answer is normalised before the engine sees it -------
+
+/**
+ * Puts `answer(o, res, err)` between the platform and the shim: the real
+ * wx.cloud.callContainer (route 'cloud') or wx.request (route 'http') runs
+ * against the emulator, and `answer` decides what the shim's callbacks get.
+ */
+function interpose(sandbox, route, answer) {
+  const [holder, key] = route === 'cloud' ? [sandbox.wx.cloud, 'callContainer'] : [sandbox.wx, 'request'];
+  const real = holder[key];
+  holder[key] = (o) => real({ ...o, success: (res) => answer.current(o, res), fail: (err) => answer.current(o, undefined, err) });
+}
+
+/** A client on `route` (cloud: callContainer; http: wx.request) with one slot, so a request that hangs would block the next. */
+async function clientOn(route) {
+  const { mp, sandbox } = sandboxWithBundle(emulator, route === 'http' ? { cloud: false } : {});
+  const options = route === 'http' ? { baseUrl: emulator.url } : cloudOptions(emulator);
+  const client = await mp.createClient({ ...options, maxConcurrent: 1, timeoutMs: 5000 });
+  const answer = { current: (o, res, err) => (err ? o.fail(err) : o.success(res)) };
+  interpose(sandbox, route, answer);
+  return { mp, sandbox, client, answer };
+}
+
+const throwing = (what) => ({
+  valueOf() {
+    throw new Error(what);
+  },
+  toString() {
+    throw new Error(what);
+  },
+});
+const trap = () => {
+  throw new Error('trap');
+};
+const hostileProxy = () => new Proxy({}, { get: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, has: trap, getPrototypeOf: trap });
+
+/** [what, res → what success gets, the failure's detail] */
+const MALFORMED = [
+  ['a status whose valueOf throws', (res) => ({ ...res, statusCode: throwing('no number') }), /malformed response: status an object/],
+  ['a Symbol status', (res) => ({ ...res, statusCode: Symbol('200') }), /malformed response: status a symbol/],
+  ['a BigInt status', (res) => ({ ...res, statusCode: 200n }), /malformed response: status 200n \(a BigInt\)/],
+  ['NaN', (res) => ({ ...res, statusCode: NaN }), /malformed response: status NaN/],
+  ['a status out of range', (res) => ({ ...res, statusCode: 600 }), /malformed response: status 600/],
+  ['a fractional status', (res) => ({ ...res, statusCode: 200.5 }), /malformed response: status 200\.5/],
+  ['text that is no status', (res) => ({ ...res, statusCode: 'OK' }), /malformed response: status "OK"/],
+  ['no status', (res) => ({ ...res, statusCode: undefined }), /malformed response: status none/],
+  ['null', () => null, /malformed response: got null instead of an object/],
+  ['undefined', () => undefined, /malformed response: got none instead of an object/],
+  ['text instead of an object', () => 'text', /malformed response: got "text" instead of an object/],
+  ['a response whose every read throws', () => hostileProxy(), /malformed response: it could not be read \(trap\)/],
+];
+
+for (const route of ['cloud', 'http']) {
+  const api = route === 'cloud' ? 'cloud.callContainer' : 'request';
+
+  test(`${route}: a malformed answer is a failed attempt, never a hang; the slot is given back`, async () => {
+    const { mp, client, answer } = await clientOn(route);
+    const uncaught = await uncaughtDuring(async () => {
+      for (const [what, mangle, detail] of MALFORMED) {
+        answer.current = (o, res, err) => (err ? o.fail(err) : o.success(mangle(res)));
+        const err = await rejection(client.request({ path: '/api/test', retry: false }));
+        assert.ok(mp.RequestError.is(err), what);
+        assert.equal(err.kind, 'network', what);
+        assert.ok(err.detail.startsWith(`${api}:fail `), `${what}: ${err.detail}`);
+        assert.match(err.detail, detail, what);
+      }
+      answer.current = (o, res) => o.success(res);
+      assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, 'the one slot is free');
+    });
+    assert.deepEqual(uncaught, []);
+    assert.equal(emulator.count('/api/test'), MALFORMED.length + 1, 'each went out once');
+    assert.equal(client.stats().total.inFlight, 0);
+  });
+
+  test(`${route}: the caller gets a number status and a plain header of strings, whatever the platform gave`, async () => {
+    const { client, answer } = await clientOn(route);
+    const cases = [
+      ['a status as its digits', { statusCode: '200', header: { A: 'b' } }, { A: 'b' }],
+      ['a header behind a throwing Proxy', { header: hostileProxy() }, {}],
+      ['a header that is text', { header: 'content-type: text/plain' }, {}],
+      ['a null header', { header: null }, {}],
+      ['a header whose getter throws', { header: { a: '1', get b() { throw new Error('getter'); } } }, {}],
+      [
+        'header values of every type',
+        { header: { 'X-Text': 'a', 'X-Count': 3, 'X-Ok': true, 'X-Obj': {}, 'X-Sym': Symbol('s'), 'X-Big': 1n, 'X-Null': null, 'X-Throws': throwing('x') } },
+        { 'X-Text': 'a', 'X-Count': '3', 'X-Ok': 'true' },
+      ],
+      ['Retry-After and X-WX-OPENID that cannot be made text', { header: { 'Retry-After': throwing('ra'), 'X-WX-OPENID': throwing('id') } }, {}],
+    ];
+    const uncaught = await uncaughtDuring(async () => {
+      for (const [what, patch, header] of cases) {
+        answer.current = (o, res) => o.success({ ...res, ...patch });
+        const res = await client.request({ path: '/api/test', cache: false });
+        assert.equal(res.statusCode, 200, what);
+        assert.equal(typeof res.statusCode, 'number', what);
+        assert.equal(Object.prototype.toString.call(res.header), '[object Object]', what);
+        assert.deepEqual({ ...res.header }, header, what);
+      }
+    });
+    assert.deepEqual(uncaught, []);
+  });
+
+  test(`${route}: a 503 whose Retry-After throws on conversion fails as a 503, and the next request goes`, async () => {
+    const { client, answer } = await clientOn(route);
+    answer.current = (o, res) => o.success({ ...res, statusCode: 503, header: { 'Retry-After': throwing('ra'), 'X-WX-OPENID': Symbol('id') } });
+    const err = await rejection(client.request({ path: '/api/test', retry: false }));
+    assert.deepEqual([err.kind, err.statusCode], ['service', 503]);
+    answer.current = (o, res) => o.success(res);
+    assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
+  });
+
+  // --- 4. The platform's callbacks, called with anything, any number of times ---
+
+  test(`${route}: fail(null), callbacks called twice or both: the first counts, nothing throws back into wx`, async () => {
+    const { client, answer } = await clientOn(route);
+    const uncaught = await uncaughtDuring(async () => {
+      answer.current = (o) => o.fail(null);
+      const err = await rejection(client.request({ path: '/api/test', retry: false }));
+      assert.deepEqual([err.kind, err.detail], ['network', `${api}:fail the platform gave no reason`]);
+
+      answer.current = (o) => o.fail({ errMsg: throwing('m'), errCode: {}, errno: Symbol('e') });
+      const odd = await rejection(client.request({ path: '/api/test', retry: false }));
+      assert.deepEqual([odd.kind, odd.detail], ['network', `${api}:fail the platform gave no reason`]);
+
+      answer.current = (o, res) => {
+        o.success({ ...res, data: 'first' });
+        o.success({ ...res, data: 'second' });
+        o.fail({ errMsg: `${api}:fail late` });
+      };
+      assert.equal((await client.request({ path: '/api/test', cache: false })).data, 'first');
+
+      answer.current = (o, res) => {
+        o.fail({ errMsg: `${api}:fail first` });
+        o.success(res);
+        o.fail(null);
+      };
+      const first = await rejection(client.request({ path: '/api/test', retry: false }));
+      assert.equal(first.detail, `${api}:fail first`);
+    }, 50);
+    assert.deepEqual(uncaught, []);
+  });
+}
+
+test('mock: a handler\'s malformed answer is the app\'s fault (invalid, not retried); its header values become text', async () => {
+  const { mp } = sandboxWithBundle(emulator, { profile: 'devtools' });
+  const routes = [
+    { path: '/m/digits', handler: () => ({ statusCode: '201', data: 1 }) },
+    { path: '/m/bigint', handler: () => ({ statusCode: 200n }) },
+    { path: '/m/symbol', response: { statusCode: Symbol('s') } },
+    { path: '/m/header', response: { data: 'x', header: { 'X-N': 1, 'X-O': {}, 'X-S': 's' } } },
+    { path: '/m/proxy-header', handler: () => ({ header: hostileProxy() }) },
+  ];
+  const client = await mp.createClient(cloudOptions(emulator, { mock: { routes } }));
+  const uncaught = await uncaughtDuring(async () => {
+    const digits = await client.request({ path: '/m/digits' });
+    assert.deepEqual([digits.statusCode, digits.data], [201, 1]);
+    for (const [path, detail] of [['/m/bigint', /^mock:fail malformed response: status 200n/], ['/m/symbol', /^mock:fail malformed response: status a symbol/]]) {
+      const err = await rejection(client.request({ path }));
+      assert.deepEqual([err.kind, err.attempts], ['invalid', 1], path);
+      assert.match(err.detail, detail);
+    }
+    assert.deepEqual({ ...(await client.request({ path: '/m/header' })).header }, { 'X-N': '1', 'X-S': 's' });
+    const proxied = await client.request({ path: '/m/proxy-header' });
+    assert.deepEqual([proxied.statusCode, { ...proxied.header }], [200, {}]);
+  });
+  assert.deepEqual(uncaught, []);
+  assert.equal(emulator.count(), 0);
+});
+
+/** A SocketTask the test drives: its handlers, and what was sent through it. */
+function fakeTask(onSend) {
+  const on = {};
+  const sent = [];
+  const task = {
+    send(o) {
+      sent.push(o.data);
+      onSend(o);
+    },
+    close() {},
+    onOpen: (f) => void (on.open = f),
+    onMessage: (f) => void (on.message = f),
+    onClose: (f) => void (on.close = f),
+    onError: (f) => void (on.error = f),
+  };
+  return { task, on, sent };
+}
+
+test('socket: events with null or nothing never throw into wx; a send failure reported twice hands the frame back once', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator));
+  const tasks = [
+    // Refuses every frame, telling it twice, with null.
+    fakeTask((o) => {
+      o.fail(null);
+      o.fail(null);
+    }),
+    fakeTask(() => {}),
+  ];
+  let opened = 0;
+  sandbox.wx.cloud.connectContainer = async () => ({ socketTask: tasks[opened++].task });
+  const uncaught = await uncaughtDuring(async () => {
+    const socket = client.socket({ service: 'ws', path: '/', minDelayMs: 20, maxDelayMs: 50, heartbeatIntervalMs: 50_000, heartbeatTimeoutMs: 60_000 });
+    const got = [];
+    socket.on('message', (e) => got.push(e.data));
+    await until(() => opened === 1 && tasks[0].on.open);
+    const first = tasks[0].on;
+    assert.doesNotThrow(() => {
+      first.open();
+      first.open(); // twice
+      first.message(null);
+      first.message(undefined);
+      first.message({ data: 'text frame' });
+      first.message(hostileProxy());
+    });
+    assert.equal(socket.state, 'open');
+    assert.deepEqual(got.filter((d) => d !== undefined), ['text frame']);
+    socket.send('hi');
+    await until(() => opened === 2 && tasks[1].on.open);
+    tasks[1].on.open();
+    await until(() => tasks[1].sent.length > 0);
+    await sleep(50);
+    assert.deepEqual(tasks[1].sent, ['hi'], 'sent once after the reconnect, not twice');
+    assert.doesNotThrow(() => {
+      tasks[0].on.close(null); // a stale task's late events
+      tasks[0].on.error(undefined);
+      tasks[1].on.error(null);
+      tasks[1].on.close(null);
+    });
+    socket.close();
+  }, 50);
+  assert.deepEqual(uncaught, []);
+});
+
+test('socket: a transport that resolves no SocketTask is an error the socket recovers from', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator));
+  const good = fakeTask(() => {});
+  const answers = [null, { socketTask: 42 }, { socketTask: good.task }];
+  let opened = 0;
+  sandbox.wx.cloud.connectContainer = async () => answers[opened++];
+  const uncaught = await uncaughtDuring(async () => {
+    const socket = client.socket({ service: 'ws', path: '/', minDelayMs: 10, maxDelayMs: 20, heartbeatIntervalMs: 50_000, heartbeatTimeoutMs: 60_000 });
+    await until(() => opened === 3 && good.on.open);
+    good.on.open();
+    assert.equal(socket.state, 'open');
+    socket.close();
+  }, 50);
+  assert.deepEqual(uncaught, []);
+});
+
+test('fetch (Node build): a malformed status fails the attempt; a JSON type with a text body stays text', async () => {
+  const { createRequire } = await import('node:module');
+  const { createClient } = createRequire(import.meta.url)(join(repo, 'dist/node/index.js'));
+  const client = await createClient({ baseUrl: emulator.url, maxConcurrent: 1 });
+  const realFetch = globalThis.fetch;
+  const fake = (status, body, type) => async () => ({ status, text: async () => body, headers: new Headers({ 'content-type': type }) });
+  try {
+    globalThis.fetch = fake(200n, '{}', 'application/json');
+    const err = await rejection(client.request({ path: '/api/test', retry: false }));
+    assert.deepEqual([err.kind, err.detail], ['network', 'request:fail malformed response: status 200n (a BigInt)']);
+    globalThis.fetch = fake(200, 'not json', 'application/problem+json');
+    const text = await client.request({ path: '/api/test', cache: false });
+    assert.deepEqual([text.statusCode, text.data, text.header], [200, 'not json', { 'content-type': 'application/problem+json' }]);
+    globalThis.fetch = async () => ({ status: 200, text: async () => '', headers: { forEach: trap, get: trap } });
+    const broken = await rejection(client.request({ path: '/api/test', retry: false }));
+    assert.deepEqual([broken.kind, broken.detail], ['network', 'request:fail trap']);
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, 'the slot is free');
+});
+
+test('answered: bodyNotJson when the content type says JSON (any case, +json) and the data is text', async () => {
+  const { answered } = await shimModule('js-shim/src/outcome.js');
+  const flag = (header, data) => answered({ statusCode: 200, header, data }, 'request').bodyNotJson;
+  assert.equal(flag({ 'Content-Type': 'application/json; charset=utf-8' }, '{"a":'), true);
+  assert.equal(flag({ 'CONTENT-TYPE': 'application/vnd.api+json' }, ''), true);
+  assert.equal(flag({ 'content-type': 'Application/JSON' }, 'x'), true);
+  assert.equal(flag({ 'content-type': 'application/json' }, { a: 1 }), false, 'parsed');
+  assert.equal(flag({ 'content-type': 'text/plain' }, 'x'), false);
+  assert.equal(flag({ 'content-type': 'application/jsonp' }, 'x'), false);
+  assert.equal(flag({}, 'x'), false);
+  assert.equal(flag(hostileProxy(), 'x'), false, 'a header that cannot be read is none');
+  assert.equal(answered({ statusCode: 502, header: { 'content-type': 'application/json' }, data: '<html>' }, 'request').bodyNotJson, true, 'any status: the engine decides');
+});
