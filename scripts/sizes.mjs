@@ -31,12 +31,13 @@ export const BUDGET = {
   // (the init's deadline, the slot queue's gates, reads that follow a new
   // user, dropPending of a replay in flight, a form type from the client's
   // header, credential names by convention) 2.5 KB; the shim grew by 3 KB.
-  // Issue 17 (the shim's part) raised bundleRaw by 2 KB: every platform
+  // Issue 17 (the shim's part) raised bundleRaw by 3 KB: every platform
   // answer normalised in one place (outcome.js), commands executed one by
-  // one, events that never throw into a timer or wx, sockets' callbacks.
+  // one, events that never throw into a timer or wx, sockets' callbacks
+  // 2 KB; createClient's options read once (client-options.js) 1 KB.
   wasmRaw: 253 * KB,
   wasmGzip: 113.5 * KB,
-  bundleRaw: 297 * KB,
+  bundleRaw: 298 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -4,6 +4,7 @@
  * resolve, reject). No decision is made here.
  */
 import { createMockAdapter } from './adapters/mock.js';
+import { readWasmPath, snapshotOptions } from './client-options.js';
 import { loadEngine } from './engine.js';
 import { createSocketDriver } from './socket.js';
 import { failed } from './outcome.js';
@@ -137,7 +138,9 @@ const heldQueues = new Set();
  * @returns {Promise<import('../types').Client>}
  */
 export async function createClientWith(runtime, options) {
-  const wasmPath = readWasmPath(options, runtime.defaultWasmPath);
+  // Read once, before anything else: the engine validates what the shim then uses.
+  const opts = /** @type {import('../types').ClientOptions} */ (snapshotOptions(options));
+  const wasmPath = readWasmPath(opts, runtime.defaultWasmPath);
   let Engine;
   try {
     Engine = await loadEngine(runtime.instantiate, wasmPath);
@@ -150,18 +153,18 @@ export async function createClientWith(runtime, options) {
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(options, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
+    engine = new Engine(opts, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
   } catch (thrown) {
     throw toRequestError(thrown);
   }
-  const opts = /** @type {import('../types').ClientOptions} */ (options);
   if (engine.mockInRelease()) {
     say('warn', '⚠️ MOCK DATA IN A RELEASE BUILD: mock.allowInRelease is set, so users may see mock routes instead of your backend.');
   }
   /** @type {Record<string, Adapter | undefined>} */
   const adapters = {
     ...runtime.adapters(engine.cloudConfig()),
-    mock: createMockAdapter(opts.mock && opts.mock.routes ? [...opts.mock.routes] : []),
+    // The snapshot's copy of the routes: the ones the engine validated and indexes.
+    mock: createMockAdapter(opts.mock && opts.mock.routes ? opts.mock.routes : []),
   };
   const cloud = /** @type {CloudAdapter | undefined} */ (adapters.cloud);
   const debug = Boolean(opts.debug);
@@ -887,22 +890,6 @@ function header(headers, name) {
     if (key.length === name.length && key.toLowerCase() === name) return headers[key];
   }
   return undefined;
-}
-
-/**
- * `wasmPath` is read here because the engine that validates everything else
- * cannot exist before the wasm is loaded.
- * @param {unknown} options
- * @param {string} fallback
- * @returns {string}
- */
-function readWasmPath(options, fallback) {
-  const value = options !== null && typeof options === 'object' ? /** @type {any} */ (options).wasmPath : undefined;
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string' || value === '') {
-    throw invalidError(`\`wasmPath\` must be a non-empty string, got ${typeof value}`);
-  }
-  return value;
 }
 
 /** @param {string} line */

@@ -400,3 +400,52 @@ test('answered: bodyNotJson when the content type says JSON (any case, +json) an
   assert.equal(flag(hostileProxy(), 'x'), false, 'a header that cannot be read is none');
   assert.equal(answered({ statusCode: 502, header: { 'content-type': 'application/json' }, data: '<html>' }, 'request').bodyNotJson, true, 'any status: the engine decides');
 });
+
+// --- 3. createClient reads its options once and never rejects with a raw error ---
+
+test('createClient: an option whose getter throws is an invalid RequestError naming it, wasmPath included', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  sandbox.context.base = cloudOptions(emulator);
+  sandbox.context.mp = mp;
+  const cases = [
+    ['({ ...base, get wasmPath() { throw new Error("no path"); } })', '`wasmPath` could not be read (its getter threw: no path)'],
+    ['({ ...base, get debug() { throw new Error("no debug"); } })', '`debug` could not be read (its getter threw: no debug)'],
+    ['({ ...base, mock: { get routes() { throw new Error("no routes"); } } })', '`mock.routes` could not be read (its getter threw: no routes)'],
+    ['({ ...base, mock: { routes: [{ path: "/x", get response() { throw new Error("r"); } }] } })', '`mock.routes[0].response` could not be read (its getter threw: r)'],
+    ['({ ...base, mock: { routes: new Proxy([], { get(t, k) { if (k === "length") throw new Error("len"); return t[k]; } }) } })', '`mock.routes` could not be read (its getter threw: len)'],
+    ['new Proxy({}, { ownKeys() { throw new Error("keys"); } })', '`options` could not be read (its keys threw: keys)'],
+    ['(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy; })()', '`options` could not be read (it threw:'],
+  ];
+  for (const [expr, detail] of cases) {
+    const err = await rejection(sandbox.evaluate(`mp.createClient(${expr})`));
+    assert.ok(mp.RequestError.is(err), `${expr}: ${err}`);
+    assert.equal(err.kind, 'invalid', expr);
+    assert.ok(err.detail.includes(detail), `${expr}: ${JSON.stringify(err.detail)} should contain ${JSON.stringify(detail)}`);
+  }
+});
+
+test('createClient: options read once, so a getter that throws (or changes) after the first reading changes nothing', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator, { profile: 'devtools' });
+  const reads = { debug: 0, onSync: 0, header: 0, routes: 0, response: 0 };
+  const once = (key, first) => () => {
+    reads[key] += 1;
+    if (reads[key] > 1) throw new Error(`${key} read twice`);
+    return first;
+  };
+  const route = Object.defineProperty({ path: '/m/once' }, 'response', { get: once('response', { data: 'validated' }), enumerable: true });
+  const options = cloudOptions(emulator);
+  for (const [key, first] of [['debug', false], ['onSync', () => {}], ['header', { 'X-App': 'a' }]]) {
+    Object.defineProperty(options, key, { get: once(key, first), enumerable: true });
+  }
+  const mock = {};
+  // First the routes the engine validates, then none: the shim must serve the first.
+  Object.defineProperty(mock, 'routes', { get: once('routes', [route]), enumerable: true });
+  options.mock = mock;
+  const client = await mp.createClient(options);
+  assert.deepEqual(reads, { debug: 1, onSync: 1, header: 1, routes: 1, response: 1 });
+  const res = await client.request({ path: '/m/once' });
+  assert.deepEqual([res.route, res.data], ['mock', 'validated']);
+  assert.equal((await client.request({ path: '/api/test', route: 'cloud' })).statusCode, 200);
+  assert.equal(emulator.requests().at(-1).headers['x-app'], 'a', 'the header the engine validated');
+  assert.deepEqual(reads, { debug: 1, onSync: 1, header: 1, routes: 1, response: 1 });
+});
