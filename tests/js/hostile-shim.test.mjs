@@ -449,3 +449,61 @@ test('createClient: options read once, so a getter that throws (or changes) afte
   assert.equal(emulator.requests().at(-1).headers['x-app'], 'a', 'the header the engine validated');
   assert.deepEqual(reads, { debug: 1, onSync: 1, header: 1, routes: 1, response: 1 });
 });
+
+// --- 5. Lone surrogates are encoded as the native TextEncoder does ----------
+
+/** Random strings over every kind of UTF-16 unit, lone surrogates included (seeded: reproducible). */
+function randomStrings(count, seed = 17) {
+  let x = seed;
+  const rand = (n) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const kinds = [
+    () => 0x20 + rand(0x5f), // ASCII
+    () => rand(0x80), // ASCII controls and NUL
+    () => 0x80 + rand(0x780), // two bytes
+    () => 0x800 + rand(0xd000), // three bytes below the surrogates
+    () => 0xd800 + rand(0x400), // a high surrogate (lone unless a low one follows by chance)
+    () => 0xdc00 + rand(0x400), // a low surrogate
+    () => 0xe000 + rand(0x2000), // three bytes above the surrogates (U+FFFD, U+FFFF included)
+  ];
+  const out = [];
+  for (let i = 0; i < count; i += 1) {
+    const units = [];
+    for (let n = rand(24); n > 0; n -= 1) {
+      if (rand(5) === 0) units.push(0xd800 + rand(0x400), 0xdc00 + rand(0x400)); // a valid pair
+      else units.push(kinds[rand(kinds.length)]());
+    }
+    out.push(String.fromCharCode(...units));
+  }
+  return out;
+}
+
+test('the bundle\'s UTF-8 encoder writes what the native TextEncoder writes, byte for byte, lone surrogates as U+FFFD', async () => {
+  const codec = await shimModule('js-shim/src/text-codec.js');
+  const ours = new codec.TextEncoder();
+  const native = new TextEncoder();
+  const edges = ['', 'a', '\uD800', '\uDC00', '\uDBFF\uDFFF', '\uDC00\uD800', 'a\uD800', '\uD800b', '\uD83D\uDE00\uD83D', 'é网😀\uFFFD\uFFFF'];
+  for (const text of [...edges, ...randomStrings(5000)]) {
+    const expected = native.encode(text);
+    assert.deepEqual(ours.encode(text), expected, JSON.stringify(text));
+    // encodeInto with room for all of it (the glue's 3 bytes a unit), and with too little.
+    for (const room of [text.length * 3, expected.length, Math.max(0, expected.length - 2), 1]) {
+      const a = new Uint8Array(room);
+      const b = new Uint8Array(room);
+      assert.deepEqual(ours.encodeInto(text, a), native.encodeInto(text, b), `${JSON.stringify(text)} into ${room}`);
+      assert.deepEqual(a, b, `${JSON.stringify(text)} into ${room}`);
+    }
+  }
+});
+
+test('a lone surrogate in a path reaches the server as U+FFFD and has its own cache entry', async () => {
+  const { mp } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator, { cache: { rules: [{ path: '/api/test', ttlMs: 60_000 }] } }));
+  const first = await client.request({ path: '/api/test?q=ab' });
+  const high = await client.request({ path: '/api/test?q=a\uD800b' });
+  const low = await client.request({ path: '/api/test?q=a\uDC00b' });
+  assert.deepEqual([first.fromCache, high.fromCache, low.fromCache], [false, false, true], 'both lone ones are the same text: a\uFFFDb');
+  assert.deepEqual(emulator.requests().map((r) => r.query.q), ['ab', 'a\uFFFDb']);
+});
