@@ -61,6 +61,20 @@ export function failed(err, api) {
 }
 
 /**
+ * `value[key]` of something the platform handed over (an event, an answer),
+ * or undefined: no object, or a getter that throws.
+ * @param {unknown} value @param {string} key
+ * @returns {any}
+ */
+export function field(value, key) {
+  try {
+    return value !== null && typeof value === 'object' ? /** @type {any} */ (value)[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * @param {string} api @param {string} why @param {boolean | undefined} fault
  * @returns {Outcome}
  */

@@ -4,7 +4,7 @@
  * and keeps one timer per socket. Text frames are the socket's business;
  * binary frames go to listeners as they are (and count as signs of life).
  */
-import { failed } from './outcome.js';
+import { failed, field } from './outcome.js';
 import { describe, say } from './report.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
 
@@ -160,13 +160,6 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
    * @param {any} s @param {SocketTaskLike} task @param {number} epoch
    */
   function listenTo(s, task, epoch) {
-    const field = (/** @type {any} */ e, /** @type {string} */ key) => {
-      try {
-        return e !== null && typeof e === 'object' ? e[key] : undefined;
-      } catch {
-        return undefined;
-      }
-    };
     task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
     task.onMessage((e) => {
       const data = field(e, 'data');

@@ -115,6 +115,16 @@ test('other requests in the same batch still complete when one caller cannot be 
   assert.deepEqual(uncaught, []);
 });
 
+test('a signal that calls its listener while it is being added: the request is cancelled, not left running', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const client = await mp.createClient(cloudOptions(emulator));
+  const signal = sandbox.evaluate(`({ aborted: false, addEventListener(type, listener) { listener(); }, removeEventListener() {} })`);
+  const err = await rejection(client.request({ path: '/api/test', signal }));
+  assert.equal(err.kind, 'cancelled');
+  assert.equal(client.stats().total.inFlight, 0);
+  assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
+});
+
 // --- 2. The platform's answer is normalised before the engine sees it -------
 
 /**
@@ -506,4 +516,24 @@ test('a lone surrogate in a path reaches the server as U+FFFD and has its own ca
   const low = await client.request({ path: '/api/test?q=a\uDC00b' });
   assert.deepEqual([first.fromCache, high.fromCache, low.fromCache], [false, false, true], 'both lone ones are the same text: a\uFFFDb');
   assert.deepEqual(emulator.requests().map((r) => r.query.q), ['ab', 'a\uFFFDb']);
+});
+
+test('network callbacks with null or a throwing getter tell nothing and throw nothing back into wx', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  let onChange;
+  sandbox.wx.onNetworkStatusChange = (h) => void (onChange = h);
+  sandbox.wx.getNetworkType = (o) => {
+    o.success(null);
+    o.success({ get networkType() { throw new Error('getter'); } });
+  };
+  const client = await mp.createClient(cloudOptions(emulator));
+  assert.doesNotThrow(() => {
+    onChange(null);
+    onChange(undefined);
+    onChange(hostileProxy());
+  });
+  assert.equal((await client.request({ path: '/api/test' })).statusCode, 200, 'still online');
+  onChange({ isConnected: false });
+  const offline = await rejection(client.request({ path: '/api/test', retry: false }));
+  assert.equal(offline.kind, 'offline');
 });
