@@ -8,8 +8,8 @@
  *   hang: never answer (the caller's timeout fires);
  *   flap: a backend that goes down and up: in the first `downMs` of every `periodMs` (counted
  *   from when it was added) matching calls get `status`, the rest of the period they pass.
- * @property {boolean} [after] status, reset, hang: the service handles the call first, then its answer
- *   is lost (the failure a POST's retry must not turn into a second order).
+ * @property {boolean} [after] status, reset, hang, malformed: the service handles the call first, then its
+ *   answer is lost or cut off (the failure a POST's retry must not turn into a second order).
  * @property {number} [count] How many matching calls it affects (default 1; flap: unlimited).
  * @property {string} [path] Only calls whose path starts with this.
  * @property {string} [service] Only calls to this service.
@@ -34,7 +34,7 @@ export class FaultPlan {
       throw new Error(`${rule.kind} fault needs a status`);
     }
     if (rule.kind === 'delay' && !(rule.delayMs >= 0)) throw new Error('delay fault needs delayMs');
-    if (rule.after && !['status', 'reset', 'hang'].includes(rule.kind)) throw new Error('only status, reset and hang faults can come after');
+    if (rule.after && !['status', 'reset', 'hang', 'malformed'].includes(rule.kind)) throw new Error('only status, reset, hang and malformed faults can come after');
     if (rule.kind === 'flap' && !(rule.periodMs > 0 && rule.downMs >= 0 && rule.downMs <= rule.periodMs)) {
       throw new Error('flap fault needs periodMs > 0 and 0 <= downMs <= periodMs');
     }

@@ -36,10 +36,14 @@ export const BUDGET = {
   // readers (isArray, from, length, byteLength) 1 KB; the limits on what a
   // request carries, checked before each copy and again in the core, with
   // their messages, 4.5 KB; bounded reads of the platform's strings 0.5 KB;
-  // a cut-off JSON body as a failure 0.3 KB.
+  // a cut-off JSON body as a failure 0.3 KB. The shim grew by 4.5 KB: every
+  // platform answer normalised in one place (outcome.js), commands executed
+  // one by one, events that never throw into a timer or wx, sockets'
+  // callbacks 3 KB; createClient's options read once (client-options.js)
+  // 1 KB; a UTF-8 encoder that writes lone surrogates as U+FFFD 0.5 KB.
   wasmRaw: 257 * KB,
   wasmGzip: 115.5 * KB,
-  bundleRaw: 299 * KB,
+  bundleRaw: 304 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -4,8 +4,11 @@
  * resolve, reject). No decision is made here.
  */
 import { createMockAdapter } from './adapters/mock.js';
+import { readWasmPath, snapshotOptions } from './client-options.js';
 import { loadEngine } from './engine.js';
 import { createSocketDriver } from './socket.js';
+import { failed } from './outcome.js';
+import { describe, say } from './report.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
 
 /**
@@ -37,12 +40,14 @@ const COMMAND_SHAPES = {
 };
 
 /**
- * @typedef {object} Outcome What an adapter reports for one attempt.
- * @property {boolean} ok True when the backend answered (any status).
- * @property {number} [statusCode]
+ * @typedef {object} Outcome What an adapter reports for one attempt, made by
+ * `answered` or `failed` (outcome.js): its fields are what they say.
+ * @property {boolean} ok True when the backend answered (any valid status).
+ * @property {number} [statusCode] An integer from 100 to 599.
  * @property {unknown} [data]
- * @property {Record<string, string>} [header]
+ * @property {Record<string, string>} [header] A fresh plain object of strings.
  * @property {string} [callID]
+ * @property {boolean} [bodyNotJson] The content type says JSON but `data` is text (it did not parse).
  * @property {string} [errMsg]
  * @property {number} [errCode]
  * @property {number} [errno]
@@ -134,7 +139,9 @@ const heldQueues = new Set();
  * @returns {Promise<import('../types').Client>}
  */
 export async function createClientWith(runtime, options) {
-  const wasmPath = readWasmPath(options, runtime.defaultWasmPath);
+  // Read once, before anything else: the engine validates what the shim then uses.
+  const opts = /** @type {import('../types').ClientOptions} */ (snapshotOptions(options));
+  const wasmPath = readWasmPath(opts, runtime.defaultWasmPath);
   let Engine;
   try {
     Engine = await loadEngine(runtime.instantiate, wasmPath);
@@ -147,18 +154,18 @@ export async function createClientWith(runtime, options) {
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(options, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
+    engine = new Engine(opts, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
   } catch (thrown) {
     throw toRequestError(thrown);
   }
-  const opts = /** @type {import('../types').ClientOptions} */ (options);
   if (engine.mockInRelease()) {
-    console.warn('[mp-request] ⚠️ MOCK DATA IN A RELEASE BUILD: mock.allowInRelease is set, so users may see mock routes instead of your backend.');
+    say('warn', '⚠️ MOCK DATA IN A RELEASE BUILD: mock.allowInRelease is set, so users may see mock routes instead of your backend.');
   }
   /** @type {Record<string, Adapter | undefined>} */
   const adapters = {
     ...runtime.adapters(engine.cloudConfig()),
-    mock: createMockAdapter(opts.mock && opts.mock.routes ? [...opts.mock.routes] : []),
+    // The snapshot's copy of the routes: the ones the engine validated and indexes.
+    mock: createMockAdapter(opts.mock && opts.mock.routes ? opts.mock.routes : []),
   };
   const cloud = /** @type {CloudAdapter | undefined} */ (adapters.cloud);
   const debug = Boolean(opts.debug);
@@ -212,9 +219,7 @@ export async function createClientWith(runtime, options) {
     engine,
     now,
     transports: runtime.socketTransports ? runtime.socketTransports(adapters) : {},
-    run: (call) => {
-      if (!freed) sockets.dispatch(call());
-    },
+    run: socketEvent,
     log: debug ? log : undefined,
   });
   const stopWatching = runtime.watchNetwork((online) => {
@@ -222,7 +227,7 @@ export async function createClientWith(runtime, options) {
     if (freed) return;
     // Back online, queued mutations replay.
     event(() => engine.setOnline(online, now()));
-    sockets.dispatch(engine.socketsOnline(online, now()));
+    socketEvent(() => engine.socketsOnline(online, now()));
   });
   const persistKey = runtime.storage ? engine.persistKey() : undefined;
   if (persistKey && runtime.storage) {
@@ -250,30 +255,47 @@ export async function createClientWith(runtime, options) {
     if (persistTimer !== undefined) clearTimeout(persistTimer);
     persistTimer = undefined;
     if (freed || !persistKey || !runtime.storage) return;
-    runtime.storage.save(persistKey, engine.snapshot(now()));
+    // From a timer or the platform's onAppHide: a failed write is reported, never thrown there.
+    try {
+      runtime.storage.save(persistKey, engine.snapshot(now()));
+    } catch (error) {
+      say('warn', `cache not saved: ${describe(error)}`);
+    }
   };
   const stopWatchingLifecycle = runtime.watchLifecycle
     ? runtime.watchLifecycle(
         () => {
           if (persistTimer !== undefined) persistNow();
           if (freed) return;
-          sockets.dispatch(engine.socketsHidden(true, now()));
+          socketEvent(() => engine.socketsHidden(true, now()));
           event(() => engine.appHidden(true, now()));
         },
         () => {
           if (freed) return;
-          sockets.dispatch(engine.socketsHidden(false, now()));
+          socketEvent(() => engine.socketsHidden(false, now()));
           // Requests interrupted in the background are sent again now.
           event(() => engine.appHidden(false, now()));
         },
       )
     : () => {};
 
-  /** @param {ArrayLike<any>} commands */
+  /**
+   * Executes commands one by one. Each is isolated: one that cannot be
+   * carried out (an app's callback threw in it) settles its own request and
+   * the others still run.
+   * @param {ArrayLike<any>} commands
+   */
   function dispatch(commands, from = 0) {
     depth += 1;
     try {
-      for (let i = from; i < commands.length; i += 1) execute(commands[i]);
+      for (let i = from; i < commands.length; i += 1) {
+        const c = commands[i];
+        try {
+          execute(c);
+        } catch (error) {
+          lost(c && c.id, invalidError(`mp-request could not carry out \`${c && c.type}\` (${describe(error)})`, error), false);
+        }
+      }
     } finally {
       depth -= 1;
       freeIfDone();
@@ -281,12 +303,69 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
-   * Reports an asynchronous event (timer, platform answer) to the engine,
-   * unless the engine is gone by then.
+   * Reports an asynchronous event (timer, platform answer, signal) to the
+   * engine, unless the engine is gone by then. Called from timers and the
+   * platform's callbacks, so it never throws: an event the engine refuses
+   * settles request `id` (when the event is about one).
+   * @param {() => ArrayLike<any>} call
+   * @param {number} [id]
+   */
+  function event(call, id) {
+    if (freed) return;
+    let commands;
+    try {
+      commands = call();
+    } catch (thrown) {
+      lost(id, toRequestError(thrown), true);
+      return;
+    }
+    dispatch(commands);
+  }
+
+  /**
+   * `event` for the sockets: reports a socket event to the engine and
+   * executes the socket commands it answers. Never throws (timers and the
+   * platform's SocketTask callbacks call it).
    * @param {() => ArrayLike<any>} call
    */
-  function event(call) {
-    if (!freed) dispatch(call());
+  function socketEvent(call) {
+    if (freed) return;
+    let commands;
+    try {
+      commands = call();
+    } catch (thrown) {
+      say('error', `socket: ${toRequestError(thrown).detail}`);
+      return;
+    }
+    sockets.dispatch(commands);
+  }
+
+  /**
+   * Request `id` cannot go on: its caller is rejected with `error` and the
+   * engine is asked to forget it, so that no later request joins a fetch
+   * nobody carries out. Without an id, only reported. Never throws.
+   * @param {number | undefined} id
+   * @param {RequestError} error
+   * @param {boolean} refused The engine refused an event about it (it no longer expects any).
+   */
+  function lost(id, error, refused) {
+    say('error', `${typeof id === 'number' ? `#${id}: ` : ''}${error.detail}`);
+    if (typeof id !== 'number' || freed) return;
+    settle(id, (r) => r.reject(error));
+    let commands;
+    try {
+      commands = engine.cancel(id, now());
+    } catch {
+      commands = [];
+    }
+    dispatch(commands);
+    // The engine had already forgotten it: drop the shim's record too (its timer would only ask again).
+    const f = fetches.get(id);
+    if (f && refused && commands.length === 0) {
+      if (f.timer !== undefined) clearTimeout(f.timer);
+      fetches.delete(id);
+      freeIfDone();
+    }
   }
 
   /**
@@ -312,7 +391,7 @@ export async function createClientWith(runtime, options) {
       try {
         listener(report);
       } catch (error) {
-        console.error('[mp-request] an onSync listener threw', error);
+        say('error', 'an onSync listener threw', error);
       }
     }
   }
@@ -326,7 +405,7 @@ export async function createClientWith(runtime, options) {
     if (f.timer !== undefined) clearTimeout(f.timer);
     f.timer = setTimeout(() => {
       f.timer = undefined;
-      event(() => engine.onTimer(id, now()));
+      event(() => engine.onTimer(id, now()), id);
     }, delayMs);
   }
 
@@ -356,7 +435,8 @@ export async function createClientWith(runtime, options) {
         const f = fetches.get(c.id);
         if (f) {
           f.attempt = -1;
-          if (f.abort) f.abort();
+          // Best effort: whatever the platform answers now is dropped as late anyway.
+          quietly(f.abort);
         }
         return;
       }
@@ -383,7 +463,7 @@ export async function createClientWith(runtime, options) {
       }
       case 'saveQueue': {
         const failed = saveQueue();
-        if (failed !== undefined) console.warn(`[mp-request] offline queue not saved: ${failed}`);
+        if (failed !== undefined) say('warn', `offline queue not saved: ${failed}`);
         event(() => engine.onQueueSaved(failed === undefined, failed, now()));
         return;
       }
@@ -413,7 +493,7 @@ export async function createClientWith(runtime, options) {
     const f = fetchOf(c.id);
     arm(f, c.id, c.delayMs);
     /** @param {unknown} value @param {string | undefined} thrown */
-    const answer = (value, thrown) => event(() => engine.onHeaders(c.id, c.attempt, value, thrown, now()));
+    const answer = (value, thrown) => event(() => engine.onHeaders(c.id, c.attempt, value, thrown, now()), c.id);
     let value;
     try {
       value = /** @type {() => unknown} */ (headerFunction)();
@@ -458,7 +538,7 @@ export async function createClientWith(runtime, options) {
         outcome.ok
           ? engine.onResponse(
               c.id,
-              Number(outcome.statusCode),
+              /** @type {number} */ (outcome.statusCode),
               header(outcome.header, 'retry-after'),
               header(outcome.header, 'x-wx-openid'),
               outcome,
@@ -466,6 +546,7 @@ export async function createClientWith(runtime, options) {
               now(),
             )
           : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, outcome.fault === true, now()),
+        c.id,
       );
     };
     attempt(adapters[c.route], c, r.binary, (abort) => {
@@ -480,9 +561,9 @@ export async function createClientWith(runtime, options) {
     done.then(
       () => event(() => engine.onInit(true, undefined, undefined, now())),
       (error) => {
-        const e = /** @type {any} */ (error) || {};
-        if (debug) log(`cloud init failed: ${describe(error)}`);
-        event(() => engine.onInit(false, describe(error), e.errCode, now()));
+        const f = failed(error, 'cloud.init');
+        if (debug) log(`cloud init failed: ${f.errMsg}`);
+        event(() => engine.onInit(false, f.errMsg, f.errCode, now()));
       },
     );
   }
@@ -527,8 +608,13 @@ export async function createClientWith(runtime, options) {
     const r = callers.get(id);
     if (!r) return;
     callers.delete(id);
-    if (r.unlisten) r.unlisten();
-    finish(r);
+    // A signal that cannot be unlistened to keeps a listener that does nothing (see `listen`).
+    quietly(r.unlisten);
+    try {
+      finish(r);
+    } catch (error) {
+      r.reject(invalidError(`the answer could not be handed over (${describe(error)})`, error));
+    }
     freeIfDone();
   }
 
@@ -623,35 +709,48 @@ export async function createClientWith(runtime, options) {
         reject(invalidError('`client` was destroyed; create a new one with createClient'));
         return;
       }
+      /** @type {Caller} */
+      const r = { resolve, reject };
+      // Listened to before the engine starts anything: a signal that cannot
+      // be listened to leaves nothing behind (no fetch for others to join).
+      let id = -1;
+      let abortedEarly = false;
+      try {
+        listen(requestOptions, r, () => {
+          // A listener left on a settled request (see `settle`) does nothing.
+          if (id < 0) abortedEarly = true;
+          else if (callers.get(id) === r) event(() => engine.cancel(id, now()), id);
+        });
+      } catch (error) {
+        reject(invalidError(`\`signal\` could not be listened to (${describe(error)})`, error));
+        return;
+      }
       let started;
       try {
         started = start(requestOptions);
       } catch (thrown) {
+        quietly(r.unlisten);
         reject(toRequestError(thrown));
         return;
       }
       if (started.length === 0) {
+        quietly(r.unlisten);
         resolve(started.response);
         return;
       }
-      const id = started[0];
       // A value at once (a cache hit): nothing to register, nothing to wait for.
       if (started.length === 3 && started[1].type === 'resolve' && started[2].type === 'end') {
+        quietly(r.unlisten);
         resolve(responseOf(started[1]));
         return;
       }
-      /** @type {Caller} */
-      const r = { resolve, reject };
+      id = started[0];
       callers.set(id, r);
       fetches.set(id, { attempt: 0, binary: started.binary });
-      const signal = requestOptions.signal;
-      if (signal) {
-        const onAbort = () => event(() => engine.cancel(id, now()));
-        signal.addEventListener('abort', onAbort);
-        r.unlisten = () => signal.removeEventListener && signal.removeEventListener('abort', onAbort);
-      }
       // An already aborted signal was seen by the engine: `start` rejected it.
       dispatch(started, 1);
+      // Aborted while the engine read the options (a getter did it).
+      if (abortedEarly) event(() => engine.cancel(id, now()), id);
     });
   }
 
@@ -660,11 +759,11 @@ export async function createClientWith(runtime, options) {
     // Last, once everything the commands use exists: they may save the queue,
     // ask the header function, or end a replay at once.
     const restored = engine.restoreQueue(runtime.storage.load(queueKey), now());
-    if (restored.discarded) console.warn(`[mp-request] offline queue: stored mutations discarded (${restored.discarded})`);
+    if (restored.discarded) say('warn', `offline queue: stored mutations discarded (${restored.discarded})`);
     if (debug && restored.restored > 0) log(`offline queue: ${restored.restored} mutations restored`);
     // A damaged stored mutation is dropped and reported, never a failed start.
     for (const { mutation, error } of restored.damaged) {
-      console.warn(`[mp-request] offline queue: stored mutation dropped (${error.detail})`);
+      say('warn', `offline queue: stored mutation dropped (${error.detail})`);
       tellSync({ ...pendingOf(mutation), ok: false, error: /** @type {any} */ (new RequestError(error)) });
     }
     dispatch(restored.commands);
@@ -737,58 +836,69 @@ export async function createClientWith(runtime, options) {
 async function attempt(adapter, command, binary, onAbort) {
   if (!adapter) return { ok: false, errMsg: `${command.route}: this runtime has no adapter for the ${command.route} route`, fault: true };
   try {
-    return await adapter.send(command, binary, onAbort);
+    const outcome = await adapter.send(command, binary, onAbort);
+    // Adapters answer through `answered` and `failed` (outcome.js); anything else is their bug.
+    if (outcome && typeof outcome.ok === 'boolean') return outcome;
+    return { ok: false, errMsg: `${command.route}:fail the adapter answered ${typeof outcome}`, fault: true };
   } catch (error) {
     return { ok: false, errMsg: `${command.route}:fail the adapter threw: ${describe(error)}`, fault: true };
   }
 }
 
 /**
- * A response header, whatever its case.
+ * Listens to the request's `signal`, if it has one the engine will accept
+ * (it names anything else). Throws what `addEventListener` throws.
+ * @param {unknown} options
+ * @param {Caller} r Gets `unlisten`.
+ * @param {() => void} onAbort
+ */
+function listen(options, r, onAbort) {
+  let signal;
+  try {
+    signal = options !== null && typeof options === 'object' ? /** @type {any} */ (options).signal : undefined;
+  } catch {
+    return; // The engine reads it too and names the getter that threw.
+  }
+  if (signal === null || (typeof signal !== 'object' && typeof signal !== 'function')) return;
+  const add = signal.addEventListener;
+  if (typeof add !== 'function') return;
+  add.call(signal, 'abort', onAbort);
+  r.unlisten = () => {
+    const remove = signal.removeEventListener;
+    if (typeof remove === 'function') remove.call(signal, 'abort', onAbort);
+  };
+}
+
+/**
+ * Calls `f` if there is one; what it throws is dropped (best-effort clean-up
+ * of the app's or the platform's objects).
+ * @param {(() => void) | undefined} f
+ */
+function quietly(f) {
+  if (!f) return;
+  try {
+    f();
+  } catch {
+    // Nothing to do: the caller goes on either way.
+  }
+}
+
+/**
+ * A response header, whatever its case (the outcome's header holds strings only).
  * @param {Record<string, string> | undefined} headers
  * @param {string} name Lower case.
  */
 function header(headers, name) {
   if (!headers) return undefined;
-  for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() === name) return String(headers[key]);
+  for (const key in headers) {
+    if (key.length === name.length && key.toLowerCase() === name) return headers[key];
   }
   return undefined;
 }
 
-/**
- * `wasmPath` is read here because the engine that validates everything else
- * cannot exist before the wasm is loaded.
- * @param {unknown} options
- * @param {string} fallback
- * @returns {string}
- */
-function readWasmPath(options, fallback) {
-  const value = options !== null && typeof options === 'object' ? /** @type {any} */ (options).wasmPath : undefined;
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string' || value === '') {
-    throw invalidError(`\`wasmPath\` must be a non-empty string, got ${typeof value}`);
-  }
-  return value;
-}
-
-/** @param {unknown} error */
-function describe(error) {
-  try {
-    if (error && typeof error === 'object') {
-      const e = /** @type {any} */ (error);
-      return String(e.errMsg || e.message || e);
-    }
-    return String(error);
-  } catch {
-    // A value that cannot be made a string (Object.create(null), a throwing toString).
-    return 'something that cannot be described';
-  }
-}
-
 /** @param {string} line */
 function log(line) {
-  console.log(`[mp-request] ${line}`);
+  say('log', line);
 }
 
 /**

@@ -4,6 +4,8 @@
  * and keeps one timer per socket. Text frames are the socket's business;
  * binary frames go to listeners as they are (and count as signs of life).
  */
+import { failed, field } from './outcome.js';
+import { describe, say } from './report.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
 
 /** @typedef {'open' | 'message' | 'close' | 'error' | 'reconnecting' | 'state'} SocketEventName */
@@ -40,9 +42,19 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
   /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean }>} */
   const live = new Map();
 
-  /** @param {ArrayLike<any>} commands */
+  /**
+   * Executes socket commands one by one: one that fails (a SocketTask or a
+   * listener threw in it) is reported and the others still run.
+   * @param {ArrayLike<any>} commands
+   */
   function dispatch(commands) {
-    for (let i = 0; i < commands.length; i += 1) execute(commands[i]);
+    for (let i = 0; i < commands.length; i += 1) {
+      try {
+        execute(commands[i]);
+      } catch (error) {
+        say('error', `socket: \`${commands[i] && commands[i].type}\` could not be carried out (${describe(error)})`);
+      }
+    }
   }
 
   /** @param {any} c */
@@ -66,10 +78,22 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       case 'transmit': {
         // A refused frame goes back to the engine, which keeps it (or names it in an error).
         // Reported after the commands at hand, as devices call `fail` later, never in the middle.
-        const refused = (/** @type {unknown} */ detail) =>
+        // Once: a `fail` called twice (or after a throw) must not hand the frame back twice.
+        let handedBack = false;
+        const refused = (/** @type {unknown} */ detail) => {
+          if (handedBack) return;
+          handedBack = true;
           Promise.resolve().then(() => run(() => engine.socketSendFailed(s.id, c.epoch, c.seq, c.text, detail, now())));
-        if (s.epoch === c.epoch && s.task) s.task.send({ data: c.text, fail: (e) => refused(e && e.errMsg) });
-        else refused('sendSocketMessage:fail the SocketTask is gone');
+        };
+        if (!(s.epoch === c.epoch && s.task)) {
+          refused('sendSocketMessage:fail the SocketTask is gone');
+          return;
+        }
+        try {
+          s.task.send({ data: c.text, fail: (e) => refused(failed(e, 'sendSocketMessage').errMsg) });
+        } catch (error) {
+          refused(`sendSocketMessage:fail ${describe(error)}`);
+        }
         return;
       }
       case 'deliver':
@@ -105,28 +129,49 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
     s.epoch = epoch;
     s.task = undefined;
     const transport = transports[s.target.route];
-    const opening = transport ? transport(s.target) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
-    opening.then(
-      (task) => {
-        if (s.epoch !== epoch || !live.has(s.id)) {
-          task.close({ code: 1000, reason: 'superseded' });
-          return;
-        }
+    /** @type {Promise<SocketTaskLike>} */
+    let opening;
+    try {
+      opening = transport ? Promise.resolve(transport(s.target)) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
+    } catch (error) {
+      opening = Promise.reject(error);
+    }
+    const failedToOpen = (/** @type {unknown} */ error) => run(() => engine.socketError(s.id, epoch, describe(error), now()));
+    opening.then((task) => {
+      if (s.epoch !== epoch || !live.has(s.id)) {
+        closeQuietly(task, 1000, 'superseded');
+        return;
+      }
+      try {
         s.task = task;
-        task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
-        task.onMessage((e) => {
-          if (typeof e.data === 'string') {
-            run(() => engine.socketMessage(s.id, epoch, e.data, now()));
-          } else {
-            run(() => engine.socketMessage(s.id, epoch, '', now()).filter((/** @type {any} */ c) => c.type !== 'deliver'));
-            for (const h of s.holders) h.emit('message', { data: e.data });
-          }
-        });
-        task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, e && e.code, e && e.reason, now())));
-        task.onError((e) => run(() => engine.socketError(s.id, epoch, e && e.errMsg, now())));
-      },
-      (error) => run(() => engine.socketError(s.id, epoch, describe(error), now())),
-    );
+        listenTo(s, task, epoch);
+      } catch (error) {
+        // Not a SocketTask after all: the engine hears an error (and reconnects as it decides).
+        s.task = undefined;
+        closeQuietly(task, 1000, 'unusable');
+        failedToOpen(error);
+      }
+    }, failedToOpen);
+  }
+
+  /**
+   * Forwards a SocketTask's events to the engine. The platform may call
+   * them with anything (null, no data): none throws back into it.
+   * @param {any} s @param {SocketTaskLike} task @param {number} epoch
+   */
+  function listenTo(s, task, epoch) {
+    task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
+    task.onMessage((e) => {
+      const data = field(e, 'data');
+      if (typeof data === 'string') {
+        run(() => engine.socketMessage(s.id, epoch, data, now()));
+      } else {
+        run(() => engine.socketMessage(s.id, epoch, '', now()).filter((/** @type {any} */ c) => c.type !== 'deliver'));
+        for (const h of s.holders) h.emit('message', { data });
+      }
+    });
+    task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, field(e, 'code'), field(e, 'reason'), now())));
+    task.onError((e) => run(() => engine.socketError(s.id, epoch, field(e, 'errMsg'), now())));
   }
 
   return {
@@ -173,6 +218,19 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       }
     },
   };
+}
+
+/**
+ * Closes a task that is not wanted (or not usable); a task that cannot be
+ * closed is left to the platform.
+ * @param {any} task @param {number} code @param {string} reason
+ */
+function closeQuietly(task, code, reason) {
+  try {
+    task.close({ code, reason });
+  } catch {
+    // Nothing more to do with it.
+  }
 }
 
 /** What `client.socket()` returns: one handle of a connection shared by key. */
@@ -263,7 +321,7 @@ export class ManagedSocket {
       try {
         listener(event);
       } catch (error) {
-        console.error('[mp-request] a socket listener threw', error);
+        say('error', 'a socket listener threw', error);
       }
     }
   }
@@ -307,15 +365,6 @@ export function mockSocketTask() {
     onClose: (/** @type {any} */ f) => on.close.push(f),
     onError: (/** @type {any} */ f) => on.error.push(f),
   });
-}
-
-/** @param {unknown} error */
-function describe(error) {
-  if (error && typeof error === 'object') {
-    const e = /** @type {any} */ (error);
-    return String(e.errMsg || e.message || e);
-  }
-  return String(error);
 }
 
 export { RequestError };

@@ -259,3 +259,33 @@ test('debug: true: every response and error carries explain, decided by the engi
   const bad = await rejection(mp.createClient(cloudOptions(emulator, { debug: 'yes' })));
   assert.match(bad.detail, /`debug` must be true or false, got string/);
 });
+
+test('a 200 whose JSON body is cut off is no success: a keyed POST repeats with its key and creates one order; a POST without one fails as service', async () => {
+  for (const route of ['cloud', 'http']) {
+    emulator.reset();
+    const { mp } = sandboxWithBundle(emulator);
+    const options = route === 'cloud' ? cloudOptions(emulator, { retry: fastRetries }) : { baseUrl: emulator.url, retry: fastRetries };
+    const client = await mp.createClient(options);
+    // The service creates the order, then half of its answer arrives.
+    emulator.inject({ kind: 'malformed', after: true, path: '/api/order/create' });
+    const res = await client.request({ path: '/api/order/create', method: 'POST', data: { title: '洗衣' }, idempotent: 'auto' });
+    assert.equal(res.attempts, 2, route);
+    assert.equal(typeof res.data, 'object', `${route}: the whole answer, parsed`);
+    assert.equal(res.header['idempotent-replayed'], 'true', `${route}: the first answer, replayed`);
+    assert.equal(emulator.count('/api/order/create'), 2, `${route}: two calls reached the server`);
+    assert.equal(emulator.handled('/api/order/create'), 1, `${route}: one order`);
+
+    emulator.inject({ kind: 'malformed', after: true, path: '/api/order/create' });
+    const err = await rejection(client.request({ path: '/api/order/create', method: 'POST', data: { title: '洗衣' } }));
+    assert.deepEqual([err.kind, err.statusCode, err.attempts], ['service', 200, 1], route);
+    assert.match(err.detail, /not valid JSON/);
+    assert.match(err.detail, /not idempotent/);
+    assert.equal(emulator.handled('/api/order/create'), 2, `${route}: not repeated`);
+
+    // A GET cut off is retried and then served whole; the cut answer was never cached.
+    emulator.inject({ kind: 'malformed', path: '/api/test' });
+    const get = await client.request({ path: '/api/test' });
+    assert.deepEqual([get.statusCode, get.attempts, typeof get.data], [200, 2, 'object'], route);
+    client.destroy();
+  }
+});

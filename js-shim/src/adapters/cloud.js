@@ -4,6 +4,8 @@
  * calls go through a `wx.cloud.Cloud` instance (resource reuse).
  */
 
+import { answered, failed } from '../outcome.js';
+
 /** @typedef {{ callContainer: WxCloud['callContainer'] }} CallTarget */
 
 /**
@@ -58,12 +60,11 @@ export function createCloudAdapter(wx, config) {
           header: Object.assign({}, command.header, { 'X-WX-SERVICE': /** @type {string} */ (config.service) }),
           data: command.body === true ? binary : command.body,
           timeout: command.timeoutMs,
-          success: (res) =>
-            resolve({ ok: true, statusCode: res.statusCode, data: res.data, header: res.header, callID: res.callID }),
-          fail: (err) => {
-            const e = /** @type {any} */ (err) || {};
-            resolve({ ok: false, errMsg: e.errMsg, errCode: e.errCode });
-          },
+          // Parsed in `answered`: only there can a body cut off be told from a JSON string.
+          dataType: 'text',
+          // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
+          success: (res) => resolve(answered(res, 'cloud.callContainer', { text: true })),
+          fail: (err) => resolve(failed(err, 'cloud.callContainer')),
         });
       });
     },

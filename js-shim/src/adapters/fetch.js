@@ -2,8 +2,11 @@
  * The HTTP route outside the mini-program (browser, Node): `fetch` of what the
  * engine validated (the URL with a GET's query, the headers, the body), with
  * the semantics of `wx.request`: a body is JSON unless a content type says
- * otherwise; JSON responses are parsed.
+ * otherwise; a response body is parsed as its default `dataType: 'json'`
+ * does (in `answered`).
  */
+import { answered } from '../outcome.js';
+import { describe } from '../report.js';
 
 /** @returns {import('../client.js').Adapter} */
 export function createFetchAdapter() {
@@ -25,9 +28,9 @@ export function createFetchAdapter() {
         res.headers.forEach((value, key) => {
           headers[key] = value;
         });
-        return { ok: true, statusCode: res.status, data: parse(text, res.headers.get('content-type')), header: headers };
+        return answered({ statusCode: res.status, data: text, header: headers }, 'request', { text: true });
       } catch (error) {
-        const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : error instanceof Error ? error.message : String(error);
+        const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : describe(error);
         return { ok: false, errMsg: `request:fail ${reason}` };
       } finally {
         clearTimeout(timer);
@@ -45,19 +48,4 @@ export function createFetchAdapter() {
 function headersOf(header = {}, body = undefined) {
   if (body === undefined || Object.keys(header).some((k) => k.toLowerCase() === 'content-type')) return header;
   return { ...header, 'content-type': 'application/json' };
-}
-
-/**
- * @param {string} text
- * @param {string | null} contentType
- */
-function parse(text, contentType) {
-  if (contentType && contentType.includes('json')) {
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text;
-    }
-  }
-  return text;
 }

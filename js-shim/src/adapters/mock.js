@@ -6,6 +6,8 @@
  * `error: kind`, simulated as the platform reports such a failure (the
  * engine classifies it as usual). `delayMs` waits first.
  */
+import { answered } from '../outcome.js';
+import { describe } from '../report.js';
 
 /** How each injectable error reaches the engine: as the platform would report it. */
 const INJECTED = {
@@ -37,11 +39,10 @@ export function createMockAdapter(routes) {
         if (!res || typeof res !== 'object') {
           return { ok: false, errMsg: `mock:fail the route for ${route.path} answered ${typeof res}, not { statusCode, data, header }`, fault: true };
         }
-        return { ok: true, statusCode: res.statusCode ?? 200, data: res.data, header: { ...res.header } };
+        // A malformed answer is the app's code's fault, as a throw is.
+        return answered(res, 'mock', { defaultStatus: 200, fault: true });
       } catch (error) {
-        // By shape: the handler's Error may come from another realm.
-        const message = error && typeof error === 'object' && 'message' in error ? error.message : error;
-        return { ok: false, errMsg: `mock:fail the handler for ${route.path} threw: ${String(message)}`, fault: true };
+        return { ok: false, errMsg: `mock:fail the handler for ${route.path} threw: ${describe(error)}`, fault: true };
       }
     },
   };

@@ -1,4 +1,5 @@
 /** The HTTP route in the mini-program: `wx.request` of what the engine validated (URL with its query, headers, body). */
+import { answered, failed } from '../outcome.js';
 
 /**
  * @param {WechatMiniprogram.Wx} wx
@@ -14,11 +15,11 @@ export function createWxRequestAdapter(wx) {
           header: command.header,
           data: /** @type {any} */ (command.body === true ? binary : command.body),
           timeout: command.timeoutMs,
-          success: (res) => resolve({ ok: true, statusCode: res.statusCode, data: res.data, header: res.header }),
-          fail: (err) => {
-            const e = /** @type {any} */ (err) || {};
-            resolve({ ok: false, errMsg: e.errMsg, errno: e.errno });
-          },
+          // Parsed in `answered`: only there can a body cut off be told from a JSON string.
+          dataType: 'text',
+          // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
+          success: (res) => resolve(answered(res, 'request', { text: true })),
+          fail: (err) => resolve(failed(err, 'request')),
         });
         onAbort(() => task.abort());
       });

@@ -4,6 +4,7 @@
  */
 import { createCloudAdapter } from '../adapters/cloud.js';
 import { createWxRequestAdapter } from '../adapters/wx-request.js';
+import { field } from '../outcome.js';
 import { mockSocketTask } from '../socket.js';
 
 /** Where `createClient` looks for the wasm unless `wasmPath` says otherwise. */
@@ -68,10 +69,19 @@ export const miniprogramRuntime = {
   },
   watchNetwork(onChange) {
     if (typeof wx === 'undefined' || !wx.onNetworkStatusChange) return () => {};
+    // Called by wx with whatever it has: an answer that is no object tells nothing (and never throws back).
     /** @param {{ isConnected: boolean }} status */
-    const listener = (status) => onChange(Boolean(status.isConnected));
+    const listener = (status) => {
+      const connected = field(status, 'isConnected');
+      if (connected !== undefined) onChange(Boolean(connected));
+    };
     wx.onNetworkStatusChange(listener);
-    wx.getNetworkType({ success: (res) => onChange(res.networkType !== 'none') });
+    wx.getNetworkType({
+      success: (res) => {
+        const type = field(res, 'networkType');
+        if (typeof type === 'string') onChange(type !== 'none');
+      },
+    });
     return () => {
       if (wx.offNetworkStatusChange) wx.offNetworkStatusChange(/** @type {any} */ (listener));
     };
