@@ -12,7 +12,7 @@ const TRAP = /unreachable|memory access out of bounds|RuntimeError|null function
 /**
  * @typedef {object} Failure
  * @property {string} invariant A stable name: raw-error, bad-kind, wasm-trap, contract, broken-json-resolved,
- *   oversize-accepted, fidelity, hang, uncaught, unhandled, callback-threw, still-serves, memory, stack (the
+ *   oversize-accepted (a request over any sane size was sent), fidelity, hang, uncaught, unhandled, callback-threw, still-serves, memory, stack (the
  *   wasm stack pointer moved), unwound (a JS exception went through wasm frames).
  * @property {string} message
  * @property {number} [index] The case.
@@ -141,7 +141,10 @@ function walk(spec, prefix, tags, at) {
       return;
     case 'proxy':
       add(`proxy-${spec.mode}`);
-      walk(spec.target, prefix, tags, at);
+      // A Proxy needs an object: realm.js wraps `{}` instead of a primitive target.
+      if (spec.target !== null && typeof spec.target === 'object' && !['repeat', 'num', 'bigint', 'symbol', 'undefined'].includes(spec.target.$)) {
+        walk(spec.target, prefix, tags, at);
+      }
       return;
     case 'repeat':
       if (/[\uD800-\uDFFF]/.test(spec.s)) add('lone-surrogate');
@@ -216,4 +219,33 @@ export function checkFidelity(args, sent) {
     }
   }
   return failures;
+}
+
+/** Sizes no request may be sent with (well above any sane limit): path with query, headers in all, header count. */
+const SENT_LIMITS = { path: 1_000_000, headerBytes: 1_000_000, headerCount: 10_000 };
+
+/**
+ * What the platform got stays within sizes a request may have: megabytes of
+ * path, query or headers are refused as invalid before they are copied or sent.
+ * @param {Array<{ api: string, path?: unknown, url?: unknown, header?: unknown }>} sent
+ * @returns {Failure[]}
+ */
+export function checkSentSizes(sent) {
+  for (const call of sent) {
+    const target = typeof call.url === 'string' ? call.url : typeof call.path === 'string' ? call.path : '';
+    let count = 0;
+    let bytes = 0;
+    if (call.header && typeof call.header === 'object') {
+      for (const [k, v] of Object.entries(call.header)) {
+        count += 1;
+        bytes += k.length + (typeof v === 'string' ? v.length : 0);
+      }
+    }
+    const over = target.length > SENT_LIMITS.path ? `a path of ${target.length} characters`
+      : bytes > SENT_LIMITS.headerBytes ? `${bytes} characters of headers`
+      : count > SENT_LIMITS.headerCount ? `${count} headers`
+      : undefined;
+    if (over) return [{ invariant: 'oversize-accepted', message: `${call.api} got ${over}: not refused as invalid` }];
+  }
+  return [];
 }
