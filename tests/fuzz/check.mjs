@@ -197,8 +197,9 @@ function walk(spec, prefix, tags, at) {
 }
 
 /**
- * Headers and path as given (when they are plain strings in the spec) against
- * what the platform received: the same text, or with lone surrogates as U+FFFD.
+ * Headers and path with lone surrogates, as given (when they are plain strings
+ * in the spec), against what the platform received first: the same text, or
+ * with lone surrogates as U+FFFD (as WHATWG encoders write them).
  * @param {any} args the request options spec
  * @param {Array<{ path?: string, url?: string, header?: Record<string, unknown> }>} sent what the platform saw
  * @returns {Failure[]}
@@ -207,6 +208,11 @@ export function checkFidelity(args, sent) {
   if (!args || typeof args !== 'object' || '$' in args || sent.length === 0) return [];
   const first = sent[0];
   const failures = [];
+  const path = args.path;
+  const target = String(first.path ?? first.url ?? '');
+  if (typeof path === 'string' && /[\uD800-\uDFFF]/.test(path) && !target.includes(path) && !target.includes(wellFormed(path))) {
+    failures.push({ invariant: 'fidelity', message: `path ${JSON.stringify(path)} was sent as ${JSON.stringify(target.slice(0, 200))}` });
+  }
   const header = args.header;
   if (header && typeof header === 'object' && !('$' in header) && first.header) {
     for (const [name, value] of Object.entries(header)) {
