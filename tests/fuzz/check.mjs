@@ -115,6 +115,7 @@ export function tagsOf(c) {
     if (plan.storageWrites) tags.add('storage-writes-throw');
   }
   if (c.offline) tags.add('offline');
+  if (c.hidden) tags.add('hidden');
   const reads = ['revoked', 'proxy-throw', 'bad-array', 'throw-get', 'valueOf-throw', 'toJSON-throw', 'fn-throws'];
   for (const prefix of ['', 'answer-', 'mock-', 'storage-']) {
     if (reads.some((t) => tags.has(prefix + t))) tags.add(`${prefix}throws-on-read`);

@@ -25,6 +25,7 @@ import { caseRng } from './rng.mjs';
  * @property {Spec} args
  * @property {Plan} [plan]
  * @property {boolean} [offline] The network is down during the call.
+ * @property {boolean} [hidden] The app is in the background during the call (and comes back after it).
  * @property {object} [fault] Emulator lane: a fault rule for the emulator.
  */
 
@@ -97,6 +98,7 @@ function structure(r, around) {
     [2, () => ({ $: 'toJSON', mode: r.pick(['throw', 'self', 'undefined']) })],
     [2, () => ({ $: 'valueOf', mode: r.pick(['throw', 'flip']) })],
     [1, () => ({ $: 'promise', mode: r.pick(['reject', 'resolve']), v: around === undefined ? 1 : around })],
+    [2, () => ({ $: 'reenter', call: r.pick(['request', 'setUser', 'invalidate', 'stats', 'cacheStats', 'pending']), via: r.pick(['getter', 'toJSON']), target: around === undefined ? {} : around })],
   ])();
 }
 
@@ -437,7 +439,8 @@ export function generateCase(seed, index) {
   switch (op) {
     case 'request': {
       const plan = platformPlan(r);
-      return { ...base, op, client, args: maybeMutated(r, requestTemplate(r), 0.7), plan, ...(r.chance(0.05) ? { offline: true } : {}) };
+      const state = r.weighted([[92, {}], [5, { offline: true }], [3, { hidden: true }]]);
+      return { ...base, op, client, args: maybeMutated(r, requestTemplate(r), 0.7), plan, ...state };
     }
     case 'setUser':
       return { ...base, op, client, args: r.chance(0.5) ? r.pick(['u-1', 'u-2', null, '', '\uD800']) : hostile(r, 'u-1') };

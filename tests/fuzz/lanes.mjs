@@ -73,6 +73,7 @@ function isEngineError(value) {
  * @property {(lane: Lane, call: string, moved: number, threw: { error: unknown } | undefined) => void} wasmFault
  * @property {(lane: Lane, kind: 'uncaught' | 'callback-threw', error: unknown) => void} escaped
  * @property {(lane: Lane, call: { api: string, path?: string, url?: string, method?: string, header?: any }) => void} sent
+ * @property {(lane: Lane, promise: Promise<unknown>) => void} nested A call an app's getter made into the client.
  * @property {(lane: Lane, advance: boolean) => { plan: import('./generate.mjs').Plan, attempt: number }} plan
  *   The plan of the case the current work belongs to, and which network call of it this is.
  */
@@ -120,6 +121,7 @@ export class Lane {
     this.fz.hooks.plan = (advance, path) => (CHECK.test(path) ? { plan: NORMAL, attempt: 0 } : this.hooks.plan(this, advance));
     this.fz.hooks.sent = (call) => this.hooks.sent(this, call);
     this.fz.hooks.callbackThrew = (text) => this.hooks.escaped(this, 'callback-threw', text);
+    this.fz.hooks.nested = (promise) => this.hooks.nested(this, promise);
     if (!this.emulator) Object.defineProperty(sandbox.context, 'wx', { value: this.fz.wx, writable: true, configurable: true, enumerable: true });
     // A timer callback that throws is the app's onError on a device; here it is recorded (with the
     // case that set the timer) instead of reaching the host process.

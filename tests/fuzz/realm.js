@@ -19,9 +19,10 @@
    * of the case the current work belongs to and the index of this network
    * call in it (`advance`: one more call), `sent(call)` hears every network call the
    * platform gets, `callbackThrew(text)` every callback of the app that threw
-   * into the platform (recorded, never thrown back into `wx`).
+   * into the platform (recorded, never thrown back into `wx`), `nested(p)`
+   * every call a `reenter` value made into the client (its outcome is checked too).
    */
-  const hooks = { plan: (advance) => ({ plan: NORMAL, attempt: 0, advance }), sent: undefined, callbackThrew: undefined };
+  const hooks = { plan: (advance) => ({ plan: NORMAL, attempt: 0, advance }), sent: undefined, callbackThrew: undefined, nested: undefined };
   const NORMAL = { answers: [], rest: 'normal' };
 
   function boom(what) {
@@ -82,6 +83,25 @@
       }
       case 'toJSON':
         return { toJSON() { if (spec.mode === 'throw') throw boom('toJSON'); return spec.mode === 'self' ? this : undefined; } };
+      case 'reenter': {
+        // Reading it calls back into the client the case uses (a getter or toJSON of the app's
+        // that makes a request of its own): refused while the engine is busy, served otherwise.
+        let left = 2;
+        const again = () => {
+          if (left > 0) {
+            left -= 1;
+            reenter(spec.call);
+          }
+        };
+        if (spec.via === 'toJSON') return { toJSON() { again(); return b(spec.target); } };
+        const target = b(spec.target);
+        return new Proxy(target !== null && typeof target === 'object' ? target : {}, {
+          get(t, key, receiver) {
+            again();
+            return Reflect.get(t, key, receiver);
+          },
+        });
+      }
       case 'valueOf': {
         // A number-like object: every conversion (Number, String, template) throws, or it flips.
         let n = 0;
@@ -131,6 +151,19 @@
         }
       default:
         throw new Error(`fuzz: unknown spec ${spec.$}`);
+    }
+  }
+
+  /** The client of the case being built (set by the host): what a `reenter` value calls. */
+  let target;
+
+  function reenter(call) {
+    if (!target) return;
+    try {
+      const result = call === 'request' ? target.request({ path: '/fuzz/reenter', cache: false }) : target[call](call === 'invalidate' ? '/fuzz/' : undefined);
+      if (result && typeof result.then === 'function' && hooks.nested) hooks.nested(result);
+    } catch (e) {
+      if (hooks.nested) hooks.nested(Promise.reject(e));
     }
   }
 
@@ -366,6 +399,10 @@
     build,
     wx,
     hooks,
+    /** The client `reenter` values call (the host sets it before building a case's arguments). */
+    set target(client) {
+      target = client;
+    },
     /** The network goes up or down, as the platform tells its listeners. */
     setOnline(online) {
       if (state.online === online) return;

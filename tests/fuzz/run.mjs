@@ -128,6 +128,19 @@ const hooks = {
     const scope = context.getStore();
     if (scope && scope.l === l && scope.sent.length < 64) scope.sent.push(call);
   },
+  nested(l, promise) {
+    const c = culprit(l);
+    if (!c) return;
+    promise.then(
+      (value) => {
+        // A request answers with a response; the other calls with what they return.
+        if (value && typeof value === 'object' && 'statusCode' in value) for (const f of checkResponse(value)) record(c, { ...f, message: `a nested request: ${f.message}` }, l);
+      },
+      (error) => {
+        for (const f of checkError(l.mp, error)) record(c, { ...f, message: `a nested call: ${f.message}` }, l);
+      },
+    );
+  },
   plan(l, advance) {
     const scope = context.getStore();
     if (!scope || scope.l !== l) return { plan: NORMAL, attempt: 0 };
@@ -228,6 +241,8 @@ async function runCase(c, options = {}) {
   await context.run(scope, async () => {
     if (c.fault) emulator.inject(c.fault);
     if (c.offline) l.fz.setOnline(false);
+    if (c.hidden) l.fz.appHidden(true);
+    l.fz.target = l.clients[c.client || 'cloud'];
     const started = Date.now();
     const work = perform(l, c, l.fz.build(c.args)).then(
       (seen) => ({ seen }),
@@ -236,8 +251,9 @@ async function runCase(c, options = {}) {
     let timer;
     const quick = await Promise.race([work, new Promise((r) => (timer = setTimeout(r, QUICK_MS[c.lane])))]);
     clearTimeout(timer);
-    // Back online outside the case: the offline queue's replays that follow are no part of it.
+    // Back online, back in front, outside the case: the replays and re-sends that follow are no part of it.
     if (c.offline) context.exit(() => l.fz.setOnline(true));
+    if (c.hidden) context.exit(() => l.fz.appHidden(false));
     if (quick) {
       await finish(scope, quick, options);
     } else {
