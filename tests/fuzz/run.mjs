@@ -181,8 +181,15 @@ function record(c, f, l) {
   if (!r.known) newFailures += 1;
   if (!r.known && !flags.json && !flags.quiet && newFailures <= 20) {
     console.log(`✗ case ${c.index} (${c.lane} ${c.op}): ${f.invariant}: ${f.message}`);
-    console.log(`  replay: FUZZ_SEED=${seed} FUZZ_CASE=${c.index} node tests/fuzz/run.mjs`);
+    console.log(`  replay: ${replayHint(c.index)}`);
   }
+}
+
+/** The command that runs case `index` again. */
+function replayHint(index) {
+  if (flags.regression !== undefined) return `node tests/fuzz/run.mjs --regression ${flags.regression}`;
+  if (flags.given !== undefined) return 'node tests/fuzz/run.mjs --given <the same case>';
+  return `FUZZ_SEED=${seed} FUZZ_CASE=${index} node tests/fuzz/run.mjs`;
 }
 
 // ---- lanes -----------------------------------------------------------------
@@ -474,7 +481,7 @@ function report(t0, extra) {
   console.log(`fuzz: seed ${seed}: ${ran} cases in ${seconds.toFixed(1)} s (fast ${lanesRun.fast}, scratch ${lanesRun.scratch}, slow ${lanesRun.slow}, emulator ${lanesRun.emulator}); wasm memory peak ${summary.memoryPeakMB} MB; ${parkedTotal} finished in the background`);
   console.log(`failed: ${summary.failed} (${failedNew} new, ${failedKnown} known-open${strict ? ', counted: FUZZ_STRICT=1' : ''})`);
   for (const [id, cat] of Object.entries(categories).sort((a, b) => b[1].cases - a[1].cases)) {
-    console.log(`  ${id}: ${cat.cases} cases; first: case ${cat.first} (FUZZ_SEED=${seed} FUZZ_CASE=${cat.first}): ${cat.example.slice(0, 200)}`);
+    console.log(`  ${id}: ${cat.cases} cases; first: case ${cat.first} (${replayHint(cat.first)}): ${cat.example.slice(0, 200)}`);
   }
   if (replay === undefined && extra.regression === undefined && unmatched.length > 0) {
     console.log(`known-open entries that matched nothing in this run (fixed? then remove them from KNOWN_OPEN): ${unmatched.join(', ')}`);
