@@ -43,13 +43,16 @@ const CLIENTS = {
   scratch: {},
 };
 
+/** The built bundle under test: `make build`'s, or another build's (FUZZ_BUNDLE, e.g. an older one). */
+const BUNDLE = process.env.FUZZ_BUNDLE || bundleDir;
+
 /** Package roots (copies of the bundle) no live lane uses; copying one costs more than a sandbox. */
 const freeRoots = [];
 const allRoots = [];
 
 function makeRoot() {
   const root = mkdtempSync(join(tmpdir(), 'mp-request-fuzz-'));
-  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
+  cpSync(BUNDLE, join(root, 'utils/mp-request'), { recursive: true });
   allRoots.push(root);
   return root;
 }

@@ -6,7 +6,7 @@
 //   node tests/fuzz/run.mjs [--cases N] [--seed S] [--case I] [--regression NAME] [--given CASE_JSON] [--json]
 //   env: FUZZ_SEED, FUZZ_CASES, FUZZ_CASE (replay one case: runs its block up to it, prints it in full),
 //        FUZZ_STRICT=1 (known-open failures fail the run too), FUZZ_DUMP=file (every failure as a JSON line,
-//        with its case's tags)
+//        with its case's tags), FUZZ_BUNDLE=dir (another build of dist/miniprogram/mp-request)
 //
 // Exit status: 0 when no failure outside KNOWN_OPEN, 1 otherwise, 2 when the harness itself failed.
 // It runs in a process of its own (the test spawns it): uncaught exceptions and
