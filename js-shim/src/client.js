@@ -113,6 +113,8 @@ const COMMAND_SHAPES = {
  * @property {(response: import('../types').Response) => void} resolve
  * @property {(error: RequestError) => void} reject
  * @property {() => void} [unlisten] Removes the abort listener.
+ * @property {number} [id] The request's id, once the engine started it.
+ * @property {boolean} [abortedEarly] Its signal fired before the engine started it.
  */
 
 /**
@@ -700,6 +702,18 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
+   * A caller's signal fired. One function per client: a request without a
+   * signal makes no listener.
+   * @param {Caller} r
+   */
+  function abortCaller(r) {
+    const id = r.id;
+    // A listener left on a settled request (see `settle`) does nothing.
+    if (id === undefined) r.abortedEarly = true;
+    else if (callers.get(id) === r) event(() => engine.cancel(id, now()), id);
+  }
+
+  /**
    * @param {import('../types').RequestOptions} requestOptions
    * @returns {Promise<import('../types').Response>}
    */
@@ -713,14 +727,8 @@ export async function createClientWith(runtime, options) {
       const r = { resolve, reject };
       // Listened to before the engine starts anything: a signal that cannot
       // be listened to leaves nothing behind (no fetch for others to join).
-      let id = -1;
-      let abortedEarly = false;
       try {
-        listen(requestOptions, r, () => {
-          // A listener left on a settled request (see `settle`) does nothing.
-          if (id < 0) abortedEarly = true;
-          else if (callers.get(id) === r) event(() => engine.cancel(id, now()), id);
-        });
+        listen(requestOptions, r, abortCaller);
       } catch (error) {
         reject(invalidError(`\`signal\` could not be listened to (${describe(error)})`, error));
         return;
@@ -744,13 +752,14 @@ export async function createClientWith(runtime, options) {
         resolve(responseOf(started[1]));
         return;
       }
-      id = started[0];
+      const id = started[0];
+      r.id = id;
       callers.set(id, r);
       fetches.set(id, { attempt: 0, binary: started.binary });
       // An already aborted signal was seen by the engine: `start` rejected it.
       dispatch(started, 1);
       // Aborted while the engine read the options (a getter did it).
-      if (abortedEarly) event(() => engine.cancel(id, now()), id);
+      if (r.abortedEarly) event(() => engine.cancel(id, now()), id);
     });
   }
 
@@ -850,9 +859,9 @@ async function attempt(adapter, command, binary, onAbort) {
  * (it names anything else). Throws what `addEventListener` throws.
  * @param {unknown} options
  * @param {Caller} r Gets `unlisten`.
- * @param {() => void} onAbort
+ * @param {(r: Caller) => void} abortCaller
  */
-function listen(options, r, onAbort) {
+function listen(options, r, abortCaller) {
   let signal;
   try {
     signal = options !== null && typeof options === 'object' ? /** @type {any} */ (options).signal : undefined;
@@ -862,6 +871,7 @@ function listen(options, r, onAbort) {
   if (signal === null || (typeof signal !== 'object' && typeof signal !== 'function')) return;
   const add = signal.addEventListener;
   if (typeof add !== 'function') return;
+  const onAbort = () => abortCaller(r);
   add.call(signal, 'abort', onAbort);
   r.unlisten = () => {
     const remove = signal.removeEventListener;
