@@ -31,19 +31,20 @@ export const BUDGET = {
   // (the init's deadline, the slot queue's gates, reads that follow a new
   // user, dropPending of a replay in flight, a form type from the client's
   // header, credential names by convention) 2.5 KB; the shim grew by 3 KB.
-  // Issue 17 raised the wasm's by 4 and 2 KB (twiggy, before wasm-opt): the
+  // Issue 17 raised the wasm's by 5.5 and 2.5 KB (twiggy, before wasm-opt): the
   // js-sys calls that run the caller's code made caught ones, with their
   // readers (isArray, from, length, byteLength) 1 KB; the limits on what a
   // request carries, checked before each copy and again in the core, with
-  // their messages, 4.5 KB; bounded reads of the platform's strings 0.5 KB;
+  // their messages (and what its review found: lists read by index, a GET's
+  // data held to its query, the path without its query), 6 KB; bounded reads of the platform's strings 0.5 KB;
   // a cut-off JSON body as a failure 0.3 KB. The shim grew by 4.5 KB: every
   // platform answer normalised in one place (outcome.js), commands executed
   // one by one, events that never throw into a timer or wx, sockets'
   // callbacks 3 KB; createClient's options read once (client-options.js)
   // 1 KB; a UTF-8 encoder that writes lone surrogates as U+FFFD 0.5 KB.
-  wasmRaw: 257 * KB,
-  wasmGzip: 115.5 * KB,
-  bundleRaw: 304 * KB,
+  wasmRaw: 258.5 * KB,
+  wasmGzip: 116 * KB,
+  bundleRaw: 305.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -1729,7 +1729,9 @@ proptest! {
     fn paths_are_accepted_exactly_when_sendable(path in request_path()) {
         let sendable = path.starts_with('/')
             && !path.starts_with("//")
-            && path.len() <= 4096
+            // 4096 bytes before the query, 16384 with it.
+            && path.split('?').next().map_or(0, str::len) <= 4096
+            && path.len() <= 16384
             && !path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '#');
         match validate_path(&path) {
             Ok(()) => prop_assert!(sendable, "{:?}", path),
@@ -1748,7 +1750,8 @@ proptest! {
         match raw.validate(RetryPolicy::DEFAULT) {
             Ok(spec) => {
                 prop_assert!(validate_path(&spec.path).is_ok());
-                prop_assert!(spec.path.len() <= 4096 && !spec.path.starts_with("//"));
+                let bare = spec.path.split('?').next().map_or(0, str::len);
+                prop_assert!(bare <= 4096 && spec.path.len() <= 16384 && !spec.path.starts_with("//"));
                 for (name, value) in &spec.headers {
                     prop_assert!(validate_header(name, value).is_ok());
                 }

@@ -456,3 +456,27 @@ fn offline_queue_options_are_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_replay_answered_2xx_with_a_cut_off_json_body_is_delivered_not_kept() {
+    // The server applied it (2xx); its key would only bring the same body back.
+    let mut e = http(None);
+    e.set_online(false, 0.0);
+    for path in ["/api/order/create", "/api/test"] {
+        let (_, commands) = e.start(queued_post(path, "{}"), 1.0).unwrap();
+        saved(&mut e, commands, 1.0);
+    }
+    let back = e.set_online(true, 10.0);
+    let (fetch, _) = replays(&back)[0].clone();
+    let answer = Answer {
+        body_not_json: true,
+        ..Answer::status(200, None)
+    };
+    let done = e.on_response(fetch, answer, 11.0).unwrap();
+    assert!(
+        done.iter()
+            .any(|c| matches!(c, Command::Synced(m, Ok(_)) if m.id == 1)),
+        "{done:?}"
+    );
+    assert_eq!(ids(&e), [2], "the next one is not blocked behind it");
+}

@@ -42,6 +42,9 @@ export function readWasmPath(options, fallback) {
   return value;
 }
 
+/** The most mock routes copied (the engine refuses more). */
+const MAX_ROUTES_COPIED = 1000;
+
 /**
  * @param {any[]} routes
  * @returns {unknown[]}
@@ -50,6 +53,9 @@ function copyRoutes(routes) {
   /** @type {unknown[]} */
   const out = [];
   const length = read(() => routes.length, 'mock.routes');
+  // Past the engine's limit on list options (core::limits::MAX_LIST_ITEMS):
+  // not copied (a length of 2 ** 32 - 1 would loop for minutes); the engine names it.
+  if (!(length >= 0 && length <= MAX_ROUTES_COPIED)) return routes;
   for (let i = 0; i < length; i += 1) {
     const name = `mock.routes[${i}]`;
     const route = read(() => routes[i], name);
@@ -59,8 +65,11 @@ function copyRoutes(routes) {
 }
 
 /**
- * The own string-keyed properties of `value`, each read once. Keys go in
- * as own properties (`__proto__` too), so the engine sees the same keys.
+ * The string-keyed properties of `value`, each read once. Its own keys go
+ * in as own properties (`__proto__` too), so the engine sees the same keys
+ * (it names unknown own ones); inherited ones (options made with
+ * `Object.create(defaults)`, a route's class methods) go in the copy's
+ * prototype, where the engine and the shim read them as before.
  * @param {object} value
  * @param {string} name For errors.
  * @param {string} prefix Put before a key's name in errors.
@@ -69,13 +78,37 @@ function copyRoutes(routes) {
 function copyOwn(value, name, prefix) {
   const keys = read(() => Reflect.ownKeys(value), name, 'its keys threw');
   /** @type {Record<string, any>} */
-  const copy = {};
+  const copy = Object.create(inherited(value, new Set(keys), name, prefix));
   for (const key of keys) {
     if (typeof key !== 'string') continue;
     const v = read(() => /** @type {any} */ (value)[key], `${prefix}${key}`);
     Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return copy;
+}
+
+/**
+ * The string-keyed properties `value` inherits (not shadowed by `own`), read
+ * once through `value`, up to the root prototype (Object.prototype of any
+ * realm), leaving out `constructor`.
+ * @param {object} value @param {Set<string | symbol>} own @param {string} name @param {string} prefix
+ * @returns {Record<string, any>}
+ */
+function inherited(value, own, name, prefix) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  const seen = new Set(own);
+  let proto = read(() => Object.getPrototypeOf(value), name, 'its prototype threw');
+  while (proto !== null && read(() => Object.getPrototypeOf(proto), name, 'its prototype threw') !== null) {
+    const from = proto;
+    for (const key of read(() => Reflect.ownKeys(from), name, 'its keys threw')) {
+      if (typeof key !== 'string' || key === 'constructor' || seen.has(key)) continue;
+      seen.add(key);
+      out[key] = read(() => /** @type {any} */ (value)[key], `${prefix}${key}`);
+    }
+    proto = read(() => Object.getPrototypeOf(from), name, 'its prototype threw');
+  }
+  return out;
 }
 
 /**

@@ -181,8 +181,9 @@ export async function createClientWith(runtime, options) {
    */
   const handles = new Map();
   const handleCapacity = engine.handleCapacity();
-  // Longer paths and data go the slow way, where the engine refuses them before copying them.
-  const { pathBytes: maxPath, bodyBytes: maxBody } = engine.limits();
+  // Longer paths and data go the slow way, where the engine refuses them before copying them
+  // (data by what a GET's query holds, the smaller: a larger body goes the slow way too).
+  const { targetBytes: maxPath, queryJson: maxData } = engine.limits();
   /** @type {Map<number, Fetch>} */
   const fetches = new Map();
   // Destroyed: no new requests; the engine is freed once the last one settles.
@@ -639,7 +640,7 @@ export async function createClientWith(runtime, options) {
         if (plain && data !== undefined && data !== null) {
           plain = typeof data === 'object' && Object.prototype.toString.call(data) !== '[object ArrayBuffer]';
           dataJson = plain ? JSON.stringify(data) : undefined;
-          plain = plain && typeof dataJson === 'string' && dataJson.length <= maxBody;
+          plain = plain && typeof dataJson === 'string' && dataJson.length <= maxData;
         }
         // Any key besides these four: the engine reads the others from the options.
         let keys = 0;

@@ -18,9 +18,11 @@ const STATUS_TEXT = /^[1-5][0-9][0-9]$/;
  * The outcome of an answer (what `success` got, or what a mock route answered).
  * @param {unknown} res
  * @param {string} api Names the failure as the platform would ('request', 'cloud.callContainer', 'mock').
- * @param {{ defaultStatus?: number, fault?: boolean, text?: boolean }} [how] `defaultStatus` when none is
- *   given (mock routes); `fault`: a malformed answer is the app's code's fault (a mock handler), never
- *   retried; `text`: the platform was asked for the body as text (`dataType: 'text'`), to be parsed here.
+ * @param {{ defaultStatus?: number, fault?: boolean, text?: 'any' | 'json' }} [how] `defaultStatus` when
+ *   none is given (mock routes); `fault`: a malformed answer is the app's code's fault (a mock handler),
+ *   never retried; `text`: `data` is the body as text, to be parsed here: any body that parses ('any',
+ *   as wx.request's default `dataType: 'json'` does; asked for with `dataType: 'text'`), or only a body
+ *   whose content type says JSON ('json', the fetch builds). Without it, `data` is a value (a mock's).
  * @returns {Outcome}
  */
 export function answered(res, api, how = {}) {
@@ -34,7 +36,7 @@ export function answered(res, api, how = {}) {
     const callID = r.callID;
     /** @type {Outcome} */
     const outcome = { ok: true, statusCode, data: r.data, header };
-    if (typeof outcome.data === 'string' && (how.text || isJson(header))) decodeInto(outcome);
+    if (typeof outcome.data === 'string' && (how.text === 'any' || (how.text === 'json' && isJson(header)))) decodeInto(outcome);
     if (typeof callID === 'string') outcome.callID = callID;
     return outcome;
   } catch (error) {
@@ -138,14 +140,14 @@ function decodeInto(outcome) {
 }
 
 /**
- * The content type says JSON (`application/json`, `...+json`), whatever the case.
+ * The content type says JSON (`application/json`, `text/json`, `...+json`), whatever the case.
  * @param {Record<string, string>} header
  */
 function isJson(header) {
   for (const key in header) {
     if (key.length === 12 && key.toLowerCase() === 'content-type') {
       const type = header[key].split(';')[0].trim().toLowerCase();
-      return type === 'application/json' || type.endsWith('+json');
+      return type === 'application/json' || type === 'text/json' || type.endsWith('+json');
     }
   }
   return false;

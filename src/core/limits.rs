@@ -12,6 +12,12 @@ pub const MAX_PATH_BYTES: usize = 4096;
 /// The longest path with its query (a GET's data), in UTF-8 bytes.
 pub const MAX_TARGET_BYTES: usize = 16 * 1024;
 
+/// The longest JSON of a GET's or HEAD's data, in UTF-16 units, checked
+/// before it is copied and encoded: its query drops at least the quotes,
+/// braces and colons (`{"a":""}` is `a=`), so JSON longer than three times
+/// the query's limit never fits in it.
+pub const MAX_QUERY_JSON: usize = 3 * MAX_TARGET_BYTES;
+
 /// The most headers one source gives (the client's `header`, the request's
 /// `header`, or what the client's header function answers).
 pub const MAX_HEADERS: usize = 64;
@@ -72,14 +78,26 @@ pub fn path_too_long(bytes: usize) -> RequestError {
     over("path", bytes, "is bytes long:", MAX_PATH_BYTES, "")
 }
 
-/// A path with its query over [`MAX_TARGET_BYTES`].
-pub fn target_too_long(bytes: usize) -> RequestError {
+/// A path with its query over [`MAX_TARGET_BYTES`]: `field` is `path` when
+/// the caller wrote the query, `data` when a GET's data made it.
+pub fn target_too_long(field: &'static str, bytes: usize) -> RequestError {
     over(
-        "data",
+        field,
         bytes,
         "makes the path with its query bytes long:",
         MAX_TARGET_BYTES,
         " (send large data in the body of a POST)",
+    )
+}
+
+/// A GET's data whose JSON is longer than [`MAX_QUERY_JSON`].
+pub fn query_data_too_large(units: usize) -> RequestError {
+    RequestError::invalid(
+        "data",
+        format!(
+            "of a GET or HEAD is {units} characters or more as JSON: more than its query can hold \
+             (the path with its query is at most {MAX_TARGET_BYTES} bytes); send large data in the body of a POST"
+        ),
     )
 }
 

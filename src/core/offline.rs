@@ -9,9 +9,8 @@
 
 use super::cache::json::is_json;
 use super::error::RequestError;
-use super::request::{
-    number, quoted, validate_header, validate_idempotency_key, validate_path, whole_or, Method,
-};
+use super::limits::check_headers;
+use super::request::{number, quoted, validate_idempotency_key, validate_path, whole_or, Method};
 use super::POLICY_VERSION;
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -543,9 +542,13 @@ impl StoredItem {
         let Some(path) = self.path.as_deref() else {
             return at("path", MISSING);
         };
-        let mut headers = self.headers.iter().filter(|(name, _)| !is_credential(name));
-        let checks: Result<(), _> =
-            validate_path(path).and_then(|()| headers.try_for_each(|(n, v)| validate_header(n, v)));
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(name, _)| !is_credential(name))
+            .cloned()
+            .collect();
+        let checks = validate_path(path).and_then(|()| check_headers(&headers));
         // Request checks give `invalid` errors: their field and problem.
         if let Err(RequestError::Invalid { field, problem }) = checks {
             return Some((field, problem));

@@ -371,7 +371,7 @@ impl RawRequest {
             self.data_binary,
         )?;
         if target.len() > MAX_TARGET_BYTES {
-            return Err(super::limits::target_too_long(target.len()));
+            return Err(super::limits::target_too_long("data", target.len()));
         }
         match &body {
             Some(Body::Json(text) | Body::Text(text)) if text.len() > MAX_BODY_BYTES => {
@@ -442,6 +442,8 @@ fn check_queueable(
 /// A path the gateway and `wx.request` accept: '/' first, printable ASCII or
 /// non-ASCII text, no fragment.
 pub fn validate_path(path: &str) -> Result<(), RequestError> {
+    // The path without its query has a limit of its own.
+    let bare = path.find('?').unwrap_or(path.len());
     let problem = if !path.starts_with('/') {
         Some(format!(
             "must be a string starting with '/', got {}",
@@ -449,8 +451,10 @@ pub fn validate_path(path: &str) -> Result<(), RequestError> {
         ))
     } else if path.starts_with("//") {
         Some("must not start with '//' (that is a URL without a scheme, not a path)".into())
-    } else if path.len() > MAX_PATH_BYTES {
-        return Err(super::limits::path_too_long(path.len()));
+    } else if path.len() > MAX_TARGET_BYTES {
+        return Err(super::limits::target_too_long("path", path.len()));
+    } else if bare > MAX_PATH_BYTES {
+        return Err(super::limits::path_too_long(bare));
     } else if let Some(c) = path.chars().find(|c| c.is_control() || c.is_whitespace()) {
         Some(format!(
             "contains '{}'; encode spaces and control characters",

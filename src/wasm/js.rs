@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, JsString, Object, Reflect};
+use js_sys::{JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::RequestError;
@@ -40,8 +40,6 @@ extern "C" {
     // epilogue, so the shadow stack pointer would never be given back.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
-    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
-    fn array_from_or_throw(value: &JsValue) -> Result<Array, JsValue>;
 }
 
 /// A plain object made here and filled field by field, in the order the
@@ -129,10 +127,16 @@ pub fn is_array(value: &JsValue) -> Result<bool, ()> {
     is_array_or_throw(value).map_err(|_| ())
 }
 
-/// `Array.from(value)`: a fresh array (reading it runs no caller code), or
-/// Err when the value's iterator or length threw.
-pub fn array_from(value: &JsValue) -> Result<Array, ()> {
-    array_from_or_throw(value).map_err(|_| ())
+/// The items of an array of at most `max` items, read by index (never by
+/// its iterator, which may never end): Err(None) when its `length` is not a
+/// whole number up to `max`, Err(Some(i)) when reading item `i` threw.
+pub fn items_within(value: &JsValue, max: usize) -> Result<Vec<JsValue>, Option<u32>> {
+    let length = length_of(value)
+        .filter(|n| n.fract() == 0.0 && (0.0..=max as f64).contains(n))
+        .ok_or(None)? as u32;
+    (0..length)
+        .map(|i| Reflect::get_u32(value, i).map_err(|_| Some(i)))
+        .collect()
 }
 
 /// `value.length` of an array, read without trusting it (a Proxy's trap may throw).

@@ -654,6 +654,7 @@ impl Engine {
         Obj::new()
             .num("pathBytes", MAX_PATH_BYTES as f64)
             .num("targetBytes", MAX_TARGET_BYTES as f64)
+            .num("queryJson", MAX_QUERY_JSON as f64)
             .num("headers", MAX_HEADERS as f64)
             .num("headerBytes", MAX_HEADER_BYTES as f64)
             .num("bodyBytes", MAX_BODY_BYTES as f64)

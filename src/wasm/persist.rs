@@ -8,7 +8,7 @@ use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js::{
-    array_from, get_or_undefined as field, is_array, is_plain_object, length_of, static_js,
+    get_or_undefined as field, is_array, is_plain_object, items_within, length_of, static_js,
     string_within, type_name, Obj,
 };
 use super::write::mutation_object;
@@ -112,8 +112,8 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
         if is_array(&tags) != Ok(true) {
             return Err(item.bad("tags is not an array"));
         }
-        let tags = array_from(&tags)
-            .map_err(|()| item.bad("tags could not be read"))?
+        let tags = items_within(&tags, crate::core::limits::MAX_LIST_ITEMS)
+            .map_err(|_| item.bad("tags could not be read"))?
             .iter()
             .map(|t| {
                 t.as_string()

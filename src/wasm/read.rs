@@ -7,12 +7,11 @@
 //! the wasm carries one clean-up path instead of one per field.
 #![allow(clippy::field_reassign_with_default)]
 
-use js_sys::{Array, ArrayBuffer, Reflect, JSON};
+use js_sys::{ArrayBuffer, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 use super::js::{
-    array_from, get, is_array, is_plain_object, length_of, static_js, string_within, text_prefix,
-    type_name,
+    get, is_array, is_plain_object, items_within, static_js, string_within, text_prefix, type_name,
 };
 use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
 use crate::core::config::{ClientConfig, MockEnabled, RawConfig, RawMockRoute, RawRetry};
@@ -194,7 +193,8 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
 pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
     let options = plain_object("options", options, REQUEST_OPTIONS)?;
     let path = get(options, "path")?;
-    let path = match string_within(&path, limits::MAX_PATH_BYTES) {
+    // The path may carry its query: its own limit is the core's to check.
+    let path = match string_within(&path, limits::MAX_TARGET_BYTES) {
         Ok(Some(path)) => path,
         Ok(None) if path.is_undefined() || path.is_null() => {
             return Err(RequestError::invalid(
@@ -208,10 +208,14 @@ pub fn read_request(options: &JsValue) -> Result<RawRequest, RequestError> {
                 format!("must be a string, got {}", type_name(&path)),
             ))
         }
-        Err(units) => return Err(limits::path_too_long(units)),
+        Err(units) => return Err(limits::target_too_long("path", units)),
     };
     let method = opt_string(options, "method")?;
-    let data = read_body(&get(options, "data")?)?;
+    // A GET's or HEAD's data goes into the query, which holds far less than a body.
+    let in_query = method
+        .as_deref()
+        .is_none_or(|m| m.eq_ignore_ascii_case("GET") || m.eq_ignore_ascii_case("HEAD"));
+    let data = read_body(&get(options, "data")?, in_query)?;
     let header = get(options, "header")?;
     let mut raw = read_request_parts(path, method, None, header, JsValue::UNDEFINED)?;
     match data {
@@ -353,7 +357,7 @@ fn read_mock(value: &JsValue, raw: &mut RawConfig) -> Result<(), RequestError> {
         .enumerate()
     {
         let field = indexed("mock.routes", i);
-        raw.mock_routes.push(read_mock_route(&field, &route)?);
+        raw.mock_routes.push(read_mock_route(&field, route)?);
     }
     Ok(())
 }
@@ -593,8 +597,9 @@ enum Data {
     Binary(usize),
 }
 
-/// `data`: its JSON text, the string itself, or a binary length.
-fn read_body(data: &JsValue) -> Result<Data, RequestError> {
+/// `data`: its JSON text, the string itself, or a binary length. JSON for a
+/// query (`in_query`) is held to what a query can hold.
+fn read_body(data: &JsValue, in_query: bool) -> Result<Data, RequestError> {
     if data.is_undefined() || data.is_null() {
         return Ok(Data::None);
     }
@@ -618,7 +623,12 @@ fn read_body(data: &JsValue) -> Result<Data, RequestError> {
     })?;
     // `JSON.stringify` gives undefined for functions and symbols.
     let json: JsValue = json.into();
-    match string_within(&json, MAX_BODY_BYTES).map_err(limits::body_too_large)? {
+    let bounded = if in_query {
+        string_within(&json, limits::MAX_QUERY_JSON).map_err(limits::query_data_too_large)
+    } else {
+        string_within(&json, MAX_BODY_BYTES).map_err(limits::body_too_large)
+    };
+    match bounded? {
         Some(text) => Ok(Data::Json(text)),
         None => Err(RequestError::invalid(
             "data",
@@ -683,7 +693,7 @@ fn read_cache_config(value: &JsValue) -> Result<Option<RawCacheConfig>, RequestE
         .enumerate()
     {
         let field = indexed("cache.rules", i);
-        let rule = plain_object_named(&field, &rule, RULE_OPTIONS)?;
+        let rule = plain_object_named(&field, rule, RULE_OPTIONS)?;
         let mut out = RawRule::default();
         out.path = named_string(&dotted(&field, "path"), &get(rule, "path")?)?;
         out.ttl_ms = opt_number(rule, "ttlMs")?;
@@ -696,7 +706,7 @@ fn read_cache_config(value: &JsValue) -> Result<Option<RawCacheConfig>, RequestE
         .enumerate()
     {
         let field = indexed("cache.invalidations", i);
-        let item = plain_object_named(&field, &item, INVALIDATION_OPTIONS)?;
+        let item = plain_object_named(&field, item, INVALIDATION_OPTIONS)?;
         let mut out = RawInvalidation::default();
         out.method = opt_string(item, "method")?;
         out.path = named_string(&dotted(&field, "path"), &get(item, "path")?)?;
@@ -722,9 +732,9 @@ fn indexed(list: &str, i: usize) -> String {
 }
 
 /// An optional array (undefined: empty).
-fn list(field: &str, value: &JsValue) -> Result<Array, RequestError> {
+fn list(field: &str, value: &JsValue) -> Result<Vec<JsValue>, RequestError> {
     if value.is_undefined() || value.is_null() {
-        return Ok(Array::new());
+        return Ok(Vec::new());
     }
     if is_array(value) != Ok(true) {
         return Err(RequestError::invalid(
@@ -732,17 +742,10 @@ fn list(field: &str, value: &JsValue) -> Result<Array, RequestError> {
             format!("must be an array, got {}", type_name(value)),
         ));
     }
-    if length_of(value).is_none_or(|n| n > MAX_LIST_ITEMS as f64) {
-        return Err(too_many_items(field));
-    }
-    let items = array_from(value).map_err(|()| {
-        RequestError::invalid(field.to_owned(), "could not be read (its iterator threw)")
-    })?;
-    // Checked again: a Proxy may answer `length` one way and iterate another.
-    if items.length() as usize > MAX_LIST_ITEMS {
-        return Err(too_many_items(field));
-    }
-    Ok(items)
+    items_within(value, MAX_LIST_ITEMS).map_err(|at| match at {
+        None => too_many_items(field),
+        Some(i) => RequestError::invalid(format!("{field}[{i}]"), "could not be read (it threw)"),
+    })
 }
 
 fn too_many_items(field: &str) -> RequestError {
@@ -757,11 +760,11 @@ fn string_list(field: &str, value: &JsValue) -> Result<Vec<String>, RequestError
         .iter()
         .map(|item| {
             if item.is_string() {
-                named_string(field, &item)
+                named_string(field, item)
             } else {
                 Err(RequestError::invalid(
                     field.to_owned(),
-                    format!("must hold strings, got {}", type_name(&item)),
+                    format!("must hold strings, got {}", type_name(item)),
                 ))
             }
         })

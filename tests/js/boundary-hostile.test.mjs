@@ -34,7 +34,7 @@ function sandboxWithExports() {
 /** Hostile values, made in the sandbox's realm: [name, expression]. */
 const REVOKED = '(() => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; })()';
 const REVOKED_ARRAY = '(() => { const r = Proxy.revocable([], {}); r.revoke(); return r.proxy; })()';
-const THROWING_ITERATOR = '(() => { const a = ["x"]; a[Symbol.iterator] = () => { throw new Error("iter"); }; return a; })()';
+const THROWING_INDEX = 'new Proxy(["x"], { get(t, k) { if (k === "0") throw new Error("item"); return t[k]; } })';
 const THROWING_LENGTH = 'new Proxy(["x"], { get(t, k) { if (k === "length") throw new Error("len"); return t[k]; } })';
 
 /** [what is called, with which hostile value] → every call must reject `invalid`. */
@@ -43,17 +43,17 @@ const HOSTILE_CALLS = [
   ['request cache', `client.request({ path: '/api/test', cache: ${REVOKED} })`],
   ['request retry', `client.request({ path: '/api/test', retry: ${REVOKED} })`],
   ['request cache.tags (revoked)', `client.request({ path: '/api/test', cache: { tags: ${REVOKED_ARRAY} } })`],
-  ['request cache.tags (iterator)', `client.request({ path: '/api/test', cache: { tags: ${THROWING_ITERATOR} } })`],
+  ['request cache.tags (item)', `client.request({ path: '/api/test', cache: { tags: ${THROWING_INDEX} } })`],
   ['request cache.tags (length)', `client.request({ path: '/api/test', cache: { tags: ${THROWING_LENGTH} } })`],
   ['request options', `client.request(${REVOKED})`],
   ['setUser', `(async () => client.setUser(${REVOKED}))()`],
   ['invalidate', `(async () => client.invalidate(${REVOKED}))()`],
   ['socket', `(async () => client.socket(${REVOKED}))()`],
   ['createClient mock', `mp.createClient({ ...base, mock: ${REVOKED} })`],
-  ['createClient mock.routes', `mp.createClient({ ...base, mock: { routes: ${THROWING_ITERATOR} } })`],
+  ['createClient mock.routes (item)', `mp.createClient({ ...base, mock: { routes: ${THROWING_INDEX} } })`],
   ['createClient cache.rules', `mp.createClient({ ...base, cache: { rules: ${THROWING_LENGTH} } })`],
   ['createClient cache.invalidations', `mp.createClient({ ...base, cache: { invalidations: ${REVOKED_ARRAY} } })`],
-  ['createClient stats.patterns', `mp.createClient({ ...base, stats: { patterns: ${THROWING_ITERATOR} } })`],
+  ['createClient stats.patterns', `mp.createClient({ ...base, stats: { patterns: ${THROWING_INDEX} } })`],
   ['createClient header', `mp.createClient({ ...base, header: ${REVOKED} })`],
 ];
 
@@ -99,8 +99,9 @@ const TOO_LARGE = [
   ['65 headers', '({ path: "/api/test", header: Object.fromEntries(Array.from({ length: 65 }, (_, i) => ["X-" + i, "v"])) })', '`header` has headers: 65 or more; at most 64'],
   ['a 20 MB header', '({ path: "/api/test", header: { "X-Big": "v".repeat(20 * 1024 * 1024) } })', 'at most 16384'],
   ['a 20 MB header name', '({ path: "/api/test", header: { ["X".repeat(20 * 1024 * 1024)]: "v" } })', 'at most 16384'],
-  ['a 20 MB path', '({ path: "/" + "a".repeat(20 * 1024 * 1024) })', '`path` is bytes long: 20971521 or more; at most 4096'],
-  ['20 MB of GET data', '({ path: "/api/test", data: { q: "a".repeat(20 * 1024 * 1024) } })', 'at most 1048576'],
+  ['a 20 MB path', '({ path: "/" + "a".repeat(20 * 1024 * 1024) })', '`path` makes the path with its query bytes long: 20971521 or more; at most 16384'],
+  ['a path of 5000 bytes before its query', '({ path: "/" + "a".repeat(5000) + "?q=1" })', '`path` is bytes long: 5001 or more; at most 4096'],
+  ['20 MB of GET data', '({ path: "/api/test", data: { q: "a".repeat(20 * 1024 * 1024) } })', 'more than its query can hold'],
   ['GET data past the query limit', '({ path: "/api/test", data: { q: "a".repeat(20000) } })', '`data` makes the path with its query bytes long: 20012 or more; at most 16384'],
   ['a 2 MB text body', '({ path: "/api/test", method: "POST", data: "a".repeat(2 * 1024 * 1024) })', 'at most 1048576'],
   ['a 2 MB JSON body', '({ path: "/api/test", method: "POST", data: { a: "a".repeat(2 * 1024 * 1024) } })', 'at most 1048576'],

@@ -404,9 +404,9 @@ test('fetch (Node build): a malformed status fails the attempt; a JSON type with
 
 test('answered: a text body is parsed as wx does; bodyNotJson only when the content type says JSON and it does not parse', async () => {
   const { answered } = await shimModule('js-shim/src/outcome.js');
-  /** What the caller would get from a body asked for as text (wx.request, callContainer, fetch). */
+  /** What the caller would get from a body asked for as text (wx.request, callContainer). */
   const read = (header, data, statusCode = 200) => {
-    const o = answered({ statusCode, header, data }, 'request', { text: true });
+    const o = answered({ statusCode, header, data }, 'request', { text: 'any' });
     return [o.data, o.bodyNotJson === true];
   };
   assert.deepEqual(read({ 'Content-Type': 'application/json; charset=utf-8' }, '{"a":'), ['{"a":', true]);
@@ -420,14 +420,21 @@ test('answered: a text body is parsed as wx does; bodyNotJson only when the cont
   assert.deepEqual(read({ 'content-type': 'application/jsonp' }, 'cb(1)'), ['cb(1)', false]);
   assert.deepEqual(read(hostileProxy(), 'x'), ['x', false], 'a header that cannot be read is none');
   assert.deepEqual(read({ 'content-type': 'application/json' }, '<html>', 502), ['<html>', true], 'any status: the engine decides');
-  // A value (a mock handler's data) is parsed only when its type says JSON.
+  // The fetch builds: only a body whose type says JSON is parsed (text/json too).
+  const fetched = (header, data) => {
+    const o = answered({ statusCode: 200, header, data }, 'request', { text: 'json' });
+    return [o.data, o.bodyNotJson === true];
+  };
+  assert.deepEqual(fetched({ 'content-type': 'text/plain' }, '12345'), ['12345', false]);
+  assert.deepEqual(fetched({}, '[1]'), ['[1]', false]);
+  assert.deepEqual(fetched({ 'content-type': 'text/json' }, '[1]'), [[1], false]);
+  assert.deepEqual(fetched({ 'content-type': 'application/json' }, '{"a":'), ['{"a":', true]);
+  // A value (a mock handler's data) is handed on as it is, whatever its type says.
   const value = (header, data) => {
     const o = answered({ statusCode: 200, header, data }, 'mock');
     return [o.data, o.bodyNotJson === true];
   };
-  assert.deepEqual(value({}, '{"a":1}'), ['{"a":1}', false]);
-  assert.deepEqual(value({ 'content-type': 'application/json' }, '{"a":1}'), [{ a: 1 }, false]);
-  assert.deepEqual(value({ 'content-type': 'application/json' }, '{"a":'), ['{"a":', true]);
+  assert.deepEqual(value({ 'content-type': 'application/json' }, 'pong'), ['pong', false]);
   assert.deepEqual(value({ 'content-type': 'application/json' }, { a: 1 }), [{ a: 1 }, false]);
 });
 

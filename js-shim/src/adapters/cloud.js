@@ -63,7 +63,7 @@ export function createCloudAdapter(wx, config) {
           // Parsed in `answered`: only there can a body cut off be told from a JSON string.
           dataType: 'text',
           // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
-          success: (res) => resolve(answered(res, 'cloud.callContainer', { text: true })),
+          success: (res) => resolve(answered(res, 'cloud.callContainer', { text: 'any' })),
           fail: (err) => resolve(failed(err, 'cloud.callContainer')),
         });
       });

@@ -2,8 +2,8 @@
  * The HTTP route outside the mini-program (browser, Node): `fetch` of what the
  * engine validated (the URL with a GET's query, the headers, the body), with
  * the semantics of `wx.request`: a body is JSON unless a content type says
- * otherwise; a response body is parsed as its default `dataType: 'json'`
- * does (in `answered`).
+ * otherwise; a response body whose content type says JSON is parsed (in
+ * `answered`; other bodies stay text, as the web and Node builds always had them).
  */
 import { answered } from '../outcome.js';
 import { describe } from '../report.js';
@@ -28,7 +28,7 @@ export function createFetchAdapter() {
         res.headers.forEach((value, key) => {
           headers[key] = value;
         });
-        return answered({ statusCode: res.status, data: text, header: headers }, 'request', { text: true });
+        return answered({ statusCode: res.status, data: text, header: headers }, 'request', { text: 'json' });
       } catch (error) {
         const reason = timedOut ? 'timeout' : controller.signal.aborted ? 'abort' : describe(error);
         return { ok: false, errMsg: `request:fail ${reason}` };

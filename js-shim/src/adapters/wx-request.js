@@ -18,7 +18,7 @@ export function createWxRequestAdapter(wx) {
           // Parsed in `answered`: only there can a body cut off be told from a JSON string.
           dataType: 'text',
           // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
-          success: (res) => resolve(answered(res, 'request', { text: true })),
+          success: (res) => resolve(answered(res, 'request', { text: 'any' })),
           fail: (err) => resolve(failed(err, 'request')),
         });
         onAbort(() => task.abort());

@@ -47,7 +47,10 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         self.note_outcome(id, || format!("HTTP {}", answer.status));
         let mut next = self.free_slot(id, now_ms);
-        if (200..300).contains(&answer.status) && !answer.body_not_json {
+        // A replay answered 2xx is delivered whatever its body: the server
+        // applied it, and its key would only bring the same answer back.
+        let replay = self.fetches.get(&id).is_some_and(|f| f.replay.is_some());
+        if (200..300).contains(&answer.status) && (!answer.body_not_json || replay) {
             self.report(id, false, now_ms);
             let mut commands = self.succeed(id, answer, now_ms);
             commands.append(&mut next);

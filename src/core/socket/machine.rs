@@ -342,6 +342,9 @@ impl Socket {
                 format!("refused: the socket is {}", self.state.as_str()),
             ));
         }
+        if payload.len() > crate::core::limits::MAX_BODY_BYTES {
+            return Err(crate::core::limits::body_too_large(payload.len()));
+        }
         let frame = self.outbox.frame(payload)?;
         if self.state != State::Open {
             self.outbox.queue(frame);
