@@ -28,6 +28,7 @@ import { caseRng } from './rng.mjs';
  * @property {boolean} [hidden] The app is in the background during the call (and comes back after it).
  * @property {object} [fault] Emulator lane: a fault rule for the emulator.
  * @property {boolean} [faultServed] Set by the runner: the rule affected at least one call.
+ * @property {boolean} [faultAlone] Set by the runner: no parked case of the lane could meet the fault instead.
  */
 
 /**

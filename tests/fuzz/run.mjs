@@ -246,6 +246,8 @@ async function runCase(c, options = {}) {
   l.lastCase = c;
   const scope = scopeOf(c, l, c.plan || NORMAL);
   await context.run(scope, async () => {
+    // The emulator's faults are global: a parked case still retrying may meet them instead.
+    if (c.fault) c.faultAlone = l.parked === 0;
     if (c.fault) emulator.inject(c.fault);
     if (c.offline) l.fz.setOnline(false);
     if (c.hidden) l.fz.appHidden(true);
@@ -265,6 +267,8 @@ async function runCase(c, options = {}) {
       if (c.fault) c.faultServed = emulator.faultsLeft()[0] !== c.fault.count;
       await finish(scope, quick, options);
     } else {
+      // Its faults are cleared at this case's end: what its later attempts meet is no longer its plan.
+      if (c.fault) c.faultServed = false;
       parkedTotal += 1;
       const entry = { scope, deadline: started + DEADLINE_MS[c.lane], done: undefined };
       l.parked += 1;
@@ -305,7 +309,7 @@ async function finish(scope, result, options) {
   for (const f of checkSentSizes(sent)) record(c, f, l);
   // Every answer was a 200 saying JSON with a broken body (the plan's, or the emulator's `malformed` fault).
   // A mock route's data is a value, handed on as it is (docs/errors.md): not a body cut off.
-  const brokenJson = c.plan?.brokenJson || (c.fault?.kind === 'malformed' && c.faultServed !== false);
+  const brokenJson = c.plan?.brokenJson || (c.fault?.kind === 'malformed' && c.faultAlone && c.faultServed !== false);
   const value = /** @type {any} */ (request && request.value);
   if (request && brokenJson && request.status === 'resolved' && !value.fromCache && value.route !== 'mock') {
     record(c, { invariant: 'broken-json-resolved', message: 'a 200 with content-type JSON and a broken body resolved as a success' }, l);
