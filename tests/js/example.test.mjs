@@ -2,11 +2,8 @@
 // the framework would: the seed's app.call, the API wrappers, the socket's
 // compatibility fields, the cloud-test page, and mock data in the devtools.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
+import { createSandbox, exampleRoot, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -14,14 +11,6 @@ before(async () => {
 });
 beforeEach(() => emulator.reset());
 after(() => emulator.close());
-
-/** The example as copied into a phone: its tree plus the built bundle. */
-function exampleRoot() {
-  const root = mkdtempSync(join(tmpdir(), 'mp-request-example-'));
-  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
-  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
-  return root;
-}
 
 async function launch(options = {}) {
   const sandbox = createSandbox({ root: exampleRoot(), emulator, profile: 'android', envVersion: 'develop', ...options });

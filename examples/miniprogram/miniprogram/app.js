@@ -1,4 +1,5 @@
-const { createClient } = require('./utils/mp-request/index.js');
+// 构建 npm 后从 miniprogram_npm/mp-request/ 加载（make demo 也会放一份在那里）。
+const { createClient } = require('mp-request');
 const config = require('./config.js');
 const { mockRoutes } = require('./mock/fixtures.js');
 
