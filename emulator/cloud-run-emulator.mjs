@@ -298,6 +298,8 @@ export async function startEmulator(options = {}) {
     /** @param {import('./faults.mjs').FaultRule} rule */
     inject: (rule) => faults.add(rule),
     clearFaults: () => faults.clear(),
+    /** How many calls each injected rule still affects (a fault spent on no call is still there). */
+    faultsLeft: () => faults.rules.map((r) => r.count),
     /** Calls that reached the server: all, or those to one path. */
     count: (path) => (path === undefined ? counts.total : counts.byPath.get(path) || 0),
     /** Calls the service ran (repeats answered from an Idempotency-Key are not). */

@@ -214,6 +214,13 @@ function createWXWebAssembly(root, profile, realm) {
         if (!file || !existsSync(file)) throw new Error(`WXWebAssembly.instantiate: file not found: ${path}`);
         const raw = readFileSync(file);
         const bytes = path.endsWith('.br') ? brotliDecompressSync(raw) : raw;
+        // iOS's WXWebAssembly has no Global (WeChat's docs): a module that
+        // exports or imports one is refused here as the device would fail it.
+        if (ios) {
+          const module = new WebAssembly.Module(bytes);
+          const global = [...WebAssembly.Module.exports(module), ...WebAssembly.Module.imports(module)].find((e) => e.kind === 'global');
+          if (global) throw new Error(`WXWebAssembly.instantiate (iOS): WebAssembly.Global is not supported (${global.name})`);
+        }
         WebAssembly.instantiate(bytes, imports).then(
           ({ instance, module }) => resolvePromise(ios ? instance : { instance, module }),
           reject,

@@ -28,11 +28,26 @@ export function lowerToMvp(bytes) {
     mod.runPasses(['llvm-memory-copy-fill-lowering', 'signext-lowering', 'llvm-nontrapping-fptoint-lowering']);
     replace(mod, '__memory_copy', memoryCopy);
     replace(mod, '__memory_fill', memoryFill);
+    dropGlobalExports(mod);
     if (!mod.validate()) throw new Error('the lowered module does not validate');
     return mod.emitBinary();
   } finally {
     mod.dispose();
   }
+}
+
+/**
+ * Removes exported globals: iOS's WXWebAssembly has no `Global`, and the two
+ * wasm-bindgen exports (`__abort_handler`, `__instance_terminated`) are read
+ * by no glue this bundle ships. wasm-opt then drops the globals if unused.
+ */
+function dropGlobalExports(mod) {
+  const names = [];
+  for (let i = 0; i < mod.getNumExports(); i += 1) {
+    const info = binaryen.getExportInfo(mod.getExportByIndex(i));
+    if (info.kind === binaryen.ExternalGlobal) names.push(info.name);
+  }
+  for (const name of names) mod.removeExport(name);
 }
 
 /** Swaps the body of `name` (if the passes made it) for `build(mod)`. */

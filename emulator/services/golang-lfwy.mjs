@@ -31,10 +31,10 @@ function ordersOf(userId) {
  * @returns {{ status: number, body: unknown, headers?: Record<string, string> }}
  */
 export function golangLfwy(req) {
+  // The gateway adds the caller's identity to the request the container
+  // receives; nothing adds it to the response (WeChat's docs): not echoed.
   const openid = req.headers['x-wx-openid'] || null;
-  // Like many Cloud Run backends, it tells the client whom it served.
-  const headers = openid ? { 'x-wx-openid': openid } : {};
-  const ok = (data) => ({ status: 200, body: { code: 0, message: 'ok', data }, headers });
+  const ok = (data, headers = {}) => ({ status: 200, body: { code: 0, message: 'ok', data }, headers });
   const bad = (status, message) => ({ status, body: { code: status, message } });
 
   if (req.path === '/api/home/init' && req.method === 'GET') {
@@ -64,6 +64,11 @@ export function golangLfwy(req) {
   if (service && req.method === 'GET') {
     const found = SERVICES.find((s) => s.id === service[1]);
     return found ? ok(found) : bad(404, `no service ${service[1]}`);
+  }
+  if (req.path === '/api/me' && req.method === 'GET') {
+    // A backend may choose to say whom it served: then, and only then, the
+    // response carries X-WX-OPENID (the client's cache may partition by it).
+    return ok({ openid }, openid ? { 'x-wx-openid': openid } : {});
   }
   if (req.path === '/api/test') {
     const identity = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-wx-')));

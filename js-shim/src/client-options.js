@@ -34,7 +34,8 @@ export function snapshotOptions(options) {
  * @returns {string}
  */
 export function readWasmPath(options, fallback) {
-  const value = options !== null && typeof options === 'object' ? /** @type {any} */ (options).wasmPath : undefined;
+  // Not a snapshot when the options are no plain object (an array, a Proxy of one): read with care.
+  const value = options !== null && typeof options === 'object' ? read(() => /** @type {any} */ (options).wasmPath, 'wasmPath') : undefined;
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'string' || value === '') {
     throw invalidError(`\`wasmPath\` must be a non-empty string, got ${typeof value}`);

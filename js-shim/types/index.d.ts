@@ -33,7 +33,8 @@ export interface ClientOptions {
   /**
    * Circuit breaker per service: opens when failureRatio of at least minCalls attempts within windowMs
    * failed (timeouts, network errors, 5xx), then fails fast with kind 'service' (or falls back from
-   * cloud to baseUrl) for openMs, then lets one probe through. Default on: 0.5, 10, 10000, 5000. false: none.
+   * cloud to baseUrl) for openMs, then lets one probe through. Default on: failureRatio 0.5, minCalls 20,
+   * windowMs 30000, openMs 5000. false: none.
    */
   breaker?: BreakerOptions | boolean;
   /** Attempts in flight at once per transport (cloud, HTTP), 1..100; the rest queue by priority. Default 10, wx.request's limit. */
@@ -72,7 +73,11 @@ export interface ClientOptions {
 export interface RequestOptions {
   /** Path on the service, starting with '/'; may carry a query string. */
   path: string;
-  /** GET (default), HEAD, OPTIONS, POST, PUT, DELETE or PATCH; any case. */
+  /**
+   * GET (default), HEAD, OPTIONS, POST, PUT, DELETE or PATCH; any case. The cloud route takes GET, POST,
+   * PUT and DELETE only (callContainer refuses the others with errCode 102005): the others fail there with
+   * kind 'invalid' before anything is sent; use the HTTP route (`baseUrl`) for them.
+   */
   method?: string;
   /**
    * The body: an object (sent as JSON, or as a form with a `application/x-www-form-urlencoded` content

@@ -7,8 +7,8 @@
 //! `baseUrl`. When the cloud route is unavailable and `baseUrl` is set, the
 //! client falls back to HTTP. A request's own `route` is obeyed strictly.
 
-use super::config::{ClientConfig, MockEnabled, Mode, Platform};
-use super::error::RequestError;
+use super::config::{ClientConfig, MockEnabled, Mode, Platform, CLOUD_MIN_SDK_TEXT};
+use super::error::{ErrorKind, RequestError};
 use super::mock::{self, MockMatch};
 use super::request::Method;
 
@@ -118,6 +118,9 @@ pub fn choose(
     real_route(config, platform, None)
 }
 
+/// Why the cloud route is unavailable on an old base library.
+const OLD_SDK: &str = "the base library is older than 2.23.0";
+
 /// Why an unmatched request went to the real route.
 const PASSTHROUGH: &str = "no mock route matches: passed through";
 
@@ -138,6 +141,19 @@ fn real_route(
     let chosen = match cloud_unavailable(config, platform) {
         None => pick(Route::Cloud, "env configured and wx.cloud available"),
         Some(why) if config.base_url.is_some() => pick(Route::Http, fallback_reason(why)),
+        // The user's WeChat is too old: not the app's mistake, and no retry helps.
+        Some(OLD_SDK) => {
+            return Err(RequestError::Transport {
+                kind: ErrorKind::Init,
+                detail: format!(
+                    "the base library is {}: callContainer needs {CLOUD_MIN_SDK_TEXT} or later \
+                     (the user must update WeChat), and there is no baseUrl to fall back to",
+                    platform.sdk_text()
+                ),
+                code: None,
+                retryable: false,
+            })
+        }
         Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => {
             return Err(RequestError::invalid(
                 "baseUrl",
@@ -164,7 +180,7 @@ fn cloud_unavailable(config: &ClientConfig, platform: &Platform) -> Option<&'sta
     } else if !platform.has_cloud {
         Some("wx.cloud.callContainer is missing")
     } else if platform.sdk_too_old() {
-        Some("the base library is older than 2.21.1")
+        Some(OLD_SDK)
     } else {
         None
     }
@@ -173,9 +189,7 @@ fn cloud_unavailable(config: &ClientConfig, platform: &Platform) -> Option<&'sta
 fn fallback_reason(why: &'static str) -> &'static str {
     match why {
         "no env configured" => "no env configured, using baseUrl",
-        "the base library is older than 2.21.1" => {
-            "base library older than 2.21.1, falling back to baseUrl"
-        }
+        OLD_SDK => "base library older than 2.23.0, falling back to baseUrl",
         _ => "wx.cloud unavailable, falling back to baseUrl",
     }
 }
@@ -300,7 +314,7 @@ mod tests {
         old.sdk_version = parse_sdk_version("2.20.0");
         assert_eq!(
             choose(&c, &old, None, Method::Get, "/x").unwrap().reason,
-            "base library older than 2.21.1, falling back to baseUrl"
+            "base library older than 2.23.0, falling back to baseUrl"
         );
         let err = route(&config(true, false, false), &p).unwrap_err();
         assert!(err.to_string().contains("no HTTP fallback"), "{err}");

@@ -27,6 +27,7 @@ import { caseRng } from './rng.mjs';
  * @property {boolean} [offline] The network is down during the call.
  * @property {boolean} [hidden] The app is in the background during the call (and comes back after it).
  * @property {object} [fault] Emulator lane: a fault rule for the emulator.
+ * @property {boolean} [faultServed] Set by the runner: the rule affected at least one call.
  */
 
 /**

@@ -90,6 +90,13 @@ export const REGRESSIONS = [
     case: { lane: 'scratch', op: 'createClient', args: { $: 'throwGet', e: [['env', 'fuzz-env'], ['service', 'fuzz-svc']], key: 'wasmPath' }, plan: ok },
   },
   {
+    // Found by `make fuzz` (seed 1541650044, case 39053): options that are a Proxy of an array are no
+    // snapshot, and reading their wasmPath ran the trap outside any guard.
+    name: 'options-a-proxy-of-an-array-whose-get-throws',
+    reproduces: 'createClient-raw-errors',
+    case: { lane: 'scratch', op: 'createClient', args: { $: 'proxy', target: { $: 'list', n: 3, v: 1 }, trap: 'get', mode: 'throw' }, plan: ok },
+  },
+  {
     name: 'wx-request-success-with-null',
     reproduces: 'adapter-callback-throws',
     case: { lane: 'fast', op: 'request', client: 'http', args: { path: '/fuzz/a' }, plan: answer(null) },

@@ -29,6 +29,15 @@ test('the wasm validates with only MVP features plus mutable globals', () => {
   assert.equal(validatesWith(join(repo, 'pkg/mp_request_bg.wasm'), ['--mvp-features', '--enable-mutable-globals']), false);
 });
 
+test('no wasm Global is exported or imported (iOS WXWebAssembly has no Global)', () => {
+  const mod = new WebAssembly.Module(readFileSync(wasmFile));
+  const globals = (list) => list.filter((e) => e.kind === 'global').map((e) => e.name);
+  assert.deepEqual(globals(WebAssembly.Module.exports(mod)), []);
+  assert.deepEqual(globals(WebAssembly.Module.imports(mod)), []);
+  // The check can fail: wasm-bindgen's own output exports two.
+  assert.ok(globals(WebAssembly.Module.exports(new WebAssembly.Module(readFileSync(join(repo, 'pkg/mp_request_bg.wasm'))))).length > 0);
+});
+
 test('no post-MVP instruction and no i64 in any export or import', () => {
   const wat = execFileSync(bin('wasm-dis'), [wasmFile], { maxBuffer: 64 * 1024 * 1024 }).toString();
   const postMvp = /\b(memory\.(copy|fill|init)|data\.drop|i(32|64)\.extend(8|16|32)_s|trunc_sat|ref\.(null|func|is_null)|table\.(get|set|grow|size|fill)|return_call|v128)\b/;

@@ -128,14 +128,19 @@ describe('user partitions', () => {
     assert.equal(emulator.count('/api/home/init'), 2);
   });
 
-  test('without setUser the OPENID the backend returns becomes the partition', async () => {
-    const { c, sandbox } = await client({ rules: [{ path: '/api/home/*', ttlMs: 60_000 }] }, { openid: 'o-first' });
-    await c.request({ path: '/api/home/init' });
+  test('WeChat adds no X-WX-OPENID to responses; one a backend chooses to return partitions the cache until setUser', async () => {
+    const { c, sandbox } = await client({ rules: [{ path: '/api/*', ttlMs: 60_000 }] }, { openid: 'o-first' });
+    const plain = await c.request({ path: '/api/home/init' });
+    assert.equal(plain.header['x-wx-openid'], undefined, 'the gateway adds identity to the request only');
+    const me = await c.request({ path: '/api/me' });
+    assert.equal(me.header['x-wx-openid'], 'o-first', 'this backend says whom it served');
+    // From then on the cache is o-first's: the entry cached before (anonymous) is not served to them.
+    assert.equal((await c.request({ path: '/api/home/init' })).fromCache, false);
     assert.equal((await c.request({ path: '/api/home/init' })).fromCache, true);
-    // Another WeChat user on the same client: the backend answers for them.
+    // Another WeChat user, and the app says so: nothing of o-first's is served.
     sandbox.controls.setUser('o-second');
     c.setUser('o-second');
-    const second = await c.request({ path: '/api/home/init' });
+    const second = await c.request({ path: '/api/me' });
     assert.deepEqual([second.fromCache, second.data.data.openid], [false, 'o-second']);
   });
 });

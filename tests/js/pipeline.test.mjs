@@ -153,11 +153,21 @@ describe('routing by environment', () => {
     assert.match(err.detail, /never served in a release build/);
   });
 
-  test('a base library older than 2.21.1 falls back to HTTP, and says why', async () => {
-    const { mp } = sandboxWithBundle(emulator, { SDKVersion: '2.20.3' });
+  test('a base library older than 2.23.0 (Cloud Run\'s minimum) falls back to HTTP and says why, or fails as init naming the version', async () => {
+    for (const SDKVersion of ['2.20.3', '2.22.9']) {
+      const { mp } = sandboxWithBundle(emulator, { SDKVersion });
+      const client = await mp.createClient(cloudOptions(emulator, { baseUrl: emulator.url }));
+      const res = await client.request({ path: '/api/test' });
+      assert.deepEqual([res.route, res.routeReason], ['http', 'base library older than 2.23.0, falling back to baseUrl'], SDKVersion);
+      const alone = await mp.createClient(cloudOptions(emulator));
+      const err = await rejection(alone.request({ path: '/api/test' }));
+      assert.deepEqual([err.kind, err.retryable, err.attempts], ['init', false, 0], SDKVersion);
+      assert.ok(err.detail.includes(`the base library is ${SDKVersion}: callContainer needs 2.23.0 or later`), err.detail);
+    }
+    const { mp } = sandboxWithBundle(emulator, { SDKVersion: '2.23.0' });
     const client = await mp.createClient(cloudOptions(emulator, { baseUrl: emulator.url }));
-    const res = await client.request({ path: '/api/test' });
-    assert.deepEqual([res.route, res.routeReason], ['http', 'base library older than 2.21.1, falling back to baseUrl']);
+    assert.equal((await client.request({ path: '/api/test' })).route, 'cloud');
+    assert.equal(emulator.count(), 3, 'the two old ones fell back; nothing was sent for the refused ones');
   });
 
   test('a request can insist on a route', async () => {
