@@ -4,6 +4,9 @@ const config = require('./config.js');
 const { mockRoutes } = require('./mock/fixtures.js');
 
 App({
+  /** @type {Promise<import('mp-request').Client> | undefined} 创建中的客户端：页面里 await getApp().ready */
+  ready: undefined,
+
   globalData: {
     client: null,
     // 种子的兼容字段：当前的 SocketTask 与连接状态（随托管 socket 自动更新）。
