@@ -453,3 +453,13 @@ export declare function createClient(options: ClientOptions): Promise<Client>;
 
 /** Mini-program build only: the default `wasmPath`. */
 export declare const DEFAULT_WASM_PATH: string;
+
+declare global {
+  /**
+   * miniprogram-api-typings' namespace, which `ManagedSocket.task` names. Declared (and merged with the
+   * typings' when a mini-program project has them) so that the types also load in Node and web projects.
+   */
+  namespace WechatMiniprogram {
+    interface SocketTask {}
+  }
+}

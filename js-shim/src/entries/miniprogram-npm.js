@@ -3,14 +3,20 @@
  * copies to miniprogram_npm/mp-request/): the miniprogram entry with the wasm looked for there.
  */
 import { createClientWith } from '../client.js';
-import { miniprogramRuntime, NPM_WASM_PATH } from '../runtimes/miniprogram.js';
+import { miniprogramRuntime } from '../runtimes/miniprogram.js';
 
 export { RequestError } from '../request-error.js';
 export { createAbortController } from '../abort.js';
-export { NPM_WASM_PATH as DEFAULT_WASM_PATH };
+
+/**
+ * Where 构建 npm puts the package when the package.json is in the mini-program root. `WXWebAssembly` takes
+ * only absolute package paths and a module cannot learn its own path, so each build carries its default;
+ * elsewhere (a subpackage's miniprogram_npm), pass `wasmPath`.
+ */
+export const DEFAULT_WASM_PATH = '/miniprogram_npm/mp-request/mp_request.wasm.br';
 
 /** @type {import('../client.js').Runtime} */
-const runtime = { ...miniprogramRuntime, defaultWasmPath: NPM_WASM_PATH };
+const runtime = { ...miniprogramRuntime, defaultWasmPath: DEFAULT_WASM_PATH };
 
 /**
  * Creates a client. Rejects with a `RequestError` of kind `invalid` when an

@@ -7,15 +7,11 @@ import { createWxRequestAdapter } from '../adapters/wx-request.js';
 import { field } from '../outcome.js';
 import { mockSocketTask } from '../socket.js';
 
-/** Where `createClient` looks for the wasm unless `wasmPath` says otherwise: the folder copied to utils/. */
-export const DEFAULT_WASM_PATH = '/utils/mp-request/mp_request.wasm.br';
-
 /**
- * The same for the npm package (entries/miniprogram-npm.js): where the devtools' 构建 npm puts it when the
- * package.json is in the mini-program root. `WXWebAssembly` takes only absolute package paths, and a module
- * cannot learn its own path, so each build carries its default.
+ * Where `createClient` looks for the wasm unless `wasmPath` says otherwise: the folder copied to utils/.
+ * The npm package's build has its own (entries/miniprogram-npm.js).
  */
-export const NPM_WASM_PATH = '/miniprogram_npm/mp-request/mp_request.wasm.br';
+export const DEFAULT_WASM_PATH = '/utils/mp-request/mp_request.wasm.br';
 
 /** @type {import('../client.js').Runtime} */
 export const miniprogramRuntime = {
