@@ -54,7 +54,11 @@ export interface ClientOptions {
   cache?: CacheOptions;
   /** How `client.stats()` groups requests (see docs/stats.md). */
   stats?: StatsOptions;
-  /** Mini-program only: absolute path of the wasm in the code package. Default '/utils/mp-request/mp_request.wasm.br'. */
+  /**
+   * Mini-program only: absolute path of the wasm in the code package. Default
+   * '/miniprogram_npm/mp-request/mp_request.wasm.br' for the npm package (where 构建 npm puts it),
+   * '/utils/mp-request/mp_request.wasm.br' for the folder copied from dist/miniprogram/.
+   */
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
   debug?: boolean;
