@@ -5,8 +5,9 @@
 #   make bench  the benchmarks against the peers (not part of the tests); writes BENCHMARKS.md
 #   make fuzz   build, then 1,000,000 seeded cases through the bundle in the sandbox (tests/fuzz/);
 #               FUZZ_SEED and FUZZ_CASES override, FUZZ_STRICT=1 counts known-open failures too
+#   make package  build, then the npm package: dist/mp-request-<version>.tgz (scripts/package.mjs)
 SHELL := /bin/bash
-.PHONY: setup build demo test bench lint test-rust test-wasm typecheck test-js fuzz
+.PHONY: setup build package demo test bench lint test-rust test-wasm typecheck test-js fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +16,9 @@ build: setup
 	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg
 	node scripts/build-bundle.mjs
 	node scripts/copy-bundle-to-example.mjs
+
+package: build
+	node scripts/package.mjs
 
 demo: build
 	node demo/run-demo.mjs
@@ -41,6 +45,7 @@ test-wasm:
 
 typecheck:
 	node_modules/.bin/tsc -p js-shim/tsconfig.json
+	node_modules/.bin/tsc -p examples/miniprogram/jsconfig.json
 
 test-js:
 	node --test --test-concurrency=1 tests/js/

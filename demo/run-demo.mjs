@@ -13,7 +13,9 @@ import { createSandbox } from '../sandbox/miniprogram-sandbox.mjs';
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = mkdtempSync(join(tmpdir(), 'mp-request-demo-'));
 cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
-cpSync(join(repo, 'dist/miniprogram/mp-request'), join(root, 'utils/mp-request'), { recursive: true });
+// The package's mini-program build where 构建 npm puts it (the example requires 'mp-request').
+rmSync(join(root, 'miniprogram_npm'), { recursive: true, force: true });
+cpSync(join(repo, 'dist/miniprogram_npm/mp-request'), join(root, 'miniprogram_npm/mp-request'), { recursive: true });
 
 const emulator = await startEmulator();
 const sandbox = createSandbox({ root, emulator, profile: 'android', envVersion: 'develop', openid: 'o-demo-user' });

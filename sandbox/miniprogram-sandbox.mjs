@@ -1,8 +1,9 @@
 // A mini-program JS runtime in a node:vm realm: only the globals a
 // mini-program has (wx, WXWebAssembly, getApp, getCurrentPages, App, Page,
 // timers, console and the language built-ins), no eval or new Function, no
-// global WebAssembly, and a CommonJS `require` that takes relative paths only.
-import { existsSync, readFileSync } from 'node:fs';
+// global WebAssembly, and a CommonJS `require` that resolves as WeChat's does (package-relative
+// paths and miniprogram_npm packages; no absolute paths, no Node modules).
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import vm from 'node:vm';
 import { brotliDecompressSync } from 'node:zlib';
@@ -141,11 +142,10 @@ export function createSandbox(options) {
   }
   function requireFrom(dir) {
     return (request) => {
-      if (typeof request !== 'string' || !(request.startsWith('./') || request.startsWith('../'))) {
-        throw new Error(`module "${request}" is not defined, require args is '${request}' (only relative paths resolve)`);
+      const path = resolveModule(root, dir, request);
+      if (!path) {
+        throw new Error(`module "${request}" is not defined, require args is '${request}' (relative paths and miniprogram_npm packages resolve)`);
       }
-      let path = posix.normalize(posix.join(dir, request));
-      if (!path.endsWith('.js')) path += '.js';
       return load(path);
     };
   }
@@ -236,6 +236,35 @@ function createWXWebAssembly(root, profile, realm) {
     LinkError: WebAssembly.LinkError,
     RuntimeError: WebAssembly.RuntimeError,
   };
+}
+
+/**
+ * What `require(request)` from a file in `dir` loads, as WeChat's runtime resolves it: a path against the
+ * requiring file's folder ('./x', '../x', and 'x/y' without './': the devtools' compiler writes its babel
+ * helpers as '@babel/runtime/helpers/x' from the root); a name not found there is looked up in
+ * `miniprogram_npm/` of that folder and each one above it, where 构建 npm puts packages: 'mp-request' is
+ * miniprogram_npm/mp-request/index.js, 'mp-request/x' its x.js. Absolute paths and Node's modules do not resolve.
+ * @returns {string | undefined} the module's package path ('/miniprogram_npm/mp-request/index.js')
+ */
+function resolveModule(root, dir, request) {
+  if (typeof request !== 'string' || request === '' || request.startsWith('/')) return undefined;
+  const bases = [posix.join(dir, request)];
+  if (!request.startsWith('./') && !request.startsWith('../')) {
+    for (let at = dir; ; at = posix.dirname(at)) {
+      bases.push(posix.join(at, 'miniprogram_npm', request));
+      if (at === '/') break;
+    }
+  }
+  for (const [i, base] of bases.entries()) {
+    const names = base.endsWith('.js') ? [base] : [`${base}.js`];
+    if (i > 0) names.push(`${base}/index.js`);
+    const found = names.find((name) => {
+      const file = inside(root, name);
+      return file !== undefined && existsSync(file) && statSync(file).isFile();
+    });
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The file for a package path, or undefined when it escapes the package. */

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Builds dist/ from pkg/ (run `wasm-pack build` first):
 //   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm + mp_request.wasm.br + index.d.ts
+//   dist/miniprogram_npm/mp-request/  the same for the npm package (its `miniprogram` folder, which 构建 npm
+//                                 copies to miniprogram_npm/mp-request/): its default wasmPath is there; no .wasm
 //   dist/node/                    index.js (CommonJS) + mp_request.wasm + index.d.ts
 //   dist/web/                     mp-request.js (ES module) + mp_request.wasm + index.d.ts
 // The wasm is lowered to MVP features (plus mutable globals) and optimised for size.
@@ -59,20 +61,23 @@ const common = {
   minifySyntax: true,
 };
 const miniprogramDir = join(dist, 'miniprogram', 'mp-request');
-await esbuild.build({
-  ...common,
-  // Every kilobyte of a mini-program package counts: identifiers are
-  // minified too (RequestError sets its `name` itself). The Node and web
-  // builds keep theirs, for readable stacks.
-  minifyIdentifiers: true,
-  entryPoints: [join(root, 'js-shim/src/entries/miniprogram.js')],
-  outfile: join(miniprogramDir, 'index.js'),
-  format: 'cjs',
-  platform: 'neutral',
-  target: 'es2017',
-  inject: [join(root, 'js-shim/src/text-codec.js')],
-  plugins: [scopedPolyfill],
-});
+const miniprogramNpmDir = join(dist, 'miniprogram_npm', 'mp-request');
+for (const [entry, dir] of [['miniprogram.js', miniprogramDir], ['miniprogram-npm.js', miniprogramNpmDir]]) {
+  await esbuild.build({
+    ...common,
+    // Every kilobyte of a mini-program package counts: identifiers are
+    // minified too (RequestError sets its `name` itself). The Node and web
+    // builds keep theirs, for readable stacks.
+    minifyIdentifiers: true,
+    entryPoints: [join(root, 'js-shim/src/entries', entry)],
+    outfile: join(dir, 'index.js'),
+    format: 'cjs',
+    platform: 'neutral',
+    target: 'es2017',
+    inject: [join(root, 'js-shim/src/text-codec.js')],
+    plugins: [scopedPolyfill],
+  });
+}
 await esbuild.build({
   ...common,
   entryPoints: [join(root, 'js-shim/src/entries/node.js')],
@@ -100,6 +105,8 @@ for (const dir of [miniprogramDir, join(dist, 'node'), join(dist, 'web')]) {
   copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(dir, 'index.d.ts'));
 }
 writeFileSync(join(miniprogramDir, 'mp_request.wasm.br'), brotli);
+writeFileSync(join(miniprogramNpmDir, 'mp_request.wasm.br'), brotli);
+copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(miniprogramNpmDir, 'index.d.ts'));
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const js = statSync(join(miniprogramDir, 'index.js')).size;

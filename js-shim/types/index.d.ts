@@ -54,7 +54,11 @@ export interface ClientOptions {
   cache?: CacheOptions;
   /** How `client.stats()` groups requests (see docs/stats.md). */
   stats?: StatsOptions;
-  /** Mini-program only: absolute path of the wasm in the code package. Default '/utils/mp-request/mp_request.wasm.br'. */
+  /**
+   * Mini-program only: absolute path of the wasm in the code package. Default
+   * '/miniprogram_npm/mp-request/mp_request.wasm.br' for the npm package (where 构建 npm puts it),
+   * '/utils/mp-request/mp_request.wasm.br' for the folder copied from dist/miniprogram/.
+   */
   wasmPath?: string;
   /** Log each route decision and outcome with console.log. */
   debug?: boolean;
@@ -453,3 +457,13 @@ export declare function createClient(options: ClientOptions): Promise<Client>;
 
 /** Mini-program build only: the default `wasmPath`. */
 export declare const DEFAULT_WASM_PATH: string;
+
+declare global {
+  /**
+   * miniprogram-api-typings' namespace, which `ManagedSocket.task` names. Declared (and merged with the
+   * typings' when a mini-program project has them) so that the types also load in Node and web projects.
+   */
+  namespace WechatMiniprogram {
+    interface SocketTask {}
+  }
+}

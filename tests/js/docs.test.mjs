@@ -5,12 +5,11 @@
 // app). A `console.log(...); // expected` line must log exactly `expected`.
 // Blocks with effects beyond the console have a check in CHECKS below.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
+import { createSandbox, exampleRoot, repo, startEmulator } from './support.mjs';
 
 const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md'];
 
@@ -45,15 +44,6 @@ const until = async (check, what, ms = 3000) => {
     await new Promise((r) => setTimeout(r, 10));
   }
 };
-
-/** The example as copied into a phone, with `appJs` in place of its app.js when given. */
-function exampleRoot(appJs) {
-  const root = mkdtempSync(join(tmpdir(), 'mp-request-docs-'));
-  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
-  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
-  if (appJs) writeFileSync(join(root, 'app.js'), appJs);
-  return root;
-}
 
 async function launch(appJs) {
   const sandbox = createSandbox({ root: exampleRoot(appJs), emulator, profile: 'android', envVersion: 'develop' });
@@ -253,7 +243,7 @@ test("the guide's debug log sample is what debug: true prints", async () => {
     .map((line) => new RegExp(`^${escape(line).replace(/\d+/g, '\\d+')}$`));
 
   const { sandbox } = await launch();
-  const mp = sandbox.require('./utils/mp-request/index.js');
+  const mp = sandbox.require('mp-request');
   const client = await mp.createClient({ env: emulator.env, service: 'golang-lfwy', debug: true });
   try {
     emulator.inject({ kind: 'status', status: 503, path: '/api/test' });

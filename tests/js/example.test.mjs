@@ -2,11 +2,8 @@
 // the framework would: the seed's app.call, the API wrappers, the socket's
 // compatibility fields, the cloud-test page, and mock data in the devtools.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundleDir, createSandbox, repo, startEmulator } from './support.mjs';
+import { createSandbox, exampleRoot, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -14,14 +11,6 @@ before(async () => {
 });
 beforeEach(() => emulator.reset());
 after(() => emulator.close());
-
-/** The example as copied into a phone: its tree plus the built bundle. */
-function exampleRoot() {
-  const root = mkdtempSync(join(tmpdir(), 'mp-request-example-'));
-  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
-  cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
-  return root;
-}
 
 async function launch(options = {}) {
   const sandbox = createSandbox({ root: exampleRoot(), emulator, profile: 'android', envVersion: 'develop', ...options });
@@ -121,8 +110,36 @@ test('in the devtools the same page runs on the mock fixtures, and nothing reach
   assert.equal(byName['订单API'].route, 'mock');
   assert.equal(byName['订单API'].note, '10 of 12 orders');
   assert.equal(byName.WebSocket.route, 'mock');
+  assert.equal(byName['云托管状态'].route, 'mock', 'the status row shows the route actually used');
+  assert.match(byName['云托管状态'].note, /^devtools with mock routes; /);
   assert.equal(emulator.count(), 0, 'mock data only');
   assert.equal(emulator.stats().ws.connections, 0, 'the mock socket too');
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});
+
+test('the WebSocket check waits for its own echo only, and gives up after its timeout', async () => {
+  const { app, sandbox } = await launch();
+  const page = sandbox.openPage('pages/test/cloud-test');
+  await until(() => app.globalData.socketConnected);
+  // The service answers nothing of ours; it pushes other things: not JSON, other JSON, an echo of someone else.
+  emulator.ws.silence();
+  page.wsTimeoutMs = 300;
+  const started = Date.now();
+  const failed = page.testWebSocket().then(() => null, (e) => e);
+  for (const text of ['not json', JSON.stringify({ type: 'news', content: 'Hello WebSocket' }), JSON.stringify({ type: 'message', content: 'Hello WebSocket', check: 'other' })]) {
+    emulator.ws.broadcast(text);
+  }
+  const error = await failed;
+  assert.match(String(error && error.message), /no echo within 300 ms/);
+  assert.ok(Date.now() - started < 2000);
+
+  // With the echo back, unrelated pushes before it change nothing.
+  emulator.ws.silence(false);
+  page.wsTimeoutMs = 5000;
+  emulator.ws.broadcast(JSON.stringify({ type: 'news' }));
+  const ok = await page.testWebSocket();
+  assert.equal(ok.route, 'cloud');
   app.globalData.client.destroy();
   sandbox.dispose();
 });

@@ -2,7 +2,7 @@
 // code from strings, relative require only, WXWebAssembly by package path.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { MINIPROGRAM_GLOBALS } from '../../sandbox/miniprogram-sandbox.mjs';
 import { createSandbox, packageRoot, startEmulator } from './support.mjs';
@@ -68,6 +68,27 @@ test('require takes relative package paths only', () => {
   assert.throws(() => sandbox.require('fs'), /module "fs" is not defined/);
   assert.throws(() => sandbox.require('/lib/a.js'), /not defined/);
   assert.throws(() => sandbox.require('../../etc/passwd'), /not defined/);
+});
+
+test("require resolves packages in miniprogram_npm (构建 npm's output) as WeChat does, nearest folder first", () => {
+  const root = packageRoot();
+  for (const [file, code] of [
+    ['miniprogram_npm/pkg/index.js', "module.exports = { from: 'root', other: require('./other').value };"],
+    ['miniprogram_npm/pkg/other.js', "exports.value = 'other';"],
+    ['pages/a/miniprogram_npm/near/index.js', "module.exports = 'near';"],
+    ['pages/a/page.js', "module.exports = { pkg: require('pkg').from, sub: require('pkg/other').value, near: require('near') };"],
+    ['@babel/runtime/helpers/x.js', "module.exports = 'helper';"],
+    ['app.js', "module.exports = require('@babel/runtime/helpers/x');"],
+  ]) {
+    mkdirSync(join(root, dirname(file)), { recursive: true });
+    writeFileSync(join(root, file), code);
+  }
+  const sandbox = createSandbox({ root, emulator });
+  assert.deepEqual({ ...sandbox.require('./page.js', '/pages/a') }, { pkg: 'root', sub: 'other', near: 'near' });
+  assert.equal(sandbox.require('pkg', '/pages/a'), sandbox.require('pkg'), 'one module instance per file');
+  assert.equal(sandbox.require('./app.js'), 'helper', "a path without './' is the requiring folder's first");
+  assert.throws(() => sandbox.require('near'), /module "near" is not defined/, 'only folders above the requiring file are searched');
+  assert.throws(() => sandbox.require('missing'), /module "missing" is not defined/);
 });
 
 describe('WXWebAssembly', () => {

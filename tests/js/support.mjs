@@ -1,6 +1,6 @@
 // Shared set-up for the Node tests: the built bundle copied into a mini-program
 // package, the emulator, and sandboxes that load the bundle.
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +9,29 @@ import { createSandbox } from '../../sandbox/miniprogram-sandbox.mjs';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const bundleDir = join(repo, 'dist/miniprogram/mp-request');
+/** The mini-program build of the npm package: what 构建 npm puts in miniprogram_npm/mp-request/. */
+export const npmBundleDir = join(repo, 'dist/miniprogram_npm/mp-request');
 export const SERVICE = 'golang-lfwy';
 
 /** A mini-program package root with the bundle at /utils/mp-request/ (as the README says to copy it). */
 export function packageRoot() {
   const root = mkdtempSync(join(tmpdir(), 'mp-request-pkg-'));
   cpSync(bundleDir, join(root, 'utils/mp-request'), { recursive: true });
+  return root;
+}
+
+/**
+ * The example mini-program (examples/miniprogram) as the devtools run it after `make demo` or 构建 npm:
+ * its tree, the package's mini-program build in miniprogram_npm/mp-request/, and `appJs` in place of its
+ * app.js when given.
+ * @param {string} [appJs]
+ */
+export function exampleRoot(appJs) {
+  const root = mkdtempSync(join(tmpdir(), 'mp-request-example-'));
+  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
+  rmSync(join(root, 'miniprogram_npm'), { recursive: true, force: true });
+  cpSync(npmBundleDir, join(root, 'miniprogram_npm/mp-request'), { recursive: true });
+  if (appJs) writeFileSync(join(root, 'app.js'), appJs);
   return root;
 }
 

@@ -1,8 +1,12 @@
-const { createClient } = require('./utils/mp-request/index.js');
+// 构建 npm 后从 miniprogram_npm/mp-request/ 加载（make demo 也会放一份在那里）。
+const { createClient } = require('mp-request');
 const config = require('./config.js');
 const { mockRoutes } = require('./mock/fixtures.js');
 
 App({
+  /** @type {Promise<import('mp-request').Client> | undefined} 创建中的客户端：页面里 await getApp().ready */
+  ready: undefined,
+
   globalData: {
     client: null,
     // 种子的兼容字段：当前的 SocketTask 与连接状态（随托管 socket 自动更新）。

@@ -5,7 +5,7 @@ module.exports = {
   resourceAppid: 'wx101090677bd5219e', // 云托管环境所属账号（资源复用）
   wsService: 'ws', // WebSocket 服务名
   // 模拟数据：'auto' 只在开发者工具中使用；true 在非正式版中使用；false 关闭。正式版永远不用。
-  mock: 'auto',
+  mock: /** @type {boolean | 'auto'} */ ('auto'),
   // 打开后，每个请求的路由选择与结果都会打印到控制台。
   debug: false,
 };

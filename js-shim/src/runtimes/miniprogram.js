@@ -7,7 +7,10 @@ import { createWxRequestAdapter } from '../adapters/wx-request.js';
 import { field } from '../outcome.js';
 import { mockSocketTask } from '../socket.js';
 
-/** Where `createClient` looks for the wasm unless `wasmPath` says otherwise. */
+/**
+ * Where `createClient` looks for the wasm unless `wasmPath` says otherwise: the folder copied to utils/.
+ * The npm package's build has its own (entries/miniprogram-npm.js).
+ */
 export const DEFAULT_WASM_PATH = '/utils/mp-request/mp_request.wasm.br';
 
 /** @type {import('../client.js').Runtime} */

@@ -4,7 +4,43 @@ const { lastRoute } = require('../../utils/request.js');
 
 const app = getApp();
 
+/**
+ * 等待 socket 上第一条满足 match 的 JSON 消息；其他消息（非 JSON、别的内容）跳过。超时则失败。
+ * @param {{ on(name: string, listener: (event: any) => void): unknown, off(name: string, listener: (event: any) => void): unknown }} socket
+ * @param {(message: any) => boolean} match
+ * @param {number} ms
+ * @returns {Promise<any>}
+ */
+function nextMessage(socket, match, ms) {
+  return new Promise((resolve, reject) => {
+    /** @param {{ data: unknown }} event */
+    const onMessage = ({ data }) => {
+      let message;
+      try {
+        message = typeof data === 'string' ? JSON.parse(data) : undefined;
+      } catch (error) {
+        return;
+      }
+      if (!message || typeof message !== 'object' || !match(message)) return;
+      socket.off('message', onMessage);
+      clearTimeout(timer);
+      resolve(message);
+    };
+    const timer = setTimeout(() => {
+      socket.off('message', onMessage);
+      reject(new Error(`WebSocket: no echo within ${ms} ms`));
+    }, ms);
+    socket.on('message', onMessage);
+  });
+}
+
 Page({
+  // WebSocket 检查等待回显的时间（毫秒）。
+  wsTimeoutMs: 5000,
+
+  /** @type {Array<[string, string, () => Promise<{ route: string, note: string }>]>} 七项检查：中文名、英文名、执行函数 */
+  checks: [],
+
   data: {
     running: false,
     results: [],
@@ -80,15 +116,11 @@ Page({
       if (socket.state === 'open') done();
       else socket.on('open', done);
     });
-    const echoed = new Promise((resolve) => {
-      const onMessage = ({ data }) => {
-        socket.off('message', onMessage);
-        resolve(data);
-      };
-      socket.on('message', onMessage);
-    });
-    socket.send({ type: 'message', content: 'Hello WebSocket' });
-    const reply = JSON.parse(await echoed);
+    // 只认这条消息自己的回显（按随机的 check 字段匹配）：服务端推送、心跳等其他消息一律忽略。
+    const check = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const echoed = nextMessage(socket, (message) => message.check === check, this.wsTimeoutMs);
+    socket.send({ type: 'message', content: 'Hello WebSocket', check });
+    const reply = await echoed;
     if (reply.content !== 'Hello WebSocket') throw new Error('unexpected echo');
     if (!app.globalData.socketConnected || !app.globalData.socketTask) throw new Error('globalData not updated');
     return { route: socket.route, note: 'socket open, echo received, globalData.socketConnected' };
@@ -103,11 +135,14 @@ Page({
     return { route: notFound.route, note: `404 → ${notFound.kind} "${notFound.message}"; bad path → ${invalid.kind}` };
   },
 
+  // 状态行显示请求实际走的路由（开发者工具里用模拟数据时是 mock）与选择它的原因。
   async testCloudStatus() {
     const network = await checkNetworkStatus();
     if (!wx.cloud || !wx.cloud.callContainer) throw new Error('wx.cloud.callContainer is unavailable');
     const { SDKVersion } = wx.getAppBaseInfo ? wx.getAppBaseInfo() : wx.getSystemInfoSync();
     const { envVersion } = wx.getAccountInfoSync().miniProgram;
-    return { route: 'cloud', note: `network ${network.networkType}, base library ${SDKVersion}, ${envVersion}` };
+    const client = await app.ready;
+    const probe = await client.request({ path: '/api/test' });
+    return { route: probe.route, note: `${probe.routeReason}; network ${network.networkType}, base library ${SDKVersion}, ${envVersion}` };
   },
 });
