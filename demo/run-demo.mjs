@@ -12,9 +12,9 @@ import { createSandbox } from '../sandbox/miniprogram-sandbox.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = mkdtempSync(join(tmpdir(), 'mp-request-demo-'));
-cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
+const skip = ['miniprogram_npm', 'node_modules'].map((dir) => join(repo, 'examples/miniprogram/miniprogram', dir));
+cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true, filter: (from) => !skip.includes(from) });
 // The package's mini-program build where 构建 npm puts it (the example requires 'mp-request').
-rmSync(join(root, 'miniprogram_npm'), { recursive: true, force: true });
 cpSync(join(repo, 'dist/miniprogram_npm/mp-request'), join(root, 'miniprogram_npm/mp-request'), { recursive: true });
 
 const emulator = await startEmulator();

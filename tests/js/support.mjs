@@ -1,6 +1,6 @@
 // Shared set-up for the Node tests: the built bundle copied into a mini-program
 // package, the emulator, and sandboxes that load the bundle.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,9 @@ export function packageRoot() {
  */
 export function exampleRoot(appJs) {
   const root = mkdtempSync(join(tmpdir(), 'mp-request-example-'));
-  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true });
-  rmSync(join(root, 'miniprogram_npm'), { recursive: true, force: true });
+  // Not what npm install left in a developer's copy (node_modules/), nor an older build's copy.
+  const skip = ['miniprogram_npm', 'node_modules', 'utils/mp-request'].map((dir) => join(repo, 'examples/miniprogram/miniprogram', dir));
+  cpSync(join(repo, 'examples/miniprogram/miniprogram'), root, { recursive: true, filter: (from) => !skip.includes(from) });
   cpSync(npmBundleDir, join(root, 'miniprogram_npm/mp-request'), { recursive: true });
   if (appJs) writeFileSync(join(root, 'app.js'), appJs);
   return root;
