@@ -309,7 +309,10 @@ async function finish(scope, result, options) {
   for (const f of checkSentSizes(sent)) record(c, f, l);
   // Every answer was a 200 saying JSON with a broken body (the plan's, or the emulator's `malformed` fault).
   // A mock route's data is a value, handed on as it is (docs/errors.md): not a body cut off.
-  const brokenJson = c.plan?.brokenJson || (c.fault?.kind === 'malformed' && c.faultAlone && c.faultServed !== false);
+  // A GET that joined an identical one already in flight (an earlier case's) got that call's
+  // answer, by that case's plan: only a case whose own calls met the broken bodies is held to it.
+  const ownCalls = c.lane === 'emulator' || sent.length > 0;
+  const brokenJson = (c.plan?.brokenJson && ownCalls) || (c.fault?.kind === 'malformed' && c.faultAlone && c.faultServed !== false);
   const value = /** @type {any} */ (request && request.value);
   if (request && brokenJson && request.status === 'resolved' && !value.fromCache && value.route !== 'mock') {
     record(c, { invariant: 'broken-json-resolved', message: 'a 200 with content-type JSON and a broken body resolved as a success' }, l);
