@@ -12,6 +12,8 @@ Page({
   },
 
   onLoad() {
+    // 这个页面用到 WebSocket：打开时连接，离开时断开（见 app.js 的 useSocket）。
+    this.socketReady = app.useSocket();
     this.checks = [
       ['基本连接', 'basic connection', () => this.testBasic()],
       ['首页API', 'home API', () => this.testHome()],
@@ -21,6 +23,10 @@ Page({
       ['错误处理', 'error handling', () => this.testErrors()],
       ['云托管状态', 'cloud status', () => this.testCloudStatus()],
     ];
+  },
+
+  onUnload() {
+    app.releaseSocket();
   },
 
   async runAll() {
@@ -70,26 +76,35 @@ Page({
   },
 
   async testWebSocket() {
-    const socket = app.globalData.socket;
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('WebSocket not open within 5 s')), 5000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (socket.state === 'open') done();
-      else socket.on('open', done);
-    });
-    const echoed = new Promise((resolve) => {
+    const socket = await this.socketReady;
+    if (!socket) throw new Error('the page was closed');
+    // The echo of this check's own message, within 5 s (the socket queues it until open);
+    // anything else the service sends meanwhile is not this check's business.
+    const content = `Hello WebSocket ${Date.now()}`;
+    let stop = () => {};
+    const echoed = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no echo within 5 s (socket ${socket.state})`)), 5000);
       const onMessage = ({ data }) => {
-        socket.off('message', onMessage);
-        resolve(data);
+        let reply = null;
+        try {
+          reply = typeof data === 'string' ? JSON.parse(data) : null;
+        } catch {
+          // Not JSON: not the echo.
+        }
+        if (reply && reply.content === content) resolve(reply);
       };
       socket.on('message', onMessage);
+      stop = () => {
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+      };
     });
-    socket.send({ type: 'message', content: 'Hello WebSocket' });
-    const reply = JSON.parse(await echoed);
-    if (reply.content !== 'Hello WebSocket') throw new Error('unexpected echo');
+    try {
+      socket.send({ type: 'message', content });
+      await echoed;
+    } finally {
+      stop();
+    }
     if (!app.globalData.socketConnected || !app.globalData.socketTask) throw new Error('globalData not updated');
     return { route: socket.route, note: 'socket open, echo received, globalData.socketConnected' };
   },
