@@ -44,7 +44,10 @@ export async function startEmulator(options = {}) {
   const idempotent = new Map();
   /** @type {Array<{ service: string, method: string, path: string, query: Record<string, string>, headers: Record<string, any> }>} */
   const log = [];
-  const wsStats = { connections: 0, messages: 0, silent: false, maxOpen: 0 };
+  /** pings: 'pong' answers them, 'echo' hands them back as they came (a plain echo service), 'ignore' drops them. */
+  const wsStats = { connections: 0, messages: 0, pings: 0, silent: false, pingMode: 'pong', maxOpen: 0 };
+  /** The headers of each connection's handshake, in order, as the service sees them (after the gateway). */
+  const wsHandshakes = [];
   /** Acked messages as they arrived: which connection (1-based) saw which id. */
   const wsReceived = [];
   /** Text frames as they arrived (pings aside): which connection saw which text. */
@@ -168,6 +171,8 @@ export async function startEmulator(options = {}) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       wsStats.connections += 1;
+      // As the service sees them: after the gateway, which sets the identity.
+      wsHandshakes.push({ ...stripCallerHeaders(req.headers), ...routed.identity });
       const connection = wsStats.connections;
       wsStats.maxOpen = Math.max(wsStats.maxOpen, wss.clients.size);
       ws.on('message', (data, isBinary) => {
@@ -180,7 +185,12 @@ export async function startEmulator(options = {}) {
         } catch {
           message = null;
         }
-        if (message && message.type === 'ping') return ws.send(JSON.stringify({ type: 'pong', t: message.t }));
+        if (message && message.type === 'ping') {
+          wsStats.pings += 1;
+          if (wsStats.pingMode === 'ignore') return;
+          if (wsStats.pingMode === 'echo') return ws.send(data, { binary: isBinary });
+          return ws.send(JSON.stringify({ type: 'pong', t: message.t }));
+        }
         if (text !== null) wsTexts.push({ connection, text });
         if (message && message.type === 'msg' && Number.isInteger(message.id)) {
           // Acked mode: record, then ack; duplicates (same id) are acked again.
@@ -243,7 +253,7 @@ export async function startEmulator(options = {}) {
       handled: Object.fromEntries(counts.handled),
       replayed: counts.replayed,
       maxOpen: counts.maxOpen,
-      ws: { connections: wsStats.connections, messages: wsStats.messages, open: wss.clients.size, maxOpen: wsStats.maxOpen },
+      ws: { connections: wsStats.connections, messages: wsStats.messages, pings: wsStats.pings, open: wss.clients.size, maxOpen: wsStats.maxOpen },
     };
   }
 
@@ -259,7 +269,10 @@ export async function startEmulator(options = {}) {
     log.length = 0;
     wsStats.connections = 0;
     wsStats.messages = 0;
+    wsStats.pings = 0;
     wsStats.silent = false;
+    wsStats.pingMode = 'pong';
+    wsHandshakes.length = 0;
     wsStats.maxOpen = 0;
     wsReceived.length = 0;
     wsTexts.length = 0;
@@ -315,6 +328,17 @@ export async function startEmulator(options = {}) {
       silence: (silent = true) => {
         wsStats.silent = silent;
       },
+      /**
+       * What the service does with pings: 'pong' (the default) answers them; 'echo' hands them back
+       * as they came, like a plain echo service; 'ignore' drops them (a service that does not know them).
+       * Every other frame is still echoed.
+       * @param {'pong' | 'echo' | 'ignore'} mode
+       */
+      pings: (mode) => {
+        wsStats.pingMode = mode;
+      },
+      /** The handshake headers of each connection, in order (lower-case names). */
+      handshakes: () => wsHandshakes.slice(),
       open: () => wss.clients.size,
       /** Acked messages received, in arrival order: `{ connection, id }`. */
       received: () => wsReceived.slice(),

@@ -96,6 +96,8 @@ export function createSandbox(options) {
 
   let app;
   const pages = [];
+  /** Page definitions by route, as their modules registered them. */
+  const definitions = new Map();
   const globals = {
     wx,
     WXWebAssembly: createWXWebAssembly(root, profile, realm),
@@ -175,11 +177,15 @@ export function createSandbox(options) {
       if (typeof app.onLaunch === 'function') app.onLaunch(options);
       return app;
     },
-    /** Loads a page ('pages/test/cloud-test'), makes its instance and runs onLoad. */
+    /**
+     * Loads a page ('pages/test/cloud-test'), makes its instance and runs onLoad. A page opened
+     * again (navigateTo the same page) is another instance of the same definition.
+     */
     openPage(route, query = {}) {
       const before = pages.length;
       load(`/${route}.js`);
-      const definition = pages[before] || pages.find((p) => p.__route === route);
+      if (pages.length > before) definitions.set(route, pages[before]);
+      const definition = definitions.get(route);
       if (!definition) throw new Error(`${route}.js did not call Page()`);
       const page = instantiate(definition, route);
       if (typeof page.onLoad === 'function') page.onLoad(query);

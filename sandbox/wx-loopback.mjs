@@ -120,7 +120,9 @@ export function createWx(options) {
   async function connectContainer(o, env, resourceAppid) {
     calls.connectContainer += 1;
     if (!env) throw fail("cloud.connectContainer:fail Cloud API isn't enabled, please call wx.cloud.init first");
+    // The caller's header goes with the handshake; the gateway's own headers win over it.
     const headers = {
+      ...lowerKeys(o.header),
       'x-wx-service': o.service,
       'x-wx-env': env,
       [CALLER_HEADERS.openid]: state.openid,

@@ -43,9 +43,16 @@ export const BUDGET = {
   // one by one, events that never throw into a timer or wx, sockets'
   // callbacks 3 KB; createClient's options read once (client-options.js)
   // 1 KB; a UTF-8 encoder that writes lone surrogates as U+FFFD 0.5 KB.
-  wasmRaw: 259.5 * KB,
-  wasmGzip: 116 * KB,
-  bundleRaw: 305.5 * KB,
+  // Issue 18 (item 6, sockets that fit the service) raised them by 2, 1 and
+  // 2 KB (twiggy, before wasm-opt: 1.9 KB): control frames parsed as JSON
+  // rather than prefix-matched, a classifier over the strict validator and
+  // the member reader already there (no longer inlined) 1.1 KB; the socket's
+  // `header` read, checked and part of its key 0.8 KB; the heartbeat option
+  // 0.1 KB; less the prefix matching and the frames no longer copied back
+  // out 0.2 KB. The shim grew by 0.03 KB.
+  wasmRaw: 261.5 * KB,
+  wasmGzip: 117 * KB,
+  bundleRaw: 308.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -352,8 +352,10 @@ fn socket_commands_and_events_keep_their_shapes() {
     log.all("opened", e.socket_opened(id, 1, 10.0));
     log.all(
         "message",
-        e.socket_message(id, 1, "{\"ack\":1}".into(), 20.0),
+        e.socket_message(id, 1, Some("{\"ack\":1}".into()), 20.0),
     );
+    // A frame the shim kept (large or binary): delivered as it holds it.
+    log.all("frame", e.socket_message(id, 1, None, 20.0));
     log.all("timer", e.socket_timer(id, 10_020.0));
     log.all("error", e.socket_error(id, 1, "boom".into(), 10_030.0));
     log.all(
@@ -414,7 +416,8 @@ const SOCKET_SHAPES: &str = r##"
 open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","commands":[{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]}
 send queued: []
 opened: [{"type":"transmit","socket":1,"epoch":1,"seq":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"timer","socket":1,"atMs":10010}]
-message: [{"type":"deliver","socket":1,"text":"{\"ack\":1}"}]
+message: [{"type":"deliver","socket":1}]
+frame: [{"type":"deliver","socket":1}]
 timer: [{"type":"transmit","socket":1,"epoch":1,"seq":0,"text":"{\"type\":\"ping\",\"t\":10020}"},{"type":"timer","socket":1,"atMs":20020}]
 error: [{"type":"event","socket":1,"event":{"name":"error","detail":"boom"}},{"type":"closeTask","socket":1,"epoch":1,"code":4000,"reason":"error"},{"type":"event","socket":1,"event":{"name":"close","code":1006,"reason":"boom","reconnecting":true}},{"type":"event","socket":1,"event":{"name":"reconnecting","attempt":1,"delayMs":1000}},{"type":"event","socket":1,"event":{"name":"state","state":"reconnecting"}},{"type":"timer","socket":1,"atMs":11030}]
 closed: []

@@ -1758,7 +1758,7 @@ impl Shim {
             SocketCommand::Emit(SocketEvent::State(State::Failed)) => {
                 self.seen.count("sockets failed for good", 1)
             }
-            SocketCommand::Deliver { .. } | SocketCommand::Emit(_) => {}
+            SocketCommand::Deliver | SocketCommand::Emit(_) => {}
         }
         Ok(())
     }
@@ -1821,13 +1821,15 @@ impl Shim {
             }
             (SocketAct::Message, Some((epoch, true))) => {
                 self.on_socket(id, "socket message", |s, now| {
-                    s.on_message(epoch, "hello", now)
+                    s.on_message(epoch, Some("hello"), now)
                 })
             }
             (SocketAct::Ack, Some((epoch, true))) => match socket.sent.last() {
                 Some((_, seq, _)) => {
                     let ack = format!("{{\"type\":\"ack\",\"id\":{seq}}}");
-                    self.on_socket(id, "socket ack", |s, now| s.on_message(epoch, &ack, now))
+                    self.on_socket(id, "socket ack", |s, now| {
+                        s.on_message(epoch, Some(&ack), now)
+                    })
                 }
                 None => Ok(()),
             },

@@ -1,7 +1,7 @@
 //! The managed socket's state machine, natively under a virtual clock.
 #![cfg(not(target_arch = "wasm32"))]
 
-use mp_request::core::socket::config::{RawSocketConfig, SocketConfig};
+use mp_request::core::socket::config::{Heartbeat, RawSocketConfig, SocketConfig};
 use mp_request::core::socket::machine::{Socket, SocketCommand, SocketEvent, State, GIVE_UP_CODE};
 use proptest::prelude::*;
 
@@ -127,7 +127,7 @@ fn error_then_close_of_the_same_task_reconnects_once() {
         "a stale task's close is ignored"
     );
     assert!(
-        s.on_message(epoch, "late", 12.0).is_empty(),
+        s.on_message(epoch, Some("late"), 12.0).is_empty(),
         "so are its messages"
     );
 }
@@ -165,7 +165,7 @@ fn heartbeat_pings_at_the_interval_and_silence_means_death() {
         [format!("{{\"type\":\"ping\",\"t\":{}}}", interval as u64)]
     );
     assert!(
-        s.on_message(epoch, "{\"type\":\"pong\",\"t\":1}", interval + 5.0)
+        s.on_message(epoch, Some("{\"type\":\"pong\",\"t\":1}"), interval + 5.0)
             .is_empty(),
         "pongs are the socket's own"
     );
@@ -183,13 +183,178 @@ fn heartbeat_pings_at_the_interval_and_silence_means_death() {
     assert_eq!(s.state(), State::Reconnecting);
 }
 
+/// Fires the timer every second from `from` to `to` (ms): every command.
+fn tick(s: &mut Socket, from: f64, to: f64) -> Vec<SocketCommand> {
+    let mut out = Vec::new();
+    let mut now = from;
+    while now <= to {
+        out.extend(s.on_timer(now));
+        now += 1000.0;
+    }
+    out
+}
+
+fn heartbeat(on: Option<bool>) -> SocketConfig {
+    RawSocketConfig {
+        heartbeat: on,
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
+fn reconnected(commands: &[SocketCommand]) -> bool {
+    commands
+        .iter()
+        .any(|c| matches!(c, SocketCommand::Emit(SocketEvent::Close { .. })))
+}
+
+#[test]
+fn heartbeat_off_sends_no_pings_and_silence_never_reconnects() {
+    let c = heartbeat(Some(false));
+    assert_eq!(c.heartbeat, Heartbeat::Off);
+    let mut s = socket(c);
+    let epoch = open(&mut s, 0.0);
+    let out = tick(&mut s, 0.0, 600_000.0);
+    assert!(transmitted(&out).is_empty(), "no pings");
+    assert!(!reconnected(&out), "ten silent minutes, still open");
+    assert_eq!(s.state(), State::Open);
+    assert_eq!(timer(&s.on_timer(1.0)), Some(f64::INFINITY), "nothing due");
+    // Back from the background: no probe either.
+    assert!(transmitted(&s.set_hidden(false, 600_001.0)).is_empty());
+    // Pongs and acks that come anyway are still not the caller's.
+    assert!(s
+        .on_message(epoch, Some("{\"type\":\"pong\"}"), 600_002.0)
+        .is_empty());
+}
+
+#[test]
+fn auto_heartbeat_pings_a_service_that_ignores_them_but_never_reconnects_it() {
+    let c = SocketConfig::DEFAULT;
+    assert_eq!(c.heartbeat, Heartbeat::Auto, "the default");
+    let mut s = socket(c);
+    let epoch = open(&mut s, 0.0);
+    // The service echoes app messages and never answers a ping.
+    assert_eq!(
+        s.on_message(epoch, Some("{\"type\":\"message\",\"n\":1}"), 5.0),
+        [SocketCommand::Deliver]
+    );
+    let out = tick(&mut s, 0.0, 600_000.0);
+    assert_eq!(
+        transmitted(&out).len(),
+        60,
+        "a ping every 10 s keeps the gateway from reclaiming the socket"
+    );
+    assert!(!reconnected(&out), "quiet is not dead");
+    assert_eq!(s.state(), State::Open);
+}
+
+#[test]
+fn auto_heartbeat_counts_silence_once_the_service_answers_a_ping() {
+    let c = SocketConfig::DEFAULT;
+    let timeout = f64::from(c.heartbeat_timeout_ms);
+    let mut s = socket(c);
+    let epoch = open(&mut s, 0.0);
+    let ping = transmitted(&s.on_timer(10_000.0)).pop().unwrap();
+    // An echo service hands the ping back: an answer, not a message.
+    assert!(s.on_message(epoch, Some(&ping), 10_010.0).is_empty());
+    assert!(!reconnected(&tick(&mut s, 11_000.0, 10_009.0 + timeout)));
+    let out = s.on_timer(10_010.0 + timeout);
+    assert!(reconnected(&out), "dead after the timeout of silence");
+    assert!(out.contains(&SocketCommand::CloseTask {
+        epoch,
+        code: GIVE_UP_CODE,
+        reason: "heartbeat timeout"
+    }));
+    // The next connection must answer again before its silence counts: a
+    // service that stopped answering pings is not reconnected every 25 s.
+    let (_, delay) = reconnect_delay(&out).unwrap();
+    let at = 10_010.0 + timeout + f64::from(delay);
+    let epoch = connect_epoch(&s.on_timer(at)).unwrap();
+    s.on_open(epoch, at);
+    let out = tick(&mut s, at, at + 600_000.0);
+    assert!(!reconnected(&out));
+    assert_eq!(transmitted(&out).len(), 60);
+    // It answers again: silence counts again.
+    let now = at + 600_500.0;
+    assert!(s
+        .on_message(epoch, Some("{ \"t\": 1, \"type\": \"pong\" }"), now)
+        .is_empty());
+    assert!(reconnected(&tick(&mut s, now, now + timeout + 1000.0)));
+}
+
+#[test]
+fn heartbeat_on_counts_silence_from_the_start() {
+    let c = heartbeat(Some(true));
+    assert_eq!(c.heartbeat, Heartbeat::On);
+    let timeout = f64::from(c.heartbeat_timeout_ms);
+    let mut s = socket(c);
+    open(&mut s, 0.0);
+    assert!(!reconnected(&tick(&mut s, 0.0, timeout - 1000.0)));
+    let out = s.on_timer(timeout);
+    assert!(reconnected(&out), "no answer to any ping: dead");
+    assert_eq!(s.state(), State::Reconnecting);
+}
+
+#[test]
+fn control_frames_are_parsed_and_everything_else_is_delivered() {
+    let c = RawSocketConfig {
+        acked: Some(true),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let mut s = socket(c);
+    let epoch = open(&mut s, 0.0);
+    for n in 1..=3 {
+        s.send(&n.to_string()).unwrap();
+    }
+    assert_eq!(s.pending(), 3);
+    // Key order and spacing do not matter.
+    assert!(s
+        .on_message(epoch, Some("{\"id\":1,\"type\":\"ack\"}"), 1.0)
+        .is_empty());
+    assert!(s
+        .on_message(epoch, Some(" { \"type\" : \"ack\" , \"id\" : 2 } "), 2.0)
+        .is_empty());
+    assert_eq!(s.pending(), 1);
+    for app in [
+        "{\"type\":\"message\",\"content\":\"Hello WebSocket\"}",
+        "{\"type\":\"ack\",\"id\":3,\"from\":\"chat\"}",
+        "{\"type\":\"pong\",\"score\":3}",
+        "{\"type\":\"ping\"}",
+        "{\"type\":\"pong\"",
+        "hello",
+    ] {
+        assert_eq!(
+            s.on_message(epoch, Some(app), 3.0),
+            [SocketCommand::Deliver],
+            "{app}"
+        );
+    }
+    assert_eq!(
+        s.pending(),
+        1,
+        "an app message that looks like an ack acks nothing"
+    );
+    // Frames the shim did not copy in (large, binary) are the caller's.
+    assert_eq!(s.on_message(epoch, None, 4.0), [SocketCommand::Deliver]);
+    // Plain mode: an ack frame is the caller's message.
+    let mut plain = socket(SocketConfig::DEFAULT);
+    let epoch = open(&mut plain, 0.0);
+    assert_eq!(
+        plain.on_message(epoch, Some("{\"type\":\"ack\",\"id\":1}"), 1.0),
+        [SocketCommand::Deliver]
+    );
+}
+
 #[test]
 fn a_burst_of_late_timers_is_judged_by_the_clock_not_counted() {
     let c = SocketConfig::DEFAULT;
     let mut s = socket(c);
     let epoch = open(&mut s, 0.0);
     // Five timers fire at once, late but within the timeout of the last message.
-    s.on_message(epoch, "hello", 20_000.0);
+    s.on_message(epoch, Some("hello"), 20_000.0);
     for _ in 0..5 {
         s.on_timer(20_001.0);
     }
@@ -266,7 +431,7 @@ fn acked_messages_are_resent_after_a_drop_until_acked() {
         .collect();
     assert_eq!(sent[0], "{\"type\":\"msg\",\"id\":1,\"data\":1}");
     assert!(
-        s.on_message(epoch, "{\"type\":\"ack\",\"id\":1}", 1.0)
+        s.on_message(epoch, Some("{\"type\":\"ack\",\"id\":1}"), 1.0)
             .is_empty(),
         "acks are the socket's own"
     );
@@ -282,7 +447,7 @@ fn acked_messages_are_resent_after_a_drop_until_acked() {
         ],
         "same ids, same order"
     );
-    s.on_message(epoch, "{\"type\":\"ack\",\"id\":3}", 3001.0);
+    s.on_message(epoch, Some("{\"type\":\"ack\",\"id\":3}"), 3001.0);
     assert_eq!(s.pending(), 0);
 }
 
@@ -395,7 +560,7 @@ proptest! {
                 0 => s.on_open(epoch, now),
                 1 => { let out = s.on_close(epoch, 1006, "", now); if live == Some(epoch) { live = None; } out }
                 2 => { let out = s.on_error(epoch, "x", now); if live == Some(epoch) { live = None; } out }
-                3 => s.on_message(epoch, "m", now),
+                3 => s.on_message(epoch, Some("m"), now),
                 4 => s.on_timer(now),
                 5 => s.set_online(dt % 2 == 0, now),
                 6 => s.set_hidden(dt % 2 == 0, now),

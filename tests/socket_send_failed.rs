@@ -387,7 +387,7 @@ proptest! {
                 7 => match (platform.open_epoch, acked_mode) {
                     // The server acks the newest frame it got (acks are cumulative).
                     (Some(epoch), true) => match platform.transmitted_since_open.last() {
-                        Some(id) if !platform.broken => s.on_message(epoch, &format!("{{\"type\":\"ack\",\"id\":{id}}}"), now),
+                        Some(id) if !platform.broken => s.on_message(epoch, Some(&format!("{{\"type\":\"ack\",\"id\":{id}}}")), now),
                         _ => Vec::new(),
                     },
                     _ => Vec::new(),

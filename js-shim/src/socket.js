@@ -1,8 +1,11 @@
 /**
  * Managed sockets: the Rust engine decides (connect, reconnect, heartbeat,
  * outbox, pause); this file only opens SocketTasks, forwards their events,
- * and keeps one timer per socket. Text frames are the socket's business;
- * binary frames go to listeners as they are (and count as signs of life).
+ * and keeps one timer per socket. Every frame is reported to the engine (a
+ * sign of life); only small text frames starting with `{` cross into the
+ * wasm, as only those can be control frames (pongs, acks, echoed pings).
+ * The engine answers `deliver` for the caller's frames, which go to
+ * listeners as they were received.
  */
 import { failed, field } from './outcome.js';
 import { describe, say } from './report.js';
@@ -26,6 +29,7 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @property {string} service
  * @property {string} path
  * @property {string} [url]
+ * @property {Record<string, string>} [header] Sent with the opening handshake.
  */
 
 /** @typedef {Record<string, (target: SocketTarget) => Promise<SocketTaskLike>>} SocketTransports */
@@ -39,7 +43,7 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @param {(line: string) => void} [deps.log]
  */
 export function createSocketDriver({ engine, now, transports, run, log }) {
-  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean }>} */
+  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown }>} */
   const live = new Map();
 
   /**
@@ -97,7 +101,8 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
         return;
       }
       case 'deliver':
-        for (const h of s.holders) h.emit('message', { data: c.text });
+        // The frame being reported (`onMessage` sets it just before).
+        for (const h of s.holders) h.emit('message', { data: s.frame });
         return;
       case 'event':
         if (log) log(`socket ${s.target.route} ${s.target.path}: ${c.event.name}${c.event.state ? ` ${c.event.state}` : ''}${c.event.detail ? ` (${c.event.detail})` : ''}`);
@@ -163,12 +168,11 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
     task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
     task.onMessage((e) => {
       const data = field(e, 'data');
-      if (typeof data === 'string') {
-        run(() => engine.socketMessage(s.id, epoch, data, now()));
-      } else {
-        run(() => engine.socketMessage(s.id, epoch, '', now()).filter((/** @type {any} */ c) => c.type !== 'deliver'));
-        for (const h of s.holders) h.emit('message', { data });
-      }
+      s.frame = data;
+      // Control frames are ASCII and at most 1024 bytes: nothing else is copied in.
+      const text = typeof data === 'string' && data.length <= CONTROL_MAX && CONTROL_START.test(data) ? data : undefined;
+      run(() => engine.socketMessage(s.id, epoch, text, now()));
+      s.frame = undefined;
     });
     task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, field(e, 'code'), field(e, 'reason'), now())));
     task.onError((e) => run(() => engine.socketError(s.id, epoch, field(e, 'errMsg'), now())));
@@ -189,7 +193,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       }
       let s = live.get(opened.id);
       if (!s) {
-        const target = { route: opened.route, service: opened.service, path: opened.path, url: opened.url };
+        const target = { route: opened.route, service: opened.service, path: opened.path, url: opened.url, header: opened.header };
         s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: Boolean(options && options.acked) };
         live.set(opened.id, s);
       }
@@ -232,6 +236,10 @@ function closeQuietly(task, code, reason) {
     // Nothing more to do with it.
   }
 }
+
+/** The longest frame that may be a control frame (the engine's `MAX_CONTROL_BYTES`). */
+const CONTROL_MAX = 1024;
+const CONTROL_START = /^[ \t\n\r]*\{/;
 
 /** What `client.socket()` returns: one handle of a connection shared by key. */
 export class ManagedSocket {

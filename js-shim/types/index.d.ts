@@ -130,6 +130,13 @@ export interface SocketOptions {
   path?: string;
   /** cloud (connectContainer), http (wx.connectSocket to baseUrl as ws), mock (in-memory echo, not in release builds). */
   route?: 'cloud' | 'http' | 'mock';
+  /**
+   * Headers of the opening handshake of every connection (connectContainer's and wx.connectSocket's `header`;
+   * Node's WebSocket sends them too). Checked like a request's header (at most 64, 16 KB). A browser's WebSocket
+   * cannot send headers: there `client.socket()` throws (put a token in the path's query or the first message).
+   * Sockets with another header (another token) are other connections.
+   */
+  header?: Record<string, string>;
   /** Reconnect delay window: from minDelayMs (1000) growing by factor (1.5) up to maxDelayMs (10000), full jitter. */
   minDelayMs?: number;
   maxDelayMs?: number;
@@ -140,6 +147,13 @@ export interface SocketOptions {
   connectTimeoutMs?: number;
   /** The backoff starts over after a connection lasted this long (default 5000). */
   minUptimeMs?: number;
+  /**
+   * Unset (the default): a ping `{"type":"ping","t":…}` every heartbeatIntervalMs keeps the socket busy (Cloud Run
+   * gateways reclaim idle sockets), and silence means dead only once the service has answered a ping (a pong
+   * `{"type":"pong"}`, or the ping echoed back): a service that ignores pings is never reconnected for being quiet.
+   * true: silence means dead from the start (a service known to answer pings). false: no pings, no silence check.
+   */
+  heartbeat?: boolean;
   /** Ping interval (default 10000) and the silence that means dead (default 25000). */
   heartbeatIntervalMs?: number;
   heartbeatTimeoutMs?: number;

@@ -45,13 +45,14 @@ pub fn encode(data_json: &str) -> Option<String> {
 }
 
 /// A member's key: an object's name (a JSON string token) or an array index.
-enum Key<'a> {
+pub(crate) enum Key<'a> {
     Name(&'a str),
     Index(usize),
 }
 
-/// The top-level members of a JSON object or array, as raw JSON tokens.
-struct Members<'a> {
+/// The top-level members of a JSON object or array, as raw JSON tokens
+/// (lenient: check untrusted text with `cache::json::is_json` first).
+pub(crate) struct Members<'a> {
     text: &'a str,
     at: usize,
     array: bool,
@@ -60,7 +61,7 @@ struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
-    fn new(text: &'a str) -> Option<Self> {
+    pub(crate) fn new(text: &'a str) -> Option<Self> {
         let mut m = Members {
             text,
             at: 0,
@@ -94,7 +95,7 @@ impl<'a> Members<'a> {
 
     /// The next member; `Some(None)` at the end; None when the text is not JSON.
     #[allow(clippy::type_complexity)]
-    fn next_member(&mut self) -> Option<Option<(Key<'a>, &'a str)>> {
+    pub(crate) fn next_member(&mut self) -> Option<Option<(Key<'a>, &'a str)>> {
         if self.done {
             return Some(None);
         }
@@ -182,7 +183,7 @@ impl<'a> Members<'a> {
 
 /// The characters of a JSON string token (quotes included in `token`).
 /// A lone surrogate escape becomes U+FFFD, as `TextEncoder` encodes it.
-fn unescape(token: &str) -> String {
+pub(crate) fn unescape(token: &str) -> String {
     let inner = token
         .get(1..token.len().saturating_sub(1))
         .unwrap_or_default();

@@ -482,16 +482,18 @@ impl Engine {
         self.with_socket(id, |s| s.on_open(epoch, now_ms))
     }
 
-    /// A message arrived on the SocketTask of `epoch`.
+    /// A frame arrived on the SocketTask of `epoch`: its text only when it
+    /// may be a control frame (the shim copies no other frame in); a
+    /// `deliver` command hands the frame the shim holds to the caller.
     #[wasm_bindgen(js_name = socketMessage)]
     pub fn socket_message(
         &self,
         id: u32,
         epoch: u32,
-        text: String,
+        text: Option<String>,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        self.with_socket(id, |s| s.on_message(epoch, &text, now_ms))
+        self.with_socket(id, |s| s.on_message(epoch, text.as_deref(), now_ms))
     }
 
     /// The SocketTask of `epoch` closed.

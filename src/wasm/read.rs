@@ -88,12 +88,14 @@ const SOCKET_OPTIONS: &[&str] = &[
     "service",
     "path",
     "route",
+    "header",
     "minDelayMs",
     "maxDelayMs",
     "factor",
     "maxAttempts",
     "connectTimeoutMs",
     "minUptimeMs",
+    "heartbeat",
     "heartbeatIntervalMs",
     "heartbeatTimeoutMs",
     "outboxMaxMessages",
@@ -138,6 +140,7 @@ pub fn read_socket_options(options: &JsValue) -> Result<RawSocketOptions, Reques
     raw.service = opt_string(o, "service")?;
     raw.path = opt_string(o, "path")?;
     raw.route = opt_string(o, "route")?;
+    raw.headers = read_headers(&get(o, "header")?)?;
     let c = &mut raw.config;
     c.min_delay_ms = opt_number(o, "minDelayMs")?;
     c.max_delay_ms = opt_number(o, "maxDelayMs")?;
@@ -145,6 +148,7 @@ pub fn read_socket_options(options: &JsValue) -> Result<RawSocketOptions, Reques
     c.max_attempts = opt_number(o, "maxAttempts")?;
     c.connect_timeout_ms = opt_number(o, "connectTimeoutMs")?;
     c.min_uptime_ms = opt_number(o, "minUptimeMs")?;
+    c.heartbeat = opt_bool(o, "heartbeat")?;
     c.heartbeat_interval_ms = opt_number(o, "heartbeatIntervalMs")?;
     c.heartbeat_timeout_ms = opt_number(o, "heartbeatTimeoutMs")?;
     c.outbox_max_messages = opt_number(o, "outboxMaxMessages")?;

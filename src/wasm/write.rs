@@ -355,7 +355,7 @@ pub fn socket_command(socket: u32, command: &SocketCommand) -> JsValue {
             .num("seq", *seq as f64)
             .text("text", text)
             .js(),
-        SocketCommand::Deliver { text } => head("deliver").text("text", text).js(),
+        SocketCommand::Deliver => head("deliver").js(),
         SocketCommand::Emit(event) => head("event").set("event", &socket_event(event)).js(),
         SocketCommand::Timer { at_ms } => head("timer")
             .num_or_null("atMs", at_ms.is_finite().then_some(*at_ms))
@@ -405,7 +405,7 @@ pub fn hub_commands(commands: &[(u32, SocketCommand)]) -> Array {
         .collect()
 }
 
-/// `{ id, shared, route, reason, service, path, url?, commands }` of `client.socket()`.
+/// `{ id, shared, route, reason, service, path, url?, header?, commands }` of `client.socket()`.
 pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &Array) -> JsValue {
     let text = |f: fn(&Target) -> &str| target.map_or("", f);
     Obj::new()
@@ -416,6 +416,10 @@ pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &
         .text("service", text(|t| &t.service))
         .text("path", text(|t| &t.path))
         .text_if("url", target.and_then(|t| t.url.as_deref()))
+        .set(
+            "header",
+            &target.map_or(JsValue::UNDEFINED, |t| headers_or_undefined(&t.headers)),
+        )
         .set("commands", commands)
         .js()
 }

@@ -270,6 +270,8 @@ function socketTemplate(r) {
   if (r.chance(0.1)) o.factor = 1.5;
   if (r.chance(0.1)) o.maxAttempts = r.int(0, 10);
   if (r.chance(0.2)) o.acked = r.chance(0.5);
+  if (r.chance(0.2)) o.heartbeat = r.chance(0.5);
+  if (r.chance(0.2)) o.header = r.chance(0.5) ? { 'X-Token': 't' } : { 'X-Room': 'r', 'x-token': 't' };
   return o;
 }
 

@@ -2,7 +2,9 @@
 // example mini-program in the sandbox, against the emulator. A ```js app.js
 // block replaces the example's app.js and must launch; any other block runs as
 // a page's code (require resolves from /pages/test/, getApp() is the example's
-// app). A `console.log(...); // expected` line must log exactly `expected`.
+// app); a block that calls Page() is a page module, opened (onLoad) and, after
+// its checks, closed (onUnload). A `console.log(...); // expected` line must
+// log exactly `expected`.
 // Blocks with effects beyond the console have a check in CHECKS below.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -46,10 +48,11 @@ const until = async (check, what, ms = 3000) => {
 };
 
 async function launch(appJs) {
-  const sandbox = createSandbox({ root: exampleRoot(appJs), emulator, profile: 'android', envVersion: 'develop' });
+  const root = exampleRoot(appJs);
+  const sandbox = createSandbox({ root, emulator, profile: 'android', envVersion: 'develop' });
   const app = sandbox.launch();
   const client = await app.ready;
-  return { sandbox, app, client };
+  return { sandbox, app, client, root };
 }
 
 /** Runs a page block as an async function body in the sandbox realm. */
@@ -83,11 +86,23 @@ function expectedLogs(code) {
 const CHECKS = [
   {
     match: "console.log('收到', data)",
-    after: async ({ sandbox }) => until(() => sandbox.logs.some((l) => l.line.startsWith('收到 ')), 'the echo'),
+    before: async ({ sandbox }) => {
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(sandbox.controls.calls.connectContainer, 0, 'no socket until the page opens');
+    },
+    after: async ({ sandbox, page, app }) => {
+      await until(() => sandbox.logs.some((l) => l.line.startsWith('收到 ')), 'the echo');
+      assert.equal(app.globalData.socketConnected, true);
+      page.onUnload();
+      await until(() => emulator.stats().ws.open === 0, 'the socket closed with the page');
+      assert.equal(app.globalData.socket, null);
+    },
   },
   {
     match: 'app.globalData.socketTask && app.globalData.socketConnected',
     before: async ({ app, state }) => {
+      // As on a page that uses the socket (the example's app.useSocket()).
+      await app.useSocket();
       await until(() => app.globalData.socketConnected, 'the socket to open');
       state.echoes = [];
       app.globalData.socket.on('message', ({ data }) => state.echoes.push(data));
@@ -147,6 +162,8 @@ const CHECKS = [
   },
   {
     match: 'socket.close(); // never reconnects',
+    // A page of the example holds the same socket.
+    before: ({ app }) => app.useSocket(),
     after: async ({ app }) => {
       // The snippet's handle is closed; the app's handle keeps the shared connection serving.
       await until(() => app.globalData.socketConnected, 'the shared socket to stay usable');
@@ -157,14 +174,20 @@ const CHECKS = [
 
 /** Runs one page block (with a check's set-up and assertions) in a fresh example. */
 async function runBlock(block, check, variant) {
-  const { sandbox, app, client } = await launch();
+  const { sandbox, app, client, root } = await launch();
   const state = {};
-  const ctx = { sandbox, app, state };
+  const ctx = { sandbox, app, state, page: undefined };
   try {
     await (variant || check)?.before?.(ctx);
     let outcome;
     try {
-      await runPageCode(sandbox, client, block.code);
+      if (/\bPage\(/.test(block.code)) {
+        // A page module: opened as the framework opens a page.
+        writeFileSync(join(root, 'pages/test/docs-block.js'), block.code);
+        ctx.page = sandbox.openPage('pages/test/docs-block');
+      } else {
+        await runPageCode(sandbox, client, block.code);
+      }
     } catch (error) {
       outcome = error;
     }

@@ -135,6 +135,35 @@ test('WebSocket service echoes, answers pings, broadcasts, can be dropped or sil
   assert.equal(emulator.stats().ws.connections, 2);
 });
 
+test('WebSocket pings: answered, echoed or ignored as asked; handshakes recorded as the service sees them', async () => {
+  const ws = await new Promise((resolve, reject) => {
+    const socket = new WebSocket(emulator.wsUrl + '/', {
+      headers: { 'x-wx-service': 'ws', 'x-wx-env': emulator.env, 'x-token': 't', 'x-wx-openid': 'spoofed', 'x-emulator-openid': 'o-1' },
+    });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+  const next = () => new Promise((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  const ping = JSON.stringify({ type: 'ping', t: 7 });
+  ws.send(ping);
+  assert.deepEqual(JSON.parse(await next()), { type: 'pong', t: 7 });
+  emulator.ws.pings('echo');
+  ws.send(ping);
+  assert.equal(await next(), ping, 'a plain echo service hands the ping back');
+  emulator.ws.pings('ignore');
+  ws.send(ping);
+  ws.send('app');
+  assert.equal(await next(), 'app', 'the ping was dropped, the app frame echoed');
+  assert.equal(emulator.stats().ws.pings, 3);
+  const [handshake] = emulator.ws.handshakes();
+  assert.equal(handshake['x-token'], 't');
+  assert.equal(handshake['x-wx-openid'], 'o-1', "the gateway's identity, not the caller's claim");
+  assert.equal(handshake['x-emulator-openid'], undefined);
+  ws.close();
+  emulator.reset();
+  assert.deepEqual([emulator.stats().ws.pings, emulator.ws.handshakes().length], [0, 0]);
+});
+
 test('it stops by itself when its lifetime ends', async () => {
   const shortLived = await startEmulator({ lifetimeMs: 30 });
   assert.equal((await fetch(shortLived.url + '/api/test')).status, 200);

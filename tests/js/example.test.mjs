@@ -65,8 +65,50 @@ test('utils/request shows the error to the user, unless toast: false', async () 
   sandbox.dispose();
 });
 
+test('no socket at launch: it opens with the page that needs it and closes when that page unloads', async () => {
+  const { app, sandbox } = await launch();
+  await app.call({ path: '/api/test' });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(sandbox.controls.calls.connectContainer, 0, 'a launch keeps no Cloud Run instance busy');
+  assert.equal(app.globalData.socket, null);
+  const page = sandbox.openPage('pages/test/cloud-test');
+  await until(() => app.globalData.socketConnected);
+  assert.equal(sandbox.controls.calls.connectContainer, 1);
+  assert.equal(emulator.stats().ws.open, 1);
+  page.onUnload();
+  assert.equal(app.globalData.socketConnected, false);
+  assert.equal(app.globalData.socketTask, null);
+  assert.equal(app.globalData.socket, null);
+  await until(() => emulator.stats().ws.open === 0);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(emulator.stats().ws.connections, 1, 'closed for good: no reconnect');
+  // Two pages share one connection; it closes with the last of them.
+  const first = sandbox.openPage('pages/test/cloud-test');
+  const second = sandbox.openPage('pages/test/cloud-test');
+  await until(() => app.globalData.socketConnected);
+  first.onUnload();
+  assert.equal(app.globalData.socketConnected, true, 'the second page still uses it');
+  second.onUnload();
+  await until(() => emulator.stats().ws.open === 0);
+  assert.equal(emulator.stats().ws.connections, 2);
+  app.globalData.client.destroy();
+  sandbox.dispose();
+
+  // A page closed before the client is ready opens nothing.
+  const early = createSandbox({ root: exampleRoot(), emulator, profile: 'android', envVersion: 'develop' });
+  const earlyApp = early.launch();
+  early.openPage('pages/test/cloud-test').onUnload();
+  await earlyApp.ready;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(early.controls.calls.connectContainer, 0);
+  assert.equal(earlyApp.globalData.socket, null);
+  earlyApp.globalData.client.destroy();
+  early.dispose();
+});
+
 test("the socket keeps the seed's globalData.socketTask and socketConnected", async () => {
   const { app, sandbox } = await launch();
+  const page = sandbox.openPage('pages/test/cloud-test');
   await until(() => app.globalData.socketConnected);
   const task = app.globalData.socketTask;
   assert.equal(typeof task.send, 'function');
@@ -77,6 +119,9 @@ test("the socket keeps the seed's globalData.socketTask and socketConnected", as
   emulator.ws.drop();
   await until(() => !app.globalData.socketConnected);
   await until(() => app.globalData.socketConnected && app.globalData.socketTask !== task, 5000);
+  page.onUnload();
+  assert.equal(app.globalData.socketTask, null);
+  assert.equal(app.globalData.socketConnected, false);
   app.globalData.client.destroy();
   sandbox.dispose();
 });

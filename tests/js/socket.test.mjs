@@ -102,6 +102,9 @@ test('a server that goes silent is detected within the heartbeat timeout and rep
   const { client } = await setup();
   const socket = client.socket({ ...FAST });
   await until('open', () => socket.state === 'open');
+  // By default silence counts once the service has answered a ping.
+  await until('a ping answered', () => emulator.stats().ws.pings >= 1);
+  await sleep(20);
   const closes = [];
   socket.on('close', (e) => closes.push({ ...e, at: Date.now() }));
   const silentAt = Date.now();
@@ -113,6 +116,144 @@ test('a server that goes silent is detected within the heartbeat timeout and rep
   emulator.ws.silence(false);
   await until('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
   socket.close();
+});
+
+test('heartbeat: false — a service that ignores pings is never pinged and never reconnected for being quiet', async () => {
+  const { client } = await setup();
+  emulator.ws.pings('ignore');
+  const socket = client.socket({ ...FAST, heartbeat: false });
+  const closes = [];
+  socket.on('close', (e) => closes.push(e));
+  await until('open', () => socket.state === 'open');
+  await sleep(1200); // three times the 400 ms timeout
+  assert.deepEqual(closes, []);
+  assert.equal(socket.state, 'open');
+  assert.equal(emulator.stats().ws.connections, 1);
+  assert.equal(emulator.stats().ws.pings, 0, 'no pings at all');
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  socket.send('still here');
+  await until('echo', () => got.length === 1);
+  socket.close();
+});
+
+test('by default a service that ignores pings gets them (the gateway reclaims idle sockets) but is not reconnected', async () => {
+  const { client } = await setup();
+  emulator.ws.pings('ignore');
+  const socket = client.socket({ ...FAST });
+  const closes = [];
+  socket.on('close', (e) => closes.push(e));
+  await until('open', () => socket.state === 'open');
+  await sleep(1200);
+  assert.deepEqual(closes, [], 'quiet is not dead');
+  assert.equal(emulator.stats().ws.connections, 1);
+  assert.ok(emulator.stats().ws.pings >= 5, `pinged ${emulator.stats().ws.pings} times`);
+  socket.close();
+});
+
+test('heartbeat: true — silence from the start means dead: a service that ignores pings is replaced after the timeout', async () => {
+  const { client } = await setup();
+  emulator.ws.pings('ignore');
+  const socket = client.socket({ ...FAST, heartbeat: true });
+  await until('open', () => socket.state === 'open');
+  const openedAt = Date.now();
+  const closes = [];
+  socket.on('close', (e) => closes.push({ ...e, at: Date.now() }));
+  await until('dead', () => closes.length > 0, 3000);
+  assert.match(closes[0].reason, /heartbeat timeout/);
+  assert.ok(closes[0].at - openedAt <= 400 + 250, `after ${closes[0].at - openedAt} ms`);
+  await until('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
+  socket.close();
+});
+
+test('an echo service hands the pings back: they are answers, never messages', async () => {
+  const { client } = await setup();
+  emulator.ws.pings('echo');
+  const socket = client.socket({ ...FAST });
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  await until('open', () => socket.state === 'open');
+  socket.send('hello');
+  await sleep(1200);
+  assert.ok(emulator.stats().ws.pings >= 5, 'pings went out and came back');
+  assert.deepEqual(got, ['hello'], 'only the app message');
+  assert.equal(emulator.stats().ws.connections, 1, 'echoed pings are signs of life');
+  socket.close();
+});
+
+test('control frames are parsed: an ack in any key order or spacing acks; app messages with a type field are delivered', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST, heartbeat: false, acked: true });
+  const got = [];
+  const errors = [];
+  socket.on('message', (e) => got.push(e.data));
+  socket.on('error', (e) => errors.push(e));
+  await until('open', () => socket.state === 'open');
+  emulator.ws.silence(); // the service acks nothing by itself now
+  socket.send({ n: 1 });
+  socket.send({ n: 2 });
+  socket.send({ n: 3 });
+  await sleep(50);
+  const appMessages = [
+    '{"type":"ack","id":3,"from":"chat"}',
+    '{"type":"message","content":"Hello WebSocket"}',
+    '{"type":"pong","score":3}',
+    `{"type":"pong"${' '.repeat(1100)}}`, // a pong's shape, but too large to be one
+  ];
+  emulator.ws.broadcast('{"id":1,"type":"ack"}');
+  emulator.ws.broadcast(' {\n  "type" : "ack" ,\t"id" : 2\n} ');
+  for (const m of appMessages) emulator.ws.broadcast(m);
+  emulator.ws.broadcast('{ "t": 1, "type": "pong" }');
+  await until('the app messages', () => got.length === appMessages.length);
+  await sleep(50);
+  assert.deepEqual(got, appMessages, 'in order; pongs and acks are not messages');
+  socket.close();
+  // Closing tells what was never acked: only message 3 (1 and 2 were acked out of order of keys).
+  assert.equal(errors.length, 1);
+  assert.deepEqual([...errors[0].unsent], ['{"n":3}']);
+});
+
+test('binary frames and large text frames reach the listeners as they came', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST });
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  await until('open', () => socket.state === 'open');
+  const large = `{"type":"message","text":"${'中'.repeat(300_000)}"}`;
+  socket.send(large);
+  await until('the large echo', () => got.length === 1, 5000);
+  assert.equal(got[0], large);
+  socket.close();
+});
+
+test('header: sent with the handshake of every connection, on the cloud and HTTP routes; checked like a request header', async () => {
+  const { client } = await setup();
+  const socket = client.socket({ ...FAST, header: { 'X-Token': 't-1', 'X-WX-OPENID': 'spoofed' } });
+  await until('open', () => socket.state === 'open');
+  emulator.ws.drop();
+  await until('reconnected', () => socket.state === 'open' && emulator.stats().ws.connections === 2);
+  for (const handshake of emulator.ws.handshakes()) {
+    assert.equal(handshake['x-token'], 't-1');
+    assert.equal(handshake['x-wx-openid'], 'o-user-1', "the gateway's identity wins over the caller's");
+  }
+  // Another token: another connection; the same one in another case and order: shared.
+  const other = client.socket({ ...FAST, header: { 'X-Token': 't-2' } });
+  const same = client.socket({ ...FAST, header: { 'x-wx-openid': 'spoofed', 'x-token': 't-1' } });
+  await until('the other open', () => other.state === 'open');
+  assert.equal(emulator.ws.handshakes().at(-1)['x-token'], 't-2');
+  assert.equal(same.state, 'open');
+  assert.equal(emulator.stats().ws.connections, 3);
+  for (const bad of [{ 'bad name': 'v' }, { 'X-A': 'a\r\nInjected: 1' }, 'X-Token: t', Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`X-${i}`, 'v']))]) {
+    assert.throws(() => client.socket({ header: bad }), (e) => e.kind === 'invalid' && /header/.test(e.detail), JSON.stringify(bad));
+  }
+  [socket, other, same].forEach((s) => s.close());
+
+  const { client: http, sandbox } = await setup({ sandbox: { cloud: false }, client: { baseUrl: emulator.url } });
+  const overHttp = http.socket({ ...FAST, path: '/chat', header: { 'X-Token': 't-3' } });
+  await until('open over http', () => overHttp.state === 'open');
+  assert.equal(sandbox.controls.calls.connectSocket, 1);
+  assert.equal(emulator.ws.handshakes().at(-1)['x-token'], 't-3');
+  overHttp.close();
 });
 
 test('offline pauses reconnecting; the network back reconnects at once', async () => {

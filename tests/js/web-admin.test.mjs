@@ -94,3 +94,27 @@ test('three 500s: kind service; the dashboard agrees with client.stats() and wit
   await page.screenshot({ path: join(repo, 'test-output/web-admin.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test("a browser's WebSocket cannot send headers: a socket with a header is refused clearly; without one it opens", async () => {
+  const outcome = await page.evaluate(async () => {
+    const { client } = window.admin;
+    let refused;
+    try {
+      client.socket({ path: '/', header: { 'X-Token': 't' } });
+    } catch (e) {
+      refused = { kind: e.kind, detail: e.detail };
+    }
+    const socket = client.socket({ path: '/' });
+    const got = await new Promise((resolve) => {
+      socket.on('message', ({ data }) => resolve(data));
+      socket.send('from the browser');
+      setTimeout(() => resolve(`timed out (${socket.state})`), 5000);
+    });
+    socket.close();
+    return { refused, got };
+  });
+  assert.equal(outcome.refused?.kind, 'invalid');
+  assert.match(outcome.refused.detail, /browser's WebSocket/);
+  assert.equal(outcome.got, 'from the browser');
+  assert.deepEqual(pageErrors, []);
+});

@@ -9,11 +9,14 @@ App({
 
   globalData: {
     client: null,
-    // 种子的兼容字段：当前的 SocketTask 与连接状态（随托管 socket 自动更新）。
+    // 种子的兼容字段：当前的 SocketTask 与连接状态（连接打开期间随托管 socket 自动更新）。
     socketTask: null,
     socketConnected: false,
     socket: null,
   },
+
+  // 正在使用 WebSocket 的页面数。
+  socketUsers: 0,
 
   onLaunch() {
     this.ready = this.init();
@@ -30,7 +33,6 @@ App({
       debug: config.debug,
     });
     this.globalData.client = client;
-    this.connectSocket();
     return client;
   },
 
@@ -41,12 +43,33 @@ App({
     return res.data;
   },
 
-  connectSocket() {
-    const socket = this.globalData.client.socket({ service: config.wsService, path: '/' });
-    this.globalData.socket = socket;
-    socket.on('state', ({ state }) => {
-      this.globalData.socketConnected = state === 'open';
-      this.globalData.socketTask = state === 'open' ? socket.task : null;
-    });
+  // 需要 WebSocket 的页面在 onLoad 里调用，在 onUnload 里调用 releaseSocket()。
+  // 连接在第一个需要它的页面打开时才建立，最后一个页面关闭时断开：保持连接会让
+  // 云托管实例一直处于活跃状态（按实例运行时长计费），不应在 onLaunch 里为每个用户都打开。
+  // 返回托管的 socket；页面在连接建立前就关闭时返回 null。
+  async useSocket() {
+    this.socketUsers += 1;
+    await this.ready;
+    if (this.socketUsers === 0) return null;
+    if (!this.globalData.socket) {
+      const socket = this.globalData.client.socket({ service: config.wsService, path: '/' });
+      this.globalData.socket = socket;
+      socket.on('state', ({ state }) => {
+        this.globalData.socketConnected = state === 'open';
+        this.globalData.socketTask = state === 'open' ? socket.task : null;
+      });
+    }
+    return this.globalData.socket;
+  },
+
+  releaseSocket() {
+    if (this.socketUsers === 0) return;
+    this.socketUsers -= 1;
+    const socket = this.globalData.socket;
+    if (this.socketUsers > 0 || !socket) return;
+    this.globalData.socket = null;
+    this.globalData.socketTask = null;
+    this.globalData.socketConnected = false;
+    socket.close(); // 不再重连
   },
 });

@@ -22,7 +22,7 @@ export function createCloudAdapter(wx, config) {
     /**
      * A SocketTask over connectContainer, once wx.cloud is initialised (the
      * socket's own backoff retries a failure).
-     * @param {{ service: string, path: string }} where
+     * @param {{ service: string, path: string, header?: Record<string, string> }} where
      */
     async connect(where) {
       if (!initialised) {
@@ -33,7 +33,7 @@ export function createCloudAdapter(wx, config) {
       }
       await initialised;
       const connectContainer = /** @type {any} */ (target).connectContainer || wx.cloud.connectContainer;
-      const res = await connectContainer.call(target, { config: { env: config.env }, service: where.service, path: where.path });
+      const res = await connectContainer.call(target, { config: { env: config.env }, service: where.service, path: where.path, header: where.header });
       return res.socketTask;
     },
     async init() {

@@ -55,7 +55,7 @@ export const miniprogramRuntime = {
     const cloud = /** @type {any} */ (adapters.cloud);
     return {
       cloud: (target) => cloud.connect(target),
-      http: async (target) => /** @type {any} */ (wx.connectSocket({ url: /** @type {string} */ (target.url) })),
+      http: async (target) => /** @type {any} */ (wx.connectSocket({ url: /** @type {string} */ (target.url), header: target.header })),
       mock: () => mockSocketTask(),
     };
   },

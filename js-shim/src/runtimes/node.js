@@ -21,7 +21,7 @@ export const nodeRuntime = {
   socketTransports: () => ({
     http: async (target) => {
       if (typeof WebSocket !== 'function') throw new Error('this Node has no WebSocket (Node 22 or later has)');
-      return webSocketTask(/** @type {string} */ (target.url));
+      return webSocketTask(/** @type {string} */ (target.url), target.header);
     },
     mock: () => mockSocketTask(),
   }),

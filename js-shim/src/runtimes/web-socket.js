@@ -2,10 +2,13 @@
 
 /**
  * @param {string} url
+ * @param {Record<string, string>} [header] Node's WebSocket (undici) sends
+ *   them with the handshake; a browser's cannot, and the engine refuses a
+ *   header there before this runs.
  * @returns {import('../socket.js').SocketTaskLike}
  */
-export function webSocketTask(url) {
-  const ws = new WebSocket(url);
+export function webSocketTask(url, header) {
+  const ws = header ? new WebSocket(url, /** @type {any} */ ({ headers: header })) : new WebSocket(url);
   return {
     send({ data, fail }) {
       try {

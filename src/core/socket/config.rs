@@ -5,6 +5,23 @@ use crate::core::error::RequestError;
 use crate::core::request::whole_or;
 use crate::core::rng::Rng;
 
+/// Whether the socket pings, and whether silence means the connection is dead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// No pings and no silence check (`heartbeat: false`): for a service that
+    /// must not see pings. An idle socket may then be closed by the gateway
+    /// (and is reconnected like any other loss).
+    Off,
+    /// The default: pings keep the connection busy (Cloud Run gateways reclaim
+    /// idle sockets), and silence means death only once the service has
+    /// answered a ping (a pong, or the ping echoed back). A service that
+    /// ignores pings is never reconnected for being quiet.
+    Auto,
+    /// `heartbeat: true`: silence means death from the first ping on, for a
+    /// service known to answer pings.
+    On,
+}
+
 /// A managed socket's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SocketConfig {
@@ -20,6 +37,8 @@ pub struct SocketConfig {
     pub connect_timeout_ms: u32,
     /// A connection must stay open this long before the backoff starts over (partysocket: 5 s).
     pub min_uptime_ms: u32,
+    /// Pings, and the silence check.
+    pub heartbeat: Heartbeat,
     /// A ping is sent this often while open (Cloud Run gateways reclaim idle sockets: about 10 s).
     pub heartbeat_interval_ms: u32,
     /// Nothing received for this long (pongs included) means the connection is dead.
@@ -41,6 +60,7 @@ impl SocketConfig {
         max_attempts: None,
         connect_timeout_ms: 10_000,
         min_uptime_ms: 5000,
+        heartbeat: Heartbeat::Auto,
         heartbeat_interval_ms: 10_000,
         heartbeat_timeout_ms: 25_000,
         outbox_max_messages: 1000,
@@ -87,6 +107,8 @@ pub struct RawSocketConfig {
     pub connect_timeout_ms: Option<f64>,
     /// `minUptimeMs`
     pub min_uptime_ms: Option<f64>,
+    /// `heartbeat` (unset: auto)
+    pub heartbeat: Option<bool>,
     /// `heartbeatIntervalMs`
     pub heartbeat_interval_ms: Option<f64>,
     /// `heartbeatTimeoutMs`
@@ -129,6 +151,11 @@ impl RawSocketConfig {
                 d.connect_timeout_ms,
             )?,
             min_uptime_ms: ms("socket.minUptimeMs", self.min_uptime_ms, 0, d.min_uptime_ms)?,
+            heartbeat: match self.heartbeat {
+                None => Heartbeat::Auto,
+                Some(true) => Heartbeat::On,
+                Some(false) => Heartbeat::Off,
+            },
             heartbeat_interval_ms: ms(
                 "socket.heartbeatIntervalMs",
                 self.heartbeat_interval_ms,

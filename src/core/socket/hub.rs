@@ -7,6 +7,7 @@ use super::pool::{Acquired, Pool, SocketId};
 use crate::core::config::{ClientConfig, MockEnabled, Mode, Platform};
 use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
+use crate::core::limits::check_headers;
 use crate::core::request::{quoted, validate_path};
 use crate::core::route::Route;
 use crate::core::sort::sort;
@@ -24,6 +25,9 @@ pub struct Target {
     pub path: String,
     /// ws(s):// URL (http route).
     pub url: Option<String>,
+    /// Headers of the opening handshake (connectContainer's and
+    /// wx.connectSocket's `header`), as given.
+    pub headers: Vec<(String, String)>,
 }
 
 /// What `client.socket(options)` asked for, as given.
@@ -35,6 +39,8 @@ pub struct RawSocketOptions {
     pub path: Option<String>,
     /// `route`.
     pub route: Option<String>,
+    /// `header`: sent with the opening handshake of every connection.
+    pub headers: Vec<(String, String)>,
     /// Reconnect, heartbeat and outbox settings.
     pub config: RawSocketConfig,
 }
@@ -86,13 +92,39 @@ impl SocketHub {
         }
         let requested = raw.route.as_deref().map(Route::parse).transpose()?;
         let config: SocketConfig = raw.config.validate()?;
-        let target = choose(client, platform, requested, service, path)?;
-        let key = format!(
+        check_headers(&raw.headers)?;
+        let mut target = choose(client, platform, requested, service, path)?;
+        if !raw.headers.is_empty()
+            && target.route == Route::Http
+            && platform.device.as_deref() == Some("browser")
+        {
+            return Err(RequestError::invalid(
+                "header",
+                "cannot be sent by a browser's WebSocket; send credentials in the path's query or the first message",
+            ));
+        }
+        // Sockets with other headers (another token) are other connections.
+        // Names are case-insensitive and their order does not matter; the
+        // header is on a line of its own, which the pool never shows.
+        let mut key = format!(
             "{} {} {}",
             target.route.as_str(),
             target.service,
             target.path
         );
+        let mut named: Vec<(String, &str)> = raw
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.as_str()))
+            .collect();
+        sort(&mut named);
+        for (name, value) in named {
+            key.push('\n');
+            key.push_str(&name);
+            key.push(':');
+            key.push_str(value);
+        }
+        target.headers = raw.headers;
         match self.pool.acquire(&key)? {
             Acquired::Shared(id) => Ok((id, true, Vec::new())),
             Acquired::New(id) => {
@@ -223,6 +255,7 @@ fn choose(
         service,
         path,
         url,
+        headers: Vec::new(),
     })
 }
 
@@ -336,6 +369,159 @@ mod tests {
         assert!(back
             .iter()
             .any(|(i, c)| *i == id && matches!(c, SocketCommand::Connect { .. })));
+    }
+
+    fn with_header(pairs: &[(&str, &str)]) -> RawSocketOptions {
+        RawSocketOptions {
+            headers: pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_header_goes_with_the_target_and_other_headers_are_other_sockets() {
+        let mut hub = SocketHub::new(1);
+        let c = client(true, false);
+        let (a, _, _) = hub
+            .open(
+                &c,
+                &platform(),
+                with_header(&[("X-Token", "t1"), ("X-Room", "r")]),
+                0.0,
+            )
+            .unwrap();
+        assert_eq!(
+            hub.target(a).unwrap().headers,
+            [
+                ("X-Token".to_owned(), "t1".to_owned()),
+                ("X-Room".into(), "r".into())
+            ]
+        );
+        // The same header in another order and case: the same socket.
+        let (b, shared, _) = hub
+            .open(
+                &c,
+                &platform(),
+                with_header(&[("x-room", "r"), ("x-token", "t1")]),
+                0.0,
+            )
+            .unwrap();
+        assert!(shared && a == b);
+        // Another token: another connection.
+        let (other, shared, _) = hub
+            .open(
+                &c,
+                &platform(),
+                with_header(&[("X-Token", "t2"), ("X-Room", "r")]),
+                0.0,
+            )
+            .unwrap();
+        assert!(!shared && other != a);
+        let (none, shared, _) = hub
+            .open(&c, &platform(), RawSocketOptions::default(), 0.0)
+            .unwrap();
+        assert!(!shared && none != a && none != other);
+        assert!(hub.target(none).unwrap().headers.is_empty());
+        for i in 0..2 {
+            hub.open(
+                &c,
+                &platform(),
+                RawSocketOptions {
+                    path: Some(format!("/{i}")),
+                    ..Default::default()
+                },
+                0.0,
+            )
+            .unwrap();
+        }
+        let full = hub
+            .open(&c, &platform(), with_header(&[("X-Token", "secret")]), 0.0)
+            .unwrap_err()
+            .to_string();
+        assert!(full.contains("cannot open a sixth socket"), "{full}");
+        assert!(
+            !full.contains("t1") && !full.contains("t2"),
+            "headers are never shown: {full}"
+        );
+    }
+
+    #[test]
+    fn headers_are_checked_like_request_headers() {
+        let mut hub = SocketHub::new(1);
+        let c = client(true, false);
+        let err = hub
+            .open(&c, &platform(), with_header(&[("bad name", "v")]), 0.0)
+            .unwrap_err();
+        assert!(err.to_string().starts_with("`header`"), "{err}");
+        let err = hub
+            .open(
+                &c,
+                &platform(),
+                with_header(&[("X-A", "a\r\nInjected: 1")]),
+                0.0,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("CR, LF"), "{err}");
+        let many: Vec<(String, String)> = (0..=crate::core::limits::MAX_HEADERS)
+            .map(|i| (format!("X-{i}"), "v".into()))
+            .collect();
+        let err = hub
+            .open(
+                &c,
+                &platform(),
+                RawSocketOptions {
+                    headers: many,
+                    ..Default::default()
+                },
+                0.0,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("at most 64"), "{err}");
+        assert!(hub.target(1).is_none(), "nothing opened");
+    }
+
+    #[test]
+    fn a_browser_cannot_send_a_header_and_says_so() {
+        let mut hub = SocketHub::new(1);
+        let browser = Platform {
+            has_cloud: false,
+            sdk_version: None,
+            device: Some("browser".into()),
+            env_version: None,
+        };
+        let err = hub
+            .open(
+                &client(false, true),
+                &browser,
+                with_header(&[("X-Token", "t")]),
+                0.0,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("browser"), "{err}");
+        assert!(hub
+            .open(
+                &client(false, true),
+                &browser,
+                RawSocketOptions::default(),
+                0.0
+            )
+            .is_ok());
+        // Node's WebSocket sends them.
+        let node = Platform {
+            device: Some("node".into()),
+            ..browser
+        };
+        assert!(hub
+            .open(
+                &client(false, true),
+                &node,
+                with_header(&[("X-Token", "t")]),
+                0.0
+            )
+            .is_ok());
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! Nothing the caller sent is lost silently: a frame the platform refuses
 //! goes back to the outbox, and frames given up are named in an `error` event.
 
-use super::config::SocketConfig;
+use super::config::{Heartbeat, SocketConfig};
+use super::control::{control, Control};
 use super::outbox::{Frame, Outbox};
 use crate::core::error::RequestError;
 use crate::core::rng::Rng;
@@ -74,11 +75,10 @@ pub enum SocketCommand {
         /// The frame.
         text: String,
     },
-    /// Give a message to the caller.
-    Deliver {
-        /// The message as received.
-        text: String,
-    },
+    /// Give the frame just reported (`on_message`) to the caller, as it
+    /// was received: the shim holds it (most frames never cross into the
+    /// wasm).
+    Deliver,
     /// Tell the caller.
     Emit(SocketEvent),
     /// Call `on_timer` at this instant (replaces any earlier request).
@@ -147,6 +147,8 @@ pub struct Socket {
     opened_at: f64,
     last_seen: f64,
     next_ping_at: f64,
+    /// The service answers pings (`Heartbeat::Auto` counts silence only then).
+    answers_pings: bool,
     online: bool,
     hidden: bool,
     outbox: Outbox,
@@ -171,6 +173,7 @@ impl Socket {
             opened_at: 0.0,
             last_seen: 0.0,
             next_ping_at: 0.0,
+            answers_pings: false,
             online: true,
             hidden: false,
             rng: Rng::new(u64::from(seed)),
@@ -225,25 +228,28 @@ impl Socket {
         out
     }
 
-    /// A message arrived on the task of `epoch`. Pongs and acks are the
-    /// socket's own; everything else goes to the caller.
-    pub fn on_message(&mut self, epoch: u32, text: &str, now: f64) -> Vec<SocketCommand> {
+    /// A frame arrived on the task of `epoch`: its text when it may be a
+    /// control frame (small, starting with `{`), None for any other frame
+    /// (larger text, binary), which is the caller's whatever it holds. Every
+    /// frame is a sign of life. Pongs, the socket's own pings coming back
+    /// from an echo service, and acks (acked mode) are the socket's own;
+    /// everything else goes to the caller.
+    pub fn on_message(&mut self, epoch: u32, text: Option<&str>, now: f64) -> Vec<SocketCommand> {
         if epoch != self.epoch || self.state != State::Open {
             return Vec::new();
         }
         self.last_seen = now;
-        if text.starts_with("{\"type\":\"pong\"") {
-            return Vec::new();
-        }
-        if self.config.acked {
-            if let Some(id) = ack_id(text) {
-                self.outbox.ack(id);
-                return Vec::new();
+        match text.and_then(control) {
+            Some(Control::Pong | Control::Ping) => {
+                self.answers_pings = true;
+                Vec::new()
             }
+            Some(Control::Ack(id)) if self.config.acked => {
+                self.outbox.ack(id);
+                Vec::new()
+            }
+            _ => vec![SocketCommand::Deliver],
         }
-        vec![SocketCommand::Deliver {
-            text: text.to_owned(),
-        }]
     }
 
     /// The task of `epoch` closed (by the server, the gateway or the platform).
@@ -310,7 +316,11 @@ impl Socket {
                 out
             }
             State::Reconnecting if now >= self.retry_at => self.connect(now),
-            State::Open if now - self.last_seen >= f64::from(self.config.heartbeat_timeout_ms) => {
+            State::Open if now >= self.silence_deadline() => {
+                // The next connection must answer a ping before its silence
+                // counts (auto): a service that stopped answering is not
+                // reconnected again and again.
+                self.answers_pings = false;
                 let mut out = vec![SocketCommand::CloseTask {
                     epoch: self.epoch,
                     code: GIVE_UP_CODE,
@@ -319,7 +329,7 @@ impl Socket {
                 out.extend(self.lost(GIVE_UP_CODE, "heartbeat timeout", now));
                 out
             }
-            State::Open if now >= self.next_ping_at => {
+            State::Open if self.config.heartbeat != Heartbeat::Off && now >= self.next_ping_at => {
                 self.next_ping_at = now + f64::from(self.config.heartbeat_interval_ms);
                 let ping = SocketCommand::Transmit {
                     epoch: self.epoch,
@@ -567,14 +577,24 @@ impl Socket {
         ]
     }
 
+    /// When silence means the connection is dead (never, unless the
+    /// heartbeat is on, or auto and the service answers pings).
+    fn silence_deadline(&self) -> f64 {
+        match self.config.heartbeat {
+            Heartbeat::On => {}
+            Heartbeat::Auto if self.answers_pings => {}
+            _ => return f64::INFINITY,
+        }
+        self.last_seen + f64::from(self.config.heartbeat_timeout_ms)
+    }
+
     /// The next instant anything is due.
     fn timer(&self) -> SocketCommand {
         let at_ms = match self.state {
             State::Connecting => self.connect_deadline,
             State::Reconnecting => self.retry_at,
-            State::Open => self
-                .next_ping_at
-                .min(self.last_seen + f64::from(self.config.heartbeat_timeout_ms)),
+            State::Open if self.config.heartbeat == Heartbeat::Off => f64::INFINITY,
+            State::Open => self.next_ping_at.min(self.silence_deadline()),
             _ => f64::INFINITY,
         };
         SocketCommand::Timer { at_ms }
@@ -586,23 +606,9 @@ fn error(detail: String, unsent: Vec<String>) -> SocketCommand {
     SocketCommand::Emit(SocketEvent::Error { detail, unsent })
 }
 
-/// The id of an ack frame `{"type":"ack","id":N}`.
-fn ack_id(text: &str) -> Option<u64> {
-    let rest = text.strip_prefix("{\"type\":\"ack\",\"id\":")?;
-    let digits: &str = &rest[..rest.find(|c: char| !c.is_ascii_digit())?];
-    digits.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ack_ids_parse() {
-        assert_eq!(ack_id("{\"type\":\"ack\",\"id\":42}"), Some(42));
-        assert_eq!(ack_id("{\"type\":\"ack\",\"id\":}"), None);
-        assert_eq!(ack_id("{\"type\":\"msg\",\"id\":1}"), None);
-    }
 
     #[test]
     fn fatal_codes() {

@@ -2,6 +2,7 @@
 //! heartbeat, outbox, lifecycle). Sans-IO: events in, commands out.
 
 pub mod config;
+pub mod control;
 pub mod hub;
 pub mod machine;
 pub mod outbox;

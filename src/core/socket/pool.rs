@@ -92,7 +92,11 @@ impl Pool {
     }
 
     fn keys(&self) -> Vec<&str> {
-        let mut keys: Vec<&str> = self.entries.values().map(|e| e.key.as_str()).collect();
+        let mut keys: Vec<&str> = Vec::with_capacity(self.entries.len());
+        for e in self.entries.values() {
+            // A key's first line: its headers (after it) are never shown.
+            keys.push(e.key.split('\n').next().unwrap_or_default());
+        }
         sort(&mut keys);
         keys
     }

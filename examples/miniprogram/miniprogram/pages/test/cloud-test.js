@@ -48,6 +48,8 @@ Page({
   },
 
   onLoad() {
+    // 这个页面用到 WebSocket：打开时连接，离开时断开（见 app.js 的 useSocket）。
+    this.socketReady = app.useSocket();
     this.checks = [
       ['基本连接', 'basic connection', () => this.testBasic()],
       ['首页API', 'home API', () => this.testHome()],
@@ -57,6 +59,10 @@ Page({
       ['错误处理', 'error handling', () => this.testErrors()],
       ['云托管状态', 'cloud status', () => this.testCloudStatus()],
     ];
+  },
+
+  onUnload() {
+    app.releaseSocket();
   },
 
   async runAll() {
@@ -106,17 +112,10 @@ Page({
   },
 
   async testWebSocket() {
-    const socket = app.globalData.socket;
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('WebSocket not open within 5 s')), 5000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (socket.state === 'open') done();
-      else socket.on('open', done);
-    });
+    const socket = await this.socketReady;
+    if (!socket) throw new Error('the page was closed');
     // 只认这条消息自己的回显（按随机的 check 字段匹配）：服务端推送、心跳等其他消息一律忽略。
+    // 连接打开前 socket 会先把消息排队，超时（wsTimeoutMs）后本项失败。
     const check = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const echoed = nextMessage(socket, (message) => message.check === check, this.wsTimeoutMs);
     socket.send({ type: 'message', content: 'Hello WebSocket', check });
