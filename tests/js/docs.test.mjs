@@ -7,7 +7,7 @@
 // log exactly `expected`.
 // Blocks with effects beyond the console have a check in CHECKS below.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';

@@ -37,6 +37,8 @@ function nextMessage(socket, match, ms) {
 Page({
   // WebSocket 检查等待回显的时间（毫秒）。
   wsTimeoutMs: 5000,
+  // 本页用到的 socket（onLoad 时通过 app.useSocket() 取得，onUnload 时释放）。
+  socketReady: /** @type {Promise<any> | null} */ (null),
 
   /** @type {Array<[string, string, () => Promise<{ route: string, note: string }>]>} 七项检查：中文名、英文名、执行函数 */
   checks: [],
