@@ -157,6 +157,10 @@ struct Req {
     invalid: bool,
 }
 
+/// Marks a value whose JSON body was cut off: no caller is handed one
+/// (a replayed write is delivered whatever its body, but has no caller).
+const CUT: &str = "~cut";
+
 /// How an attempt ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
@@ -167,6 +171,8 @@ enum Outcome {
     /// 429 with `Retry-After: 1`.
     TooMany,
     ServerError,
+    /// 200 whose content type says JSON and whose body does not parse.
+    CutOff,
     Reset,
     /// errCode 102002.
     Timeout,
@@ -316,6 +322,7 @@ fn decode_outcome(byte: u8) -> Outcome {
             (NotFound, 1),
             (TooMany, 1),
             (ServerError, 3),
+            (CutOff, 1),
             (Reset, 3),
             (Timeout, 2),
             (Interrupted, 2),
@@ -838,6 +845,11 @@ impl Shim {
                 let caller = self.settle(settled.id)?;
                 let scope = caller.scope.clone();
                 self.seen.count("resolved", 1);
+                ensure!(
+                    !value.ends_with(CUT),
+                    "caller {} was handed a cut-off JSON body {value:?}",
+                    settled.id
+                );
                 if settled.from_cache {
                     self.seen.count("from the cache", 1);
                     self.seen.count("stale hits", u64::from(settled.stale));
@@ -1445,7 +1457,7 @@ impl Shim {
 
     fn answer(&mut self, id: RequestId, attempt: u32, outcome: Outcome, scope: String) -> Check {
         let status = match outcome {
-            Outcome::Ok | Outcome::OkAsUser => 200,
+            Outcome::Ok | Outcome::OkAsUser | Outcome::CutOff => 200,
             Outcome::NotFound => 404,
             Outcome::TooMany => 429,
             Outcome::ServerError => 503,
@@ -1462,12 +1474,14 @@ impl Shim {
             (Some(user), None) => user.clone(),
             _ => scope,
         };
+        let cut = outcome == Outcome::CutOff;
         let answer = Answer {
             status,
             retry_after: (status == 429).then(|| "1".to_owned()),
-            value: format!("{owner}|{id}#{attempt}"),
+            // A cut-off body is marked, so that no caller may be handed it.
+            value: format!("{owner}|{id}#{attempt}{}", if cut { CUT } else { "" }),
             user: served,
-            body_not_json: false,
+            body_not_json: cut,
         };
         self.event_about(id, "on_response", |e, now| {
             e.on_response(id, answer, now)
@@ -1503,7 +1517,8 @@ impl Shim {
                 | Outcome::OkAsUser
                 | Outcome::NotFound
                 | Outcome::TooMany
-                | Outcome::ServerError => self
+                | Outcome::ServerError
+                | Outcome::CutOff => self
                     .engine
                     .on_response(
                         id,

@@ -4,7 +4,7 @@
 // carry is bounded before it is copied into wasm memory.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { cloudOptions, createSandbox, packageRoot, rejection, startEmulator } from './support.mjs';
+import { cloudOptions, rejection, sandboxWithExports as withExports, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -12,24 +12,6 @@ before(async () => {
 });
 beforeEach(() => emulator.reset());
 after(() => emulator.close());
-
-/** The bundle in a sandbox, with the wasm instance's exports kept for inspection. */
-function sandboxWithExports() {
-  const sandbox = createSandbox({ root: packageRoot(), emulator });
-  const held = {};
-  const { WXWebAssembly } = sandbox.context;
-  const instantiate = WXWebAssembly.instantiate.bind(WXWebAssembly);
-  WXWebAssembly.instantiate = (path, imports) =>
-    instantiate(path, imports).then((result) => {
-      held.exports = (result.instance || result).exports;
-      return result;
-    });
-  const mp = sandbox.require('./utils/mp-request/index.js');
-  /** wasm-bindgen's own export: adding 0 answers the shadow stack pointer. */
-  const stackPointer = () => held.exports.__wbindgen_add_to_stack_pointer(0);
-  const memoryBytes = () => held.exports.memory.buffer.byteLength;
-  return { sandbox, mp, stackPointer, memoryBytes };
-}
 
 /** Hostile values, made in the sandbox's realm: [name, expression]. */
 const REVOKED = '(() => { const r = Proxy.revocable({}, {}); r.revoke(); return r.proxy; })()';
@@ -58,7 +40,7 @@ const HOSTILE_CALLS = [
 ];
 
 test('each hostile value is refused as invalid and gives the wasm stack back', async () => {
-  const { sandbox, mp, stackPointer } = sandboxWithExports();
+  const { sandbox, mp, stackPointer } = withExports(emulator);
   const client = await mp.createClient(cloudOptions(emulator));
   Object.assign(sandbox.context, { client, mp, base: cloudOptions(emulator) });
   const start = stackPointer();
@@ -75,7 +57,7 @@ test('each hostile value is refused as invalid and gives the wasm stack back', a
 test('thousands of hostile calls leave every client of the realm serving', async () => {
   // 1 MB of shadow stack, 176 bytes and more lost per call before the fix:
   // far fewer calls than these used to break every client of the realm.
-  const { sandbox, mp, stackPointer } = sandboxWithExports();
+  const { sandbox, mp, stackPointer } = withExports(emulator);
   const client = await mp.createClient(cloudOptions(emulator));
   const other = await mp.createClient(cloudOptions(emulator));
   Object.assign(sandbox.context, { client });
@@ -109,7 +91,7 @@ const TOO_LARGE = [
 ];
 
 test('what a request carries is bounded before it is copied into wasm memory', async () => {
-  const { sandbox, mp, memoryBytes } = sandboxWithExports();
+  const { sandbox, mp, memoryBytes } = withExports(emulator);
   const client = await mp.createClient(cloudOptions(emulator));
   sandbox.context.client = client;
   const before = memoryBytes();
@@ -129,7 +111,7 @@ test('what a request carries is bounded before it is copied into wasm memory', a
 });
 
 test('a user id longer than any openid is refused, not cut', async () => {
-  const { mp } = sandboxWithExports();
+  const { mp } = withExports(emulator);
   const client = await mp.createClient(cloudOptions(emulator));
   assert.throws(() => client.setUser('u'.repeat(300)), (err) => mp.RequestError.is(err) && /at most 256/.test(err.detail));
   client.setUser('u'.repeat(256));

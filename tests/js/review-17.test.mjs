@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { after, before, beforeEach, test } from 'node:test';
-import { cloudOptions, createSandbox, packageRoot, rejection, repo, sandboxWithBundle, sleep, startEmulator, until } from './support.mjs';
+import { cloudOptions, rejection, repo, sandboxWithBundle, sandboxWithExports, sleep, startEmulator, until } from './support.mjs';
 
 const require = createRequire(import.meta.url);
 const nodeBuild = join(repo, 'dist/node/index.js');
@@ -80,19 +80,9 @@ test('review-17: mock.routes of length 2**32-1 is refused at once, not copied it
 // --- Finding 3: GET data is copied (and expanded) before the query limit ---
 
 test('review-17: GET data refused by the 16 KB query limit does not grow wasm memory by tens of MB', async () => {
-  const sandbox = createSandbox({ root: packageRoot(), emulator });
-  const held = {};
-  const { WXWebAssembly } = sandbox.context;
-  const instantiate = WXWebAssembly.instantiate.bind(WXWebAssembly);
-  WXWebAssembly.instantiate = (path, imports) =>
-    instantiate(path, imports).then((result) => {
-      held.exports = (result.instance || result).exports;
-      return result;
-    });
-  const mp = sandbox.require('./utils/mp-request/index.js');
+  const { sandbox, mp, memoryBytes: memory } = sandboxWithExports(emulator);
   const client = await mp.createClient(cloudOptions(emulator));
   sandbox.context.client = client;
-  const memory = () => held.exports.memory.buffer.byteLength;
   const before = memory();
   // 1M UTF-16 units of JSON: within the 1 MB body limit the fast path checks, 64 times the query limit.
   const err = await rejection(sandbox.evaluate('client.request({ path: "/api/test", data: { q: "中".repeat(1024 * 1024 - 16) } })'));

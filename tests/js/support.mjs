@@ -50,6 +50,28 @@ export function sandboxWithBundle(emulator, options = {}) {
   return { sandbox, mp };
 }
 
+/**
+ * `sandboxWithBundle`, keeping the wasm instance's exports for inspection:
+ * `stackPointer()` (wasm-bindgen's own export: adding 0 answers the shadow
+ * stack pointer) and `memoryBytes()`.
+ * @param {Awaited<ReturnType<typeof startEmulator>>} emulator
+ */
+export function sandboxWithExports(emulator) {
+  const sandbox = createSandbox({ root: packageRoot(), emulator });
+  const held = {};
+  const { WXWebAssembly } = sandbox.context;
+  const instantiate = WXWebAssembly.instantiate.bind(WXWebAssembly);
+  WXWebAssembly.instantiate = (path, imports) =>
+    instantiate(path, imports).then((result) => {
+      held.exports = (result.instance || result).exports;
+      return result;
+    });
+  const mp = sandbox.require('./utils/mp-request/index.js');
+  const stackPointer = () => held.exports.__wbindgen_add_to_stack_pointer(0);
+  const memoryBytes = () => held.exports.memory.buffer.byteLength;
+  return { sandbox, mp, stackPointer, memoryBytes };
+}
+
 /** Cloud client options for the emulator's env and the seed's service. */
 export function cloudOptions(emulator, extra = {}) {
   return { env: emulator.env, service: SERVICE, ...extra };
