@@ -136,9 +136,10 @@ fn real_route(
     why: Option<&'static str>,
 ) -> Result<RouteChoice, RequestError> {
     let chosen = match cloud_unavailable(config, platform) {
+        None if config.cloud_given => pick(Route::Cloud, "the app's cloud instance"),
         None => pick(Route::Cloud, "env configured and wx.cloud available"),
         Some(why) if config.base_url.is_some() => pick(Route::Http, fallback_reason(why)),
-        Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => {
+        Some(why) if config.mode == Mode::Cloud || config.has_cloud_backend() => {
             return Err(RequestError::invalid(
                 "baseUrl",
                 format!("is needed: the cloud route is unavailable ({why}) and there is no HTTP fallback"),
@@ -159,10 +160,15 @@ fn real_route(
 
 /// Why the cloud route cannot be used here, if it cannot.
 fn cloud_unavailable(config: &ClientConfig, platform: &Platform) -> Option<&'static str> {
-    if config.cloud_env().is_none() {
+    if config.cloud_given {
+        // The app's instance is there; only the base library can rule it out.
+        platform
+            .sdk_too_old()
+            .then_some("the base library is older than 2.21.1")
+    } else if config.cloud_env().is_none() {
         Some("no env configured")
     } else if !platform.has_cloud {
-        Some("wx.cloud.callContainer is missing")
+        Some("wx.cloud.Cloud or callContainer is missing")
     } else if platform.sdk_too_old() {
         Some("the base library is older than 2.21.1")
     } else {
