@@ -42,9 +42,18 @@ export const BUDGET = {
   // one by one, events that never throw into a timer or wx, sockets'
   // callbacks 3 KB; createClient's options read once (client-options.js)
   // 1 KB; a UTF-8 encoder that writes lone surrogates as U+FFFD 0.5 KB.
-  wasmRaw: 258.5 * KB,
-  wasmGzip: 116 * KB,
-  bundleRaw: 305.5 * KB,
+  // Issue 18 (items 2, 3) raised them by 2.5, 1 and 3 KB (twiggy diff, before
+  // wasm-opt): createClient's `cloud` (the app's own instance) read and checked
+  // at the boundary, each missing method named, 1 KB; its rules in the config
+  // (service required, resourceAppid/resourceEnv refused, no env needed) and
+  // as a cloud backend for routes and sockets 0.5 KB; cloud sockets waiting for
+  // the engine's one shared init (socketWantsCloud, its export, the cloudReady
+  // and cloudFailed commands) 0.8 KB. The shim grew by 1 KB: the cloud adapter
+  // over the library's own wx.cloud.Cloud or the app's instance, and the cloud
+  // socket's connect waiting for the engine's init.
+  wasmRaw: 261 * KB,
+  wasmGzip: 116.75 * KB,
+  bundleRaw: 308.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -312,7 +312,7 @@ impl RawConfig {
         if !has_backend && routes.is_empty() {
             return Err(RequestError::invalid(
                 "env",
-                "(or `cloud`) or `baseUrl` is required: without either there is no backend to call",
+                "or `baseUrl` is required (or `cloud`, the app's instance): without one there is no backend to call",
             ));
         }
         let timeout_ms = match self.timeout_ms {
