@@ -36,6 +36,8 @@ export function createWx(options) {
   const state = {
     openid: options.openid || 'o-user-1',
     networkType: 'wifi',
+    /** `wx.cloud.init` was called: its first call set the env of the default instance, for good. */
+    cloudInited: false,
     cloudEnv: /** @type {string | undefined} */ (undefined),
     initFailures: 0,
     cloudApiFailures: 0,
@@ -45,8 +47,13 @@ export function createWx(options) {
     /** wx.request calls in flight: going to the background interrupts them. */
     requests: new Set(),
   };
-  /** Counts of API calls, for tests. */
-  const calls = { callContainer: 0, request: 0, connectContainer: 0, connectSocket: 0, cloudInit: 0 };
+  /**
+   * Counts of API calls, for tests. `wxCloudInit`: `wx.cloud.init` (app-wide); `cloudInstances`:
+   * `new wx.cloud.Cloud`; `cloudInit`: those instances' `init()`.
+   */
+  const calls = { callContainer: 0, request: 0, connectContainer: 0, connectSocket: 0, cloudInit: 0, wxCloudInit: 0, cloudInstances: 0 };
+  /** Every cloud call: which API, through `wx.cloud` or an instance, and the env it went to. */
+  const cloudCalls = [];
   const listeners = { network: new Set(), show: new Set(), hide: new Set() };
   const storage = options.storage || new Map();
   const ui = [];
@@ -78,10 +85,13 @@ export function createWx(options) {
     return fail(`cloud.callContainer:fail errCode: ${code} | errMsg: ${msg}`, { errCode: code });
   }
 
-  /** callContainer on `env`, optionally as another account's resource (resource reuse). */
-  async function callContainer(o, env, resourceAppid) {
+  /**
+   * callContainer on `env`, optionally as another account's resource (resource reuse);
+   * `notInit`: the errMsg when the caller is not initialised (env undefined).
+   */
+  async function callContainer(o, env, resourceAppid, notInit) {
     calls.callContainer += 1;
-    if (!env) throw fail("cloud.callContainer:fail Cloud API isn't enabled, please call wx.cloud.init first", { errCode: -601034 });
+    if (!env) throw fail(`cloud.callContainer:fail ${notInit}`, { errCode: -601034 });
     if (state.cloudApiFailures > 0) {
       state.cloudApiFailures -= 1;
       throw fail("cloud.callContainer:fail Cloud API isn't enabled", { errCode: -601034 });
@@ -117,9 +127,9 @@ export function createWx(options) {
     return result;
   }
 
-  async function connectContainer(o, env, resourceAppid) {
+  async function connectContainer(o, env, resourceAppid, notInit) {
     calls.connectContainer += 1;
-    if (!env) throw fail("cloud.connectContainer:fail Cloud API isn't enabled, please call wx.cloud.init first");
+    if (!env) throw fail(`cloud.connectContainer:fail ${notInit}`, { errCode: -601034 });
     // The caller's header goes with the handshake; the gateway's own headers win over it.
     const headers = {
       ...lowerKeys(o.header),
@@ -184,20 +194,22 @@ export function createWx(options) {
     return task;
   }
 
-  function cloudInstance(env, resourceAppid) {
-    return {
-      callContainer: (o) => invoke(o, () => callContainer(o, o?.config?.env || env(), resourceAppid)),
-      connectContainer: (o) => invoke(o, () => connectContainer(o, o?.config?.env || env(), resourceAppid)),
-    };
-  }
+  const WX_NOT_INIT = "Cloud API isn't enabled, please call wx.cloud.init first";
+  const INSTANCE_NOT_INIT = "Cloud API isn't enabled: this instance is not init, call its init() first";
 
+  /**
+   * `new wx.cloud.Cloud({ resourceEnv, resourceAppid? })`: an instance of its own, for one
+   * environment (the docs: its calls only ever go there), unusable until its own `init()`
+   * resolved. Independent of `wx.cloud.init` and of other instances. Its methods live on the
+   * prototype (tests may wrap them there).
+   */
   class Cloud {
     constructor(o) {
       if (!o || !o.resourceEnv) throw new Error('Cloud: resourceEnv is required');
+      calls.cloudInstances += 1;
       this.resourceAppid = o.resourceAppid;
       this.resourceEnv = o.resourceEnv;
       this.ready = false;
-      Object.assign(this, cloudInstance(() => (this.ready ? this.resourceEnv : undefined), o.resourceAppid));
     }
     init() {
       calls.cloudInit += 1;
@@ -210,15 +222,42 @@ export function createWx(options) {
         return undefined;
       });
     }
+    callContainer(o) {
+      const env = this.ready ? this.resourceEnv : undefined;
+      cloudCalls.push({ api: 'callContainer', via: 'instance', env });
+      return invoke(o, () => callContainer(o, env, this.resourceAppid, INSTANCE_NOT_INIT));
+    }
+    connectContainer(o) {
+      const env = this.ready ? this.resourceEnv : undefined;
+      cloudCalls.push({ api: 'connectContainer', via: 'instance', env });
+      return invoke(o, () => connectContainer(o, env, this.resourceAppid, INSTANCE_NOT_INIT));
+    }
   }
 
+  /**
+   * The default instance. `wx.cloud.init` takes effect on its first call only, app-wide (later
+   * calls change nothing); before it, every call fails. A call's `config.env` overrides the env.
+   */
+  const envOf = (o) => (state.cloudInited ? o?.config?.env || state.cloudEnv : undefined);
   const cloud = {
     init(o = {}) {
-      calls.cloudInit += 1;
-      state.cloudEnv = o.env;
+      calls.wxCloudInit += 1;
+      if (state.cloudInited) return;
+      state.cloudInited = true;
+      // Without an env: the account's first environment (the emulator's).
+      state.cloudEnv = o.env || emulator.env;
     },
     Cloud,
-    ...cloudInstance(() => state.cloudEnv, undefined),
+    callContainer(o) {
+      const env = envOf(o);
+      cloudCalls.push({ api: 'callContainer', via: 'wx.cloud', env });
+      return invoke(o, () => callContainer(o, env, undefined, WX_NOT_INIT));
+    },
+    connectContainer(o) {
+      const env = envOf(o);
+      cloudCalls.push({ api: 'connectContainer', via: 'wx.cloud', env });
+      return invoke(o, () => connectContainer(o, env, undefined, WX_NOT_INIT));
+    },
   };
 
   /** wx.request: returns a RequestTask; no Promise style (as on the platform). */
@@ -313,6 +352,9 @@ export function createWx(options) {
   /** Test-side controls: network, app lifecycle, init failures, user. */
   const controls = {
     calls,
+    cloudCalls,
+    /** The env `wx.cloud.init` set for the app (undefined before its first call). */
+    appCloudEnv: () => state.cloudEnv,
     ui,
     storage,
     setNetworkType(type) {

@@ -50,9 +50,18 @@ export const BUDGET = {
   // `header` read, checked and part of its key 0.8 KB; the heartbeat option
   // 0.1 KB; less the prefix matching and the frames no longer copied back
   // out 0.2 KB. The shim grew by 0.03 KB.
-  wasmRaw: 261.5 * KB,
-  wasmGzip: 117 * KB,
-  bundleRaw: 308.5 * KB,
+  // Issue 18 (items 2, 3) raised them by 2.5, 1 and 3 KB (twiggy diff, before
+  // wasm-opt): createClient's `cloud` (the app's own instance) read and checked
+  // at the boundary, each missing method named, 1 KB; its rules in the config
+  // (service required, resourceAppid/resourceEnv refused, no env needed) and
+  // as a cloud backend for routes and sockets 0.5 KB; cloud sockets waiting for
+  // the engine's one shared init (socketWantsCloud, its export, the cloudReady
+  // and cloudFailed commands) 0.8 KB. The shim grew by 1 KB: the cloud adapter
+  // over the library's own wx.cloud.Cloud or the app's instance, and the cloud
+  // socket's connect waiting for the engine's init.
+  wasmRaw: 263.5 * KB,
+  wasmGzip: 118 * KB,
+  bundleRaw: 311.5 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

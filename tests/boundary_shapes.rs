@@ -196,6 +196,68 @@ fn request_commands_and_errors_keep_their_shapes() {
 }
 
 #[wasm_bindgen_test]
+fn cloud_init_commands_keep_their_shapes() {
+    let mut log = Log::default();
+    let options = || object(&[("env", "prod-1".into()), ("service", "svc".into())]);
+    let not_enabled = || JsValue::from("cloud.init:fail Cloud API isn't enabled");
+    // Sockets wait for the one shared init, retried as for requests.
+    let e = Engine::new(options(), platform(3), JsValue::UNDEFINED).unwrap();
+    log.all("socket first", e.socket_wants_cloud());
+    log.all("socket joins", e.socket_wants_cloud());
+    log.all(
+        "init failed",
+        e.on_init(false, not_enabled(), JsValue::from(-601034), 1.0),
+    );
+    log.all("init timer", e.on_init_timer());
+    log.all(
+        "init ok",
+        e.on_init(true, JsValue::UNDEFINED, JsValue::UNDEFINED, 2.0),
+    );
+    log.all("socket ready", e.socket_wants_cloud());
+    // An init that fails for good.
+    let f = Engine::new(options(), platform(4), JsValue::UNDEFINED).unwrap();
+    f.socket_wants_cloud().unwrap();
+    for _ in 0..3 {
+        f.on_init(false, not_enabled(), JsValue::from(-601034), 1.0)
+            .unwrap();
+        f.on_init_timer().unwrap();
+    }
+    log.all(
+        "init failed for good",
+        f.on_init(false, not_enabled(), JsValue::from(-601034), 9.0),
+    );
+    // The app's own instance: never initialised here.
+    let method = || JsValue::from(js_sys::Function::new_no_args(""));
+    let cloud = object(&[
+        ("callContainer", method()),
+        ("connectContainer", method()),
+        ("init", method()),
+    ]);
+    let given = Engine::new(
+        object(&[("cloud", cloud), ("service", "svc".into())]),
+        platform(5),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    log.one("given cloudConfig", given.cloud_config());
+    log.all(
+        "given start",
+        given.start(object(&[("path", "/api/x".into())]), 0.0),
+    );
+    log.all("given socket", given.socket_wants_cloud());
+    log.err(
+        "given no instance",
+        Engine::new(
+            object(&[("cloud", object(&[])), ("service", "svc".into())]),
+            platform(6),
+            JsValue::UNDEFINED,
+        ),
+    );
+    let got = log.0.join("\n");
+    assert_eq!(got, CLOUD_SHAPES.trim(), "\n{got}\n");
+}
+
+#[wasm_bindgen_test]
 fn offline_queue_shapes_keep_their_shapes() {
     let mut log = Log::default();
     let options = || object(&[("baseUrl", "http://127.0.0.1:9".into()), ("seed", 1.into())]);
@@ -404,12 +466,26 @@ start http: [5,{"type":"send","id":5,"route":"http","reason":"route: 'http' requ
 start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requested","method":"GET","attempt":1,"timeoutMs":10000,"mock":{"index":0,"params":{"id":"42"}},"path":"/api/order/42","guardMs":11000}]
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0}
 snapshot: {"format":"mp-request/cache","version":1,"policy":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
 restore: {"restored":1}
 restore other: {"restored":0,"discarded":"another format (not written by mp-request)"}
 stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"retries":2,"cacheHits":1,"hitRatio":0.25,"inFlight":2,"latency":{"count":3,"meanMs":471,"p50Ms":416,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1.125,1],[416,1],[1002,1]]}},"rows":[{"route":"cloud","pattern":"/api/home/init","requests":2,"failed":0,"errors":{},"retries":1,"cacheHits":1,"hitRatio":0.5,"inFlight":0,"latency":{"count":1,"meanMs":410,"p50Ms":410,"p95Ms":410,"p99Ms":410,"maxMs":410,"buckets":[[410,1]]}},{"route":"cloud","pattern":"/api/c","requests":1,"failed":1,"errors":{"cancelled":1},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1,"p50Ms":1,"p95Ms":1,"p99Ms":1,"maxMs":1,"buckets":[[1,1]]}},{"route":"cloud","pattern":"/api/slow","requests":1,"failed":1,"errors":{"service":1},"retries":1,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1002,"p50Ms":1002,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1002,1]]}},{"route":"mock","pattern":"/api/order/:id","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}},{"route":"http","pattern":"/api/x","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}}],"folded":0,"services":[{"route":"cloud","breaker":{"state":"closed","calls":4,"failures":3,"retryInMs":0,"opened":0},"budget":{"tokens":495,"capacity":500},"inFlight":0,"queued":0},{"route":"http","breaker":{"state":"closed","calls":0,"failures":0,"retryInMs":0,"opened":0},"budget":{"tokens":500,"capacity":500},"inFlight":1,"queued":0}]}
+"##;
+
+const CLOUD_SHAPES: &str = r##"
+socket first: [{"type":"init","attempt":1}]
+socket joins: []
+init failed: [{"type":"waitInit","delayMs":300}]
+init timer: [{"type":"init","attempt":2}]
+init ok: [{"type":"cloudReady"}]
+socket ready: [{"type":"cloudReady"}]
+init failed for good: [{"type":"cloudFailed","error":{"kind":"init","message":"云服务初始化失败，请稍后重试","detail":"cloud.init:fail Cloud API isn't enabled; wx.cloud init failed 4 times, the next request tries again","code":-601034,"statusCode":null,"retryable":false,"attempts":0,"route":null}}]
+given cloudConfig: {"env":null,"service":"svc","resourceAppid":null,"resourceEnv":null}
+given start: [1,{"type":"send","id":1,"route":"cloud","reason":"the app's cloud instance","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/x","guardMs":11000}]
+given socket: [{"type":"cloudReady"}]
+given no instance: {"kind":"invalid","message":"请求参数无效：`cloud.callContainer` must be a function, got undefined: pass a wx.cloud.Cloud instance (or wx.cloud)","detail":"`cloud.callContainer` must be a function, got undefined: pass a wx.cloud.Cloud instance (or wx.cloud)","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 "##;
 
 const SOCKET_SHAPES: &str = r##"

@@ -228,6 +228,9 @@ enum Action {
     Relaunch(bool),
     /// `client.socket({ path, acked })` (into `SOCKET_PATHS`).
     SocketOpen(u8, bool),
+    /// A socket on the cloud route is about to connect: it waits for the
+    /// shared cloud init (`socket_wants_cloud`).
+    CloudSocket,
     /// Something happens to the `n`-th socket.
     Socket(usize, SocketAct),
 }
@@ -371,9 +374,10 @@ enum Kind {
     Relaunch,
     SocketOpen,
     Socket,
+    CloudSocket,
 }
 
-const KINDS: [(Kind, u64); 18] = [
+const KINDS: [(Kind, u64); 19] = [
     (Kind::Start, 16),
     (Kind::Repeat, 8),
     (Kind::Answer, 24),
@@ -392,6 +396,7 @@ const KINDS: [(Kind, u64); 18] = [
     (Kind::Relaunch, 2),
     (Kind::SocketOpen, 2),
     (Kind::Socket, 10),
+    (Kind::CloudSocket, 2),
 ];
 
 fn decode_action(kind: u8, b: [u8; 6]) -> Action {
@@ -427,6 +432,7 @@ fn decode_action(kind: u8, b: [u8; 6]) -> Action {
         Kind::Relaunch => Action::Relaunch(yes(2)),
         Kind::SocketOpen => Action::SocketOpen(b[0] % 3, yes(2)),
         Kind::Socket => Action::Socket(usize::from(b[0] % 4), decode_socket_act(b[1])),
+        Kind::CloudSocket => Action::CloudSocket,
     }
 }
 
@@ -682,6 +688,9 @@ struct Shim {
     /// The `InitCloud` to answer, and the `WaitInit` timer.
     init_asked: Option<u32>,
     init_timer: Option<f64>,
+    /// A cloud socket waits for the shared init: told once, by
+    /// `CloudReady` or `CloudFailed`.
+    cloud_socket_waits: bool,
     replay_timers: Vec<f64>,
     persist_timer: Option<f64>,
     /// Storage writes fail (the 10 MB of wx storage are full).
@@ -726,6 +735,7 @@ impl Shim {
             callers: BTreeMap::new(),
             init_asked: None,
             init_timer: None,
+            cloud_socket_waits: false,
             replay_timers: Vec::new(),
             persist_timer: None,
             storage_full: false,
@@ -893,6 +903,19 @@ impl Shim {
             Command::WaitInit { delay_ms } => {
                 ensure!(self.init_timer.is_none(), "two WaitInit timers");
                 self.init_timer = Some(self.now + f64::from(delay_ms));
+                Ok(())
+            }
+            Command::CloudReady | Command::CloudFailed(_) => {
+                ensure!(
+                    self.cloud_socket_waits,
+                    "{command:?} with no cloud socket waiting"
+                );
+                ensure!(
+                    self.init_asked.is_none() && self.init_timer.is_none(),
+                    "{command:?} while the init runs or waits to retry"
+                );
+                self.cloud_socket_waits = false;
+                self.seen.count("cloud sockets told", 1);
                 Ok(())
             }
             Command::Persist { delay_ms } => {
@@ -1338,6 +1361,11 @@ impl Shim {
                 self.event("set_hidden", |e, now| e.set_hidden(*hidden, now))
             }
             Action::SocketOpen(path, acked) => self.open_socket(*path, *acked),
+            Action::CloudSocket if self.setup.cloud => {
+                self.cloud_socket_waits = true;
+                self.event("socket_wants_cloud", |e, _| e.socket_wants_cloud())
+            }
+            Action::CloudSocket => Ok(()),
             Action::Socket(n, act) => self.socket_act(*n, *act),
             Action::User(u) => self.set_user(USERS[usize::from(*u % 3)].map(str::to_owned)),
             Action::StorageFull(full) => {
@@ -1643,6 +1671,7 @@ impl Shim {
         self.ended.clear();
         self.init_asked = None;
         self.init_timer = None;
+        self.cloud_socket_waits = false;
         self.replay_timers.clear();
         self.persist_timer = None;
         self.hub = SocketHub::new(self.setup.seed.wrapping_add(self.launches));
@@ -2029,6 +2058,10 @@ impl Shim {
             ensure!(caller.settled == 1, "caller {id} never settled");
         }
         ensure!(
+            !self.cloud_socket_waits,
+            "a cloud socket still waits for an init that ended"
+        );
+        ensure!(
             self.fetches.is_empty() && self.engine.fetching() == 0,
             "fetches left after the drain: {:?}",
             self.fetches.keys().collect::<Vec<_>>()
@@ -2143,6 +2176,7 @@ fn the_generator_reaches_every_situation() {
         "user changed",
         "header calls",
         "cloud inits",
+        "cloud sockets told",
         "relaunches with a queue",
         "cache entries restored",
         "stale events ignored",

@@ -107,6 +107,8 @@ proptest! {
                     Command::End { .. } | Command::Persist { .. } => {}
                     // Nothing here is queued offline.
                     Command::Replay(_) | Command::Synced(..) | Command::SaveQueue | Command::Headers { .. } | Command::WaitReplay { .. } => prop_assert!(false, "{c:?}"),
+                    // No socket asks for the cloud here.
+                    Command::CloudReady | Command::CloudFailed(_) => prop_assert!(false, "{c:?}"),
                 }
             }
             Ok(())

@@ -1490,6 +1490,7 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
             n(5000.0),
             text_field(vec!["zh-CN", "en"]),
             text_field(vec!["auto", "cloud", "http", "mock"]),
+            any::<bool>(),
         ),
         (
             raw_retry(number_field),
@@ -1516,7 +1517,15 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
     )
         .prop_map(
             |(
-                ((env, service, base_url), resource_appid, resource_env, timeout_ms, locale, mode),
+                (
+                    (env, service, base_url),
+                    resource_appid,
+                    resource_env,
+                    timeout_ms,
+                    locale,
+                    mode,
+                    cloud_given,
+                ),
                 (
                     retry,
                     retry_budget,
@@ -1541,6 +1550,7 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
                 service,
                 resource_appid,
                 resource_env,
+                cloud_given,
                 base_url,
                 timeout_ms,
                 locale,

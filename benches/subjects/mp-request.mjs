@@ -1,6 +1,6 @@
 // mp-request as a mini-program ships it: the built bundle (dist/miniprogram),
 // loaded in this process with the two globals it needs, `wx` and
-// `WXWebAssembly`. `wx.cloud.callContainer` answers from the in-process
+// `WXWebAssembly`. callContainer (of the library's `wx.cloud.Cloud`) answers from the in-process
 // backend one promise tick later: the zero-latency backend every library gets.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -52,14 +52,19 @@ export function installMiniprogramGlobals(backend) {
   globalThis.WXWebAssembly = {
     instantiate: (path, imports) => WebAssembly.instantiate(readFileSync(join(BUNDLE, basename(path))), imports),
   };
+  const callContainer = ({ path, data, success, fail }) => {
+    backend(path, data).then(
+      (body) => success({ data: body, statusCode: 200, header: {}, callID: '', errMsg: 'cloud.callContainer:ok' }),
+      () => fail({ errMsg: 'cloud.callContainer:fail network error' }),
+    );
+  };
   globalThis.wx = {
     cloud: {
       init: noop,
-      callContainer({ path, data, success, fail }) {
-        backend(path, data).then(
-          (body) => success({ data: body, statusCode: 200, header: {}, callID: '', errMsg: 'cloud.callContainer:ok' }),
-          () => fail({ errMsg: 'cloud.callContainer:fail network error' }),
-        );
+      callContainer,
+      // mp-request calls through an instance of its own (it never calls wx.cloud.init).
+      Cloud: function Cloud() {
+        return { init: () => Promise.resolve(), callContainer, connectContainer: noop };
       },
     },
     getAppBaseInfo: () => ({ SDKVersion: '3.6.0' }),

@@ -3,6 +3,7 @@
  * engine and executes the commands it answers with (send, wait, init,
  * resolve, reject). No decision is made here.
  */
+import { createCloudAdapter } from './adapters/cloud.js';
 import { createMockAdapter } from './adapters/mock.js';
 import { readWasmPath, snapshotOptions } from './client-options.js';
 import { loadEngine } from './engine.js';
@@ -78,7 +79,7 @@ const COMMAND_SHAPES = {
  * @property {(command: SendCommand, binary: ArrayBuffer | undefined, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
  */
 
-/** @typedef {Adapter & { init(): Promise<void>, connect?(where: { service: string, path: string }): Promise<any> }} CloudAdapter */
+/** @typedef {Adapter & { init(): Promise<void>, connect(where: { service: string, path: string }): Promise<any> }} CloudAdapter */
 
 /**
  * @typedef {object} Platform What the runtime knows about where it runs.
@@ -93,7 +94,8 @@ const COMMAND_SHAPES = {
  * @property {string} defaultWasmPath
  * @property {(path: string, imports: Record<string, object>) => Promise<Record<string, any>>} instantiate
  * @property {() => Platform} platform
- * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters
+ * @property {(cloudConfig: CloudConfig) => { cloud?: CloudAdapter, http?: Adapter }} adapters The cloud adapter
+ *   is the runtime's own (the library's `wx.cloud.Cloud`), unless the app gave an instance (`cloud`).
  * @property {(onChange: (online: boolean) => void) => () => void} watchNetwork Returns an unsubscribe.
  * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow(key: string, value: unknown): void }} [storage]
  *   Where the cache and the offline queue persist; `saveNow` writes before it returns and throws when it cannot (the queue's writes must be durable before anyone is told "saved").
@@ -103,9 +105,9 @@ const COMMAND_SHAPES = {
 
 /**
  * @typedef {object} CloudConfig
- * @property {string} [env] The environment the cloud route calls.
+ * @property {string | null} [env] The environment the cloud route calls (null: the app's instance's own).
  * @property {string} [service]
- * @property {string} [resourceAppid]
+ * @property {string | null} [resourceAppid]
  */
 
 /**
@@ -163,9 +165,12 @@ export async function createClientWith(runtime, options) {
   if (engine.mockInRelease()) {
     say('warn', '⚠️ MOCK DATA IN A RELEASE BUILD: mock.allowInRelease is set, so users may see mock routes instead of your backend.');
   }
+  const cloudConfig = engine.cloudConfig();
   /** @type {Record<string, Adapter | undefined>} */
   const adapters = {
-    ...runtime.adapters(engine.cloudConfig()),
+    ...runtime.adapters(cloudConfig),
+    // The app's own instance (validated by the engine): used as it is, never initialised here.
+    ...(opts.cloud ? { cloud: createCloudAdapter(cloudConfig, { given: /** @type {any} */ (opts.cloud) }) } : {}),
     // The snapshot's copy of the routes: the ones the engine validated and indexes.
     mock: createMockAdapter(opts.mock && opts.mock.routes ? opts.mock.routes : []),
   };
@@ -218,10 +223,26 @@ export async function createClientWith(runtime, options) {
   }
   // `header` as a function: called for every attempt (the engine asks with a `headers` command).
   const headerFunction = typeof opts.header === 'function' ? opts.header : undefined;
+  /**
+   * Socket connects waiting for the shared cloud init: the engine says when
+   * it ended (`cloudReady`, `cloudFailed`).
+   * @type {Array<{ resolve: () => void, reject: (error: Error) => void }>}
+   */
+  let cloudWaiters = [];
+  /** @type {import('./socket.js').SocketTransports} */
+  const transports = runtime.socketTransports ? runtime.socketTransports(adapters) : {};
+  if (cloud) {
+    // A cloud socket connects once the engine's shared init (the requests' too) is done.
+    transports.cloud = (target, wanted) =>
+      cloudReady().then(() => {
+        if (wanted && !wanted()) throw new Error('superseded while the cloud init ran');
+        return cloud.connect(target);
+      });
+  }
   const sockets = createSocketDriver({
     engine,
     now,
-    transports: runtime.socketTransports ? runtime.socketTransports(adapters) : {},
+    transports,
     run: socketEvent,
     log: debug ? log : undefined,
   });
@@ -482,6 +503,10 @@ export async function createClientWith(runtime, options) {
         if (debug) log(`cloud init retrying in ${c.delayMs} ms`);
         setTimeout(() => event(() => engine.onInitTimer()), c.delayMs);
         return;
+      case 'cloudReady':
+        return tellCloudWaiters();
+      case 'cloudFailed':
+        return tellCloudWaiters(new Error(`cloud init failed: ${c.error.detail}`));
       default:
         throw new Error(`mp-request: unknown command ${c.type}`);
     }
@@ -555,6 +580,45 @@ export async function createClientWith(runtime, options) {
     attempt(adapters[c.route], c, r.binary, (abort) => {
       r.abort = abort;
     }).then(report);
+  }
+
+  /**
+   * Resolves once the engine's shared cloud init is done (at once when it
+   * is); rejects when it failed for good.
+   * @returns {Promise<void>}
+   */
+  function cloudReady() {
+    return new Promise((resolve, reject) => {
+      if (freed) {
+        reject(new Error('the client was destroyed'));
+        return;
+      }
+      const waiter = { resolve, reject };
+      cloudWaiters.push(waiter);
+      let commands;
+      try {
+        commands = engine.socketWantsCloud();
+      } catch (thrown) {
+        cloudWaiters = cloudWaiters.filter((w) => w !== waiter);
+        reject(new Error(toRequestError(thrown).detail));
+        return;
+      }
+      if (debug && commands.length > 0 && commands[0].type === 'init') log('socket waits for the cloud init');
+      dispatch(commands);
+    });
+  }
+
+  /**
+   * The shared cloud init ended: the sockets waiting for it go on (or fail this connect).
+   * @param {Error} [error]
+   */
+  function tellCloudWaiters(error) {
+    const waiting = cloudWaiters;
+    cloudWaiters = [];
+    for (const w of waiting) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
   }
 
   /** @param {number} n */

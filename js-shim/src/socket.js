@@ -32,7 +32,11 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @property {Record<string, string>} [header] Sent with the opening handshake.
  */
 
-/** @typedef {Record<string, (target: SocketTarget) => Promise<SocketTaskLike>>} SocketTransports */
+/**
+ * How sockets connect, per route. `wanted` says whether the connect is still
+ * wanted (a transport that waits first, for the cloud init, checks it before opening).
+ * @typedef {Record<string, (target: SocketTarget, wanted?: () => boolean) => Promise<SocketTaskLike>>} SocketTransports
+ */
 
 /**
  * @param {object} deps
@@ -137,7 +141,8 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
     /** @type {Promise<SocketTaskLike>} */
     let opening;
     try {
-      opening = transport ? Promise.resolve(transport(s.target)) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
+      const wanted = () => s.epoch === epoch && live.has(s.id);
+      opening = transport ? Promise.resolve(transport(s.target, wanted)) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
     } catch (error) {
       opening = Promise.reject(error);
     }

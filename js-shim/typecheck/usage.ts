@@ -38,6 +38,11 @@ export async function typedUsage(): Promise<void> {
     onSync: (event) => void [event.id, event.user, event.ok ? event.response.statusCode : event.error.kind],
   });
   await createClient({ env: 'prod-5g94mx7a3d07e78c', service: 'golang-lfwy', header: { 'X-App': 'shop' } });
+  // The app's own cloud instance (made and initialised by the app), or wx.cloud after its own init.
+  const cloud = new wx.cloud.Cloud({ resourceAppid: 'wx101090677bd5219e', resourceEnv: 'prod-5g94mx7a3d07e78c' });
+  await cloud.init();
+  await createClient({ cloud, service: 'golang-lfwy' });
+  await createClient({ cloud: wx.cloud, service: 'golang-lfwy', env: 'prod-5g94mx7a3d07e78c' });
 
   const controller = createAbortController();
   const res: Response<{ list: Order[] }> = await client.request<{ list: Order[] }>({
@@ -90,5 +95,7 @@ export async function typedUsage(): Promise<void> {
   await createClient({ stats: { maxPatterns: '64' } });
   // @ts-expect-error header values are strings
   await createClient({ header: { 'X-Count': 1 } });
+  // @ts-expect-error `cloud` is an instance, not an env id
+  await createClient({ cloud: 'prod-5g94mx7a3d07e78c', service: 'golang-lfwy' });
   void wrong;
 }

@@ -1,19 +1,39 @@
 /** Public types of mp-request (the same for the mini-program, Node and web builds). */
 
+/**
+ * A cloud instance the app made and initialised itself: `new wx.cloud.Cloud({ resourceEnv, resourceAppid? })`
+ * after `await instance.init()`, or `wx.cloud` after the app's own `wx.cloud.init`. mp-request calls its
+ * `callContainer` and `connectContainer` and never its `init`.
+ */
+export interface CloudInstance {
+  init(...args: any[]): unknown;
+  callContainer(options: any): unknown;
+  connectContainer(options: any): unknown;
+}
+
 export interface ClientOptions {
-  /** Cloud Run environment id, e.g. 'prod-5g94mx7a3d07e78c'. Enables the cloud route. */
+  /**
+   * Cloud Run environment id, e.g. 'prod-5g94mx7a3d07e78c'. Enables the cloud route through the library's own
+   * `new wx.cloud.Cloud({ resourceEnv: env })` (mp-request never calls `wx.cloud.init`: the app's stays the app's).
+   */
   env?: string;
-  /** Cloud Run service name (sent as X-WX-SERVICE). Required with `env`. */
+  /** Cloud Run service name (sent as X-WX-SERVICE). Required with `env` or `cloud`. */
   service?: string;
-  /** Resource reuse: the appid owning the environment (`new wx.cloud.Cloud`). */
+  /** Resource reuse: the appid owning the environment (the library's instance is made with it). Not with `cloud`. */
   resourceAppid?: string;
-  /** Resource reuse: the environment id in that account. Defaults to `env`. */
+  /** Resource reuse: the environment id in that account. Defaults to `env`. Not with `cloud`. */
   resourceEnv?: string;
+  /**
+   * Mini-program: a cloud instance the app already made and initialised (see `CloudInstance`), used instead of the
+   * library's own; enables the cloud route (`env` may then be left out: calls go to the instance's environment).
+   * mp-request never calls its `init()`: await it before the first request.
+   */
+  cloud?: CloudInstance;
   /** Base URL of the plain HTTP route (`wx.request` / `fetch`); also the fallback when the cloud route is unavailable. */
   baseUrl?: string;
   /**
    * 'auto' (default): release builds use the real backend; the devtools with mock routes use them;
-   * otherwise callContainer when wx.cloud and an env exist; otherwise HTTP against baseUrl.
+   * otherwise callContainer when wx.cloud and an env (or `cloud`) exist; otherwise HTTP against baseUrl.
    * 'cloud' | 'http' | 'mock' force a route (cloud falls back to HTTP when unavailable and baseUrl is set).
    */
   mode?: 'auto' | 'cloud' | 'http' | 'mock';

@@ -83,6 +83,9 @@ pub struct ClientConfig {
     pub resource_appid: Option<String>,
     /// Resource reuse: the environment id in that account (defaults to `env`).
     pub resource_env: Option<String>,
+    /// `cloud`: the app gave its own initialised `wx.cloud.Cloud` instance
+    /// (or `wx.cloud` itself). The library never initialises it.
+    pub cloud_given: bool,
     /// Base URL of the plain HTTP route, without a trailing '/'.
     pub base_url: Option<String>,
     /// Per-attempt timeout.
@@ -122,6 +125,11 @@ impl ClientConfig {
     /// The environment the cloud route calls.
     pub fn cloud_env(&self) -> Option<&str> {
         self.resource_env.as_deref().or(self.env.as_deref())
+    }
+
+    /// A Cloud Run backend is configured: an environment, or the app's own instance.
+    pub fn has_cloud_backend(&self) -> bool {
+        self.cloud_given || self.cloud_env().is_some()
     }
 }
 
@@ -199,6 +207,8 @@ pub struct RawConfig {
     pub resource_appid: Option<String>,
     /// `resourceEnv`
     pub resource_env: Option<String>,
+    /// `cloud`: an instance was given (the boundary checked its shape).
+    pub cloud_given: bool,
     /// `baseUrl`
     pub base_url: Option<String>,
     /// `timeoutMs`
@@ -251,6 +261,26 @@ impl RawConfig {
         let resource_appid = non_empty("resourceAppid", self.resource_appid)?;
         let resource_env = non_empty("resourceEnv", self.resource_env)?;
         let base_url = self.base_url.map(validate_base_url).transpose()?;
+        if self.cloud_given {
+            // The instance carries its own environment and owner.
+            for (field, value) in [
+                ("resourceAppid", &resource_appid),
+                ("resourceEnv", &resource_env),
+            ] {
+                if value.is_some() {
+                    return Err(RequestError::invalid(
+                        field,
+                        "does not apply with `cloud`: give it to `new wx.cloud.Cloud` when you make the instance",
+                    ));
+                }
+            }
+            if service.is_none() {
+                return Err(RequestError::invalid(
+                    "service",
+                    "is required with `cloud`: callContainer routes by the X-WX-SERVICE header",
+                ));
+            }
+        }
         if (env.is_some() || resource_env.is_some()) && service.is_none() {
             return Err(RequestError::invalid(
                 "service",
@@ -277,11 +307,12 @@ impl RawConfig {
                 &route.path,
             )?);
         }
-        let has_backend = env.is_some() || resource_env.is_some() || base_url.is_some();
+        let has_backend =
+            self.cloud_given || env.is_some() || resource_env.is_some() || base_url.is_some();
         if !has_backend && routes.is_empty() {
             return Err(RequestError::invalid(
                 "env",
-                "or `baseUrl` is required: without either there is no backend to call",
+                "or `baseUrl` is required (or `cloud`, the app's instance): without one there is no backend to call",
             ));
         }
         let timeout_ms = match self.timeout_ms {
@@ -317,6 +348,7 @@ impl RawConfig {
             service,
             resource_appid,
             resource_env,
+            cloud_given: self.cloud_given,
             base_url,
             timeout_ms,
             locale,

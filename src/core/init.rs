@@ -1,7 +1,10 @@
-//! The shared `wx.cloud` initialisation: once per client, awaited by every
-//! cloud request, retried 3 times 300 ms apart (as the seed and the official
-//! wrapper do), and forgotten after a final failure so that the next request
-//! tries again.
+//! The shared cloud initialisation: the library's own `wx.cloud.Cloud`
+//! instance is initialised once per client, awaited by every cloud request
+//! and every cloud socket, retried 3 times 300 ms apart (as the seed and the
+//! official wrapper do), and forgotten after a final failure so that the next
+//! request or socket tries again. An instance the app gave (`cloud`) is the
+//! app's to initialise: it counts as ready from the start, and is never
+//! initialised again.
 
 use super::engine::RequestId;
 
@@ -29,25 +32,58 @@ pub enum InitStep {
     Ready,
 }
 
-/// Init state plus the requests waiting for it.
+/// Init state plus the requests (and whether sockets) waiting for it.
 #[derive(Debug)]
 pub struct CloudInit {
     state: State,
     failures: u32,
     parked: Vec<RequestId>,
+    /// A socket waits for the init (its connect goes on when it ends).
+    sockets: bool,
+    /// The app's own instance: ready from the start, never initialised here.
+    given: bool,
 }
 
 impl Default for CloudInit {
     fn default() -> Self {
-        CloudInit {
-            state: State::Idle,
-            failures: 0,
-            parked: Vec::new(),
-        }
+        CloudInit::new(false)
     }
 }
 
 impl CloudInit {
+    /// `given`: the app's own instance, which the app initialises.
+    pub fn new(given: bool) -> Self {
+        CloudInit {
+            state: if given { State::Ready } else { State::Idle },
+            failures: 0,
+            parked: Vec::new(),
+            sockets: false,
+            given,
+        }
+    }
+
+    /// A cloud socket wants to connect: go ahead, or wait (starting init if
+    /// needed). Sockets wait together: `sockets_waited` says when to tell them.
+    pub fn socket(&mut self) -> InitStep {
+        match self.state {
+            State::Ready => InitStep::Ready,
+            State::Idle => {
+                self.state = State::Running;
+                self.sockets = true;
+                InitStep::Run(self.failures + 1)
+            }
+            State::Running | State::Waiting => {
+                self.sockets = true;
+                InitStep::Wait
+            }
+        }
+    }
+
+    /// Whether sockets waited for the init that just ended (they are told once).
+    pub fn sockets_waited(&mut self) -> bool {
+        std::mem::take(&mut self.sockets)
+    }
+
     /// A cloud request wants to send: go ahead, or wait (starting init if needed).
     pub fn request(&mut self, id: RequestId) -> InitStep {
         match self.state {
@@ -92,9 +128,10 @@ impl CloudInit {
         })
     }
 
-    /// The platform said the cloud is not initialised after all: start over.
+    /// The platform said the cloud is not initialised after all: start over
+    /// (not for the app's own instance: its init is the app's).
     pub fn invalidate(&mut self) {
-        if self.state == State::Ready {
+        if self.state == State::Ready && !self.given {
             self.state = State::Idle;
         }
     }
@@ -129,6 +166,34 @@ mod tests {
         }
         assert_eq!(init.failed(), Err(vec![1, 12, 13, 14]));
         assert_eq!(init.request(5), InitStep::Run(1), "not poisoned");
+    }
+
+    #[test]
+    fn sockets_share_the_requests_init_and_hear_its_end_once() {
+        let mut init = CloudInit::default();
+        assert_eq!(init.socket(), InitStep::Run(1), "a socket alone starts it");
+        assert_eq!(init.request(1), InitStep::Wait, "a request joins it");
+        assert_eq!(init.socket(), InitStep::Wait);
+        assert_eq!(init.failed(), Ok(INIT_RETRY_DELAY_MS));
+        assert_eq!(init.retry_due(), Some(2));
+        assert_eq!(init.succeeded(), vec![1]);
+        assert!(init.sockets_waited());
+        assert!(!init.sockets_waited(), "told once");
+        assert_eq!(init.socket(), InitStep::Ready);
+        assert!(!init.sockets_waited(), "a ready socket did not wait");
+    }
+
+    #[test]
+    fn a_given_instance_is_ready_from_the_start_and_stays_so() {
+        let mut init = CloudInit::new(true);
+        assert_eq!(init.request(1), InitStep::Ready);
+        assert_eq!(init.socket(), InitStep::Ready);
+        init.invalidate();
+        assert_eq!(
+            init.request(2),
+            InitStep::Ready,
+            "the app's init, never redone here"
+        );
     }
 
     #[test]

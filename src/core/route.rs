@@ -139,6 +139,7 @@ fn real_route(
     why: Option<&'static str>,
 ) -> Result<RouteChoice, RequestError> {
     let chosen = match cloud_unavailable(config, platform) {
+        None if config.cloud_given => pick(Route::Cloud, "the app's cloud instance"),
         None => pick(Route::Cloud, "env configured and wx.cloud available"),
         Some(why) if config.base_url.is_some() => pick(Route::Http, fallback_reason(why)),
         // The user's WeChat is too old: not the app's mistake, and no retry helps.
@@ -154,7 +155,7 @@ fn real_route(
                 retryable: false,
             })
         }
-        Some(why) if config.mode == Mode::Cloud || config.cloud_env().is_some() => {
+        Some(why) if config.mode == Mode::Cloud || config.has_cloud_backend() => {
             return Err(RequestError::invalid(
                 "baseUrl",
                 format!("is needed: the cloud route is unavailable ({why}) and there is no HTTP fallback"),
@@ -175,10 +176,13 @@ fn real_route(
 
 /// Why the cloud route cannot be used here, if it cannot.
 fn cloud_unavailable(config: &ClientConfig, platform: &Platform) -> Option<&'static str> {
-    if config.cloud_env().is_none() {
+    if config.cloud_given {
+        // The app's instance is there; only the base library can rule it out.
+        platform.sdk_too_old().then_some(OLD_SDK)
+    } else if config.cloud_env().is_none() {
         Some("no env configured")
     } else if !platform.has_cloud {
-        Some("wx.cloud.callContainer is missing")
+        Some("wx.cloud.Cloud or callContainer is missing")
     } else if platform.sdk_too_old() {
         Some(OLD_SDK)
     } else {

@@ -238,6 +238,15 @@ impl Engine {
         Ok(self.commands(commands))
     }
 
+    /// A socket on the cloud route wants to connect: the commands of the
+    /// shared cloud init (`cloudReady` at once when it is done; otherwise an
+    /// `init` to run, or nothing while one runs, and `cloudReady` or
+    /// `cloudFailed` when it ends).
+    #[wasm_bindgen(js_name = socketWantsCloud)]
+    pub fn socket_wants_cloud(&self) -> Result<Array, JsValue> {
+        Ok(self.commands(self.borrow()?.socket_wants_cloud()))
+    }
+
     /// A `waitInit` command's delay is over.
     #[wasm_bindgen(js_name = onInitTimer)]
     pub fn on_init_timer(&self) -> Result<Array, JsValue> {

@@ -27,6 +27,7 @@ const CLIENT_OPTIONS: &[&str] = &[
     "service",
     "resourceAppid",
     "resourceEnv",
+    "cloud",
     "baseUrl",
     "mode",
     "mock",
@@ -44,6 +45,15 @@ const CLIENT_OPTIONS: &[&str] = &[
     "debug",
     "onSync",
     "header",
+];
+
+/// What `cloud` must have, as a `wx.cloud.Cloud` instance (and `wx.cloud`)
+/// has: the shim calls the first two; `init` marks an instance (the app
+/// calls it, never the library).
+const CLOUD_METHODS: &[(&str, &str)] = &[
+    ("callContainer", "cloud.callContainer"),
+    ("connectContainer", "cloud.connectContainer"),
+    ("init", "cloud.init"),
 ];
 
 /// Options `client.request` accepts. The shim executes `signal`.
@@ -167,6 +177,7 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     raw.service = opt_string(o, "service")?;
     raw.resource_appid = opt_string(o, "resourceAppid")?;
     raw.resource_env = opt_string(o, "resourceEnv")?;
+    raw.cloud_given = read_cloud(&get(o, "cloud")?)?;
     raw.base_url = opt_string(o, "baseUrl")?;
     raw.timeout_ms = opt_number(o, "timeoutMs")?;
     raw.locale = opt_string(o, "locale")?;
@@ -190,6 +201,37 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
         raw.headers = read_headers(&header)?;
     }
     raw.validate()
+}
+
+/// `cloud`: the app's own initialised `wx.cloud.Cloud` instance (or
+/// `wx.cloud`), recognised by its methods. Whether one was given.
+fn read_cloud(value: &JsValue) -> Result<bool, RequestError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(false);
+    }
+    if !is_plain_object(value) {
+        return Err(RequestError::invalid(
+            "cloud",
+            format!(
+                "must be a wx.cloud.Cloud instance (or wx.cloud), got {}",
+                type_name(value)
+            ),
+        ));
+    }
+    for &(key, field) in CLOUD_METHODS {
+        let method = Reflect::get(value, &static_js(key))
+            .map_err(|_| RequestError::invalid(field, "could not be read (its getter threw)"))?;
+        if !method.is_function() {
+            return Err(RequestError::invalid(
+                field,
+                format!(
+                    "must be a function, got {}: pass a wx.cloud.Cloud instance (or wx.cloud)",
+                    type_name(&method)
+                ),
+            ));
+        }
+    }
+    Ok(true)
 }
 
 /// Whole request options, as `client.request` got them (the shim's fast

@@ -156,6 +156,10 @@ pub fn command(
             .js(),
         Command::InitCloud { attempt } => typed("init").num("attempt", attempt.into()).js(),
         Command::WaitInit { delay_ms } => typed("waitInit").num("delayMs", delay_ms.into()).js(),
+        Command::CloudReady => typed("cloudReady").js(),
+        Command::CloudFailed(error) => typed("cloudFailed")
+            .set("error", &error_object(&error, locale, None, ""))
+            .js(),
         Command::Persist { delay_ms } => typed("persist").num("delayMs", delay_ms.into()).js(),
         Command::Replay(replay) => {
             let m = &replay.mutation;
@@ -424,7 +428,9 @@ pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &
         .js()
 }
 
-/// `{ env, service, resourceAppid, resourceEnv }` for the cloud adapter.
+/// `{ env, service, resourceAppid, resourceEnv }` for the cloud adapter
+/// (`env`: the environment the library's own instance is made for, and the
+/// one each call names; null with the app's instance and no `env`).
 pub fn cloud_config(c: &ClientConfig) -> JsValue {
     Obj::new()
         .text_or_null("env", c.cloud_env())

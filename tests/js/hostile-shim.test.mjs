@@ -129,13 +129,16 @@ test('a signal that calls its listener while it is being added: the request is c
 
 /**
  * Puts `answer(o, res, err)` between the platform and the shim: the real
- * wx.cloud.callContainer (route 'cloud') or wx.request (route 'http') runs
+ * callContainer of the library's wx.cloud.Cloud instance (route 'cloud') or wx.request (route 'http') runs
  * against the emulator, and `answer` decides what the shim's callbacks get.
  */
 function interpose(sandbox, route, answer) {
-  const [holder, key] = route === 'cloud' ? [sandbox.wx.cloud, 'callContainer'] : [sandbox.wx, 'request'];
+  // The cloud route calls through the library's own wx.cloud.Cloud instance.
+  const [holder, key] = route === 'cloud' ? [sandbox.wx.cloud.Cloud.prototype, 'callContainer'] : [sandbox.wx, 'request'];
   const real = holder[key];
-  holder[key] = (o) => real({ ...o, success: (res) => answer.current(o, res), fail: (err) => answer.current(o, undefined, err) });
+  holder[key] = function (o) {
+    return real.call(this, { ...o, success: (res) => answer.current(o, res), fail: (err) => answer.current(o, undefined, err) });
+  };
 }
 
 /** A client on `route` (cloud: callContainer; http: wx.request) with one slot, so a request that hangs would block the next. */
@@ -325,7 +328,7 @@ test('socket: events with null or nothing never throw into wx; a send failure re
     fakeTask(() => {}),
   ];
   let opened = 0;
-  sandbox.wx.cloud.connectContainer = async () => ({ socketTask: tasks[opened++].task });
+  sandbox.wx.cloud.Cloud.prototype.connectContainer = async () => ({ socketTask: tasks[opened++].task });
   const uncaught = await uncaughtDuring(async () => {
     const socket = client.socket({ service: 'ws', path: '/', minDelayMs: 20, maxDelayMs: 50, heartbeatIntervalMs: 50_000, heartbeatTimeoutMs: 60_000 });
     const got = [];
@@ -365,7 +368,7 @@ test('socket: a transport that resolves no SocketTask is an error the socket rec
   const good = fakeTask(() => {});
   const answers = [null, { socketTask: 42 }, { socketTask: good.task }];
   let opened = 0;
-  sandbox.wx.cloud.connectContainer = async () => answers[opened++];
+  sandbox.wx.cloud.Cloud.prototype.connectContainer = async () => answers[opened++];
   const uncaught = await uncaughtDuring(async () => {
     const socket = client.socket({ service: 'ws', path: '/', minDelayMs: 10, maxDelayMs: 20, heartbeatIntervalMs: 50_000, heartbeatTimeoutMs: 60_000 });
     await until(() => opened === 3 && good.on.open);

@@ -120,7 +120,8 @@ describe('shared Cloud init', () => {
     const res = await client.request({ path: '/api/order/create', method: 'POST', data: { title: 'x' } });
     assert.equal(res.attempts, 3);
     assert.equal(emulator.count('/api/order/create'), 1, 'only the last attempt left the device');
-    assert.equal(sandbox.controls.calls.cloudInit, 3, 'wx.cloud.init again after each refusal');
+    assert.equal(sandbox.controls.calls.cloudInit, 3, "the instance's init() again after each refusal");
+    assert.equal(sandbox.controls.calls.cloudInstances, 1, 'on the same instance');
   });
 });
 

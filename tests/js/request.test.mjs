@@ -60,12 +60,14 @@ describe('a GET through the cloud route', () => {
     sandbox.dispose();
   });
 
-  test('concurrent first requests share one wx.cloud.init', async () => {
+  test("concurrent first requests share one Cloud instance and one init(), never wx.cloud.init", async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator));
     const results = await Promise.all(Array.from({ length: 5 }, () => client.request({ path: '/api/test', cache: false })));
     assert.equal(results.length, 5);
+    assert.equal(sandbox.controls.calls.cloudInstances, 1);
     assert.equal(sandbox.controls.calls.cloudInit, 1);
+    assert.equal(sandbox.controls.calls.wxCloudInit, 0, "the app's wx.cloud is left alone");
     assert.equal(emulator.count('/api/test'), 5);
   });
 

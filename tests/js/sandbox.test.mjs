@@ -185,6 +185,46 @@ describe('wx', () => {
     assert.equal(res.data.data.identity['x-wx-appid'], 'wx-owner');
   });
 
+  test('wx.cloud.init takes effect on its first call only, app-wide', async () => {
+    const { wx, controls } = createSandbox({ root: packageRoot(), emulator });
+    const header = { 'X-WX-SERVICE': 'golang-lfwy' };
+    assert.equal(wx.cloud.init({ env: env(), traceUser: true }), undefined, 'no return value');
+    wx.cloud.init({ env: 'later-env' });
+    wx.cloud.init();
+    assert.equal(controls.appCloudEnv(), env(), 'later calls change nothing');
+    assert.equal(controls.calls.wxCloudInit, 3);
+    const res = await wx.cloud.callContainer({ path: '/api/test', header });
+    assert.equal(res.data.data.identity['x-wx-env'], env());
+    // A call's own config.env goes where it says.
+    const other = await wx.cloud.callContainer({ config: { env: 'later-env' }, path: '/api/test', header }).catch((e) => e);
+    assert.match(other.errMsg, /env later-env not found/);
+    assert.deepEqual(controls.cloudCalls.map((c) => [c.via, c.env]), [['wx.cloud', env()], ['wx.cloud', 'later-env']]);
+  });
+
+  test('wx.cloud.Cloud instances are independent: each needs its own init() before any call', async () => {
+    const { wx, controls } = createSandbox({ root: packageRoot(), emulator });
+    const header = { 'X-WX-SERVICE': 'golang-lfwy' };
+    wx.cloud.init({ env: env() });
+    const a = new wx.cloud.Cloud({ resourceEnv: env() });
+    const b = new wx.cloud.Cloud({ resourceEnv: env() });
+    for (const [call, api] of [
+      [() => a.callContainer({ path: '/api/test', header }), 'callContainer'],
+      [() => a.connectContainer({ service: 'ws', path: '/' }), 'connectContainer'],
+    ]) {
+      const err = await call().catch((e) => e);
+      assert.equal(err.errCode, -601034, `${api} before init`);
+      assert.match(err.errMsg, new RegExp(`^cloud\\.${api}:fail .*not init`));
+    }
+    await a.init();
+    assert.equal((await a.callContainer({ path: '/api/test', header })).statusCode, 200);
+    const err = await b.callContainer({ path: '/api/test', header }).catch((e) => e);
+    assert.match(err.errMsg, /not init/, "a's init is not b's, nor is wx.cloud.init");
+    assert.equal(controls.appCloudEnv(), env(), 'instances leave wx.cloud alone');
+    assert.deepEqual([controls.calls.cloudInstances, controls.calls.cloudInit, controls.calls.wxCloudInit], [2, 1, 1]);
+    // Callback style works too.
+    await new Promise((resolve, reject) => a.callContainer({ path: '/api/test', header, success: resolve, fail: reject }));
+  });
+
   test('network status, environment and storage', async () => {
     const { wx, controls } = createSandbox({ root: packageRoot(), emulator, profile: 'devtools', envVersion: 'release' });
     assert.equal(wx.getDeviceInfo().platform, 'devtools');

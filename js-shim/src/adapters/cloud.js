@@ -1,58 +1,70 @@
 /**
- * The cloud route. `init` runs when the engine says so (once, shared, retried
- * by the engine); `send` is one `callContainer`. With `resourceAppid` the
- * calls go through a `wx.cloud.Cloud` instance (resource reuse).
+ * The cloud route. It never calls `wx.cloud.init`: that takes effect on its
+ * first call only, app-wide, and belongs to the app. Calls go through the
+ * library's own `new wx.cloud.Cloud({ resourceEnv, resourceAppid? })`,
+ * initialised when the engine says so (`init`: once, shared by requests and
+ * sockets, retried by the engine), or through an instance the app made and
+ * initialised itself (`createClient({ cloud })`), which is never initialised
+ * here. `send` is one `callContainer`, `connect` one `connectContainer`.
  */
 
 import { answered, failed } from '../outcome.js';
 
-/** @typedef {{ callContainer: WxCloud['callContainer'] }} CallTarget */
+/**
+ * @typedef {object} CloudSource
+ * @property {WxCloudInstance} [given] The app's own instance, used as it is.
+ * @property {(options: WxCloudOptions) => WxCloudInstance} [make] Makes the library's own instance.
+ */
 
 /**
- * @param {WechatMiniprogram.Wx} wx
  * @param {import('../client.js').CloudConfig} config
+ * @param {CloudSource} source
  * @returns {import('../client.js').CloudAdapter}
  */
-export function createCloudAdapter(wx, config) {
-  /** @type {CallTarget & { connectContainer?: WxCloud['connectContainer'] }} */
-  let target = wx.cloud;
-  /** @type {Promise<void> | null} */
-  let initialised = null;
+export function createCloudAdapter(config, source) {
+  /** @type {WxCloudInstance | undefined} */
+  let instance = source.given;
+  // Each call names the environment when one is configured; the app's instance
+  // without `env` calls its own.
+  const where = config.env ? { env: config.env } : undefined;
+  /**
+   * A call's options with `config` (left out, not undefined, when there is no env to name).
+   * @template {object} T @param {T} options @returns {T & { config?: { env: string } }}
+   */
+  const named = (options) => (where ? Object.assign(options, { config: where }) : options);
+  /** The instance to call (the engine sends nothing before its init succeeded). */
+  const target = () => {
+    if (!instance) throw new Error('the cloud instance is not initialised');
+    return instance;
+  };
   return {
     /**
-     * A SocketTask over connectContainer, once wx.cloud is initialised (the
-     * socket's own backoff retries a failure).
-     * @param {{ service: string, path: string, header?: Record<string, string> }} where
+     * Initialises the library's own instance (made once: a retry after a
+     * failed init calls `init()` on the same instance).
      */
-    async connect(where) {
-      if (!initialised) {
-        initialised = this.init();
-        initialised.catch(() => {
-          initialised = null;
-        });
-      }
-      await initialised;
-      const connectContainer = /** @type {any} */ (target).connectContainer || wx.cloud.connectContainer;
-      const res = await connectContainer.call(target, { config: { env: config.env }, service: where.service, path: where.path, header: where.header });
-      return res.socketTask;
-    },
     async init() {
-      if (config.resourceAppid) {
-        const instance = new wx.cloud.Cloud({
-          resourceAppid: config.resourceAppid,
-          resourceEnv: /** @type {string} */ (config.env),
-        });
-        await instance.init();
-        target = instance;
-      } else {
-        wx.cloud.init({ env: config.env, traceUser: true });
-        target = wx.cloud;
+      if (source.given) return;
+      if (!instance) {
+        if (!source.make) throw new Error('wx.cloud.Cloud is unavailable');
+        /** @type {WxCloudOptions} */
+        const options = { resourceEnv: /** @type {string} */ (config.env) };
+        if (config.resourceAppid) options.resourceAppid = config.resourceAppid;
+        instance = source.make(options);
       }
+      await instance.init();
+    },
+    /**
+     * A SocketTask over connectContainer (the client awaits the engine's
+     * shared init first; the socket's own backoff retries a failure).
+     * @param {{ service: string, path: string, header?: Record<string, string> }} to
+     */
+    async connect(to) {
+      const res = await target().connectContainer(named({ service: to.service, path: to.path, header: to.header }));
+      return res.socketTask;
     },
     send(command, binary) {
       return new Promise((resolve) => {
-        target.callContainer({
-          config: { env: config.env },
+        target().callContainer(named({
           // As the engine validated it: a GET's query is in the path.
           path: command.path,
           method: command.method,
@@ -65,7 +77,7 @@ export function createCloudAdapter(wx, config) {
           // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
           success: (res) => resolve(answered(res, 'cloud.callContainer', { text: 'any' })),
           fail: (err) => resolve(failed(err, 'cloud.callContainer')),
-        });
+        }));
       });
     },
   };

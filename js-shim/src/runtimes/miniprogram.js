@@ -26,7 +26,8 @@ export const miniprogramRuntime = {
     const w = typeof wx !== 'undefined' ? wx : undefined;
     const cloud = w && w.cloud;
     return {
-      hasCloud: Boolean(cloud && typeof cloud.callContainer === 'function'),
+      // The library calls through its own `wx.cloud.Cloud` instance (never `wx.cloud.init`).
+      hasCloud: Boolean(cloud && typeof cloud.Cloud === 'function' && typeof cloud.callContainer === 'function'),
       // getAppBaseInfo / getDeviceInfo replace the deprecated getSystemInfoSync (2.20.1).
       sdkVersion: fact(() => (w && w.getAppBaseInfo ? w.getAppBaseInfo() : /** @type {any} */ (w).getSystemInfoSync()).SDKVersion),
       device: fact(() => (w && w.getDeviceInfo ? w.getDeviceInfo() : /** @type {any} */ (w).getSystemInfoSync()).platform),
@@ -34,7 +35,10 @@ export const miniprogramRuntime = {
     };
   },
   adapters(cloudConfig) {
-    return { cloud: createCloudAdapter(wx, cloudConfig), http: createWxRequestAdapter(wx) };
+    return {
+      cloud: createCloudAdapter(cloudConfig, { make: (options) => new wx.cloud.Cloud(options) }),
+      http: createWxRequestAdapter(wx),
+    };
   },
   storage: {
     load(key) {
@@ -51,10 +55,9 @@ export const miniprogramRuntime = {
       wx.setStorageSync(key, value);
     },
   },
-  socketTransports(adapters) {
-    const cloud = /** @type {any} */ (adapters.cloud);
+  // The cloud route's transport is the client's: it waits for the engine's shared cloud init.
+  socketTransports() {
     return {
-      cloud: (target) => cloud.connect(target),
       http: async (target) => /** @type {any} */ (wx.connectSocket({ url: /** @type {string} */ (target.url), header: target.header })),
       mock: () => mockSocketTask(),
     };

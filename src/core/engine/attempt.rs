@@ -252,10 +252,14 @@ impl<V: Clone + Weigh> Engine<V> {
         match result {
             Ok(()) => {
                 let waiting = self.init.succeeded();
-                waiting
+                let mut commands: Vec<Command<V>> = waiting
                     .into_iter()
                     .flat_map(|id| self.attempt(id, now_ms))
-                    .collect()
+                    .collect();
+                if self.init.sockets_waited() {
+                    commands.push(Command::CloudReady);
+                }
+                commands
             }
             Err(failure) => match self.init.failed() {
                 Ok(delay_ms) => vec![Command::WaitInit { delay_ms }],
@@ -275,9 +279,24 @@ impl<V: Clone + Weigh> Engine<V> {
                     for id in waiting {
                         commands.extend(self.ended(id, Ending::of(error.clone()), now_ms));
                     }
+                    if self.init.sockets_waited() {
+                        commands.push(Command::CloudFailed(error));
+                    }
                     commands
                 }
             },
+        }
+    }
+
+    /// A socket on the cloud route wants to connect. It waits for the same
+    /// shared init as requests (started here when none runs, with the same
+    /// retries): `CloudReady` at once when the cloud is initialised,
+    /// otherwise `CloudReady` or `CloudFailed` when the init ends.
+    pub fn socket_wants_cloud(&mut self) -> Vec<Command<V>> {
+        match self.init.socket() {
+            InitStep::Ready => vec![Command::CloudReady],
+            InitStep::Run(attempt) => vec![Command::InitCloud { attempt }],
+            InitStep::Wait => Vec::new(),
         }
     }
 

@@ -99,6 +99,11 @@ pub enum Command<V = ()> {
         /// How long.
         delay_ms: u32,
     },
+    /// The shared cloud init is done: the sockets waiting for it connect now.
+    CloudReady,
+    /// The shared cloud init failed for good: the sockets waiting for it
+    /// fail this connect (and reconnect as their own backoff says).
+    CloudFailed(RequestError),
     /// Save `snapshot()` to storage after this delay.
     Persist {
         /// How long.
@@ -418,6 +423,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let guards = Guards::new(config.retry_budget, config.breaker);
         let scheduler = Scheduler::new(config.max_concurrent);
         let queue_limits = config.offline_queue;
+        let init = CloudInit::new(config.cloud_given);
         Engine {
             config,
             platform,
@@ -428,7 +434,7 @@ impl<V: Clone + Weigh> Engine<V> {
             scope: String::new(),
             scope_explicit: false,
             next_id: 1,
-            init: CloudInit::default(),
+            init,
             online: true,
             hidden: false,
             rng: Rng::new(u64::from(seed)),
@@ -475,7 +481,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// The network routes this client can call: cloud with an environment,
     /// HTTP with a `baseUrl`.
     pub fn services(&self) -> impl Iterator<Item = Route> {
-        let cloud = self.config.cloud_env().is_some().then_some(Route::Cloud);
+        let cloud = self.config.has_cloud_backend().then_some(Route::Cloud);
         let http = self.config.base_url.is_some().then_some(Route::Http);
         cloud.into_iter().chain(http)
     }

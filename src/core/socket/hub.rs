@@ -200,7 +200,8 @@ fn choose(
     service: String,
     path: String,
 ) -> Result<Target, RequestError> {
-    let cloud_ok = client.cloud_env().is_some() && platform.has_cloud && !platform.sdk_too_old();
+    let cloud_ok = (client.cloud_given || (client.cloud_env().is_some() && platform.has_cloud))
+        && !platform.sdk_too_old();
     let mock_auto = client.mode == Mode::Auto
         && !client.mock.routes.is_empty()
         && match client.mock.enabled {

@@ -1,0 +1,213 @@
+//! The one cloud init a client has: requests and cloud sockets wait for the
+//! same init, retried 3 times 300 ms apart; an instance the app gives
+//! (`cloud`) is the app's to initialise and is never initialised here.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use mp_request::core::config::RawConfig;
+use mp_request::core::engine::{Command, Engine};
+use mp_request::core::error::{ErrorKind, RequestError};
+use mp_request::core::init::INIT_RETRY_DELAY_MS;
+use mp_request::core::request::Method;
+use mp_request::core::route::{choose, Route};
+use support::{cloud_config, failure, get, platform};
+
+type E = Engine<String>;
+
+fn engine(raw: RawConfig) -> E {
+    Engine::new(raw.validate().unwrap(), platform(), 1)
+}
+
+fn not_enabled() -> mp_request::core::classify::Failure {
+    failure("cloud.init:fail Cloud API isn't enabled", Some(-601034))
+}
+
+fn given() -> RawConfig {
+    RawConfig {
+        cloud_given: true,
+        service: Some("golang-lfwy".into()),
+        ..RawConfig::default()
+    }
+}
+
+fn inits(commands: &[Command<String>]) -> usize {
+    commands
+        .iter()
+        .filter(|c| matches!(c, Command::InitCloud { .. }))
+        .count()
+}
+
+fn sends(commands: &[Command<String>]) -> usize {
+    commands
+        .iter()
+        .filter(|c| matches!(c, Command::Send(_)))
+        .count()
+}
+
+#[test]
+fn a_request_and_a_socket_together_cause_one_init() {
+    let mut e = engine(cloud_config());
+    let (_, first) = e.start(get("/api/test"), 0.0).unwrap();
+    assert_eq!(inits(&first), 1);
+    assert!(
+        e.socket_wants_cloud().is_empty(),
+        "the socket joins the init under way"
+    );
+    let done = e.on_init(Ok(()), 10.0);
+    assert_eq!(sends(&done), 1, "the request goes");
+    assert_eq!(done.last(), Some(&Command::CloudReady), "the socket goes");
+    assert_eq!(
+        e.socket_wants_cloud(),
+        vec![Command::CloudReady],
+        "ready now: at once"
+    );
+}
+
+#[test]
+fn a_socket_alone_starts_the_init_and_a_request_then_joins_it() {
+    let mut e = engine(cloud_config());
+    assert_eq!(
+        e.socket_wants_cloud(),
+        vec![Command::InitCloud { attempt: 1 }]
+    );
+    let (_, c) = e.start(get("/api/test"), 0.0).unwrap();
+    assert_eq!(inits(&c), 0, "one init for both");
+    let done = e.on_init(Ok(()), 10.0);
+    assert_eq!(sends(&done), 1);
+    assert!(done.contains(&Command::CloudReady));
+}
+
+#[test]
+fn an_init_that_fails_twice_is_retried_300_ms_apart_for_both() {
+    let mut e = engine(cloud_config());
+    e.start(get("/api/test"), 0.0).unwrap();
+    assert!(e.socket_wants_cloud().is_empty());
+    for attempt in 2..=3 {
+        assert_eq!(
+            e.on_init(Err(not_enabled()), 0.0),
+            vec![Command::WaitInit {
+                delay_ms: INIT_RETRY_DELAY_MS
+            }],
+            "no socket and no request hears a failure that is retried"
+        );
+        assert_eq!(e.on_init_timer(), vec![Command::InitCloud { attempt }]);
+    }
+    let done = e.on_init(Ok(()), 700.0);
+    assert_eq!(sends(&done), 1);
+    assert!(done.contains(&Command::CloudReady));
+}
+
+#[test]
+fn an_init_that_fails_for_good_fails_the_socket_connect_and_the_next_one_starts_over() {
+    let mut e = engine(cloud_config());
+    assert_eq!(inits(&e.socket_wants_cloud()), 1);
+    for _ in 0..3 {
+        e.on_init(Err(not_enabled()), 0.0);
+        e.on_init_timer();
+    }
+    let failed = e.on_init(Err(not_enabled()), 0.0);
+    match failed.as_slice() {
+        [Command::CloudFailed(error)] => {
+            assert_eq!(error.kind(), ErrorKind::Init);
+            assert!(
+                error.to_string().contains("Cloud API isn't enabled"),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.socket_wants_cloud(),
+        vec![Command::InitCloud { attempt: 1 }],
+        "the socket's reconnect tries again"
+    );
+}
+
+#[test]
+fn the_apps_own_instance_is_never_initialised_here() {
+    let mut e = engine(given());
+    let (_, c) = e.start(get("/api/test"), 0.0).unwrap();
+    assert_eq!(inits(&c), 0);
+    assert_eq!(sends(&c), 1, "sent at once");
+    assert_eq!(e.socket_wants_cloud(), vec![Command::CloudReady]);
+    // "not initialised" from the platform: retried as usual, never initialised by the library.
+    let id = match &c[..] {
+        [Command::Send(s), ..] => s.id,
+        other => panic!("{other:?}"),
+    };
+    let next = e
+        .on_failure(
+            id,
+            failure(
+                "cloud.callContainer:fail Cloud API isn't enabled",
+                Some(-601034),
+            ),
+            1.0,
+        )
+        .unwrap();
+    assert_eq!(inits(&next), 0, "{next:?}");
+}
+
+#[test]
+fn cloud_options_are_checked() {
+    let c = given().validate().unwrap();
+    assert!(
+        c.cloud_given && c.env.is_none(),
+        "env may be omitted with `cloud`"
+    );
+    let with_env = RawConfig {
+        env: Some("prod-1".into()),
+        ..given()
+    };
+    assert!(
+        with_env.validate().is_ok(),
+        "and may be given: each call names it"
+    );
+    let no_service = RawConfig {
+        service: None,
+        ..given()
+    };
+    let err = no_service.validate().unwrap_err();
+    assert!(
+        matches!(&err, RequestError::Invalid { field, .. } if field == "service"),
+        "{err}"
+    );
+    for (raw, field) in [
+        (
+            RawConfig {
+                resource_appid: Some("wx-owner".into()),
+                ..given()
+            },
+            "resourceAppid",
+        ),
+        (
+            RawConfig {
+                resource_env: Some("prod-2".into()),
+                ..given()
+            },
+            "resourceEnv",
+        ),
+    ] {
+        let err = raw.validate().unwrap_err();
+        assert!(
+            matches!(&err, RequestError::Invalid { field: f, .. } if f == field),
+            "{err}"
+        );
+        assert!(err.to_string().contains("new wx.cloud.Cloud"), "{err}");
+    }
+}
+
+#[test]
+fn the_apps_instance_is_the_cloud_route_even_where_wx_cloud_is_missing() {
+    let config = given().validate().unwrap();
+    let mut p = platform();
+    p.has_cloud = false;
+    let choice = choose(&config, &p, None, Method::Get, "/api/test").unwrap();
+    assert_eq!(choice.route, Route::Cloud);
+    assert_eq!(choice.reason, "the app's cloud instance");
+    let mut old = platform();
+    old.sdk_version = Some((2, 10, 0));
+    let err = choose(&config, &old, Some(Route::Cloud), Method::Get, "/x").unwrap_err();
+    assert!(err.to_string().contains("older than"), "{err}");
+}
