@@ -210,4 +210,11 @@ fn the_apps_instance_is_the_cloud_route_even_where_wx_cloud_is_missing() {
     old.sdk_version = Some((2, 10, 0));
     let err = choose(&config, &old, Some(Route::Cloud), Method::Get, "/x").unwrap_err();
     assert!(err.to_string().contains("older than"), "{err}");
+    // Below 2.23.0 without a baseUrl: the same init error as the library's own instance, naming the version.
+    let mut below = platform();
+    below.sdk_version = Some((2, 22, 9));
+    let err = choose(&config, &below, None, Method::Get, "/x").unwrap_err();
+    assert_eq!(err.kind().as_str(), "init", "{err}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("2.22.9") && err.to_string().contains("2.23.0"), "{err}");
 }
