@@ -102,6 +102,9 @@ export function createWx(options) {
     const service = header['x-wx-service'] || o.service;
     if (!service) throw cloudFail(-501000, '缺少 X-WX-SERVICE');
     if ('referer' in header) throw cloudFail(40097, 'Referer 不可设置');
+    // WeChat documents a GET's parameters in `path` and nothing about `data` becoming a query:
+    // a GET that carries `data` (even empty) is refused, so the library cannot come to rely on it.
+    if (method === 'GET' && o.data !== undefined) throw cloudFail(40097, 'GET 请求的参数请放在 path 中，不能带 data');
     const { path, body } = encodeData(o.path, method, o.data);
     if (body && Buffer.byteLength(body) > CLOUD_MAX_REQUEST) throw cloudFail(-606001, '请求包大小超过 100KB');
     if (state.networkType === 'none') throw fail('cloud.callContainer:fail request:fail 网络连接已断开');

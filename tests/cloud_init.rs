@@ -216,5 +216,8 @@ fn the_apps_instance_is_the_cloud_route_even_where_wx_cloud_is_missing() {
     let err = choose(&config, &below, None, Method::Get, "/x").unwrap_err();
     assert_eq!(err.kind().as_str(), "init", "{err}");
     assert!(!err.is_retryable());
-    assert!(err.to_string().contains("2.22.9") && err.to_string().contains("2.23.0"), "{err}");
+    assert!(
+        err.to_string().contains("2.22.9") && err.to_string().contains("2.23.0"),
+        "{err}"
+    );
 }

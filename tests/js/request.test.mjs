@@ -48,6 +48,43 @@ describe('a GET through the cloud route', () => {
     assert.equal(seen.headers['x-wx-service'], 'golang-lfwy');
   });
 
+  test("a GET's data travels in the path: callContainer gets no data key, the service sees the query", async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const sent = [];
+    const real = sandbox.wx.cloud.Cloud.prototype.callContainer;
+    sandbox.wx.cloud.Cloud.prototype.callContainer = function (options) {
+      sent.push({ path: options.path, method: options.method, hasData: 'data' in options });
+      return real.call(this, options);
+    };
+    const client = await mp.createClient(cloudOptions(emulator));
+    const res = await client.request({ path: '/api/order/list?pageSize=5', data: { userId: 1, page: 2, q: 'a b&c' } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(sent, [{ path: '/api/order/list?pageSize=5&userId=1&page=2&q=a%20b%26c', method: 'GET', hasData: false }]);
+    assert.deepEqual(emulator.requests().at(-1).query, { pageSize: '5', userId: '1', page: '2', q: 'a b&c' });
+    // A write still carries its body as data.
+    await client.request({ path: '/api/test', method: 'POST', data: { a: 1 } });
+    assert.equal(sent.at(-1).hasData, true);
+    client.destroy();
+    sandbox.dispose();
+  });
+
+  test("the sandbox's callContainer refuses a GET that carries data, as WeChat documents none: nothing reaches the server", async () => {
+    const { sandbox } = sandboxWithBundle(emulator);
+    const cloud = new sandbox.wx.cloud.Cloud({ resourceEnv: emulator.env });
+    await cloud.init();
+    const call = (extra) => cloud.callContainer({ path: '/api/test', method: 'GET', header: { 'X-WX-SERVICE': 'golang-lfwy' }, ...extra }).catch((e) => e);
+    for (const data of [{ a: 1 }, {}, 'a=1', null]) {
+      const err = await call({ data });
+      assert.equal(err.errCode, 40097, `data ${JSON.stringify(data)}`);
+      assert.match(err.errMsg, /path/);
+    }
+    assert.equal(emulator.requests().length, 0, 'no GET with data reached the service');
+    const ok = await call({});
+    assert.equal(ok.statusCode, 200, 'the same GET without data is served');
+    assert.equal(emulator.requests().length, 1);
+    sandbox.dispose();
+  });
+
   test('a platform that answers getNetworkType synchronously: createClient still works, and offline is seen', async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     // Devices call back later; nothing promises it. An offline answer given at once must count.

@@ -64,20 +64,23 @@ export function createCloudAdapter(config, source) {
     },
     send(command, binary) {
       return new Promise((resolve) => {
-        target().callContainer(named({
-          // As the engine validated it: a GET's query is in the path.
+        /** @type {ICloud.CallContainerParam & { success: (res: any) => void, fail: (err: any) => void }} */
+        const options = {
+          // As the engine built it: a GET's query is in the path (WeChat documents no `data` for GET).
           path: command.path,
           method: command.method,
           // Object.assign, not spread: the es2017 build lowers spread to a slow descriptor copy.
           header: Object.assign({}, command.header, { 'X-WX-SERVICE': /** @type {string} */ (config.service) }),
-          data: command.body === true ? binary : command.body,
           timeout: command.timeoutMs,
           // Parsed in `answered`: only there can a body cut off be told from a JSON string.
           dataType: 'text',
           // Whatever the platform passes (null, twice): never a throw back into wx; a second call is ignored.
-          success: (res) => resolve(answered(res, 'cloud.callContainer', { text: 'any' })),
-          fail: (err) => resolve(failed(err, 'cloud.callContainer')),
-        }));
+          success: (/** @type {any} */ res) => resolve(answered(res, 'cloud.callContainer', { text: 'any' })),
+          fail: (/** @type {any} */ err) => resolve(failed(err, 'cloud.callContainer')),
+        };
+        // No body, no `data` key at all.
+        if (command.body !== undefined) options.data = command.body === true ? binary : command.body;
+        target().callContainer(named(options));
       });
     },
   };
