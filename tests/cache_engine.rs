@@ -574,3 +574,45 @@ fn every_key_a_full_cache_holds_can_keep_its_handle() {
     let e = engine(raw);
     assert!(e.handle_capacity() >= 100_000, "{}", e.handle_capacity());
 }
+
+#[test]
+fn requests_with_headers_and_options_have_handles_where_they_may_be_looked_up() {
+    let mut e = engine(rules());
+    let with = |headers: &[(&str, &str)], cache: RawRequestCache| RawRequest {
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        cache,
+        priority: Some("high".into()),
+        ..req("/api/home/init", None)
+    };
+    // Headers are part of the key: the same ones, the same entry.
+    fetch(&mut e, with(&[("X-App", "1")], RawRequestCache::Default), "v1", 0.0);
+    // The headers and options were checked and planned at the start: a handle.
+    let (_, h, hit) = e
+        .start_with_handle(with(&[("X-App", "1")], RawRequestCache::Default), 1.0)
+        .unwrap();
+    assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache), "{hit:?}");
+    assert_eq!(
+        e.hit_by_handle(h.expect("a handle"), 2.0),
+        Ok(Some("v1".into()))
+    );
+    let (_, h, _) = e.start_with_handle(with(&[], ttl(60_000.0)), 1.0).unwrap();
+    assert!(h.is_some(), "a per-request ttl still looks up");
+    // Credentials without `private` are never looked up: no handle to stand for them.
+    let (_, h, _) = e
+        .start_with_handle(
+            with(&[("Authorization", "Bearer t")], RawRequestCache::Default),
+            1.0,
+        )
+        .unwrap();
+    assert_eq!(
+        h, None,
+        "a credential without private: no lookup, no handle"
+    );
+    let (_, h, _) = e
+        .start_with_handle(with(&[("X-App", "1")], RawRequestCache::Off), 1.0)
+        .unwrap();
+    assert_eq!(h, None, "cache: false: no handle");
+}

@@ -7,6 +7,7 @@ import { createCloudAdapter } from './adapters/cloud.js';
 import { createMockAdapter } from './adapters/mock.js';
 import { readWasmPath, snapshotOptions } from './client-options.js';
 import { loadEngine } from './engine.js';
+import { flatRecord, restOptions } from './fast-options.js';
 import { createSocketDriver } from './socket.js';
 import { failed } from './outcome.js';
 import { describe, say } from './report.js';
@@ -696,6 +697,8 @@ export async function createClientWith(runtime, options) {
   function start(options) {
     if (options !== null && typeof options === 'object' && !Array.isArray(options)) {
       let fast;
+      /** The text standing for the whole request (see fast-options.js); undefined: no handle for it. */
+      let text;
       try {
         const { path, method, data, header } = options;
         let dataJson;
@@ -710,19 +713,27 @@ export async function createClientWith(runtime, options) {
         let keys = 0;
         for (const _ in options) keys += 1;
         const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
-        if (plain) fast = [path, method, dataJson, header, keys === four ? undefined : options];
+        if (plain) {
+          text = `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
+          // A flat header and flat other options are read once, here: the engine
+          // gets copies of what the text stands for.
+          const headerCopy = header === undefined ? undefined : flatRecord(header);
+          const rest = keys === four ? undefined : restOptions(options);
+          if (header !== undefined) text = headerCopy ? `${text}\u0000${JSON.stringify(headerCopy)}` : undefined;
+          if (rest !== undefined && text !== undefined) text = `${text}\u0000${JSON.stringify(rest)}`;
+          else if (keys !== four) text = undefined;
+          fast = [path, method, dataJson, headerCopy || header, keys === four ? undefined : rest || options];
+        }
       } catch {
         fast = undefined;
+        text = undefined;
       }
-      // Only path, method and data: ask for a fresh cached value first, by
-      // the handle the engine gave for this exact text (no strings cross).
-      // A text seen for the first time (or whose handle went void) starts
-      // as usual and brings its handle back.
-      let text;
-      let wantHandle = false;
+      // Ask for a fresh cached value first, by the handle the engine gave for
+      // this exact text (no strings cross). A text seen for the first time (or
+      // whose handle went void) starts as usual and brings its handle back.
       // With debug every answer carries the engine's `explain`: no shortcut past it.
-      if (fast && !debug && fast[3] === undefined && fast[4] === undefined) {
-        text = `${fast[0]}\u0000${fast[1] || ''}\u0000${fast[2] || ''}`;
+      let wantHandle = false;
+      if (fast && text !== undefined && !debug) {
         const handle = handles.get(text);
         const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
         wantHandle = handle === undefined || value === null;

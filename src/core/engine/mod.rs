@@ -247,10 +247,12 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// The key a handle may stand for: a lookup-only request (no headers,
-    /// not aborted) whose path the cache covers.
+    /// The key a handle may stand for: a lookup-only request (not aborted)
+    /// whose path the cache covers. Its headers and options were checked and
+    /// planned here: the shim's text for a handle stands for all of them, so
+    /// the same text is the same verdict.
     fn handle_key(&self) -> Option<String> {
-        let lookup_only = !self.spec.aborted && self.spec.headers.is_empty() && self.plan.lookup;
+        let lookup_only = !self.spec.aborted && self.plan.lookup;
         self.key.clone().filter(|_| lookup_only)
     }
 }
@@ -685,7 +687,7 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// `start`, and a handle standing for the request's cache key (see
-    /// `hit_by_handle`) when it may be looked up by one: no headers, not
+    /// `hit_by_handle`) when it may be looked up by one: not
     /// aborted, a path the cache covers. So a request the shim has not seen
     /// yet is prepared once, and repeats cross the boundary as two numbers.
     pub fn start_with_handle(

@@ -1,0 +1,139 @@
+// Requests with a header, a priority or a per-request cache take the fast
+// path too: the shim reads flat options once, hands the engine copies, and
+// finds a repeat's cached value by the handle the engine gave for the same
+// text. Through the built bundle in the sandbox, against the emulator,
+// counting what reached the server.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+const RULES = { rules: [{ path: '/api/test', ttlMs: 60_000 }] };
+
+async function client(extra = {}) {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const c = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
+  return { c, mp, sandbox, done: () => (c.destroy(), sandbox.dispose()) };
+}
+
+describe('repeats with options are served from the cache', () => {
+  for (const [name, extra] of [
+    ['a header', { header: { 'X-App': '7.1' } }],
+    ['a number header', { header: { 'X-Build': 42 } }],
+    ['a priority', { priority: 'high' }],
+    ['a per-request cache', { cache: { ttlMs: 30_000 } }],
+    ['all of them and a timeout', { header: { 'X-App': '7.1' }, priority: 'low', cache: { ttlMs: 30_000 }, timeoutMs: 5000 }],
+  ]) {
+    test(`${name}: one call reaches the server, the repeats are hits with the same answer`, async () => {
+      const { c, done } = await client();
+      const first = await c.request({ path: '/api/test', data: { q: 1 }, ...extra });
+      for (let i = 0; i < 5; i += 1) {
+        const again = await c.request({ path: '/api/test', data: { q: 1 }, ...extra });
+        assert.equal(again.fromCache, true);
+        assert.deepEqual(again.data, first.data);
+        assert.equal(again.route, 'cloud');
+      }
+      assert.equal(emulator.count('/api/test'), 1);
+      assert.equal(c.stats().total.cacheHits, 5);
+      done();
+    });
+  }
+
+  test('another header value is another entry; the same object changed between calls is keyed by what it held', async () => {
+    const { c, done } = await client();
+    const header = { 'X-App': 'a' };
+    await c.request({ path: '/api/test', header });
+    header['X-App'] = 'b';
+    const b = await c.request({ path: '/api/test', header });
+    assert.equal(b.fromCache, false, 'b is not a');
+    assert.equal(emulator.requests().at(-1).headers['x-app'], 'b');
+    header['X-App'] = 'a';
+    assert.equal((await c.request({ path: '/api/test', header })).fromCache, true, 'a again');
+    assert.equal(emulator.count('/api/test'), 2);
+    done();
+  });
+});
+
+describe('what the fast path reads is what is sent and checked', () => {
+  test('a header getter is read once per request, and the server sees that read', async () => {
+    const { c, done } = await client();
+    let reads = 0;
+    const header = {
+      get 'X-Seq'() {
+        reads += 1;
+        return `v${reads}`;
+      },
+    };
+    await c.request({ path: '/api/test', data: { n: 1 }, header, cache: false });
+    assert.equal(reads, 1);
+    assert.equal(emulator.requests().at(-1).headers['x-seq'], 'v1');
+    await c.request({ path: '/api/test', data: { n: 2 }, header, cache: false });
+    assert.equal(reads, 2);
+    assert.equal(emulator.requests().at(-1).headers['x-seq'], 'v2');
+    done();
+  });
+
+  test('a header with CR/LF is refused every time, also after the same name was served and cached', async () => {
+    const { c, done } = await client();
+    await c.request({ path: '/api/test', header: { 'X-App': 'a' } });
+    for (let i = 0; i < 3; i += 1) {
+      const err = await rejection(c.request({ path: '/api/test', header: { 'X-App': 'a\r\nX-Evil: 1' } }));
+      assert.equal(err.kind, 'invalid');
+      assert.match(err.message + err.detail, /header/);
+    }
+    assert.equal(emulator.count('/api/test'), 1);
+    // The client still serves, from the cache too.
+    assert.equal((await c.request({ path: '/api/test', header: { 'X-App': 'a' } })).fromCache, true);
+    done();
+  });
+
+  test('Authorization without cache.private is never cached: every request reaches the server', async () => {
+    const { c, done } = await client();
+    for (let i = 0; i < 3; i += 1) {
+      const res = await c.request({ path: '/api/test', header: { Authorization: 'Bearer t' } });
+      assert.equal(res.fromCache, false);
+    }
+    assert.equal(emulator.count('/api/test'), 3);
+    done();
+  });
+
+  test('Authorization with cache.private: cached per user, and another user never gets the first one\'s entry', async () => {
+    const { c, done } = await client();
+    const ask = () => c.request({ path: '/api/test', header: { Authorization: 'Bearer t' }, cache: { private: true } });
+    c.setUser('u-1');
+    await ask();
+    assert.equal((await ask()).fromCache, true);
+    c.setUser('u-2');
+    assert.equal((await ask()).fromCache, false, 'u-2 does not get u-1\'s answer');
+    assert.equal((await ask()).fromCache, true);
+    assert.equal(emulator.count('/api/test'), 2);
+    done();
+  });
+
+  test('an aborted signal, an unknown option, a bad priority or a nested header value go to the engine, which names what is wrong', async () => {
+    const { c, mp, done } = await client();
+    await c.request({ path: '/api/test', header: { 'X-App': 'a' } });
+    const controller = mp.createAbortController();
+    controller.abort();
+    const cancelled = await rejection(c.request({ path: '/api/test', header: { 'X-App': 'a' }, signal: controller.signal }));
+    assert.equal(cancelled.kind, 'cancelled', 'cached, but the caller already gave up');
+    const err = await rejection(c.request({ path: '/api/test', header: { 'X-App': 'a' }, priorty: 'high' }));
+    assert.equal(err.kind, 'invalid');
+    assert.match(err.message + err.detail, /priorty/);
+    const bad = await rejection(c.request({ path: '/api/test', priority: 'urgent' }));
+    assert.equal(bad.kind, 'invalid');
+    assert.match(bad.message + bad.detail, /priority/);
+    // A header of another prototype, or with a nested value: read by the engine, which refuses the nested one.
+    const nested = await rejection(c.request({ path: '/api/test', header: { 'X-App': { v: 1 } } }));
+    assert.equal(nested.kind, 'invalid');
+    assert.match(nested.message + nested.detail, /header\.X-App/);
+    assert.equal(emulator.count('/api/test'), 1);
+    done();
+  });
+});
