@@ -89,7 +89,7 @@ export interface ClientOptions {
    * retries and offline-queue replays included, so a refreshed token is always the one sent. It returns
    * an object of strings, or a Promise of one; what it returns is validated like a request's `header`.
    * A request's own `header` wins over these for the same name. They are not part of cache keys
-   * (partition users with `setUser`), and keep requests on the fast path.
+   * (partition users with `setUser`); a request's own flat `header` is part of its key, and repeats stay on the fast path either way.
    */
   header?: Record<string, string> | (() => Record<string, string> | PromiseLike<Record<string, string>>);
 }
