@@ -588,12 +588,20 @@ fn requests_with_headers_and_options_have_handles_where_they_may_be_looked_up() 
         ..req("/api/home/init", None)
     };
     // Headers are part of the key: the same ones, the same entry.
-    fetch(&mut e, with(&[("X-App", "1")], RawRequestCache::Default), "v1", 0.0);
+    fetch(
+        &mut e,
+        with(&[("X-App", "1")], RawRequestCache::Default),
+        "v1",
+        0.0,
+    );
     // The headers and options were checked and planned at the start: a handle.
     let (_, h, hit) = e
         .start_with_handle(with(&[("X-App", "1")], RawRequestCache::Default), 1.0)
         .unwrap();
-    assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache), "{hit:?}");
+    assert!(
+        matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache),
+        "{hit:?}"
+    );
     assert_eq!(
         e.hit_by_handle(h.expect("a handle"), 2.0),
         Ok(Some("v1".into()))
