@@ -301,6 +301,30 @@ describe('one cloud init, owned by the engine', () => {
     sandbox.dispose();
   });
 
+  test('an init() that never settles does not wedge the cloud route: it times out and is tried again', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const seen = spyOnCloudInstances(sandbox);
+    const proto = sandbox.wx.cloud.Cloud.prototype;
+    const spied = proto.init;
+    // The first init() never answers (a device whose SDK call got lost); later ones do.
+    proto.init = function () {
+      return seen.inits.length === 0 ? (spied.call(this), new Promise(() => {})) : spied.call(this);
+    };
+    const client = await mp.createClient(cloudOptions(emulator));
+    const socket = client.socket(SOCKET);
+    const started = Date.now();
+    const res = await client.request({ path: '/api/test' });
+    assert.equal(res.statusCode, 200);
+    await until(() => socket.state === 'open');
+    assert.equal(socket.state, 'open', 'the socket waiting for the same init connects too');
+    assert.equal(seen.inits.length, 2, 'the hung init() was given up once, then tried again');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 5000 && waited < 9000, `the init's own deadline (5 s), then the retry (${waited} ms)`);
+    socket.close();
+    client.destroy();
+    sandbox.dispose();
+  });
+
   test('a socket closed while the init runs never connects', async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     sandbox.controls.failCloudInit(1);
