@@ -270,3 +270,39 @@ fn an_old_base_library_rules_out_cloud_sockets_and_route_cloud_as_an_init_error_
         .unwrap();
     assert_eq!(hub.target(id).unwrap().route, Route::Http);
 }
+
+#[test]
+fn an_init_that_fails_for_good_while_the_device_is_offline_queues_a_queueable_mutation() {
+    let mut e = support::engine(cloud_config(), 1);
+    let queued = mp_request::core::request::RawRequest {
+        offline: Some("queue".into()),
+        data_json: Some("{\"n\":1}".into()),
+        ..support::post("/api/order/create")
+    };
+    let (_, first) = e.start(queued, 0.0).unwrap();
+    assert!(
+        first.iter().any(|c| matches!(c, Command::InitCloud { .. })),
+        "online: it waits for the init"
+    );
+    // The network goes while the init runs, and the init fails for good.
+    e.set_online(false, 10.0);
+    let mut ended = Vec::new();
+    for attempt in 1..=4 {
+        ended = e.on_init(Err(not_enabled()), 10.0 + f64::from(attempt) * 300.0);
+        if attempt < 4 {
+            assert_eq!(e.on_init_timer().len(), 1);
+        }
+    }
+    // Nothing was sent and the engine knows the device is offline: the
+    // mutation goes to the offline queue, as it would have at its start.
+    let ended = support::saved(&mut e, ended, 1300.0);
+    let rejected = ended
+        .iter()
+        .find_map(|c| match c {
+            Command::Reject(s, err) => Some((s.queued, err.kind())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no rejection in {ended:?}"));
+    assert_eq!(rejected, (Some(1), ErrorKind::Offline), "{ended:?}");
+    assert_eq!(e.pending().count(), 1);
+}
