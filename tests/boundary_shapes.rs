@@ -449,9 +449,9 @@ fn socket_commands_and_events_keep_their_shapes() {
 
 const REQUEST_SHAPES: &str = r##"
 cloudConfig: {"env":"prod-1","service":"svc","resourceAppid":null,"resourceEnv":null}
-start cloud: [1,{"type":"init","attempt":1},{"type":"wait","id":1,"delayMs":30000}]
+start cloud: [1,{"type":"init","attempt":1,"timeoutMs":5000},{"type":"wait","id":1,"delayMs":30000}]
 init failed: [{"type":"waitInit","delayMs":300}]
-init timer: [{"type":"init","attempt":2}]
+init timer: [{"type":"init","attempt":2,"timeoutMs":5000}]
 init ok: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":1,"timeoutMs":10000,"path":"/api/home/init","guardMs":11000}]
 failure: [{"type":"wait","id":1,"delayMs":34}]
 timer: [{"type":"send","id":1,"route":"cloud","reason":"env configured and wx.cloud available","method":"GET","attempt":2,"timeoutMs":10000,"path":"/api/home/init","guardMs":11000}]
@@ -475,10 +475,10 @@ stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"r
 "##;
 
 const CLOUD_SHAPES: &str = r##"
-socket first: [{"type":"init","attempt":1}]
+socket first: [{"type":"init","attempt":1,"timeoutMs":5000}]
 socket joins: []
 init failed: [{"type":"waitInit","delayMs":300}]
-init timer: [{"type":"init","attempt":2}]
+init timer: [{"type":"init","attempt":2,"timeoutMs":5000}]
 init ok: [{"type":"cloudReady"}]
 socket ready: [{"type":"cloudReady"}]
 init failed for good: [{"type":"cloudFailed","error":{"kind":"init","message":"云服务初始化失败，请稍后重试","detail":"cloud.init:fail Cloud API isn't enabled; wx.cloud init failed 4 times, the next request tries again","code":-601034,"statusCode":null,"retryable":false,"attempts":0,"route":null}}]

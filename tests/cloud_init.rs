@@ -209,7 +209,8 @@ fn the_apps_instance_is_the_cloud_route_even_where_wx_cloud_is_missing() {
     let mut old = platform();
     old.sdk_version = Some((2, 10, 0));
     let err = choose(&config, &old, Some(Route::Cloud), Method::Get, "/x").unwrap_err();
-    assert!(err.to_string().contains("older than"), "{err}");
+    assert_eq!(err.kind(), ErrorKind::Init, "{err}");
+    assert!(err.to_string().contains("2.10.0"), "{err}");
     // Below 2.23.0 without a baseUrl: the same init error as the library's own instance, naming the version.
     let mut below = platform();
     below.sdk_version = Some((2, 22, 9));
@@ -220,4 +221,88 @@ fn the_apps_instance_is_the_cloud_route_even_where_wx_cloud_is_missing() {
         err.to_string().contains("2.22.9") && err.to_string().contains("2.23.0"),
         "{err}"
     );
+}
+
+#[test]
+fn an_old_base_library_rules_out_cloud_sockets_and_route_cloud_as_an_init_error_naming_the_version()
+{
+    use mp_request::core::socket::hub::{RawSocketOptions, SocketHub};
+    let mut old = platform();
+    old.sdk_version = Some((2, 20, 0));
+    for (name, config) in [
+        ("the library's instance", cloud_config().validate().unwrap()),
+        ("the app's instance", given().validate().unwrap()),
+    ] {
+        // A socket on the cloud route, by default or asked for: the user's WeChat is
+        // too old, which is neither the app's mistake (`invalid`) nor about a baseUrl.
+        for route in [None, Some("cloud".to_string())] {
+            let raw = RawSocketOptions {
+                route: route.clone(),
+                ..RawSocketOptions::default()
+            };
+            let err = SocketHub::new(1).open(&config, &old, raw, 0.0).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                ErrorKind::Init,
+                "{name}, route {route:?}: {err}"
+            );
+            assert!(!err.is_retryable());
+            assert!(
+                err.to_string().contains("2.20.0") && err.to_string().contains("2.23.0"),
+                "{name}, route {route:?}: {err}"
+            );
+        }
+        // A request asking for `route: 'cloud'`: the same.
+        let err = choose(&config, &old, Some(Route::Cloud), Method::Get, "/x").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Init, "{name}: {err}");
+        assert!(err.to_string().contains("2.20.0"), "{name}: {err}");
+    }
+    // With a baseUrl the socket falls back to it, as requests do.
+    let with_base = RawConfig {
+        base_url: Some("https://api.example.com".into()),
+        ..cloud_config()
+    }
+    .validate()
+    .unwrap();
+    let mut hub = SocketHub::new(1);
+    let (id, _, _) = hub
+        .open(&with_base, &old, RawSocketOptions::default(), 0.0)
+        .unwrap();
+    assert_eq!(hub.target(id).unwrap().route, Route::Http);
+}
+
+#[test]
+fn an_init_that_fails_for_good_while_the_device_is_offline_queues_a_queueable_mutation() {
+    let mut e = support::engine(cloud_config(), 1);
+    let queued = mp_request::core::request::RawRequest {
+        offline: Some("queue".into()),
+        data_json: Some("{\"n\":1}".into()),
+        ..support::post("/api/order/create")
+    };
+    let (_, first) = e.start(queued, 0.0).unwrap();
+    assert!(
+        first.iter().any(|c| matches!(c, Command::InitCloud { .. })),
+        "online: it waits for the init"
+    );
+    // The network goes while the init runs, and the init fails for good.
+    e.set_online(false, 10.0);
+    let mut ended = Vec::new();
+    for attempt in 1..=4 {
+        ended = e.on_init(Err(not_enabled()), 10.0 + f64::from(attempt) * 300.0);
+        if attempt < 4 {
+            assert_eq!(e.on_init_timer().len(), 1);
+        }
+    }
+    // Nothing was sent and the engine knows the device is offline: the
+    // mutation goes to the offline queue, as it would have at its start.
+    let ended = support::saved(&mut e, ended, 1300.0);
+    let rejected = ended
+        .iter()
+        .find_map(|c| match c {
+            Command::Reject(s, err) => Some((s.queued, err.kind())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no rejection in {ended:?}"));
+    assert_eq!(rejected, (Some(1), ErrorKind::Offline), "{ended:?}");
+    assert_eq!(e.pending().count(), 1);
 }

@@ -496,7 +496,7 @@ export async function createClientWith(runtime, options) {
         setTimeout(() => event(() => engine.onReplayTimer(now())), c.delayMs);
         return;
       case 'init':
-        return initCloud(c.attempt);
+        return initCloud(c);
       case 'persist':
         if (persistTimer === undefined && persistKey) persistTimer = setTimeout(persistNow, c.delayMs);
         return;
@@ -622,16 +622,29 @@ export async function createClientWith(runtime, options) {
     }
   }
 
-  /** @param {number} n */
-  function initCloud(n) {
-    if (debug) log(`cloud init, attempt ${n}`);
+  /**
+   * Runs one init attempt; one that does not settle within the engine's
+   * `timeoutMs` is reported as failed then, and its late answer dropped.
+   * @param {{ attempt: number, timeoutMs: number }} c
+   */
+  function initCloud(c) {
+    if (debug) log(`cloud init, attempt ${c.attempt}`);
+    let reported = false;
+    /** @param {boolean} ok @param {string} [errMsg] @param {number} [errCode] */
+    const report = (ok, errMsg, errCode) => {
+      if (reported) return;
+      reported = true;
+      clearTimeout(timer);
+      if (!ok && debug) log(`cloud init failed: ${errMsg}`);
+      event(() => engine.onInit(ok, errMsg, errCode, now()));
+    };
+    const timer = setTimeout(() => report(false, `cloud.init:fail no answer within ${c.timeoutMs} ms`), c.timeoutMs);
     const done = cloud ? cloud.init() : Promise.reject(new Error('no cloud adapter in this runtime'));
     done.then(
-      () => event(() => engine.onInit(true, undefined, undefined, now())),
+      () => report(true),
       (error) => {
         const f = failed(error, 'cloud.init');
-        if (debug) log(`cloud init failed: ${f.errMsg}`);
-        event(() => engine.onInit(false, f.errMsg, f.errCode, now()));
+        report(false, f.errMsg, f.errCode);
       },
     );
   }

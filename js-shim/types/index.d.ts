@@ -114,7 +114,10 @@ export interface RequestOptions {
   header?: Record<string, string | number | boolean>;
   /** Per-attempt timeout in ms for this request. */
   timeoutMs?: number;
-  /** Insist on a route; refused with kind 'invalid' when it is unavailable (no fallback). */
+  /**
+   * Insist on a route; refused with kind 'invalid' when it is unavailable (no fallback); 'cloud' on a base library
+   * older than 2.23.0: kind 'init', naming the version.
+   */
   route?: 'cloud' | 'http' | 'mock';
   /** This request's retry policy; false: no retries. */
   retry?: RetryOptions | boolean;
@@ -148,7 +151,10 @@ export interface SocketOptions {
   service?: string;
   /** Default '/'. */
   path?: string;
-  /** cloud (connectContainer), http (wx.connectSocket to baseUrl as ws), mock (in-memory echo, not in release builds). */
+  /**
+   * cloud (connectContainer), http (wx.connectSocket to baseUrl as ws), mock (in-memory echo, not in release builds).
+   * On a base library older than 2.23.0 the cloud route is out: baseUrl, or `client.socket()` throws kind 'init'.
+   */
   route?: 'cloud' | 'http' | 'mock';
   /**
    * Headers of the opening handshake of every connection (connectContainer's and wx.connectSocket's `header`;

@@ -1,8 +1,9 @@
 //! The shared cloud initialisation: the library's own `wx.cloud.Cloud`
 //! instance is initialised once per client, awaited by every cloud request
 //! and every cloud socket, retried 3 times 300 ms apart (as the seed and the
-//! official wrapper do), and forgotten after a final failure so that the next
-//! request or socket tries again. An instance the app gave (`cloud`) is the
+//! official wrapper do), each attempt bounded by [`INIT_TIMEOUT_MS`], and
+//! forgotten after a final failure so that the next request or socket tries
+//! again. An instance the app gave (`cloud`) is the
 //! app's to initialise: it counts as ready from the start, and is never
 //! initialised again.
 
@@ -12,6 +13,11 @@ use super::engine::RequestId;
 pub const INIT_RETRIES: u32 = 3;
 /// Pause between init attempts.
 pub const INIT_RETRY_DELAY_MS: u32 = 300;
+/// How long one init attempt may run: an `init()` that never settles counts
+/// as failed then (and its late answer is ignored), so that it cannot hold
+/// every cloud request and socket of the client for good. Four attempts and
+/// their pauses fit in a request's default 30 s deadline.
+pub const INIT_TIMEOUT_MS: u32 = 5_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {

@@ -78,6 +78,7 @@ pub fn choose(
         Some(Route::Cloud) => {
             return match cloud_unavailable(config, platform) {
                 None => Ok(pick(Route::Cloud, "route: 'cloud' requested")),
+                Some(OLD_SDK) => Err(old_base_library(platform, "callContainer", "")),
                 Some(why) => Err(RequestError::invalid(
                     "route",
                     format!("'cloud' is unavailable: {why}"),
@@ -144,16 +145,11 @@ fn real_route(
         Some(why) if config.base_url.is_some() => pick(Route::Http, fallback_reason(why)),
         // The user's WeChat is too old: not the app's mistake, and no retry helps.
         Some(OLD_SDK) => {
-            return Err(RequestError::Transport {
-                kind: ErrorKind::Init,
-                detail: format!(
-                    "the base library is {}: callContainer needs {CLOUD_MIN_SDK_TEXT} or later \
-                     (the user must update WeChat), and there is no baseUrl to fall back to",
-                    platform.sdk_text()
-                ),
-                code: None,
-                retryable: false,
-            })
+            return Err(old_base_library(
+                platform,
+                "callContainer",
+                ", and there is no baseUrl to fall back to",
+            ))
         }
         Some(why) if config.mode == Mode::Cloud || config.has_cloud_backend() => {
             return Err(RequestError::invalid(
@@ -172,6 +168,22 @@ fn real_route(
         reason: why.unwrap_or(chosen.reason),
         ..chosen
     })
+}
+
+/// The failure of a cloud call or socket on a base library below
+/// [`CLOUD_MIN_SDK_TEXT`]: kind `init`, never retried, naming the version (the
+/// user's WeChat is too old: not the app's mistake, and no retry helps).
+pub fn old_base_library(platform: &Platform, api: &str, tail: &str) -> RequestError {
+    RequestError::Transport {
+        kind: ErrorKind::Init,
+        detail: format!(
+            "the base library is {}: {api} needs {CLOUD_MIN_SDK_TEXT} or later \
+             (the user must update WeChat){tail}",
+            platform.sdk_text()
+        ),
+        code: None,
+        retryable: false,
+    }
 }
 
 /// Why the cloud route cannot be used here, if it cannot.

@@ -154,7 +154,10 @@ pub fn command(
                 &error_object(&error, locale, Some(&settled), &settled.note),
             )
             .js(),
-        Command::InitCloud { attempt } => typed("init").num("attempt", attempt.into()).js(),
+        Command::InitCloud { attempt } => typed("init")
+            .num("attempt", attempt.into())
+            .num("timeoutMs", crate::core::init::INIT_TIMEOUT_MS.into())
+            .js(),
         Command::WaitInit { delay_ms } => typed("waitInit").num("delayMs", delay_ms.into()).js(),
         Command::CloudReady => typed("cloudReady").js(),
         Command::CloudFailed(error) => typed("cloudFailed")

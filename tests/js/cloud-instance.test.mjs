@@ -186,6 +186,48 @@ describe('createClient({ cloud }): the app hands over its own instance', () => {
     sandbox.dispose();
   });
 
+  test("an instance's callContainer that answers by its returned Promise: used; a rejected one is never left unhandled", async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const { cloud } = await appInstance(sandbox);
+    // A promisified wrapper (as apps write them): the callbacks are dropped, the answer is the Promise.
+    const promised = {
+      init: () => undefined,
+      connectContainer: (o) => cloud.connectContainer(o),
+      callContainer: ({ success, fail, complete, ...o }) => cloud.callContainer(o),
+    };
+    const client = await mp.createClient({ cloud: promised, service: SERVICE, retry: false });
+    const res = await client.request({ path: '/api/test', timeoutMs: 2000 });
+    assert.deepEqual([res.statusCode, res.attempts], [200, 1]);
+    // One that calls `fail` and also returns a rejected Promise: the failure counts once, and the
+    // rejection is handled (an unhandled one would be reported as the app's error on devices).
+    const both = {
+      ...promised,
+      callContainer(o) {
+        const err = { errMsg: 'cloud.callContainer:fail errCode: 102002 | errMsg: 请求超时', errCode: 102002 };
+        setTimeout(() => o.fail(err));
+        return new Promise((resolve, reject) => setTimeout(() => reject(err), 10));
+      },
+    };
+    const other = await mp.createClient({ cloud: both, service: SERVICE, retry: false });
+    const err = await rejection(other.request({ path: '/api/test' }));
+    assert.deepEqual([err.kind, err.code], ['timeout', 102002]);
+    // And one that returns something whose `then` throws: its callbacks still answer.
+    const odd = {
+      ...promised,
+      callContainer(o) {
+        cloud.callContainer(o);
+        return { get then() { throw new Error('no then'); } };
+      },
+    };
+    const third = await mp.createClient({ cloud: odd, service: SERVICE, retry: false });
+    assert.equal((await third.request({ path: '/api/test' })).statusCode, 200);
+    third.destroy();
+    await sleep(20);
+    client.destroy();
+    other.destroy();
+    sandbox.dispose();
+  });
+
   test('a `cloud` that is no instance is refused, naming what is wrong', async () => {
     const { mp, sandbox } = sandboxWithBundle(emulator);
     const { cloud } = await appInstance(sandbox);
@@ -296,6 +338,30 @@ describe('one cloud init, owned by the engine', () => {
     assert.equal(seen.inits.length, 5, '4 failed (shared), then the reconnect’s one');
     assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
     assert.equal(seen.inits.length, 5, 'initialised: no more inits');
+    socket.close();
+    client.destroy();
+    sandbox.dispose();
+  });
+
+  test('an init() that never settles does not wedge the cloud route: it times out and is tried again', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const seen = spyOnCloudInstances(sandbox);
+    const proto = sandbox.wx.cloud.Cloud.prototype;
+    const spied = proto.init;
+    // The first init() never answers (a device whose SDK call got lost); later ones do.
+    proto.init = function () {
+      return seen.inits.length === 0 ? (spied.call(this), new Promise(() => {})) : spied.call(this);
+    };
+    const client = await mp.createClient(cloudOptions(emulator));
+    const socket = client.socket(SOCKET);
+    const started = Date.now();
+    const res = await client.request({ path: '/api/test' });
+    assert.equal(res.statusCode, 200);
+    await until(() => socket.state === 'open');
+    assert.equal(socket.state, 'open', 'the socket waiting for the same init connects too');
+    assert.equal(seen.inits.length, 2, 'the hung init() was given up once, then tried again');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 5000 && waited < 9000, `the init's own deadline (5 s), then the retry (${waited} ms)`);
     socket.close();
     client.destroy();
     sandbox.dispose();

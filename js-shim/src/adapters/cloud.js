@@ -80,7 +80,17 @@ export function createCloudAdapter(config, source) {
         };
         // No body, no `data` key at all.
         if (command.body !== undefined) options.data = command.body === true ? binary : command.body;
-        target().callContainer(named(options));
+        const returned = /** @type {unknown} */ (target().callContainer(named(options)));
+        // An instance may answer by its returned Promise instead (a promisified wrapper): the
+        // first answer counts, and a rejection is never left unhandled.
+        if (returned !== null && typeof returned === 'object') {
+          try {
+            const then = /** @type {any} */ (returned).then;
+            if (typeof then === 'function') then.call(returned, options.success, options.fail);
+          } catch {
+            // Not a Promise after all: the callbacks still answer.
+          }
+        }
       });
     },
   };

@@ -277,7 +277,14 @@ impl<V: Clone + Weigh> Engine<V> {
                     };
                     let mut commands = Vec::new();
                     for id in waiting {
-                        commands.extend(self.ended(id, Ending::of(error.clone()), now_ms));
+                        // Nothing was sent: with the device offline by now, it ends as a
+                        // request that found no network (a queueable mutation is queued).
+                        let ending = if self.online {
+                            error.clone()
+                        } else {
+                            decide::offline()
+                        };
+                        commands.extend(self.ended(id, Ending::of(ending), now_ms));
                     }
                     if self.init.sockets_waited() {
                         commands.push(Command::CloudFailed(error));

@@ -9,7 +9,7 @@ use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
 use crate::core::limits::check_headers;
 use crate::core::request::{quoted, validate_path};
-use crate::core::route::Route;
+use crate::core::route::{old_base_library, Route};
 use crate::core::sort::sort;
 
 /// Where a socket connects.
@@ -200,8 +200,10 @@ fn choose(
     service: String,
     path: String,
 ) -> Result<Target, RequestError> {
-    let cloud_ok = (client.cloud_given || (client.cloud_env().is_some() && platform.has_cloud))
-        && !platform.sdk_too_old();
+    let cloud_there = client.cloud_given || (client.cloud_env().is_some() && platform.has_cloud);
+    let cloud_ok = cloud_there && !platform.sdk_too_old();
+    // Only the user's base library rules the cloud out: an init error naming it, as for requests.
+    let too_old = |tail| Err(old_base_library(platform, "connectContainer", tail));
     let mock_auto = client.mode == Mode::Auto
         && !client.mock.routes.is_empty()
         && match client.mock.enabled {
@@ -229,6 +231,9 @@ fn choose(
         }
         (Route::Mock, "mock socket (echo)")
     } else if requested == Some(Route::Cloud) {
+        if cloud_there && !cloud_ok {
+            return too_old("");
+        }
         if !cloud_ok {
             return Err(RequestError::invalid(
                 "route",
@@ -240,6 +245,8 @@ fn choose(
         http("wx.connectSocket to baseUrl")?
     } else if cloud_ok {
         (Route::Cloud, "connectContainer")
+    } else if cloud_there && client.base_url.is_none() {
+        return too_old(", and there is no baseUrl to fall back to");
     } else {
         http("wx.cloud unavailable: wx.connectSocket to baseUrl")?
     };
