@@ -1,6 +1,17 @@
 // What every benchmark process shares: the timing loop (warm-up, then
 // repeated timed runs), the summary of the runs, a seeded random source, a
-// virtual clock, and the payloads every library receives.
+// virtual clock, and the payloads every library receives. Portable: it runs
+// in Node (V8) and, bundled by esbuild, in the JavaScriptCore shell (`jsc`).
+
+/**
+ * Milliseconds from an arbitrary origin, at the best resolution the engine
+ * gives: `performance.now()` in Node, `preciseTime()` (seconds) in jsc.
+ * @type {() => number}
+ */
+export const now =
+  typeof (/** @type {any} */ (globalThis).preciseTime) === 'function'
+    ? ((precise) => () => precise() * 1000)(/** @type {any} */ (globalThis).preciseTime)
+    : () => performance.now();
 
 /** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number }} Summary */
 
@@ -14,19 +25,19 @@
  */
 export async function measure(op, { runs = 15, runMs = 40, warmupMs = 300, minBatch = 1 } = {}) {
   let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < warmupMs || n < minBatch) {
+  const start = now();
+  while (now() - start < warmupMs || n < minBatch) {
     await op();
     n += 1;
   }
-  const perOpMs = (performance.now() - start) / n;
+  const perOpMs = (now() - start) / n;
   const batch = Math.max(minBatch, Math.round(runMs / perOpMs));
   const samples = [];
   for (let r = 0; r < runs; r += 1) {
     collectGarbage();
-    const s = performance.now();
+    const s = now();
     for (let i = 0; i < batch; i += 1) await op();
-    samples.push(((performance.now() - s) / batch) * 1000);
+    samples.push(((now() - s) / batch) * 1000);
   }
   return { ...summarize(samples), opsPerRun: batch };
 }
@@ -54,7 +65,7 @@ export function summarize(samples) {
   };
 }
 
-/** A full GC between runs when node runs with --expose-gc, so one run's garbage is not the next one's pause. */
+/** A full GC between runs (node --expose-gc; jsc's shell has `gc()`), so one run's garbage is not the next one's pause. */
 export function collectGarbage() {
   if (typeof globalThis.gc === 'function') globalThis.gc();
 }
@@ -83,7 +94,9 @@ export function seeded(seed) {
  * @returns {{ now(): number, fired(): number }}
  */
 export function installVirtualClock() {
-  const realSetImmediate = globalThis.setImmediate;
+  // The pump runs as a macrotask: setImmediate in Node, a 0 ms timer elsewhere (jsc).
+  const realSetTimeout = globalThis.setTimeout;
+  const realSetImmediate = globalThis.setImmediate || ((fn) => realSetTimeout(fn, 0));
   /** @type {{ at: number, seq: number, fn: Function, args: unknown[], cancelled: boolean }[]} */
   const heap = [];
   let now = 0;
@@ -186,17 +199,30 @@ export const itemPayload = (id) => ({ code: 0, data: { id, name: `item ${id}`, p
 
 /**
  * The in-process backend: answers `path` with its payload one promise tick
- * later, or rejects for paths under /api/fail/.
- * @typedef {(path: string, query: Record<string, unknown> | undefined) => Promise<unknown>} Backend
+ * later, or rejects for paths under /api/fail/. A call with a `body` is a
+ * POST (it answers a small created order); `header` is what the request
+ * carried (the backend ignores it, as a cache-agnostic server would).
+ * @typedef {(path: string, query: Record<string, unknown> | undefined, body?: unknown, header?: Record<string, string>) => Promise<unknown>} Backend
  */
 
 /**
  * One library, wired to the backend with its own zero-latency adapter.
  * @typedef {object} Subject
  * @property {(id: number) => Promise<unknown>} cached GET /api/cached/item?id with a long TTL: a hit when stored, else a miss that stores.
+ * @property {(id: number) => Promise<unknown>} cachedWithHeader The same with a per-request `Authorization: Bearer t` header.
+ * @property {(id: number) => Promise<unknown>} cachedWithOption GET /api/opt/item?id with a per-request cache option (the TTL), no client rule.
+ * @property {(id: number) => Promise<unknown>} cachedWithPriority GET /api/cached/item?id with `priority: 'high'` (the same as `cached` for a library without priorities).
  * @property {(id: number) => Promise<unknown>} uncached GET /api/live/item?id, never served from a cache.
+ * @property {(id: number) => Promise<unknown>} uncachedWithHeader The same with a per-request `Authorization: Bearer t` header.
+ * @property {(id: number) => Promise<unknown>} post POST /api/orders with a small JSON body (mp-request: `idempotent: 'auto'`).
  * @property {(id: number) => Promise<unknown>} shared What identical concurrent calls use (the library's own de-duplication).
  * @property {((id: number) => Promise<unknown>) | undefined} retried GET /api/fail/item?id with 3 retries; undefined when the library has no retry.
  */
 
 /** @typedef {(options: { backend: Backend, maxEntries?: number }) => Promise<Subject>} CreateSubject */
+
+/** The header of the `...WithHeader` shapes. */
+export const AUTH_HEADER = Object.freeze({ Authorization: 'Bearer t' });
+
+/** The body of the POST shape (non-ASCII, as pages send). */
+export const orderBody = (id) => ({ sku: `sku-${id}`, quantity: 1, note: '尽快发货' });

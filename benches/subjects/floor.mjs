@@ -1,20 +1,28 @@
 // The floor: what the same work costs with nothing but an async function and
 // a Map. No routing, validation, error mapping, eviction or statistics.
+import { AUTH_HEADER, orderBody } from '../harness.mjs';
+
 /** @type {import('../harness.mjs').CreateSubject} */
 export async function create({ backend }) {
   const cache = new Map();
   const inFlight = new Map();
+  const cached = (path, header) => async (id) => {
+    const key = `${path}?id=${id}`;
+    let value = cache.get(key);
+    if (value === undefined) {
+      value = await backend(path, { id }, undefined, header);
+      cache.set(key, value);
+    }
+    return value;
+  };
   return {
-    async cached(id) {
-      const key = `/api/cached/item?id=${id}`;
-      let value = cache.get(key);
-      if (value === undefined) {
-        value = await backend('/api/cached/item', { id });
-        cache.set(key, value);
-      }
-      return value;
-    },
+    cached: cached('/api/cached/item'),
+    cachedWithHeader: cached('/api/cached/item', AUTH_HEADER),
+    cachedWithOption: cached('/api/opt/item'),
+    cachedWithPriority: cached('/api/cached/item'),
     uncached: async (id) => backend('/api/live/item', { id }),
+    uncachedWithHeader: async (id) => backend('/api/live/item', { id }, undefined, AUTH_HEADER),
+    post: async (id) => backend('/api/orders', undefined, orderBody(id)),
     shared(id) {
       const key = `/api/live/item?id=${id}`;
       let p = inFlight.get(key);
