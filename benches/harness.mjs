@@ -13,7 +13,7 @@ export const now =
     ? ((precise) => () => precise() * 1000)(/** @type {any} */ (globalThis).preciseTime)
     : () => performance.now();
 
-/** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number }} Summary */
+/** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number, samples: number[] }} Summary */
 
 /**
  * Times `op`: warm-up for `warmupMs`, then `runs` timed runs of a batch sized
@@ -43,12 +43,12 @@ export async function measure(op, { runs = 15, runMs = 40, warmupMs = 300, minBa
     samples.push(((now() - s) / batch) * 1000);
     if (watch) watch.stop();
   }
-  return { ...summarize(samples), opsPerRun: batch };
+  return { ...summarize(samples), opsPerRun: batch, samples };
 }
 
 /**
  * @param {number[]} samples
- * @returns {Omit<Summary, 'opsPerRun'>}
+ * @returns {Omit<Summary, 'opsPerRun' | 'samples'>}
  */
 export function summarize(samples) {
   const s = [...samples].sort((a, b) => a - b);

@@ -16,11 +16,12 @@ const CREATED = { code: 0, message: 'ok', data: { id: 5001, status: 'pending' } 
 
 /**
  * Runs `scenario` on the subject `create` makes.
- * @param {{ scenario: string, create: import('./harness.mjs').CreateSubject, entries?: number,
+ * @param {{ scenario: string, create: import('./harness.mjs').CreateSubject, entries?: number, runs?: number,
  *   later: (fn: (value: unknown) => void, value: unknown) => void }} options `later` calls `fn(value)`
  *   a macrotask later (setImmediate in Node, a 0 ms timer in jsc): how concurrent requests overlap in flight.
+ *   `runs`: timed runs in this process, when the caller spreads a cell's runs over several processes.
  */
-export async function runScenario({ scenario, create, entries = 0, later }) {
+export async function runScenario({ scenario, create, entries = 0, runs, later }) {
   if (!(scenario in scenarios)) throw new Error(`unknown scenario ${scenario}; known: ${Object.keys(scenarios).join(', ')}`);
   // Installed before the subject is made, so its waits run on the virtual clock.
   const clock = scenario === 'retry' ? installVirtualClock() : null;
@@ -52,7 +53,7 @@ export async function runScenario({ scenario, create, entries = 0, later }) {
     const summary = await measure(() => {
       ops += 1;
       return op();
-    }, options);
+    }, runs ? { ...options, runs } : options);
     return { ...summary, backendCallsPerOp: (calls[family] - before) / ops };
   }
 

@@ -13,8 +13,9 @@
 // timer per request and clear it at the answer, so the timers live here: per
 // delay a FIFO of deadlines (same delay, increasing deadlines: O(1) to add),
 // and at most a handful of the shell's timers armed at once, for the
-// earliest deadline. Clearing only marks the entry; fired or cleared entries
-// leave the queues when they reach the head.
+// earliest deadline, one callback per turn of the shell's run loop. Clearing
+// only marks the entry; fired or cleared entries leave the queues when they
+// reach the head.
 (function () {
   'use strict';
   var g = globalThis;
@@ -59,28 +60,26 @@
     return min;
   }
 
+  /**
+   * Runs the earliest due callback, then arms for the next: one callback per turn of the shell's
+   * run loop, so promise callbacks run between two timers, as in any host.
+   */
   function fire() {
     var t = clock();
-    for (;;) {
-      // One due entry at a time, earliest first: a callback may add or clear timers.
-      var best = null;
-      queues.forEach(function (q) {
-        var items = q.items;
-        while (q.head < items.length && items[q.head].fn === null) q.head += 1;
-        if (q.head < items.length && items[q.head].at <= t + 0.5 && (best === null || items[q.head].at < best.at)) best = items[q.head];
-      });
-      if (best === null) break;
+    var best = null;
+    queues.forEach(function (q) {
+      var items = q.items;
+      while (q.head < items.length && items[q.head].fn === null) q.head += 1;
+      if (q.head < items.length && (best === null || items[q.head].at < best.at)) best = items[q.head];
+    });
+    if (best !== null && best.at <= t + 0.5) {
       var fn = best.fn;
       var args = best.args;
-      if (best.every === undefined) {
-        best.fn = null;
-        best.args = null;
-        live.delete(best.id);
-      } else {
-        // An interval: this entry is done, a new one (same id) is queued.
-        best.fn = null;
-        schedule(best.id, fn, best.every, args, best.every);
-      }
+      best.fn = null;
+      best.args = null;
+      if (best.every === undefined) live.delete(best.id);
+      // An interval: this entry is done, a new one (same id) is queued.
+      else schedule(best.id, fn, best.every, args, best.every);
       try {
         fn.apply(undefined, args);
       } catch (error) {

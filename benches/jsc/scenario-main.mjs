@@ -1,7 +1,7 @@
 // The driver of every jsc process of the bench, bundled by engine.mjs with one
 // subject (an IIFE the shell runs after prelude.js):
 //   jsc --useJIT=false prelude.js scenario-<subject>.js -- '<json>'
-// where <json> is { mode: 'scenario' | 'correctness', scenario, entries, paths, profile?, noQuit? }.
+// where <json> is { mode: 'scenario' | 'correctness', scenario, entries, runs?, paths, profile?, noQuit? }.
 // Prints one JSON line, as benches/scenario.mjs does in Node, then quits (some
 // libraries keep timers alive).
 import { runScenario } from '../scenarios.mjs';
@@ -47,6 +47,7 @@ export function main({ subject, load }) {
     run = runScenario({
       scenario: args.scenario,
       entries: args.entries || 0,
+      runs: args.runs,
       create: async (options) => (await load()).create(options),
       later: (fn, value) => setTimeout(fn, 0, value),
     }).then(({ results, virtualMs }) => ({
