@@ -198,15 +198,25 @@ const order = (i) => ({
 /** The page every library receives in scenarios a, b, c and e: the seed's order list, 10 of 12 orders (about 2 KB as JSON). */
 export const ORDER_PAGE = { code: 0, message: 'ok', data: { list: Array.from({ length: 10 }, (_, i) => order(i)), total: 12, page: 1, pageSize: 10 } };
 
-/** A small item for the cache-size scenario (d), so 100,000 entries fit every library's memory. */
-export const itemPayload = (id) => ({ code: 0, data: { id, name: `item ${id}`, price: 100 } });
+/**
+ * What the backend answers is JSON text, as it comes off the network: made once (or, for the
+ * small items of d, by a template), so no library pays for the server's serialisation. Each
+ * library parses it (mp-request's shim; the peers' adapters, as the platform's `dataType: 'json'`
+ * does on the JS thread for them).
+ */
+export const ORDER_PAGE_TEXT = JSON.stringify(ORDER_PAGE);
+
+/** A small item for the cache-size scenario (d), so 100,000 entries fit every library's memory: its JSON text. */
+export const itemText = (id) => `{"code":0,"data":{"id":${id},"name":"item ${id}","price":100}}`;
 
 /**
- * The in-process backend: answers `path` with its payload one promise tick
- * later, or rejects for paths under /api/fail/. A call with a `body` is a
- * POST (it answers a small created order); `header` is what the request
- * carried (the backend ignores it, as a cache-agnostic server would).
- * @typedef {(path: string, query: Record<string, unknown> | undefined, body?: unknown, header?: Record<string, string>) => Promise<unknown>} Backend
+ * The in-process backend: answers `path` with its payload as JSON text one
+ * promise tick later, or rejects for paths under /api/fail/. `query` is the
+ * request's parameters, as an object or as the query string (mp-request's
+ * engine puts a GET's query in the path). A call with a `body` is a POST (it
+ * answers a small created order); `header` is what the request carried (the
+ * backend ignores it, as a cache-agnostic server would).
+ * @typedef {(path: string, query: Record<string, unknown> | string | undefined, body?: unknown, header?: Record<string, string>) => Promise<string>} Backend
  */
 
 /**

@@ -3,7 +3,7 @@
 // JavaScriptCore shell. One scenario for one library per process; the result
 // is one JSON-able object: microseconds per operation (median and spread over
 // the timed runs) and what reached the backend per operation.
-import { ORDER_PAGE, installVirtualClock, itemPayload, measure, seeded } from './harness.mjs';
+import { ORDER_PAGE_TEXT, installVirtualClock, itemText, measure, seeded } from './harness.mjs';
 
 /** The scenarios, in table order; `cache` runs once per size. */
 export const SCENARIOS = ['hit', 'hit-header', 'hit-cache', 'hit-priority', 'miss', 'miss-header', 'post', 'share', 'cache', 'retry'];
@@ -12,7 +12,10 @@ export const SCENARIOS = ['hit', 'hit-header', 'hit-cache', 'hit-priority', 'mis
 const DOWN = new Error('backend down');
 
 /** What a POST answers: a small created order. */
-const CREATED = { code: 0, message: 'ok', data: { id: 5001, status: 'pending' } };
+const CREATED_TEXT = JSON.stringify({ code: 0, message: 'ok', data: { id: 5001, status: 'pending' } });
+
+/** The `id` parameter of a request's query (an object, or the query string). */
+const idOf = (query) => (typeof query === 'string' ? Number((/(?:^|&)id=(\d+)/.exec(query) || [])[1]) : Number(query && query.id));
 
 /**
  * Runs `scenario` on the subject `create` makes.
@@ -35,7 +38,7 @@ export async function runScenario({ scenario, create, entries = 0, runs, later }
       return Promise.reject(DOWN);
     }
     calls.ok += 1;
-    const answer = body !== undefined ? CREATED : scenario === 'cache' ? itemPayload(Number(query && query.id)) : ORDER_PAGE;
+    const answer = body !== undefined ? CREATED_TEXT : scenario === 'cache' ? itemText(idOf(query)) : ORDER_PAGE_TEXT;
     // Concurrent requests overlap only while one is in flight: there the answer
     // comes a macrotask later (as any I/O does), elsewhere one promise tick later.
     return scenario === 'share' ? new Promise((resolve) => later(resolve, answer)) : Promise.resolve(answer);

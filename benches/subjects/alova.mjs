@@ -1,6 +1,7 @@
 // alova 3: memory cache (its default l1 cache), a custom immediate adapter,
 // cacheLogger off. Retries through alova/server's `retry` hook. alova has no
-// request priorities: that shape is a plain hit.
+// request priorities: that shape is a plain hit. The adapter parses the
+// backend's JSON text, as a platform adapter would.
 import { createAlova } from 'alova';
 import { retry } from 'alova/server';
 import { AUTH_HEADER, orderBody } from '../harness.mjs';
@@ -13,7 +14,7 @@ export async function create({ backend }) {
     // As real adapters do, the call starts when the adapter is called and
     // `response()` hands out its promise (shared requests call it again).
     requestAdapter: (elements, method) => {
-      const answer = backend(method.url, method.config.params, elements.data, elements.headers);
+      const answer = backend(method.url, method.config.params, elements.data, elements.headers).then((text) => JSON.parse(text));
       return { response: () => answer, headers: () => Promise.resolve({}), abort() {} };
     },
   });

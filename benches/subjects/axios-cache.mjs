@@ -1,6 +1,8 @@
 // axios 1 with axios-cache-interceptor 1: its memory storage, an immediate
 // adapter. axios has no retry of its own (axios-retry is another package), so
 // scenario e has no row for it, and no request priorities: that shape is a plain hit.
+// The adapter hands axios the backend's JSON text, which axios parses itself
+// (its default transformResponse).
 import Axios from 'axios';
 import { setupCache } from 'axios-cache-interceptor';
 import { AUTH_HEADER, orderBody } from '../harness.mjs';

@@ -3,8 +3,8 @@
 // globals it needs, `wx` and `WXWebAssembly`. The library calls through its own
 // `new wx.cloud.Cloud({ resourceEnv })` (after `await instance.init()`), whose
 // callContainer answers from the in-process backend one promise tick later,
-// as text (a JSON string, `content-type: application/json`), as the platform
-// does for `dataType: 'text'`: the shim parses it. Portable: Node loads it from
+// as text (the backend's JSON string, `content-type: application/json`), as
+// the platform does for `dataType: 'text'`: the shim parses it. Portable: Node loads it from
 // subjects/mp-request.mjs, jsc from jsc/mp-request.mjs, each with its own way
 // of loading the bundle and reading the wasm.
 import { AUTH_HEADER, orderBody } from '../harness.mjs';
@@ -20,32 +20,24 @@ export class Reply {
   }
 }
 
-/** JSON text of each body object answered so far (the bench's payloads are constants or made per call). */
-const texts = new WeakMap();
-const textOf = (body) => {
-  if (typeof body === 'string') return body;
-  if (body === null || typeof body !== 'object') return JSON.stringify(body);
-  let text = texts.get(body);
-  if (text === undefined) {
-    text = JSON.stringify(body);
-    texts.set(body, text);
-  }
-  return text;
-};
+/** A test backend's object answer as JSON text (the bench's backend answers text already). */
+const textOf = (body) => (typeof body === 'string' ? body : JSON.stringify(body));
 const JSON_HEADER = Object.freeze({ 'content-type': 'application/json' });
 
-/** A GET's query, as the engine put it in the path (callContainer has no `data` for a GET). */
-function splitPath(path) {
-  const q = path.indexOf('?');
-  if (q < 0) return { path, query: undefined };
+/**
+ * A query string's parameters (the correctness run's echo; the bench's backend reads `id` itself).
+ * @param {string | undefined} query
+ */
+export function parseQuery(query) {
   /** @type {Record<string, string>} */
-  const query = {};
-  for (const pair of path.slice(q + 1).split('&')) {
+  const out = {};
+  if (!query) return out;
+  for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
     const key = decodeURIComponent(eq < 0 ? pair : pair.slice(0, eq));
-    query[key] = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    out[key] = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
   }
-  return { path: path.slice(0, q), query };
+  return out;
 }
 
 /**
@@ -64,11 +56,11 @@ export function installMiniprogramGlobals({ backend, readWasm }) {
       }
     },
   };
-  const callContainer = ({ path: full, method, header, data, success, fail }) => {
-    const { path, query } = splitPath(full);
-    // A body arrives as the engine sent it: JSON text.
-    const body = data === undefined ? undefined : typeof data === 'string' ? JSON.parse(data) : data;
-    backend(path, query, method === 'GET' ? undefined : body, header).then(
+  // As little work as a platform's: the path split from its query string, the body (JSON text, as
+  // the engine sent it) and the answer (JSON text) handed over as they are.
+  const callContainer = ({ path: full, header, data, success, fail }) => {
+    const q = full.indexOf('?');
+    backend(q < 0 ? full : full.slice(0, q), q < 0 ? undefined : full.slice(q + 1), data, header).then(
       (answer) => {
         const reply = answer instanceof Reply ? answer : null;
         success({
@@ -165,7 +157,9 @@ export async function checkCorrectness({ createClient, createAbortController, se
   /** @type {(() => void)[]} */
   const held = [];
   setBackend((path, query, body, header) => {
-    if (path === '/api/echo') return Promise.resolve({ query, body, auth: header && header.Authorization });
+    if (path === '/api/echo') {
+      return Promise.resolve({ query: parseQuery(/** @type {string} */ (query)), body: typeof body === 'string' ? JSON.parse(body) : body, auth: header && header.Authorization });
+    }
     if (path === '/api/unavailable') return Promise.resolve(new Reply(503, { code: 503, message: 'down' }));
     if (path === '/api/slow') return new Promise((resolve) => held.push(() => resolve({ late: true })));
     return Promise.resolve({ unexpected: path });
