@@ -2,7 +2,10 @@
 #   make demo   build, start the emulator, run the seed's cloud-test scenario in the mini-program sandbox
 #   make test   every test: Rust (native + wasm boundary), type check, the bundle in the sandbox
 # Both install what is missing first (scripts/setup.sh, idempotent).
-#   make bench  the benchmarks against the peers (not part of the tests); writes BENCHMARKS.md
+#   make bench  the benchmarks against the peers, in V8 and in JavaScriptCore without a JIT (not part of
+#               the tests); writes BENCHMARKS.md. BENCH_ONLY=v8|jsc, BENCH_SCENARIOS=hit,miss,...,
+#               BENCH_SUBJECTS=mp-request,tanstack run a part (printed, BENCHMARKS.md left alone);
+#               node benches/profile-jsc.mjs [scenario ...] profiles mp-request in jsc
 #   make fuzz   build, then 1,000,000 seeded cases through the bundle in the sandbox (tests/fuzz/);
 #               FUZZ_SEED and FUZZ_CASES override, FUZZ_STRICT=1 counts known-open failures too
 #   make package  build, then the npm package: dist/mp-request-<version>.tgz (scripts/package.mjs)

@@ -1,8 +1,19 @@
 // What every benchmark process shares: the timing loop (warm-up, then
 // repeated timed runs), the summary of the runs, a seeded random source, a
-// virtual clock, and the payloads every library receives.
+// virtual clock, and the payloads every library receives. Portable: it runs
+// in Node (V8) and, bundled by esbuild, in the JavaScriptCore shell (`jsc`).
 
-/** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number }} Summary */
+/**
+ * Milliseconds from an arbitrary origin, at the best resolution the engine
+ * gives: `performance.now()` in Node, `preciseTime()` (seconds) in jsc.
+ * @type {() => number}
+ */
+export const now =
+  typeof (/** @type {any} */ (globalThis).preciseTime) === 'function'
+    ? ((precise) => () => precise() * 1000)(/** @type {any} */ (globalThis).preciseTime)
+    : () => performance.now();
+
+/** @typedef {{ medianUs: number, p25Us: number, p75Us: number, minUs: number, maxUs: number, spreadPct: number, runs: number, opsPerRun: number, samples: number[] }} Summary */
 
 /**
  * Times `op`: warm-up for `warmupMs`, then `runs` timed runs of a batch sized
@@ -14,26 +25,30 @@
  */
 export async function measure(op, { runs = 15, runMs = 40, warmupMs = 300, minBatch = 1 } = {}) {
   let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < warmupMs || n < minBatch) {
+  const start = now();
+  while (now() - start < warmupMs || n < minBatch) {
     await op();
     n += 1;
   }
-  const perOpMs = (performance.now() - start) / n;
+  const perOpMs = (now() - start) / n;
   const batch = Math.max(minBatch, Math.round(runMs / perOpMs));
   const samples = [];
+  // A profiler (benches/profile-jsc.mjs) watches the timed runs only, not the set-up and warm-up.
+  const watch = /** @type {{ start(): void, stop(): void } | undefined} */ (/** @type {any} */ (globalThis).__benchTimedRuns);
   for (let r = 0; r < runs; r += 1) {
     collectGarbage();
-    const s = performance.now();
+    if (watch) watch.start();
+    const s = now();
     for (let i = 0; i < batch; i += 1) await op();
-    samples.push(((performance.now() - s) / batch) * 1000);
+    samples.push(((now() - s) / batch) * 1000);
+    if (watch) watch.stop();
   }
-  return { ...summarize(samples), opsPerRun: batch };
+  return { ...summarize(samples), opsPerRun: batch, samples };
 }
 
 /**
  * @param {number[]} samples
- * @returns {Omit<Summary, 'opsPerRun'>}
+ * @returns {Omit<Summary, 'opsPerRun' | 'samples'>}
  */
 export function summarize(samples) {
   const s = [...samples].sort((a, b) => a - b);
@@ -54,7 +69,7 @@ export function summarize(samples) {
   };
 }
 
-/** A full GC between runs when node runs with --expose-gc, so one run's garbage is not the next one's pause. */
+/** A full GC between runs (node --expose-gc; jsc's shell has `gc()`), so one run's garbage is not the next one's pause. */
 export function collectGarbage() {
   if (typeof globalThis.gc === 'function') globalThis.gc();
 }
@@ -83,7 +98,9 @@ export function seeded(seed) {
  * @returns {{ now(): number, fired(): number }}
  */
 export function installVirtualClock() {
-  const realSetImmediate = globalThis.setImmediate;
+  // The pump runs as a macrotask: setImmediate in Node, a 0 ms timer elsewhere (jsc).
+  const realSetTimeout = globalThis.setTimeout;
+  const realSetImmediate = globalThis.setImmediate || ((fn) => realSetTimeout(fn, 0));
   /** @type {{ at: number, seq: number, fn: Function, args: unknown[], cancelled: boolean }[]} */
   const heap = [];
   let now = 0;
@@ -181,22 +198,45 @@ const order = (i) => ({
 /** The page every library receives in scenarios a, b, c and e: the seed's order list, 10 of 12 orders (about 2 KB as JSON). */
 export const ORDER_PAGE = { code: 0, message: 'ok', data: { list: Array.from({ length: 10 }, (_, i) => order(i)), total: 12, page: 1, pageSize: 10 } };
 
-/** A small item for the cache-size scenario (d), so 100,000 entries fit every library's memory. */
-export const itemPayload = (id) => ({ code: 0, data: { id, name: `item ${id}`, price: 100 } });
+/**
+ * What the backend answers is JSON text, as it comes off the network: made once (or, for the
+ * small items of d, by a template), so no library pays for the server's serialisation. Each
+ * library parses it (mp-request's shim; the peers' adapters, as the platform's `dataType: 'json'`
+ * does on the JS thread for them).
+ */
+export const ORDER_PAGE_TEXT = JSON.stringify(ORDER_PAGE);
+
+/** A small item for the cache-size scenario (d), so 100,000 entries fit every library's memory: its JSON text. */
+export const itemText = (id) => `{"code":0,"data":{"id":${id},"name":"item ${id}","price":100}}`;
 
 /**
- * The in-process backend: answers `path` with its payload one promise tick
- * later, or rejects for paths under /api/fail/.
- * @typedef {(path: string, query: Record<string, unknown> | undefined) => Promise<unknown>} Backend
+ * The in-process backend: answers `path` with its payload as JSON text one
+ * promise tick later, or rejects for paths under /api/fail/. `query` is the
+ * request's parameters, as an object or as the query string (mp-request's
+ * engine puts a GET's query in the path). A call with a `body` is a POST (it
+ * answers a small created order); `header` is what the request carried (the
+ * backend ignores it, as a cache-agnostic server would).
+ * @typedef {(path: string, query: Record<string, unknown> | string | undefined, body?: unknown, header?: Record<string, string>) => Promise<string>} Backend
  */
 
 /**
  * One library, wired to the backend with its own zero-latency adapter.
  * @typedef {object} Subject
  * @property {(id: number) => Promise<unknown>} cached GET /api/cached/item?id with a long TTL: a hit when stored, else a miss that stores.
+ * @property {(id: number) => Promise<unknown>} cachedWithHeader The same with a per-request `Authorization: Bearer t` header.
+ * @property {(id: number) => Promise<unknown>} cachedWithOption GET /api/opt/item?id with a per-request cache option (the TTL), no client rule.
+ * @property {(id: number) => Promise<unknown>} cachedWithPriority GET /api/cached/item?id with `priority: 'high'` (the same as `cached` for a library without priorities).
  * @property {(id: number) => Promise<unknown>} uncached GET /api/live/item?id, never served from a cache.
+ * @property {(id: number) => Promise<unknown>} uncachedWithHeader The same with a per-request `Authorization: Bearer t` header.
+ * @property {(id: number) => Promise<unknown>} post POST /api/orders with a small JSON body (mp-request: `idempotent: 'auto'`).
  * @property {(id: number) => Promise<unknown>} shared What identical concurrent calls use (the library's own de-duplication).
  * @property {((id: number) => Promise<unknown>) | undefined} retried GET /api/fail/item?id with 3 retries; undefined when the library has no retry.
  */
 
 /** @typedef {(options: { backend: Backend, maxEntries?: number }) => Promise<Subject>} CreateSubject */
+
+/** The header of the `...WithHeader` shapes. */
+export const AUTH_HEADER = Object.freeze({ Authorization: 'Bearer t' });
+
+/** The body of the POST shape (non-ASCII, as pages send). */
+export const orderBody = (id) => ({ sku: `sku-${id}`, quantity: 1, note: '尽快发货' });
