@@ -1,6 +1,6 @@
 // The memory.copy / memory.fill helpers scripts/lower-wasm.mjs puts in the
 // shipped wasm (8 bytes per iteration) against a reference memmove/memset:
-// every size up to 40 bytes and some large ones, overlapping both ways, and
+// every size up to 80 bytes and some large ones, overlapping both ways, and
 // the traps of out-of-bounds ranges.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -37,7 +37,8 @@ test('copies like memmove: every small size, large sizes, overlapping both ways'
   const reset = () => {
     for (let i = 0; i < 8192; i += 1) mem[i] = (i * 31 + 7) & 0xff;
   };
-  const sizes = [...Array.from({ length: 41 }, (_, i) => i), 63, 64, 65, 1000, 4097];
+  // Every size through two 32-byte rounds, the 8-byte loop and the byte tail, then some large ones.
+  const sizes = [...Array.from({ length: 81 }, (_, i) => i), 95, 96, 97, 1000, 4097];
   for (const n of sizes) {
     for (const [dst, src] of [[100, 3000], [3000, 100], [200, 203], [203, 200], [500, 508], [508, 500], [700, 700], [901, 899]]) {
       reset();
