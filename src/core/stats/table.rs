@@ -3,6 +3,7 @@
 
 use super::histogram::Histogram;
 use super::path_class::PathClasses;
+use crate::core::cache::key::path_of;
 use crate::core::error::{ErrorKind, RequestError};
 use crate::core::hash::FxHashMap as HashMap;
 use crate::core::route::Route;
@@ -145,7 +146,15 @@ pub struct Stats {
     /// Distinct classes seen while the table was full (each counted once per
     /// lookup that had to fold it, which is an upper bound).
     folded: u64,
+    /// Per route, paths that are their own class (no id in them, no pattern
+    /// naming them otherwise) → their row: most requests repeat a few such
+    /// paths, and classifying one costs two strings. Rows are never removed,
+    /// so an entry stays right; bounded by clearing.
+    own_class: [HashMap<String, u32>; 3],
 }
+
+/// Paths remembered per route in `own_class` before it starts over.
+const MAX_OWN_CLASS: usize = 256;
 
 impl Stats {
     /// Empty statistics.
@@ -155,13 +164,20 @@ impl Stats {
             rows: Vec::new(),
             index: HashMap::default(),
             folded: 0,
+            own_class: Default::default(),
         }
     }
 
     /// The row of a request on `route` to `path`.
     pub fn slot(&mut self, route: Route, path: &str) -> Slot {
+        let path = path_of(path);
+        let known = &mut self.own_class[route as usize];
+        if let Some(&slot) = known.get(path) {
+            return slot as Slot;
+        }
         let mut class = self.config.classes.classify(path);
         if let Some(slot) = self.find(route, &class) {
+            self.remember(route, path, &class, slot);
             return slot;
         }
         let named = self.rows.iter().filter(|r| r.pattern != OTHER).count();
@@ -172,10 +188,24 @@ impl Stats {
                 return slot;
             }
         }
-        self.index
-            .insert(index_key(route, &class), self.rows.len() as u32);
+        let slot = self.rows.len();
+        self.index.insert(index_key(route, &class), slot as u32);
+        self.remember(route, path, &class, slot);
         self.rows.push(Row::new(route, class));
-        self.rows.len() - 1
+        slot
+    }
+
+    /// Remembers `path`'s row when it is its own class (a folded one is
+    /// looked up again: `folded` counts each).
+    fn remember(&mut self, route: Route, path: &str, class: &str, slot: Slot) {
+        if class != path {
+            return;
+        }
+        let known = &mut self.own_class[route as usize];
+        if known.len() >= MAX_OWN_CLASS {
+            known.clear();
+        }
+        known.insert(path.to_owned(), slot as u32);
     }
 
     fn find(&self, route: Route, class: &str) -> Option<Slot> {
@@ -319,6 +349,43 @@ mod tests {
         assert_eq!(total.requests, 2);
         assert_eq!(total.latency.max_ms(), 1000.0);
         assert_eq!(total.errors, vec![(ErrorKind::Timeout, 1)]);
+    }
+
+    #[test]
+    fn remembered_paths_get_the_rows_classification_gives() {
+        let mut fresh = stats(4);
+        let mut s = stats(4);
+        let paths = [
+            "/api/home/init",
+            "/api/order/7?x=1",
+            "/api/home/init?y=2",
+            "/a",
+            "/b",
+            "/c",
+            "/d",
+            "/api/home/init",
+            "/d",
+            "/api/order/8",
+        ];
+        for _ in 0..3 {
+            for (i, path) in paths.iter().enumerate() {
+                let route = [Route::Cloud, Route::Http][i % 2];
+                let slot = s.slot(route, path);
+                assert_eq!(s.rows[slot].route, route);
+                let expected = fresh.slot(route, path);
+                assert_eq!(s.rows[slot].pattern, fresh.rows[expected].pattern, "{path}");
+            }
+        }
+        // Past the table's size, further classes fold into (other), each lookup counted.
+        let folded = s.folded();
+        s.slot(Route::Cloud, "/e");
+        s.slot(Route::Cloud, "/e");
+        assert_eq!(s.folded(), folded + 2, "a folded path is not remembered");
+        // The memory of paths is bounded too.
+        for i in 0..(3 * MAX_OWN_CLASS) {
+            s.slot(Route::Mock, &format!("/p{i}"));
+        }
+        assert!(s.own_class[Route::Mock as usize].len() <= MAX_OWN_CLASS);
     }
 
     #[test]
