@@ -369,7 +369,9 @@ struct Replaying {
 pub struct Engine<V = ()> {
     config: ClientConfig,
     platform: Platform,
-    fetches: HashMap<RequestId, Fetch>,
+    /// Boxed: a fetch is a few hundred bytes, and every insert and removal
+    /// would otherwise copy it (a loop where wasm is interpreted).
+    fetches: HashMap<RequestId, Box<Fetch>>,
     /// Caller → the fetch it joined.
     followers: HashMap<RequestId, RequestId>,
     /// Full cache key → the fetch in flight for it.
@@ -839,7 +841,7 @@ impl<V: Clone + Weigh> Engine<V> {
         });
         self.fetches.insert(
             id,
-            Fetch {
+            Box::new(Fetch {
                 choice,
                 method: spec.method,
                 path: spec.path,
@@ -867,7 +869,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queueable: spec.offline_queue,
                 replay: None,
                 trace,
-            },
+            }),
         );
         commands.extend(self.attempt(id, now_ms));
         Ok(commands)
@@ -1063,7 +1065,7 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// Removes fetch `id` and everything that points at it.
-    fn end(&mut self, id: RequestId) -> Option<Fetch> {
+    fn end(&mut self, id: RequestId) -> Option<Box<Fetch>> {
         let fetch = self.fetches.remove(&id)?;
         for (caller, _) in &fetch.callers {
             self.followers.remove(caller);

@@ -222,7 +222,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let slot = self.stats.slot(choice.route, &mutation.path);
         self.fetches.insert(
             id,
-            Fetch {
+            Box::new(Fetch {
                 choice,
                 method: mutation.method,
                 path: mutation.path.clone(),
@@ -250,7 +250,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queueable: false,
                 replay: Some(mutation.id),
                 trace: None,
-            },
+            }),
         );
         self.replaying.running = Some(id);
         let mut commands = vec![Command::Replay(Replay { id, mutation })];
