@@ -700,83 +700,102 @@ export async function createClientWith(runtime, options) {
   }
 
   /**
-   * Hands the options to the engine. Plain options go the fast way (a few
-   * arguments instead of one crossing per option); anything unusual (a
-   * getter or toJSON that throws, a cycle, binary or string data, not an
-   * object) goes whole to `engine.start`, which checks it the same way and
-   * names what is wrong.
-   * @param {any} options
+   * @typedef {object} PlainRequest Plain options, read once (see fast-options.js).
+   * @property {any[]} args `startFast`'s first five arguments.
+   * @property {string | undefined} text What stands for the whole request; undefined: no handle for it.
+   * @property {boolean} wantHandle Ask the engine for a handle for `text`.
    */
-  function start(options) {
-    if (options !== null && typeof options === 'object' && !Array.isArray(options)) {
-      let fast;
-      /** The text standing for the whole request (see fast-options.js); undefined: no handle for it. */
-      let text;
-      try {
-        const { path, method, data, header } = options;
-        let dataJson;
-        // Strings travel as strings; anything else is the slow path's to name.
-        let plain = typeof path === 'string' && path.length <= maxPath && (method === undefined || typeof method === 'string');
-        if (plain && data !== undefined && data !== null) {
-          plain = typeof data === 'object' && Object.prototype.toString.call(data) !== '[object ArrayBuffer]';
-          dataJson = plain ? JSON.stringify(data) : undefined;
-          plain = plain && typeof dataJson === 'string' && dataJson.length <= maxData;
-        }
-        // Any key besides these four: the engine reads the others from the options.
-        let keys = 0;
-        for (const _ in options) keys += 1;
-        const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
-        if (plain) {
-          text = `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
-          // A flat header and flat other options are read once, here: the engine
-          // gets copies of what the text stands for.
-          const headerCopy = header === undefined ? undefined : flatRecord(header);
-          const rest = keys === four ? undefined : restOptions(options);
-          if (header !== undefined) text = headerCopy ? `${text}\u0000${JSON.stringify(headerCopy)}` : undefined;
-          if (rest !== undefined && text !== undefined) text = `${text}\u0000${JSON.stringify(rest)}`;
-          else if (keys !== four) text = undefined;
-          fast = [path, method, dataJson, headerCopy || header, keys === four ? undefined : rest || options];
-        }
-      } catch {
-        fast = undefined;
-        text = undefined;
+
+  /**
+   * Reads plain options once: strings as strings, a flat header and flat
+   * other options as copies. Undefined for anything unusual (a getter or
+   * toJSON that throws, a cycle, binary or string data, not an object):
+   * `engine.start` then reads the options whole, checks them the same way
+   * and names what is wrong.
+   * @param {any} options
+   * @returns {PlainRequest | undefined}
+   */
+  function readPlain(options) {
+    try {
+      // A revoked Proxy throws even here.
+      if (options === null || typeof options !== 'object' || Array.isArray(options)) return undefined;
+      const { path, method, data, header } = options;
+      // Strings travel as strings; anything else is the slow path's to name.
+      if (typeof path !== 'string' || path.length > maxPath || (method !== undefined && typeof method !== 'string')) return undefined;
+      let dataJson;
+      if (data !== undefined && data !== null) {
+        if (typeof data !== 'object') return undefined;
+        dataJson = JSON.stringify(data);
+        // An ArrayBuffer (of any realm) writes as {}: it goes the slow way, as binary.
+        if (typeof dataJson !== 'string' || dataJson.length > maxData) return undefined;
+        if (dataJson === '{}' && Object.prototype.toString.call(data) === '[object ArrayBuffer]') return undefined;
       }
-      // Ask for a fresh cached value first, by the handle the engine gave for
-      // this exact text (no strings cross). A text seen for the first time (or
-      // whose handle went void) starts as usual and brings its handle back.
-      // With debug every answer carries the engine's `explain`: no shortcut past it.
-      let wantHandle = false;
-      if (fast && text !== undefined && !debug) {
-        const handle = handles.get(text);
-        const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
-        wantHandle = handle === undefined || value === null;
-        if (value !== undefined && value !== null && value.route !== undefined) {
-          const hit = /** @type {any} */ ([]);
-          hit.response = {
-            data: value.data,
-            statusCode: value.statusCode,
-            header: value.header || {},
-            route: value.route,
-            routeReason: value.routeReason,
-            attempts: 0,
-            fromCache: true,
-            stale: false,
-            callID: value.callID,
-            elapsedMs: 0,
-          };
-          return hit;
-        }
+      // Any key besides these four: the engine reads the others, from copies when they are flat.
+      let keys = 0;
+      for (const _ in options) keys += 1;
+      const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
+      /** @type {string | undefined} */
+      let text = `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
+      const headerCopy = header === undefined ? undefined : flatRecord(header);
+      const rest = keys === four ? undefined : restOptions(options);
+      if (header !== undefined) text = headerCopy ? `${text}\u0000${JSON.stringify(headerCopy)}` : undefined;
+      if (rest !== undefined && text !== undefined) text = `${text}\u0000${JSON.stringify(rest)}`;
+      else if (keys !== four) text = undefined;
+      return {
+        args: [path, method, dataJson, headerCopy || header, keys === four ? undefined : rest || options],
+        // With debug every answer carries the engine's `explain`: no shortcut past it.
+        text: debug ? undefined : text,
+        wantHandle: false,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A fresh cached value by the handle the engine gave for this exact text
+   * (no strings cross). A text seen for the first time, or whose handle went
+   * void, asks for a handle when it starts.
+   * @param {PlainRequest} plain
+   * @returns {import('../types').Response | undefined}
+   */
+  function cachedResponse(plain) {
+    if (plain.text === undefined) return undefined;
+    const handle = handles.get(plain.text);
+    const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
+    plain.wantHandle = handle === undefined || value === null;
+    if (value === undefined || value === null || value.route === undefined) return undefined;
+    return {
+      data: value.data,
+      statusCode: value.statusCode,
+      header: value.header || {},
+      route: value.route,
+      routeReason: value.routeReason,
+      attempts: 0,
+      fromCache: true,
+      stale: false,
+      callID: value.callID,
+      elapsedMs: 0,
+    };
+  }
+
+  /**
+   * Hands the options to the engine: plain ones the fast way (a few
+   * arguments instead of one crossing per option), anything else whole.
+   * @param {any} options
+   * @param {PlainRequest | undefined} plain `readPlain(options)`
+   */
+  function start(options, plain) {
+    if (plain) {
+      const a = plain.args;
+      // `[id, handle, ...commands]`: the handle is for `handles`, not for `request`.
+      const started = engine.startFast(a[0], a[1], a[2], a[3], a[4], plain.wantHandle, now());
+      if (plain.wantHandle && plain.text !== undefined) {
+        if (handles.size >= handleCapacity) handles.clear();
+        handles.set(plain.text, started[1]);
       }
-      if (fast) {
-        // `[id, handle, ...commands]`: the handle is for `handles`, not for `request`.
-        const started = engine.startFast(fast[0], fast[1], fast[2], fast[3], fast[4], wantHandle, now());
-        if (wantHandle && text !== undefined) {
-          if (handles.size >= handleCapacity) handles.clear();
-          handles.set(text, started[1]);
-        }
-        started.splice(1, 1);
-        return started;
-      }
+      started.splice(1, 1);
+      return started;
     }
     // Binary data is sent from a copy taken now, in this realm (the one the
     // engine recognises): what the engine measured is what is sent.
@@ -807,11 +826,13 @@ export async function createClientWith(runtime, options) {
    * @returns {Promise<import('../types').Response>}
    */
   function request(requestOptions) {
+    if (destroyed) return Promise.reject(invalidError('`client` was destroyed; create a new one with createClient'));
+    const plain = readPlain(requestOptions);
+    // A fresh value at once: one settled Promise, nothing registered, nothing to wait for.
+    // (A request with a signal has no text: it never answers here.)
+    const hit = plain && cachedResponse(plain);
+    if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
-      if (destroyed) {
-        reject(invalidError('`client` was destroyed; create a new one with createClient'));
-        return;
-      }
       /** @type {Caller} */
       const r = { resolve, reject };
       // Listened to before the engine starts anything: a signal that cannot
@@ -824,15 +845,10 @@ export async function createClientWith(runtime, options) {
       }
       let started;
       try {
-        started = start(requestOptions);
+        started = start(requestOptions, plain);
       } catch (thrown) {
         quietly(r.unlisten);
         reject(toRequestError(thrown));
-        return;
-      }
-      if (started.length === 0) {
-        quietly(r.unlisten);
-        resolve(started.response);
         return;
       }
       // A value at once (a cache hit): nothing to register, nothing to wait for.
