@@ -624,3 +624,28 @@ fn requests_with_headers_and_options_have_handles_where_they_may_be_looked_up() 
         .unwrap();
     assert_eq!(h, None, "cache: false: no handle");
 }
+
+#[test]
+fn a_get_is_keyed_by_its_query_as_sent() {
+    let mut e = engine(rules());
+    fetch(
+        &mut e,
+        req("/api/home/init", Some(r#"{"b":2,"a":1}"#)),
+        "v1",
+        0.0,
+    );
+    for same in [r#"{"a":1,"b":2}"#, r#"{"a":"1","b":"2"}"#] {
+        let (_, hit) = e.start(req("/api/home/init", Some(same)), 1.0).unwrap();
+        assert!(
+            matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache),
+            "{same}: the same query reaches the server"
+        );
+    }
+    let (_, other) = e
+        .start(req("/api/home/init", Some(r#"{"a":1,"b":3}"#)), 1.0)
+        .unwrap();
+    assert!(
+        matches!(other[0], Command::Send(_)),
+        "another query: {other:?}"
+    );
+}

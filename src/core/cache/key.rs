@@ -1,5 +1,6 @@
 //! Cache keys: one canonical string per (user scope, route, method, path,
-//! sorted query, canonical data, sorted headers).
+//! sorted query, canonical data, sorted headers). The engine keys a GET or
+//! HEAD by its target, whose query holds its data: no data part then.
 //!
 //! Query parameters and header names are order-independent (`?b=2&a=1` is
 //! `?a=1&b=2`; header names compare case-insensitively), and so are the keys

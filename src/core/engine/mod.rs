@@ -900,12 +900,18 @@ impl<V: Clone + Weigh> Engine<V> {
         let keyable = !matches!(spec.body, Some(Body::Text(_) | Body::Binary(_)));
         let key = (keyable && (plan.lookup || plan.store.is_some() || plan.share))
             .then(|| {
+                // A GET's or HEAD's data is in its target's query, which the key sorts:
+                // keying the target spares parsing the data's JSON once more.
+                let (path, data_json) = match &spec.body {
+                    None => (spec.target.as_str(), None),
+                    Some(_) => (spec.path.as_str(), spec.data_json()),
+                };
                 cache_key(KeyParts {
                     scope: &self.scope,
                     route: choice.route,
                     method: spec.method,
-                    path: &spec.path,
-                    data_json: spec.data_json(),
+                    path,
+                    data_json,
                     headers: &spec.headers,
                 })
             })
