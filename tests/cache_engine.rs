@@ -649,3 +649,30 @@ fn a_get_is_keyed_by_its_query_as_sent() {
         "another query: {other:?}"
     );
 }
+
+#[test]
+fn a_repeated_query_name_keeps_its_values_order() {
+    // The server may take the first or the last `a`: `?a=1` with data {a:2}
+    // and `?a=2` with data {a:1} are two requests.
+    let mut e = engine(rules());
+    fetch(
+        &mut e,
+        req("/api/home/init?a=1", Some(r#"{"a":2}"#)),
+        "v1",
+        0.0,
+    );
+    let (_, other) = e
+        .start(req("/api/home/init?a=2", Some(r#"{"a":1}"#)), 1.0)
+        .unwrap();
+    assert!(
+        matches!(other[0], Command::Send(_)),
+        "a=2&a=1 is not a=1&a=2: {other:?}"
+    );
+    let (_, same) = e
+        .start(req("/api/home/init?a=1", Some(r#"{"a":2}"#)), 1.0)
+        .unwrap();
+    assert!(
+        matches!(same[0], Command::Resolve(ref s, _) if s.from_cache),
+        "the same query: {same:?}"
+    );
+}

@@ -698,7 +698,8 @@ impl Parts {
     fn permuted(&self) -> Parts {
         let mut p = self.clone();
         if !p.path.contains('?') {
-            p.query.reverse();
+            // Names reversed; a repeated name keeps its values' order (the server may take either).
+            p.query.sort_by(|a, b| query_name(b).cmp(query_name(a)));
         }
         p.headers.reverse();
         for (name, _) in &mut p.headers {
@@ -742,7 +743,7 @@ impl Parts {
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
-        params.sort();
+        params.sort_by(|a, b| query_name(a).cmp(query_name(b)));
         let mut headers: Vec<(String, &str)> = self
             .headers
             .iter()
@@ -1847,4 +1848,9 @@ fn member_value(value: &Json) -> String {
             other,
         ),
     }
+}
+
+/// A query parameter's name (the whole of it without `=`).
+fn query_name(param: &str) -> &str {
+    param.split_once('=').map_or(param, |(name, _)| name)
 }

@@ -718,10 +718,13 @@ export async function createClientWith(runtime, options) {
   function readPlain(options) {
     try {
       // A revoked Proxy throws even here.
-      if (options === null || typeof options !== 'object' || Array.isArray(options)) return undefined;
+      // Of another prototype (a getter there), the engine reads options the for-in below would not list.
+      if (options === null || typeof options !== 'object' || Object.getPrototypeOf(options) !== Object.prototype) return undefined;
       const { path, method, data, header } = options;
-      // Strings travel as strings; anything else is the slow path's to name.
-      if (typeof path !== 'string' || path.length > maxPath || (method !== undefined && typeof method !== 'string')) return undefined;
+      // Strings travel as strings; anything else is the slow path's to name. A NUL (the text's
+      // separator, refused by the engine) in either could forge another request's text.
+      if (typeof path !== 'string' || path.length > maxPath || path.indexOf('\u0000') >= 0) return undefined;
+      if (method !== undefined && (typeof method !== 'string' || method.indexOf('\u0000') >= 0)) return undefined;
       let dataJson;
       if (data !== undefined && data !== null) {
         if (typeof data !== 'object') return undefined;
@@ -733,13 +736,16 @@ export async function createClientWith(runtime, options) {
       // Any key besides these four: the engine reads the others, from copies when they are flat.
       let keys = 0;
       for (const _ in options) keys += 1;
+      // A key for-in does not list (not enumerable, a symbol) is read or refused by the engine.
+      if (Reflect.ownKeys(options).length !== keys) return undefined;
       const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
       /** @type {string | undefined} */
       let text = `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
       const headerCopy = header === undefined ? undefined : flatRecord(header);
       const rest = keys === four ? undefined : restOptions(options);
       if (header !== undefined) text = headerCopy ? `${text}\u0000${JSON.stringify(headerCopy)}` : undefined;
-      if (rest !== undefined && text !== undefined) text = `${text}\u0000${JSON.stringify(rest)}`;
+      // An empty header part when there is none: the rest's text never passes for a header's.
+      if (rest !== undefined && text !== undefined) text = `${text}${header === undefined ? '\u0000' : ''}\u0000${JSON.stringify(rest)}`;
       else if (keys !== four) text = undefined;
       return {
         args: [path, method, dataJson, headerCopy || header, keys === four ? undefined : rest || options],

@@ -58,7 +58,8 @@ export function restOptions(options) {
     if (name === 'path' || name === 'method' || name === 'data' || name === 'header') continue;
     if (!hasOwn.call(options, name)) return undefined;
     const value = options[name];
-    if (value === undefined) continue;
+    // An unknown key is refused by the engine whatever its value.
+    if (value === undefined && (name === 'cache' || PRIMITIVE_OPTIONS.indexOf(name) >= 0)) continue;
     if (name === 'cache') {
       const cache = primitive(value) ? value : flatRecord(value);
       if (cache === undefined) return undefined;

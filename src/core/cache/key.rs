@@ -55,9 +55,26 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
     if query.is_empty() {
         push_part(&mut key, "");
     } else {
-        let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        // By name, then as given: the server may take a repeated name's first
+        // or last value, so `?a=1&a=2` is not `?a=2&a=1` (the sort is not stable).
+        let mut params: Vec<(&str, usize, &str)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .enumerate()
+            .map(|(i, p)| (p.split_once('=').map_or(p, |(name, _)| name), i, p))
+            .collect();
         sort(&mut params);
-        push_part(&mut key, &params.join("&"));
+        let mut first = true;
+        let start = key.len();
+        for (_, _, param) in params {
+            if !first {
+                key.push('&');
+            }
+            first = false;
+            key.push_str(param);
+        }
+        let joined = key.split_off(start);
+        push_part(&mut key, &joined);
     }
     push_part(&mut key, &data);
     for (name, value) in headers {
@@ -126,6 +143,14 @@ mod tests {
         assert_eq!(
             key("", "/x?b=2&a=1", None, &[]),
             key("", "/x?a=1&b=2", None, &[])
+        );
+        assert_eq!(
+            key("", "/x?a=2&b=1&a=1", None, &[]),
+            key("", "/x?b=1&a=2&a=1", None, &[])
+        );
+        assert_ne!(
+            key("", "/x?a=1&a=2", None, &[]),
+            key("", "/x?a=2&a=1", None, &[])
         );
         assert_eq!(
             key("", "/x", None, &[("X-A", "1"), ("accept", "json")]),
