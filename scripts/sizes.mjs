@@ -67,10 +67,14 @@ export const BUDGET = {
   // shim (fast-options.js): a hit of those shapes fell from 330-450 µs to
   // about 12 µs in JavaScriptCore without a JIT. Remembering the stats row of
   // paths that are their own class added 0.5 KB of wasm: a miss in JSC fell
-  // by 5% (265 -> 252 µs).
-  wasmRaw: 264 * KB,
+  // by 5% (265 -> 252 µs). The fast path's hostile review added 0.5 KB of
+  // wasm (a query that repeats a name is keyed as given: the names sorted
+  // apart to find one) and 0.2 KB of shim (options the engine would read
+  // that for-in does not list, NUL in a path or method, an unknown option
+  // with an undefined value: all sent the slow way).
+  wasmRaw: 264.5 * KB,
   wasmGzip: 118 * KB,
-  bundleRaw: 313 * KB,
+  bundleRaw: 314 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

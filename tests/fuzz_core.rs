@@ -698,8 +698,11 @@ impl Parts {
     fn permuted(&self) -> Parts {
         let mut p = self.clone();
         if !p.path.contains('?') {
-            // Names reversed; a repeated name keeps its values' order (the server may take either).
-            p.query.sort_by(|a, b| query_name(b).cmp(query_name(a)));
+            // Reordered only when every name is different: a repeated name
+            // keeps the query as given (the server may take either value).
+            if !repeated_name(&p.query) {
+                p.query.reverse();
+            }
         }
         p.headers.reverse();
         for (name, _) in &mut p.headers {
@@ -743,7 +746,9 @@ impl Parts {
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
-        params.sort_by(|a, b| query_name(a).cmp(query_name(b)));
+        if !repeated_name(&params) {
+            params.sort();
+        }
         let mut headers: Vec<(String, &str)> = self
             .headers
             .iter()
@@ -1853,4 +1858,11 @@ fn member_value(value: &Json) -> String {
 /// A query parameter's name (the whole of it without `=`).
 fn query_name(param: &str) -> &str {
     param.split_once('=').map_or(param, |(name, _)| name)
+}
+
+/// Some name appears twice among the parameters.
+fn repeated_name<S: AsRef<str>>(params: &[S]) -> bool {
+    let mut names: Vec<&str> = params.iter().map(|p| query_name(p.as_ref())).collect();
+    names.sort_unstable();
+    names.windows(2).any(|pair| pair[0] == pair[1])
 }
