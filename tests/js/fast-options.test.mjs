@@ -2,7 +2,8 @@
 // path too: the shim reads flat options once, hands the engine copies, and
 // finds a repeat's cached value by the handle the engine gave for the same
 // text. Through the built bundle in the sandbox, against the emulator,
-// counting what reached the server.
+// counting what reached the server; the options are made in the sandbox's
+// realm, as a page makes them.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
@@ -16,10 +17,25 @@ after(() => emulator.close());
 
 const RULES = { rules: [{ path: '/api/test', ttlMs: 60_000 }] };
 
+/**
+ * `value` made again in the sandbox's realm, as a page's own objects are: the
+ * fast path takes plain objects of the realm the bundle runs in. Objects with
+ * getters, and objects of other kinds (a signal), are kept as they are.
+ */
+function local(sandbox, value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.values(Object.getOwnPropertyDescriptors(value)).some((d) => d.get)) return value;
+  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy = sandbox.evaluate(Array.isArray(value) ? '[]' : '({})');
+  for (const key of Object.keys(value)) copy[key] = local(sandbox, value[key]);
+  return copy;
+}
+
 async function client(extra = {}) {
   const { mp, sandbox } = sandboxWithBundle(emulator);
-  const c = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
-  return { c, mp, sandbox, done: () => (c.destroy(), sandbox.dispose()) };
+  const made = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
+  const c = Object.assign(Object.create(made), { request: (options) => made.request(local(sandbox, options)) });
+  return { c, mp, sandbox, done: () => (made.destroy(), sandbox.dispose()) };
 }
 
 describe('repeats with options are served from the cache', () => {
