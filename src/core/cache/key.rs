@@ -37,12 +37,7 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
         Some(json) => canonical(json)?,
         None => String::new(),
     };
-    let mut headers: Vec<(String, &str)> = parts
-        .headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
-        .collect();
-    sort(&mut headers);
+    let headers = canonical_headers(parts.headers);
     let mut key = String::with_capacity(path.len() + query.len() + data.len() + 32);
     for part in [
         parts.scope,
@@ -55,18 +50,19 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
     if query.is_empty() {
         push_part(&mut key, "");
     } else {
-        let params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+        let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
         // Sorted when every name is different. A repeated name keeps the query
         // as given: the server may take its first or last value, so `?a=1&a=2`
         // is not `?a=2&a=1`. (One sort of `&str` for both: no second instance.)
-        let mut names: Vec<&str> = params
-            .iter()
-            .map(|p| p.split_once('=').map_or(*p, |(name, _)| name))
-            .collect();
-        sort(&mut names);
-        let mut params = params;
-        if !names.windows(2).any(|pair| pair[0] == pair[1]) {
-            sort(&mut params);
+        if params.len() > 1 {
+            let mut names: Vec<&str> = params
+                .iter()
+                .map(|p| p.split_once('=').map_or(*p, |(name, _)| name))
+                .collect();
+            sort(&mut names);
+            if !names.windows(2).any(|pair| pair[0] == pair[1]) {
+                sort(&mut params);
+            }
         }
         push_part(&mut key, &params.join("&"));
     }
@@ -76,6 +72,17 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
         push_part(&mut key, value);
     }
     Some(key)
+}
+
+/// Header names lower-cased, sorted by name then value: the same headers in
+/// any order and case are the same (cache keys, socket keys).
+pub(crate) fn canonical_headers(headers: &[(String, String)]) -> Vec<(String, &str)> {
+    let mut named: Vec<(String, &str)> = headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.as_str()))
+        .collect();
+    sort(&mut named);
+    named
 }
 
 /// The path of a key, without query (for prefix invalidation).

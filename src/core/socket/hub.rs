@@ -4,6 +4,7 @@
 use super::config::{RawSocketConfig, SocketConfig};
 use super::machine::{Socket, SocketCommand};
 use super::pool::{Acquired, Pool, SocketId};
+use crate::core::cache::key::canonical_headers;
 use crate::core::config::{ClientConfig, MockEnabled, Mode, Platform};
 use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
@@ -112,13 +113,7 @@ impl SocketHub {
             target.service,
             target.path
         );
-        let mut named: Vec<(String, &str)> = raw
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_ascii_lowercase(), v.as_str()))
-            .collect();
-        sort(&mut named);
-        for (name, value) in named {
+        for (name, value) in canonical_headers(&raw.headers) {
             key.push('\n');
             key.push_str(&name);
             key.push(':');
