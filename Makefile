@@ -38,13 +38,14 @@ bench: build
 lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
-	cargo clippy --quiet --target wasm32-unknown-unknown --lib --tests -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --tests --features std -- -D warnings
 
 test-rust:
 	cargo test --quiet
 
 test-wasm:
-	wasm-pack test --node --mode no-install
+	wasm-pack test --node --mode no-install -- --features std
 
 typecheck:
 	node_modules/.bin/tsc -p js-shim/tsconfig.json

@@ -4,6 +4,7 @@
 //! `wx.request`): phones localise the errMsg text, so text is the last resort.
 
 use super::error::{ErrorKind, RequestError};
+use crate::prelude::*;
 
 /// A failed attempt as the shim saw it.
 #[derive(Clone, Debug, Default, PartialEq)]

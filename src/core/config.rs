@@ -11,6 +11,7 @@ use super::resilience::budget::RawBudget;
 use super::resilience::{BreakerConfig, BudgetConfig};
 use super::retry::RetryPolicy;
 use super::stats::StatsConfig;
+use crate::prelude::*;
 
 /// Per-attempt timeout when neither the client nor the request sets one.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;

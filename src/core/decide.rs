@@ -21,6 +21,7 @@ use super::error::{ErrorKind, RequestError};
 use super::request::Method;
 use super::retry::{Attempted, Decision, GiveUp, RetryPolicy};
 use super::rng::Rng;
+use crate::prelude::*;
 
 /// How the attempt ended.
 #[derive(Clone, Copy, Debug)]

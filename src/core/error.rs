@@ -1,7 +1,8 @@
 //! The one error type of the library, its kinds and the messages users read.
 
 use super::locale::Locale;
-use std::borrow::Cow;
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 /// What went wrong, as a stable name callers can switch on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -5,6 +5,7 @@
 
 use super::resilience::BreakerView;
 use super::route::Route;
+use crate::prelude::*;
 
 /// What the cache did for a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! this library: no attacker picks them, so SipHash's flood resistance buys
 //! nothing and costs a measurable share of a cache hit.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use core::hash::{BuildHasherDefault, Hasher};
+use hashbrown::HashMap;
 
 /// The Fx hash (rustc's): multiply-rotate over words.
 #[derive(Clone, Copy, Debug, Default)]
@@ -74,7 +74,7 @@ pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::{BuildHasher, Hash};
+    use core::hash::{BuildHasher, Hash};
 
     fn hash<T: Hash>(value: T) -> u64 {
         FxBuild::default().hash_one(value)

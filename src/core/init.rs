@@ -8,6 +8,7 @@
 //! initialised again.
 
 use super::engine::RequestId;
+use crate::prelude::*;
 
 /// Retries after a failed init.
 pub const INIT_RETRIES: u32 = 3;
@@ -87,7 +88,7 @@ impl CloudInit {
 
     /// Whether sockets waited for the init that just ended (they are told once).
     pub fn sockets_waited(&mut self) -> bool {
-        std::mem::take(&mut self.sockets)
+        core::mem::take(&mut self.sockets)
     }
 
     /// A cloud request wants to send: go ahead, or wait (starting init if needed).
@@ -110,7 +111,7 @@ impl CloudInit {
     pub fn succeeded(&mut self) -> Vec<RequestId> {
         self.state = State::Ready;
         self.failures = 0;
-        std::mem::take(&mut self.parked)
+        core::mem::take(&mut self.parked)
     }
 
     /// Init failed: retry later (`Ok(delay)`), or give up and fail the waiting requests (`Err`).
@@ -122,7 +123,7 @@ impl CloudInit {
         } else {
             self.state = State::Idle;
             self.failures = 0;
-            Err(std::mem::take(&mut self.parked))
+            Err(core::mem::take(&mut self.parked))
         }
     }
 

@@ -5,6 +5,7 @@
 //! gateways answer 414 or 431 to long URLs and header blocks.
 
 use super::error::RequestError;
+use crate::prelude::*;
 
 /// The longest path, without its query, in UTF-8 bytes.
 pub const MAX_PATH_BYTES: usize = 4096;

@@ -7,6 +7,7 @@
 use super::error::RequestError;
 use super::pattern::Pattern;
 use super::request::{quoted, Method};
+use crate::prelude::*;
 
 /// One configured route (its response stays on the JS side).
 #[derive(Clone, Debug, PartialEq, Eq)]

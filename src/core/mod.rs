@@ -11,6 +11,7 @@ pub mod decide;
 pub mod engine;
 pub mod error;
 pub mod explain;
+pub mod float;
 pub mod hash;
 pub mod init;
 pub mod limits;

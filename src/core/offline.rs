@@ -12,8 +12,10 @@ use super::error::RequestError;
 use super::limits::check_headers;
 use super::request::{number, quoted, validate_idempotency_key, validate_path, whole_or, Method};
 use super::POLICY_VERSION;
-use std::borrow::Cow;
-use std::collections::VecDeque;
+use crate::core::float;
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use alloc::collections::VecDeque;
 
 /// Queued mutations kept when `offlineQueue.maxItems` is not given.
 pub const DEFAULT_MAX_ITEMS: u32 = 100;
@@ -179,7 +181,7 @@ pub fn json_string_bytes(text: &str) -> usize {
 /// 0 to 1e15, otherwise at most 25 (`-0.0000012345678901234567`, the widest
 /// `Number.prototype.toString` gives; `null` for NaN and infinities is shorter).
 pub fn number_bytes(value: f64) -> usize {
-    if value.fract() == 0.0 && (0.0..1e15).contains(&value) {
+    if float::is_whole(value) && (0.0..1e15).contains(&value) {
         whole_bytes(value as u64)
     } else {
         25
@@ -348,7 +350,7 @@ impl Queue {
 
 /// `value` as a u32 when it is a whole number from `min` on that fits one.
 fn whole(value: f64, min: u32) -> Option<u32> {
-    (value.fract() == 0.0 && value >= f64::from(min) && value <= f64::from(u32::MAX))
+    (float::is_whole(value) && value >= f64::from(min) && value <= f64::from(u32::MAX))
         .then_some(value as u32)
 }
 

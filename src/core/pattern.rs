@@ -9,6 +9,7 @@
 
 use super::error::RequestError;
 use super::request::quoted;
+use crate::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Segment {

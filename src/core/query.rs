@@ -7,6 +7,7 @@
 //! so what is sent is exactly what was checked and keyed, whatever the caller
 //! does to its object afterwards.
 
+use crate::prelude::*;
 /// `path` with the members of the JSON object or array `data_json` appended
 /// as query parameters; None when `data_json` is not an object or array.
 pub fn with_query(path: &str, data_json: &str) -> Option<String> {
@@ -232,7 +233,7 @@ pub(crate) fn unescape(token: &str) -> String {
     out
 }
 
-fn hex4(chars: &mut std::str::Chars<'_>) -> Option<u32> {
+fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {
     let mut unit = 0;
     for _ in 0..4 {
         unit = unit * 16 + chars.next()?.to_digit(16)?;

@@ -10,6 +10,8 @@ use super::limits::{check_headers, MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_TARGET_BY
 use super::retry::RetryPolicy;
 use super::route::Route;
 use super::scheduler::Priority;
+use crate::core::float;
+use crate::prelude::*;
 
 /// HTTP methods the library knows. `wx.request` accepts all of them; the cloud
 /// route accepts only GET/POST/PUT/DELETE.
@@ -491,7 +493,7 @@ pub fn validate_header(name: &str, value: &str) -> Result<(), RequestError> {
 
 /// `value` as a whole number from `min` to `max`, or `default` when absent.
 pub fn whole_or(
-    field: impl Into<std::borrow::Cow<'static, str>>,
+    field: impl Into<alloc::borrow::Cow<'static, str>>,
     value: Option<f64>,
     min: u32,
     max: u32,
@@ -499,7 +501,7 @@ pub fn whole_or(
 ) -> Result<u32, RequestError> {
     match value {
         None => Ok(default),
-        Some(v) if v.fract() == 0.0 && v >= f64::from(min) && v <= f64::from(max) => Ok(v as u32),
+        Some(v) if float::is_whole(v) && v >= f64::from(min) && v <= f64::from(max) => Ok(v as u32),
         Some(v) => Err(RequestError::invalid(
             field,
             format!(
@@ -513,7 +515,7 @@ pub fn whole_or(
 /// A timeout in whole milliseconds between 1 and [`MAX_TIMEOUT_MS`].
 pub fn validate_timeout(field: &'static str, ms: f64) -> Result<u32, RequestError> {
     if ms.is_finite() && ms >= 1.0 && ms <= f64::from(MAX_TIMEOUT_MS) {
-        Ok(ms.round() as u32)
+        Ok(float::round(ms) as u32)
     } else {
         Err(RequestError::invalid(
             field,
@@ -543,10 +545,10 @@ pub fn number(v: f64) -> String {
         format!("{sign}Infinity")
     } else if a >= 9.0e15 {
         format!("{sign}a number beyond 9e15")
-    } else if a.fract() == 0.0 {
+    } else if float::is_whole(a) {
         format!("{sign}{}", a as u64)
     } else {
-        let thousandths = (a * 1000.0).round() as u64;
+        let thousandths = float::round(a * 1000.0) as u64;
         let (whole, frac) = (thousandths / 1000, thousandths % 1000);
         if frac == 0 {
             return format!("{sign}{whole}");

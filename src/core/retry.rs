@@ -4,6 +4,7 @@
 use super::backoff::Backoff;
 use super::error::{ErrorKind, RequestError};
 use super::rng::Rng;
+use crate::prelude::*;
 
 /// How a request is retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

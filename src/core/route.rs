@@ -11,6 +11,7 @@ use super::config::{ClientConfig, MockEnabled, Mode, Platform, CLOUD_MIN_SDK_TEX
 use super::error::{ErrorKind, RequestError};
 use super::mock::{self, MockMatch};
 use super::request::Method;
+use crate::prelude::*;
 
 /// A transport the shim can execute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

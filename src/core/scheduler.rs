@@ -6,7 +6,8 @@
 
 use super::error::RequestError;
 use super::route::Route;
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 /// `wx.request`'s limit of concurrent requests.
 pub const DEFAULT_MAX_CONCURRENT: u32 = 10;

@@ -1,30 +1,41 @@
 //! Small, cheap JS access for the rest of the boundary: cached JS strings for
 //! static names, plain objects built field by field, checked property reads.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::core::float;
+use crate::prelude::*;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{JsString, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::error::RequestError;
-use crate::core::hash::FxHashMap;
+use crate::core::hash::{FxBuild, FxHashMap};
 
-thread_local! {
-    /// JS strings for static Rust strings (option names, command fields and
-    /// values), made once: a string sent to JS is otherwise decoded anew each time.
-    static STATIC_JS: RefCell<FxHashMap<(usize, usize), Rc<JsValue>>> = RefCell::new(FxHashMap::default());
-}
+/// JS strings for static Rust strings (option names, command fields and
+/// values), made once: a string sent to JS is otherwise decoded anew each time.
+static STATIC_JS: OneThread<RefCell<FxHashMap<StaticKey, Rc<JsValue>>>> =
+    OneThread(RefCell::new(FxHashMap::with_hasher(FxBuild::new())));
+
+/// A static string by its address and length.
+type StaticKey = (usize, usize);
+
+/// A static of this one thread: wasm32 without atomics has no other thread
+/// (what `thread_local!` gives, without std).
+struct OneThread<T>(T);
+
+// SAFETY: built without atomics, the wasm module runs on one thread only.
+unsafe impl<T> Sync for OneThread<T> {}
 
 /// The JS string for `s`, made on first use. No borrow is held while the
 /// caller uses it (a JS getter may call back into the engine).
 pub fn static_js(s: &'static str) -> Rc<JsValue> {
     let key = (s.as_ptr() as usize, s.len());
-    if let Some(found) = STATIC_JS.with(|cache| cache.borrow().get(&key).cloned()) {
+    if let Some(found) = STATIC_JS.0.borrow().get(&key).cloned() {
         return found;
     }
     let value = Rc::new(JsValue::from_str(s));
-    STATIC_JS.with(|cache| cache.borrow_mut().insert(key, value.clone()));
+    STATIC_JS.0.borrow_mut().insert(key, value.clone());
     value
 }
 
@@ -132,7 +143,7 @@ pub fn is_array(value: &JsValue) -> Result<bool, ()> {
 /// whole number up to `max`, Err(Some(i)) when reading item `i` threw.
 pub fn items_within(value: &JsValue, max: usize) -> Result<Vec<JsValue>, Option<u32>> {
     let length = length_of(value)
-        .filter(|n| n.fract() == 0.0 && (0.0..=max as f64).contains(n))
+        .filter(|n| float::is_whole(*n) && (0.0..=max as f64).contains(n))
         .ok_or(None)? as u32;
     (0..length)
         .map(|i| Reflect::get_u32(value, i).map_err(|_| Some(i)))

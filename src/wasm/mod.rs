@@ -6,12 +6,14 @@
 //! outputs into JS objects, `persist` is the saved cache; this file is the
 //! exported `Engine`, which only hands values between them and the core.
 
+use crate::core::float;
+use crate::prelude::*;
 mod js;
 mod persist;
 mod read;
 mod write;
 
-use std::cell::RefCell;
+use core::cell::RefCell;
 
 use js_sys::{Array, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -682,7 +684,7 @@ impl Engine {
 }
 
 impl Engine {
-    fn borrow(&self) -> Result<std::cell::RefMut<'_, engine::Engine<JsValue>>, JsValue> {
+    fn borrow(&self) -> Result<core::cell::RefMut<'_, engine::Engine<JsValue>>, JsValue> {
         self.inner.try_borrow_mut().map_err(|_| {
             self.error(&RequestError::invalid(
                 "client",
@@ -691,7 +693,7 @@ impl Engine {
         })
     }
 
-    fn hub(&self) -> Result<std::cell::RefMut<'_, SocketHub>, JsValue> {
+    fn hub(&self) -> Result<core::cell::RefMut<'_, SocketHub>, JsValue> {
         self.sockets.try_borrow_mut().map_err(|_| {
             self.error(&RequestError::invalid(
                 "socket",
@@ -783,7 +785,7 @@ fn failure(err_msg: JsValue, err_code: JsValue, errno: JsValue) -> Failure {
 }
 
 fn valid_status(status: f64) -> Option<u16> {
-    (status.fract() == 0.0 && (100.0..=599.0).contains(&status)).then_some(status as u16)
+    (float::is_whole(status) && (100.0..=599.0).contains(&status)).then_some(status as u16)
 }
 
 fn as_i32(value: &JsValue) -> Option<i32> {
@@ -792,5 +794,5 @@ fn as_i32(value: &JsValue) -> Option<i32> {
         return text.trim().parse().ok();
     }
     let n = value.as_f64()?;
-    (n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX)).then_some(n as i32)
+    (float::is_whole(n) && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX)).then_some(n as i32)
 }

@@ -2,7 +2,8 @@
 //! `queue_snapshot` save and what is read back (checked field by field), and
 //! what an entry weighs.
 
-use std::borrow::Cow;
+use crate::prelude::*;
+use alloc::borrow::Cow;
 
 use js_sys::{Array, JsString, Reflect, JSON};
 use wasm_bindgen::prelude::*;

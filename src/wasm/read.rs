@@ -7,6 +7,7 @@
 //! the wasm carries one clean-up path instead of one per field.
 #![allow(clippy::field_reassign_with_default)]
 
+use crate::prelude::*;
 use js_sys::{ArrayBuffer, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 

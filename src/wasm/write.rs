@@ -2,6 +2,7 @@
 //! derives for these shapes cost the wasm tens of KB). `tests/boundary_shapes.rs`
 //! pins every shape, key order included.
 
+use crate::prelude::*;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 

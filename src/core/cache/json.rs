@@ -4,6 +4,7 @@
 //! formats them deterministically).
 
 use crate::core::sort::sort_by;
+use crate::prelude::*;
 
 /// Deeper input is not canonicalised (the request is then simply not cached).
 const MAX_DEPTH: usize = 64;

@@ -10,6 +10,7 @@
 use crate::core::request::Method;
 use crate::core::route::Route;
 use crate::core::sort::sort;
+use crate::prelude::*;
 
 use super::json::canonical;
 

@@ -10,6 +10,7 @@
 use crate::core::error::RequestError;
 use crate::core::pattern::Pattern;
 use crate::core::request::{whole_or, Method};
+use crate::prelude::*;
 
 use super::store::Limits;
 
@@ -111,7 +112,7 @@ pub struct RawCacheConfig {
 }
 
 fn tags(
-    field: impl Into<std::borrow::Cow<'static, str>>,
+    field: impl Into<alloc::borrow::Cow<'static, str>>,
     tags: Vec<String>,
 ) -> Result<Vec<String>, RequestError> {
     if tags.iter().any(|t| t.is_empty()) || tags.len() > 16 {

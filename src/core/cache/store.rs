@@ -2,6 +2,7 @@
 //! per entry, bounded by entry count and by bytes. Generic over the value, so
 //! the wasm side keeps JS objects in it and tests keep strings.
 
+use crate::prelude::*;
 use lru::LruCache;
 
 use crate::core::hash::FxBuild;

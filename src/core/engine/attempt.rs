@@ -6,6 +6,7 @@
 
 use super::*;
 use crate::core::decide::{self, Ended, Next, World};
+use crate::core::float;
 use crate::core::limits::check_headers;
 use crate::core::request::as_sent;
 
@@ -136,7 +137,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let Some(fetch) = self.fetches.get(&id) else {
             return Ok(Vec::new());
         };
-        let waited = (now_ms - fetch.started_ms).max(0.0).round() as u64;
+        let waited = float::round((now_ms - fetch.started_ms).max(0.0)) as u64;
         Ok(match fetch.phase {
             Phase::Waiting => self.attempt(id, now_ms),
             Phase::Queued => {
@@ -189,7 +190,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 if left >= 1.0 {
                     return Ok(vec![Command::Wait {
                         id,
-                        delay_ms: left.ceil() as u32,
+                        delay_ms: float::ceil(left) as u32,
                     }]);
                 }
                 self.init.forget(id);

@@ -2,6 +2,7 @@
 //! crosses the boundary as two numbers and finds its fresh value at once.
 
 use super::*;
+use crate::core::float;
 
 impl<V: Clone + Weigh> Engine<V> {
     /// A handle for `key`: `epoch × 2^20 + index`.
@@ -27,7 +28,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// void (the partition changed): ask for a new one.
     #[allow(clippy::result_unit_err)]
     pub fn hit_by_handle(&mut self, handle: f64, now_ms: f64) -> Result<Option<V>, ()> {
-        if !(0.0..f64::from(u32::MAX)).contains(&handle) || handle.fract() != 0.0 {
+        if !(0.0..f64::from(u32::MAX)).contains(&handle) || !float::is_whole(handle) {
             return Err(());
         }
         let handle = handle as u32;

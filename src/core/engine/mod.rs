@@ -12,6 +12,7 @@
 //! caller (the background refresh). `V` is the cached value: the wasm side
 //! keeps JS objects, tests keep anything.
 
+use crate::prelude::*;
 mod admission;
 mod attempt;
 mod handles;
@@ -879,7 +880,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// route, the cache plan and, when the cache takes part, the key.
     fn prepare(&self, mut raw: RawRequest) -> Result<Prepared, RequestError> {
         // Taken, not copied: validation does not need it.
-        let request_cache = std::mem::take(&mut raw.cache);
+        let request_cache = core::mem::take(&mut raw.cache);
         let spec = raw.validate(self.config.retry)?;
         let choice = route::choose(
             &self.config,

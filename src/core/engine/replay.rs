@@ -5,6 +5,7 @@
 //! replay starts per event; what follows a replay is a `WaitReplay` timer.
 
 use super::*;
+use crate::core::float;
 use crate::core::request::wire;
 
 impl<V: Clone + Weigh> Engine<V> {
@@ -66,7 +67,7 @@ impl<V: Clone + Weigh> Engine<V> {
     pub fn on_queue_saved(&mut self, result: Result<(), String>, now_ms: f64) -> Vec<Command<V>> {
         let mut commands = Vec::new();
         let mut replay_soon = false;
-        for unsaved in std::mem::take(&mut self.unsaved) {
+        for unsaved in core::mem::take(&mut self.unsaved) {
             match &result {
                 Ok(()) => {
                     commands.extend(self.reject_all(
@@ -165,8 +166,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let left = self.replaying.not_before - now_ms;
         if left > 0.0 && self.replaying.running.is_none() && self.online {
             let delay_ms =
-                left.ceil()
-                    .min(f64::from(crate::core::decide::REPLAY_CAP_MS)) as u32;
+                float::ceil(left).min(f64::from(crate::core::decide::REPLAY_CAP_MS)) as u32;
             return vec![Command::WaitReplay { delay_ms }];
         }
         self.replay_next(now_ms)

@@ -7,6 +7,7 @@
 //! breaker, its failure opens it again.
 
 use crate::core::error::RequestError;
+use crate::core::float;
 use crate::core::request::whole_or;
 
 /// Buckets of the sliding window: it moves by a tenth of its length.
@@ -182,7 +183,7 @@ impl Breaker {
         match self.inner {
             Inner::Closed => Admit::Pass,
             Inner::Open { until_ms } if now_ms < until_ms => Admit::Refuse {
-                retry_in_ms: (until_ms - now_ms).ceil() as u32,
+                retry_in_ms: float::ceil(until_ms - now_ms) as u32,
             },
             Inner::Open { .. } | Inner::HalfOpen { probing: false } => {
                 self.inner = Inner::HalfOpen { probing: true };
@@ -239,7 +240,7 @@ impl Breaker {
         let (state, retry_in_ms) = match self.inner {
             Inner::Closed => (BreakerState::Closed, 0),
             Inner::Open { until_ms } if now_ms < until_ms => {
-                (BreakerState::Open, (until_ms - now_ms).ceil() as u32)
+                (BreakerState::Open, float::ceil(until_ms - now_ms) as u32)
             }
             Inner::Open { .. } | Inner::HalfOpen { .. } => (BreakerState::HalfOpen, 0),
         };

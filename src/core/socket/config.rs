@@ -2,6 +2,7 @@
 //! here; they are at least as careful as partysocket's and socket.io's.
 
 use crate::core::error::RequestError;
+use crate::core::float;
 use crate::core::request::whole_or;
 use crate::core::rng::Rng;
 
@@ -128,7 +129,7 @@ impl RawSocketConfig {
         let ms = |name: &'static str, v, min, default| whole_or(name, v, min, 600_000, default);
         let factor_tenths = match self.factor {
             None => d.factor_tenths,
-            Some(f) if f.is_finite() && (1.0..=10.0).contains(&f) => (f * 10.0).round() as u32,
+            Some(f) if f.is_finite() && (1.0..=10.0).contains(&f) => float::round(f * 10.0) as u32,
             Some(_) => {
                 return Err(RequestError::invalid(
                     "socket.factor",

@@ -12,6 +12,7 @@ use crate::core::limits::check_headers;
 use crate::core::request::{quoted, validate_path};
 use crate::core::route::{old_base_library, Route};
 use crate::core::sort::sort;
+use crate::prelude::*;
 
 /// Where a socket connects.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use super::control::{control, Control};
 use super::outbox::{Frame, Outbox};
 use crate::core::error::RequestError;
 use crate::core::rng::Rng;
+use crate::prelude::*;
 
 /// Where a managed socket is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,8 @@
 //! Every frame has a sequence number, so a frame the platform refused can go
 //! back to its place, and a refusal reported twice is kept once.
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use crate::core::error::RequestError;
 
@@ -99,7 +100,7 @@ impl Outbox {
     /// then what was queued. Queued frames move to unacked as they go.
     pub fn flush(&mut self) -> Vec<Frame> {
         let mut out: Vec<Frame> = self.unacked.iter().cloned().collect();
-        for frame in std::mem::take(&mut self.queued) {
+        for frame in core::mem::take(&mut self.queued) {
             self.bytes -= frame.text.len();
             out.push(frame.clone());
             self.sent(frame);
@@ -124,7 +125,7 @@ impl Outbox {
         while let Some(frame) = self.unacked.pop_front() {
             out.push(self.payload(frame));
         }
-        for frame in std::mem::take(&mut self.queued) {
+        for frame in core::mem::take(&mut self.queued) {
             out.push(self.payload(frame));
         }
         out

@@ -4,6 +4,7 @@
 use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
 use crate::core::sort::sort;
+use crate::prelude::*;
 
 /// The platform allows at most this many sockets at once.
 pub const MAX_SOCKETS: usize = 5;

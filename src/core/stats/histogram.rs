@@ -2,6 +2,8 @@
 //! like HdrHistogram with 3 bits of precision), so a percentile is known to
 //! within 12.5 % whatever the number of samples.
 
+use crate::core::float;
+use crate::prelude::*;
 /// Sub-buckets per doubling.
 const SUB_BITS: u32 = 3;
 const SUB: usize = 1 << SUB_BITS;
@@ -76,7 +78,7 @@ impl Histogram {
         if self.count == 0 {
             return 0.0;
         }
-        let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).max(1);
+        let rank = (float::ceil(q.clamp(0.0, 1.0) * self.count as f64) as u64).max(1);
         let mut seen = 0u64;
         for (i, &n) in self.counts.iter().enumerate() {
             seen += u64::from(n);

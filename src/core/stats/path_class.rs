@@ -5,6 +5,7 @@
 use crate::core::cache::key::path_of;
 use crate::core::error::RequestError;
 use crate::core::pattern::Pattern;
+use crate::prelude::*;
 
 /// Longest pattern text kept for a row.
 pub const MAX_PATTERN_CHARS: usize = 96;

@@ -8,6 +8,7 @@ use crate::core::error::{ErrorKind, RequestError};
 use crate::core::hash::FxHashMap as HashMap;
 use crate::core::route::Route;
 use crate::core::sort::sort_by;
+use crate::prelude::*;
 
 /// Rows kept when `stats.maxPatterns` is not given.
 pub const DEFAULT_MAX_PATTERNS: usize = 64;
@@ -252,7 +253,7 @@ impl Stats {
     pub fn reset(&mut self) {
         for row in &mut self.rows {
             let in_flight = row.in_flight;
-            *row = Row::new(row.route, std::mem::take(&mut row.pattern));
+            *row = Row::new(row.route, core::mem::take(&mut row.pattern));
             row.in_flight = in_flight;
         }
         self.folded = 0;
