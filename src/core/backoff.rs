@@ -41,7 +41,7 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<u32> {
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT` → Unix epoch ms.
 fn parse_imf_fixdate(value: &str) -> Option<f64> {
-    let rest = value.split_once(", ")?.1;
+    let rest = value.split_once(',')?.1.strip_prefix(' ')?;
     let mut parts = rest.split(' ');
     let day: i64 = parts.next()?.parse().ok()?;
     let month = parts.next()?;

@@ -29,6 +29,7 @@ pub mod scheduler;
 pub mod socket;
 pub mod sort;
 pub mod stats;
+pub mod text;
 
 /// The version of the policy behind what is persisted (cache keys and entry
 /// meaning, queued mutations and how they replay). Saved with both; data

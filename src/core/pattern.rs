@@ -9,6 +9,7 @@
 
 use super::error::RequestError;
 use super::request::quoted;
+use crate::core::text::join;
 use crate::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,7 +73,7 @@ impl Pattern {
             match segment {
                 Segment::Rest if parts.len() <= i => return None,
                 Segment::Rest => {
-                    params.push(("*".to_owned(), parts[i..].join("/")));
+                    params.push(("*".to_owned(), join(parts[i..].iter().copied(), "/")));
                     return Some(params);
                 }
                 Segment::Literal(text) => {

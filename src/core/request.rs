@@ -11,6 +11,7 @@ use super::retry::RetryPolicy;
 use super::route::Route;
 use super::scheduler::Priority;
 use crate::core::float;
+use crate::core::text::contains_ignore_ascii_case;
 use crate::prelude::*;
 
 /// HTTP methods the library knows. `wx.request` accepts all of them; the cloud
@@ -219,9 +220,7 @@ pub fn as_sent(
 ) -> Result<Option<Body>, RequestError> {
     let form = headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("content-type")
-            && value
-                .to_ascii_lowercase()
-                .contains("application/x-www-form-urlencoded")
+            && contains_ignore_ascii_case(value, "application/x-www-form-urlencoded")
     });
     match body {
         Some(Body::Json(json)) if form => super::query::encode(json)

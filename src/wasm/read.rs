@@ -7,6 +7,7 @@
 //! the wasm carries one clean-up path instead of one per field.
 #![allow(clippy::field_reassign_with_default)]
 
+use crate::core::text::join;
 use crate::prelude::*;
 use js_sys::{ArrayBuffer, Reflect, JSON};
 use wasm_bindgen::prelude::*;
@@ -429,7 +430,7 @@ fn read_mock_route(field: &str, route: &JsValue) -> Result<RawMockRoute, Request
     if has_error && !short(&error).is_some_and(|e| MOCK_ERRORS.contains(&e.as_str())) {
         return Err(RequestError::invalid(
             dotted(field, "error"),
-            format!("must be one of {}", MOCK_ERRORS.join(", ")),
+            format!("must be one of {}", join(MOCK_ERRORS.iter().copied(), ", ")),
         ));
     }
     let delay = get(route, "delayMs")?;
@@ -529,7 +530,7 @@ fn plain_object_named<'a>(
                     format!(
                         "has an unknown option {}; known: {}",
                         quoted(&key, 64),
-                        known.join(", ")
+                        join(known.iter().copied(), ", ")
                     ),
                 ));
             }

@@ -10,6 +10,7 @@
 use crate::core::request::Method;
 use crate::core::route::Route;
 use crate::core::sort::sort;
+use crate::core::text::join;
 use crate::prelude::*;
 
 use super::json::canonical;
@@ -65,7 +66,7 @@ pub fn cache_key(parts: KeyParts<'_>) -> Option<String> {
                 sort(&mut params);
             }
         }
-        push_part(&mut key, &params.join("&"));
+        push_part(&mut key, &join(params.iter().copied(), "&"));
     }
     push_part(&mut key, &data);
     for (name, value) in headers {

@@ -9,6 +9,7 @@ use crate::core::decide::{self, Ended, Next, World};
 use crate::core::float;
 use crate::core::limits::check_headers;
 use crate::core::request::as_sent;
+use crate::core::text::contains_ignore_ascii_case;
 
 /// Grace after an attempt's timeout for the platform to report its own
 /// timeout (with its code) before the engine's timer does.
@@ -639,5 +640,5 @@ fn merge_headers(
 /// `request:fail interrupted` (errno 600003): the call died because the app
 /// went to the background, not because of the network or the service.
 fn is_interrupted(failure: &Failure) -> bool {
-    failure.errno == Some(600_003) || failure.err_msg.to_ascii_lowercase().contains("interrupted")
+    failure.errno == Some(600_003) || contains_ignore_ascii_case(&failure.err_msg, "interrupted")
 }

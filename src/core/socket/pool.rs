@@ -4,6 +4,7 @@
 use crate::core::error::RequestError;
 use crate::core::hash::FxHashMap;
 use crate::core::sort::sort;
+use crate::core::text::join;
 use crate::prelude::*;
 
 /// The platform allows at most this many sockets at once.
@@ -50,7 +51,7 @@ impl Pool {
                 "socket",
                 format!(
                     "cannot open a sixth socket: the platform allows {MAX_SOCKETS} at once; close one first (open: {})",
-                    self.keys().join(", ")
+                    join(self.keys(), ", ")
                 ),
             ));
         }
