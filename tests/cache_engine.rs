@@ -5,7 +5,7 @@
 mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
-use mp_request::core::engine::{Answer, Command, Engine, Invalidate};
+use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::request::RawRequest;
 use support::{cloud_config, platform, reset};
@@ -509,11 +509,11 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
         .unwrap();
     assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache));
     let h = h.expect("a cached path has a handle");
-    assert_eq!(e.hit_by_handle(h, 1.0), Ok(Some("v1".to_string())));
+    assert_eq!(e.by_handle(h, 1.0), ByHandle::Fresh("v1".to_string()));
     assert_eq!(e.cache_stats().hits, 2, "the start, then the handle");
     assert_eq!(
-        e.hit_by_handle(h, 2000.0),
-        Ok(None),
+        e.by_handle(h, 2000.0),
+        ByHandle::Start,
         "stale: not a hit by handle (start serves it and refreshes)"
     );
     assert_eq!(
@@ -522,9 +522,13 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
         "nothing counted for what start will count"
     );
     e.set_user(Some("u".into()), 0.0);
-    assert_eq!(e.hit_by_handle(h, 1.0), Err(()), "another partition: void");
+    assert_eq!(
+        e.by_handle(h, 1.0),
+        ByHandle::Void,
+        "another partition: void"
+    );
     for bad in [-1.0, 1.5, f64::NAN, 1e12] {
-        assert_eq!(e.hit_by_handle(bad, 1.0), Err(()), "{bad}");
+        assert_eq!(e.by_handle(bad, 1.0), ByHandle::Void, "{bad}");
     }
     assert!(
         e.start_with_handle(req("no-slash", None), 1.0).is_err(),
@@ -542,8 +546,8 @@ fn handles_serve_fresh_values_only_and_a_user_switch_voids_them() {
             .unwrap();
     }
     assert_eq!(
-        e.hit_by_handle(first, 1.0),
-        Err(()),
+        e.by_handle(first, 1.0),
+        ByHandle::Void,
         "bounded: old handles are voided"
     );
 }
@@ -560,8 +564,8 @@ fn plain_starts_register_no_handles() {
         e.start(req("/api/home/init", None), 1.0).unwrap();
     }
     assert_eq!(
-        e.hit_by_handle(h, 1.0),
-        Ok(Some("v1".to_string())),
+        e.by_handle(h, 1.0),
+        ByHandle::Fresh("v1".to_string()),
         "a full table's worth of plain starts voided nothing"
     );
 }
@@ -603,8 +607,8 @@ fn requests_with_headers_and_options_have_handles_where_they_may_be_looked_up() 
         "{hit:?}"
     );
     assert_eq!(
-        e.hit_by_handle(h.expect("a handle"), 2.0),
-        Ok(Some("v1".into()))
+        e.by_handle(h.expect("a handle"), 2.0),
+        ByHandle::Fresh("v1".into())
     );
     let (_, h, _) = e.start_with_handle(with(&[], ttl(60_000.0)), 1.0).unwrap();
     assert!(h.is_some(), "a per-request ttl still looks up");
@@ -675,4 +679,45 @@ fn a_repeated_query_name_keeps_its_values_order() {
         matches!(same[0], Command::Resolve(ref s, _) if s.from_cache),
         "the same query: {same:?}"
     );
+}
+
+#[test]
+fn a_handle_joins_the_fetch_in_flight_as_start_would() {
+    let mut e = engine(rules());
+    // The first request starts the fetch and gets a handle for its key.
+    let (first, h, commands) = e
+        .start_with_handle(req("/api/home/init", None), 0.0)
+        .unwrap();
+    let h = h.expect("a cached path has a handle");
+    let fetch = sends(&commands)[0];
+    // Repeats by handle while it is in flight: callers of that fetch, nothing sent.
+    let ByHandle::Joined(second) = e.by_handle(h, 1.0) else {
+        panic!("a fetch in flight is joined");
+    };
+    let ByHandle::Joined(third) = e.by_handle(h, 2.0) else {
+        panic!("and joined again");
+    };
+    assert!(first != second && second != third && first != third);
+    assert_eq!(e.cache_stats().misses, 3, "each join a miss, as a start");
+    let answered = e.on_response(fetch, answer("v1"), 5.0).unwrap();
+    let ids: Vec<u32> = resolved(&answered).iter().map(|r| r.0).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!([first, second, third].iter().all(|id| ids.contains(id)));
+    assert!(resolved(&answered)
+        .iter()
+        .all(|r| r.1 == "v1" && !r.2 && !r.3));
+    // Stored now: the handle answers with the value.
+    assert_eq!(e.by_handle(h, 6.0), ByHandle::Fresh("v1".to_string()));
+    // Stale with a refresh in flight: start serves the stale value, so the handle says start.
+    let (_, stale) = e.start(req("/api/home/init", None), 2000.0).unwrap();
+    assert_eq!(resolved(&stale)[0].3, true, "stale, and a refresh started");
+    assert_eq!(e.by_handle(h, 2001.0), ByHandle::Start);
+    // Nothing in flight and nothing stored: start it.
+    let mut e = engine(rules());
+    let (only, h, _) = e
+        .start_with_handle(req("/api/home/init", None), 0.0)
+        .unwrap();
+    let h = h.unwrap();
+    e.cancel(only, 1.0);
+    assert_eq!(e.by_handle(h, 2.0), ByHandle::Start);
 }

@@ -51,7 +51,7 @@ use mp_request::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequest
 use mp_request::core::cache::store::Entry;
 use mp_request::core::classify::Failure;
 use mp_request::core::config::{RawConfig, RawRetry};
-use mp_request::core::engine::{Answer, Command, Engine, Invalidate, RequestId, Send};
+use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate, RequestId, Send};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::offline::Mutation;
 use mp_request::core::request::{as_sent, wire, Method, RawRequest};
@@ -1420,9 +1420,11 @@ impl Shim {
         self.history.push(r.clone());
         // A request the shim has seen before crosses as its handle first.
         let text = format!("{r:?}");
+        let before = self.live();
+        let mut joined = None;
         if let Some(&handle) = self.handles.get(&text) {
-            match self.engine.hit_by_handle(handle, self.now) {
-                Ok(Some(value)) => {
+            match self.engine.by_handle(handle, self.now) {
+                ByHandle::Fresh(value) => {
                     let owner = value.split('|').next().unwrap_or_default();
                     ensure!(
                         owner == self.engine.user(),
@@ -1432,8 +1434,10 @@ impl Shim {
                     self.seen.count("handle hits", 1);
                     return Ok(());
                 }
-                Ok(None) => {}
-                Err(()) => {
+                // A caller of the fetch in flight, as `start` would have made it.
+                ByHandle::Joined(id) => joined = Some(id),
+                ByHandle::Start => {}
+                ByHandle::Void => {
                     self.handles.remove(&text);
                 }
             }
@@ -1441,15 +1445,20 @@ impl Shim {
         let raw = raw_request(r);
         let user = self.engine.current_user().map(str::to_owned);
         let scope = self.engine.user().to_owned();
-        let before = self.live();
-        let started = self.engine.start_with_handle(raw.clone(), self.now);
-        let Ok((id, handle, commands)) = started else {
-            // Refused at validation: nothing started, nothing to do.
-            return Ok(());
+        let (id, commands) = if let Some(id) = joined {
+            self.seen.count("handle joins", 1);
+            (id, vec![Command::End { id }])
+        } else {
+            let started = self.engine.start_with_handle(raw.clone(), self.now);
+            let Ok((id, handle, commands)) = started else {
+                // Refused at validation: nothing started, nothing to do.
+                return Ok(());
+            };
+            if let Some(handle) = handle {
+                self.handles.insert(text, handle);
+            }
+            (id, commands)
         };
-        if let Some(handle) = handle {
-            self.handles.insert(text, handle);
-        }
         ensure!(
             !self.callers.contains_key(&id) && !self.ended.contains(&id),
             "start reuses id {id}"
@@ -2165,6 +2174,7 @@ fn the_generator_reaches_every_situation() {
         "from the cache",
         "stale hits",
         "handle hits",
+        "handle joins",
         "followers",
         "cancelled",
         "told queued",

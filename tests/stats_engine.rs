@@ -6,7 +6,7 @@
 mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRule};
-use mp_request::core::engine::{Answer, Command};
+use mp_request::core::engine::{Answer, ByHandle, Command};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::request::RawRequest;
 use mp_request::core::route::Route;
@@ -92,7 +92,7 @@ fn cache_hits_count_with_no_latency_also_through_handles() {
     let (_, handle, hit) = e.start_with_handle(get("/api/home/init"), 20.0).unwrap();
     assert!(matches!(hit[0], Command::Resolve(ref s, _) if s.from_cache));
     let handle = handle.expect("a handle");
-    assert!(e.hit_by_handle(handle, 30.0).unwrap().is_some());
+    assert!(matches!(e.by_handle(handle, 30.0), ByHandle::Fresh(_)));
 
     let (rows, total) = e.stats().rows();
     assert_eq!((rows[0].requests, rows[0].cache_hits), (3, 2));

@@ -760,16 +760,18 @@ export async function createClientWith(runtime, options) {
 
   /**
    * A fresh cached value by the handle the engine gave for this exact text
-   * (no strings cross). A text seen for the first time, or whose handle went
-   * void, asks for a handle when it starts.
+   * (no strings cross), or the id the engine made this request as a caller
+   * of the fetch in flight for it. A text seen for the first time, or whose
+   * handle went void, asks for a handle when it starts.
    * @param {PlainRequest} plain
-   * @returns {import('../types').Response | undefined}
+   * @returns {import('../types').Response | number | undefined}
    */
-  function cachedResponse(plain) {
+  function byHandle(plain) {
     if (plain.text === undefined) return undefined;
     const handle = handles.get(plain.text);
     const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
     plain.wantHandle = handle === undefined || value === null;
+    if (typeof value === 'number') return value;
     if (value === undefined || value === null || value.route === undefined) return undefined;
     return {
       data: value.data,
@@ -836,7 +838,13 @@ export async function createClientWith(runtime, options) {
     const plain = readPlain(requestOptions);
     // A fresh value at once: one settled Promise, nothing registered, nothing to wait for.
     // (A request with a signal has no text: it never answers here.)
-    const hit = plain && cachedResponse(plain);
+    const hit = plain && byHandle(plain);
+    if (typeof hit === 'number') {
+      // Joined: a caller of the fetch in flight, answered with it (no signal on this path).
+      return new Promise((resolve, reject) => {
+        callers.set(hit, { resolve, reject, id: hit });
+      });
+    }
     if (hit) return Promise.resolve(hit);
     return new Promise((resolve, reject) => {
       /** @type {Caller} */

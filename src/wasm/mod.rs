@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::classify::Failure;
 use crate::core::config::{parse_sdk_version, Platform};
-use crate::core::engine::{self, Answer, Command, Invalidate};
+use crate::core::engine::{self, Answer, ByHandle, Command, Invalidate};
 use crate::core::error::RequestError;
 use crate::core::limits::{self, MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_USER_BYTES};
 use crate::core::locale::Locale;
@@ -100,10 +100,11 @@ impl Engine {
     #[wasm_bindgen(js_name = hitHandle)]
     pub fn hit_handle(&self, handle: f64, now_ms: f64) -> JsValue {
         match self.inner.try_borrow_mut() {
-            Ok(mut engine) => match engine.hit_by_handle(handle, now_ms) {
-                Ok(Some(value)) => value,
-                Ok(None) => JsValue::UNDEFINED,
-                Err(()) => JsValue::NULL,
+            Ok(mut engine) => match engine.by_handle(handle, now_ms) {
+                ByHandle::Fresh(value) => value,
+                ByHandle::Joined(id) => JsValue::from(id),
+                ByHandle::Start => JsValue::UNDEFINED,
+                ByHandle::Void => JsValue::NULL,
             },
             Err(_) => JsValue::UNDEFINED,
         }

@@ -153,3 +153,50 @@ describe('what the fast path reads is what is sent and checked', () => {
     done();
   });
 });
+
+describe('repeats of a request in flight join it by its handle', () => {
+  test('100 at once: one call reaches the server, every caller gets its answer', async () => {
+    const { c, done } = await client();
+    emulator.inject({ kind: 'delay', delayMs: 50, path: '/api/test' });
+    const all = await Promise.all(Array.from({ length: 100 }, () => c.request({ path: '/api/test', header: { 'X-App': '1' } })));
+    assert.ok(all.every((r) => r.statusCode === 200 && r.fromCache === false && r.route === 'cloud'));
+    assert.ok(all.every((r) => JSON.stringify(r.data) === JSON.stringify(all[0].data)));
+    assert.equal(emulator.count('/api/test'), 1);
+    assert.equal(c.stats().total.requests, 100);
+    done();
+  });
+
+  test('an error reaches every joined caller', async () => {
+    const { c, done } = await client();
+    emulator.inject({ kind: 'status', status: 404, path: '/api/test' });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => c.request({ path: '/api/test' })));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason.kind === 'http' && r.reason.statusCode === 404));
+    assert.equal(emulator.count('/api/test'), 1);
+    done();
+  });
+
+  test('a caller with a signal joins the same fetch; cancelling it leaves the others answered', async () => {
+    const { c, mp, done } = await client();
+    emulator.inject({ kind: 'delay', delayMs: 100, path: '/api/test' });
+    const first = c.request({ path: '/api/test' });
+    const controller = mp.createAbortController();
+    const cancelled = c.request({ path: '/api/test', signal: controller.signal });
+    const others = Array.from({ length: 3 }, () => c.request({ path: '/api/test' }));
+    setTimeout(() => controller.abort(), 20);
+    assert.equal((await rejection(cancelled)).kind, 'cancelled');
+    const answers = await Promise.all([first, ...others]);
+    assert.ok(answers.every((r) => r.statusCode === 200));
+    assert.equal(emulator.count('/api/test'), 1);
+    done();
+  });
+
+  test('a client destroyed while they wait still answers the joined callers, as any request in flight', async () => {
+    const { c, done } = await client();
+    emulator.inject({ kind: 'delay', delayMs: 100, path: '/api/test' });
+    const all = Array.from({ length: 5 }, () => c.request({ path: '/api/test' }));
+    done();
+    const answers = await Promise.all(all);
+    assert.ok(answers.every((r) => r.statusCode === 200 && r.fromCache === false));
+    assert.equal(emulator.count('/api/test'), 1);
+  });
+});

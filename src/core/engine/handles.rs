@@ -1,17 +1,43 @@
 //! Handles: numbers that stand for a cache key, so that a repeated request
-//! crosses the boundary as two numbers and finds its fresh value at once.
+//! crosses the boundary as two numbers and finds its fresh value, or the
+//! fetch in flight for it, at once.
 
 use super::*;
 use crate::core::float;
 
+/// What a handle stands for.
+#[derive(Debug)]
+pub(super) struct Handle {
+    /// The full cache key.
+    key: String,
+    /// Its statistics row.
+    slot: Slot,
+    /// Its plan lets it join a fetch in flight for the same key.
+    share: bool,
+}
+
+/// What the shim does with a request it holds a handle for.
+#[derive(Debug, PartialEq)]
+pub enum ByHandle<V> {
+    /// A fresh value: the answer.
+    Fresh(V),
+    /// No fresh value and no stale one, and a fetch for the key is in flight:
+    /// the request is now this caller of it, answered with it.
+    Joined(RequestId),
+    /// Start it as usual.
+    Start,
+    /// The handle is void (the partition changed): start it and ask for a new one.
+    Void,
+}
+
 impl<V: Clone + Weigh> Engine<V> {
     /// A handle for `key`: `epoch × 2^20 + index`.
-    pub(super) fn register_handle(&mut self, key: String, slot: Slot) -> f64 {
+    pub(super) fn register_handle(&mut self, key: String, slot: Slot, share: bool) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.handles.clear();
             self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
         }
-        self.handles.push((key, slot));
+        self.handles.push(Handle { key, slot, share });
         let index = (self.handles.len() - 1) as u32;
         f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index)
     }
@@ -23,24 +49,36 @@ impl<V: Clone + Weigh> Engine<V> {
         MIN_HANDLES.max(self.config.cache.limits.max_entries + HANDLE_SLACK)
     }
 
-    /// The fresh value behind a handle: `Ok(Some)`, `Ok(None)` when it is
-    /// not fresh (start the request as usual), `Err(())` when the handle is
-    /// void (the partition changed): ask for a new one.
-    #[allow(clippy::result_unit_err)]
-    pub fn hit_by_handle(&mut self, handle: f64, now_ms: f64) -> Result<Option<V>, ()> {
+    /// What to do with the request a handle stands for (see [`ByHandle`]).
+    /// A join is what `start` would do for the same request: no value to
+    /// serve (a stale one is served by `start`), a fetch to share. It counts
+    /// the same miss in the cache's statistics.
+    pub fn by_handle(&mut self, handle: f64, now_ms: f64) -> ByHandle<V> {
         if !(0.0..f64::from(u32::MAX)).contains(&handle) || !float::is_whole(handle) {
-            return Err(());
+            return ByHandle::Void;
         }
         let handle = handle as u32;
         let index = (handle & ((1 << HANDLE_INDEX_BITS) - 1)) as usize;
         if handle >> HANDLE_INDEX_BITS != self.handle_epoch || index >= self.handles.len() {
-            return Err(());
+            return ByHandle::Void;
         }
-        let (key, slot) = &self.handles[index];
-        let value = self.store.fresh(key, now_ms);
-        if value.is_some() {
-            self.stats.hit(*slot);
+        let handle = &self.handles[index];
+        if let Some(value) = self.store.fresh(&handle.key, now_ms) {
+            self.stats.hit(handle.slot);
+            return ByHandle::Fresh(value);
         }
-        Ok(value)
+        let in_flight = self.sharing.get(handle.key.as_str()).copied();
+        let Some(fetch_id) = in_flight.filter(|id| {
+            handle.share
+                && self.fetches.contains_key(id)
+                && !self.store.contains(&handle.key, now_ms)
+        }) else {
+            return ByHandle::Start;
+        };
+        let id = self.new_id();
+        self.join_fetch(id, fetch_id, now_ms);
+        // Counted as the miss `start` would count.
+        self.store.lookup(&self.handles[index].key, now_ms);
+        ByHandle::Joined(id)
     }
 }

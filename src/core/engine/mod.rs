@@ -20,6 +20,9 @@ mod idempotency;
 mod replay;
 mod trace;
 
+pub use handles::ByHandle;
+use handles::Handle;
+
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
 use super::cache::store::{CacheStats, Entry, Lookup, Store, Weigh};
@@ -388,9 +391,8 @@ pub struct Engine<V = ()> {
     rng: Rng,
     /// The cache changed since the last snapshot and a save is scheduled.
     persist_due: bool,
-    /// Full keys the shim may look up by number (see `hit_by_handle`), with
-    /// their statistics row.
-    handles: Vec<(String, Slot)>,
+    /// What the numbers the shim holds stand for (see `by_handle`).
+    handles: Vec<Handle>,
     /// Changes with the user partition: older handles are void.
     handle_epoch: u32,
     stats: Stats,
@@ -690,7 +692,7 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// `start`, and a handle standing for the request's cache key (see
-    /// `hit_by_handle`) when it may be looked up by one: not
+    /// `by_handle`) when it may be looked up by one: not
     /// aborted, a path the cache covers. So a request the shim has not seen
     /// yet is prepared once, and repeats cross the boundary as two numbers.
     pub fn start_with_handle(
@@ -710,13 +712,39 @@ impl<V: Clone + Weigh> Engine<V> {
         keep_handle: bool,
     ) -> Result<Started<V>, RequestError> {
         let prepared = self.prepare(raw)?;
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let id = self.new_id();
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
         let handle_key = keep_handle.then(|| prepared.handle_key()).flatten();
+        let share = prepared.plan.share;
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle = handle_key.map(|key| self.register_handle(key, slot));
+        let handle = handle_key.map(|key| self.register_handle(key, slot, share));
         Ok((id, handle, commands))
+    }
+
+    /// The next request id (never 0).
+    fn new_id(&mut self) -> RequestId {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    /// Makes `id` a caller of the fetch in flight for `key`, if there is one.
+    fn join(&mut self, id: RequestId, key: &str, now_ms: f64) -> bool {
+        let Some(&fetch_id) = self.sharing.get(key) else {
+            return false;
+        };
+        self.join_fetch(id, fetch_id, now_ms)
+    }
+
+    /// Makes `id` a caller of fetch `fetch_id`, if it is in flight.
+    fn join_fetch(&mut self, id: RequestId, fetch_id: RequestId, now_ms: f64) -> bool {
+        let Some(fetch) = self.fetches.get_mut(&fetch_id) else {
+            return false;
+        };
+        fetch.callers.push((id, now_ms));
+        self.followers.insert(id, fetch_id);
+        self.stats.begin(fetch.slot);
+        true
     }
 
     /// The first commands of request `id`.
@@ -794,15 +822,8 @@ impl<V: Clone + Weigh> Engine<V> {
                     caller = None;
                 }
             }
-            if caller.is_some() && plan.share {
-                if let Some(&fetch_id) = self.sharing.get(full) {
-                    if let Some(fetch) = self.fetches.get_mut(&fetch_id) {
-                        fetch.callers.push((id, now_ms));
-                        self.followers.insert(id, fetch_id);
-                        self.stats.begin(fetch.slot);
-                        return Ok(vec![Command::End { id }]);
-                    }
-                }
+            if caller.is_some() && plan.share && self.join(id, full, now_ms) {
+                return Ok(vec![Command::End { id }]);
             }
         }
         let asked = spec.timeout_ms.unwrap_or(self.config.timeout_ms);

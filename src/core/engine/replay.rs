@@ -215,8 +215,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 ];
             }
         };
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1).max(1);
+        let id = self.new_id();
         let (timeout_ms, clamped_from, url) =
             self.transport(choice.route, self.config.timeout_ms, &target);
         let slot = self.stats.slot(choice.route, &mutation.path);
