@@ -710,7 +710,7 @@ fn a_handle_joins_the_fetch_in_flight_as_start_would() {
     assert_eq!(e.by_handle(h, 6.0), ByHandle::Fresh("v1".to_string()));
     // Stale with a refresh in flight: start serves the stale value, so the handle says start.
     let (_, stale) = e.start(req("/api/home/init", None), 2000.0).unwrap();
-    assert_eq!(resolved(&stale)[0].3, true, "stale, and a refresh started");
+    assert!(resolved(&stale)[0].3, "stale, and a refresh started");
     assert_eq!(e.by_handle(h, 2001.0), ByHandle::Start);
     // Nothing in flight and nothing stored: start it.
     let mut e = engine(rules());
