@@ -73,10 +73,14 @@ export const BUDGET = {
   // that for-in does not list, NUL in a path or method, an unknown option
   // with an undefined value: all sent the slow way). The wasm without std
   // (no std panic machinery, one hashbrown for every map) lowered them by
-  // 4.4, 1.8 and 4.4 KB.
-  wasmRaw: 260.5 * KB,
+  // 4.4, 1.8 and 4.4 KB. A cloud socket refused as not initialised
+  // (-601034) starting the shared init over, as a callContainer does (its
+  // errCode through socketError, classified in the core), raised the wasm's
+  // by 0.5 KB; the shim's by 0.5 KB with that and destroy() ending the
+  // connects that wait for the init, and the init's timer once the engine is freed.
+  wasmRaw: 261 * KB,
   wasmGzip: 116.5 * KB,
-  bundleRaw: 309.5 * KB,
+  bundleRaw: 310 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */
