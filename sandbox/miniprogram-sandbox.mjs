@@ -195,6 +195,8 @@ export function createSandbox(options) {
     require: (request, dir = '/') => requireFrom(dir)(request),
     /** Runs source in the sandbox realm (a test's view from inside). */
     evaluate: (code) => vm.runInContext(code, context),
+    /** How many of the app's timers are still due (neither run nor cleared): what keeps working after it is "done". */
+    pendingTimers: () => timers.size,
     dispose() {
       disposed = true;
       for (const handle of timers.values()) clearTimeout(handle);

@@ -46,6 +46,8 @@ export function createWx(options) {
     refusing: new WeakSet(),
     /** wx.request calls in flight: going to the background interrupts them. */
     requests: new Set(),
+    /** Every `new wx.cloud.Cloud` (see `controls.dropCloudInits`). */
+    instances: new Set(),
   };
   /**
    * Counts of API calls, for tests. `wxCloudInit`: `wx.cloud.init` (app-wide); `cloudInstances`:
@@ -213,6 +215,7 @@ export function createWx(options) {
       this.resourceAppid = o.resourceAppid;
       this.resourceEnv = o.resourceEnv;
       this.ready = false;
+      state.instances.add(this);
     }
     init() {
       calls.cloudInit += 1;
@@ -372,6 +375,13 @@ export function createWx(options) {
     /** The next `times` callContainer calls fail before sending: "Cloud API isn't enabled" (-601034). */
     failCloudApi(times) {
       state.cloudApiFailures = times;
+    },
+    /**
+     * Every `wx.cloud.Cloud` instance loses its init: its calls fail as before `init()`
+     * ("Cloud API isn't enabled", -601034), every one of them, until its `init()` runs again.
+     */
+    dropCloudInits() {
+      for (const instance of state.instances) instance.ready = false;
     },
     setUser(openid) {
       state.openid = openid;

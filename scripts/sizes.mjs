@@ -76,10 +76,15 @@ export const BUDGET = {
   // 4.4, 1.8 and 4.4 KB; substring search and join as byte loops by 1 KB of
   // wasm. Joining a fetch in flight by handle added 0.5 KB of wasm and 0.1 KB
   // of shim: 1,000 identical concurrent requests to a cached path fell from
-  // 137-177 ms to 21-24 ms in JavaScriptCore without a JIT.
-  wasmRaw: 260 * KB,
-  wasmGzip: 116.5 * KB,
-  bundleRaw: 309 * KB,
+  // 137-177 ms to 21-24 ms in JavaScriptCore without a JIT. A cloud socket
+  // refused as not initialised (-601034) starting the shared init over, as a
+  // callContainer does (its errCode through socketError, classified in the
+  // core), added 0.5 KB of wasm; with destroy() ending the connects that wait
+  // for the init, and the init's timer cleared once the engine is freed, 0.5
+  // KB of shim.
+  wasmRaw: 260.5 * KB,
+  wasmGzip: 117 * KB,
+  bundleRaw: 310 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

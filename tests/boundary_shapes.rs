@@ -419,7 +419,10 @@ fn socket_commands_and_events_keep_their_shapes() {
     // A frame the shim kept (large or binary): delivered as it holds it.
     log.all("frame", e.socket_message(id, 1, None, 20.0));
     log.all("timer", e.socket_timer(id, 10_020.0));
-    log.all("error", e.socket_error(id, 1, "boom".into(), 10_030.0));
+    log.all(
+        "error",
+        e.socket_error(id, 1, "boom".into(), JsValue::UNDEFINED, 10_030.0),
+    );
     log.all(
         "closed",
         e.socket_closed(id, 1, 1006.0, "gone".into(), 10_040.0),

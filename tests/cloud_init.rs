@@ -11,7 +11,9 @@ use mp_request::core::error::{ErrorKind, RequestError};
 use mp_request::core::init::INIT_RETRY_DELAY_MS;
 use mp_request::core::request::Method;
 use mp_request::core::route::{choose, Route};
-use support::{cloud_config, failure, get, platform};
+use mp_request::core::socket::config::SocketConfig;
+use mp_request::core::socket::machine::{Socket, SocketCommand, State};
+use support::{cloud_config, failure, get, platform, reset};
 
 type E = Engine<String>;
 
@@ -305,4 +307,87 @@ fn an_init_that_fails_for_good_while_the_device_is_offline_queues_a_queueable_mu
         .unwrap_or_else(|| panic!("no rejection in {ended:?}"));
     assert_eq!(rejected, (Some(1), ErrorKind::Offline), "{ended:?}");
     assert_eq!(e.pending().count(), 1);
+}
+
+fn refused_connect() -> mp_request::core::classify::Failure {
+    failure(
+        "cloud.connectContainer:fail Cloud API isn't enabled: this instance is not init, call its init() first",
+        Some(-601034),
+    )
+}
+
+/// The socket's next `Connect` epoch and when its timer is due.
+fn connect_and_timer(commands: &[SocketCommand]) -> (Option<u32>, Option<f64>) {
+    let mut out = (None, None);
+    for c in commands {
+        match c {
+            SocketCommand::Connect { epoch } => out.0 = Some(*epoch),
+            SocketCommand::Timer { at_ms } => out.1 = Some(*at_ms),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn a_cloud_socket_refused_as_not_initialised_starts_the_shared_init_over_before_it_reconnects() {
+    // The engine and one socket machine, as the boundary wires them, under a virtual clock.
+    let mut e = engine(cloud_config());
+    let mut s = Socket::new(SocketConfig::DEFAULT, 7);
+    let (epoch, _) = connect_and_timer(&s.start(0.0));
+    assert_eq!(inits(&e.socket_wants_cloud()), 1);
+    assert_eq!(e.on_init(Ok(()), 10.0), vec![Command::CloudReady]);
+    s.on_open(epoch.unwrap(), 20.0);
+    let lost = s.on_close(epoch.unwrap(), 1006, "abnormal", 1_000.0);
+    let (_, due) = connect_and_timer(&lost);
+    // The reconnect's connectContainer is refused: the instance is not initialised.
+    let (again, _) = connect_and_timer(&s.on_timer(due.unwrap()));
+    e.on_socket_failure(Route::Cloud, refused_connect());
+    let failed = s.on_error(
+        again.unwrap(),
+        &refused_connect().err_msg,
+        due.unwrap() + 5.0,
+    );
+    assert_eq!(s.state(), State::Reconnecting);
+    let (_, next) = connect_and_timer(&failed);
+    let (third, _) = connect_and_timer(&s.on_timer(next.unwrap()));
+    assert!(third.is_some(), "the socket reconnects on its own backoff");
+    assert_eq!(
+        e.socket_wants_cloud(),
+        vec![Command::InitCloud { attempt: 1 }],
+        "and that connect waits for a new init, not for one that no longer holds"
+    );
+    let (_, c) = e.start(get("/api/test"), next.unwrap()).unwrap();
+    assert_eq!(inits(&c), 0, "a request joins the same init");
+    let done = e.on_init(Ok(()), next.unwrap() + 10.0);
+    assert_eq!(sends(&done), 1);
+    assert!(done.contains(&Command::CloudReady));
+}
+
+#[test]
+fn only_a_cloud_socket_saying_not_initialised_resets_the_init_and_never_the_apps_instance() {
+    let ready = |raw| {
+        let mut e = engine(raw);
+        e.socket_wants_cloud();
+        e.on_init(Ok(()), 0.0);
+        e
+    };
+    // Another failure of a cloud socket: the init holds.
+    let mut e = ready(cloud_config());
+    e.on_socket_failure(Route::Cloud, reset());
+    assert_eq!(e.socket_wants_cloud(), vec![Command::CloudReady]);
+    // By errCode alone, whatever the text says.
+    e.on_socket_failure(
+        Route::Cloud,
+        failure("connectContainer:fail", Some(-601034)),
+    );
+    assert_eq!(inits(&e.socket_wants_cloud()), 1);
+    // Not a cloud socket: no cloud init to doubt.
+    let mut e = ready(cloud_config());
+    e.on_socket_failure(Route::Http, refused_connect());
+    assert_eq!(e.socket_wants_cloud(), vec![Command::CloudReady]);
+    // The app's own instance is the app's to initialise.
+    let mut e = engine(given());
+    e.on_socket_failure(Route::Cloud, refused_connect());
+    assert_eq!(e.socket_wants_cloud(), vec![Command::CloudReady]);
 }

@@ -206,9 +206,17 @@ export async function createClientWith(runtime, options) {
   // may come before a `synced` or `saveQueue` that still needs it).
   // Declared before any watcher is installed: a platform may call back at once.
   let depth = 0;
+  /**
+   * The shared cloud init's one timer: its attempt's deadline or the pause
+   * before its retry. Declared before any watcher is installed, as `depth`.
+   * @type {ReturnType<typeof setTimeout> | undefined}
+   */
+  let initTimer;
   const freeIfDone = () => {
     if (depth === 0 && destroyed && !freed && callers.size === 0 && fetches.size === 0) {
       freed = true;
+      // Whatever it would report has no engine to hear it.
+      if (initTimer !== undefined) clearTimeout(initTimer);
       engine.free();
       if (holdsQueue) heldQueues.delete(queueKey);
     }
@@ -502,7 +510,10 @@ export async function createClientWith(runtime, options) {
         return;
       case 'waitInit':
         if (debug) log(`cloud init retrying in ${c.delayMs} ms`);
-        setTimeout(() => event(() => engine.onInitTimer()), c.delayMs);
+        initTimer = setTimeout(() => {
+          initTimer = undefined;
+          event(() => engine.onInitTimer());
+        }, c.delayMs);
         return;
       case 'cloudReady':
         return tellCloudWaiters();
@@ -590,7 +601,8 @@ export async function createClientWith(runtime, options) {
    */
   function cloudReady() {
     return new Promise((resolve, reject) => {
-      if (freed) {
+      // Its sockets are closed: nothing may wait (see `destroy`).
+      if (destroyed) {
         reject(new Error('the client was destroyed'));
         return;
       }
@@ -635,10 +647,12 @@ export async function createClientWith(runtime, options) {
       if (reported) return;
       reported = true;
       clearTimeout(timer);
+      if (initTimer === timer) initTimer = undefined;
       if (!ok && debug) log(`cloud init failed: ${errMsg}`);
       event(() => engine.onInit(ok, errMsg, errCode, now()));
     };
     const timer = setTimeout(() => report(false, `cloud.init:fail no answer within ${c.timeoutMs} ms`), c.timeoutMs);
+    initTimer = timer;
     const done = cloud ? cloud.init() : Promise.reject(new Error('no cloud adapter in this runtime'));
     done.then(
       () => report(true),
@@ -945,6 +959,9 @@ export async function createClientWith(runtime, options) {
       stopWatching();
       stopWatchingLifecycle();
       sockets.closeAll();
+      // The connects still waiting for the cloud init end now, not when (if ever) it does:
+      // with the engine freed, no end of the init would reach them.
+      tellCloudWaiters(new Error('the client was destroyed'));
       if (persistKey && engine.persistDue()) persistNow();
       freeIfDone();
     },

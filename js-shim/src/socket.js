@@ -146,7 +146,8 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
     } catch (error) {
       opening = Promise.reject(error);
     }
-    const failedToOpen = (/** @type {unknown} */ error) => run(() => engine.socketError(s.id, epoch, describe(error), now()));
+    // With its errCode: the engine tells "not initialised" (-601034) from other failures.
+    const failedToOpen = (/** @type {unknown} */ error) => run(() => engine.socketError(s.id, epoch, describe(error), field(error, 'errCode'), now()));
     opening.then((task) => {
       if (s.epoch !== epoch || !live.has(s.id)) {
         closeQuietly(task, 1000, 'superseded');
@@ -180,7 +181,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       s.frame = undefined;
     });
     task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, field(e, 'code'), field(e, 'reason'), now())));
-    task.onError((e) => run(() => engine.socketError(s.id, epoch, field(e, 'errMsg'), now())));
+    task.onError((e) => run(() => engine.socketError(s.id, epoch, field(e, 'errMsg'), field(e, 'errCode'), now())));
   }
 
   return {

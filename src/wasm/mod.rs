@@ -527,16 +527,28 @@ impl Engine {
         self.with_socket(id, |s| s.on_close(epoch, code, &reason, now_ms))
     }
 
-    /// The SocketTask of `epoch` failed.
+    /// The SocketTask of `epoch` failed, or could not be opened: the
+    /// platform's errMsg (`detail`) and errCode.
     #[wasm_bindgen(js_name = socketError)]
     pub fn socket_error(
         &self,
         id: u32,
         epoch: u32,
         detail: JsValue,
+        err_code: JsValue,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
         let detail = text_prefix(&detail, MESSAGE_UNITS).unwrap_or_else(|| "socket error".into());
+        // The engine hears it first: a throw here leaves the socket as it was.
+        let route = self.hub()?.target(id).map(|t| t.route);
+        if let Some(route) = route {
+            let failure = Failure {
+                err_msg: detail.clone(),
+                err_code: as_i32(&err_code),
+                ..Failure::default()
+            };
+            self.borrow()?.on_socket_failure(route, failure);
+        }
         self.with_socket(id, |s| s.on_error(epoch, &detail, now_ms))
     }
 

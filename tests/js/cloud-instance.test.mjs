@@ -5,6 +5,8 @@
 // whose `wx` models first-call-wins, against the emulator.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SERVICE, cloudOptions, rejection, sandboxWithBundle, sleep, startEmulator, until } from './support.mjs';
 
 let emulator;
@@ -16,6 +18,19 @@ after(() => emulator.close());
 
 /** Quick socket timings (the defaults are tested natively). */
 const SOCKET = { service: 'ws', path: '/', minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 3000 };
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+/** Whether what `ref` points to is garbage collected (nothing holds it any more). */
+async function collected(ref) {
+  for (let i = 0; i < 10 && ref.deref() !== undefined; i += 1) {
+    // A WeakRef keeps its target until the current job ends.
+    await sleep(10);
+    gc();
+  }
+  return ref.deref() === undefined;
+}
 
 /** Counts `wx.cloud.init` calls from now on, whoever makes them. */
 function spyOnWxCloudInit(sandbox) {
@@ -376,6 +391,70 @@ describe('one cloud init, owned by the engine', () => {
     await sleep(500);
     assert.equal(sandbox.controls.calls.connectContainer, 0);
     assert.equal(emulator.stats().ws.connections, 0);
+    client.destroy();
+    sandbox.dispose();
+  });
+  test('destroy() while a socket waits for an init that never settles: closed, nothing connects, nothing left waiting', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    // A device whose SDK call got lost: init() never answers.
+    sandbox.wx.cloud.Cloud.prototype.init = () => new Promise(() => {});
+    const client = await mp.createClient(cloudOptions(emulator));
+    // Only a WeakRef to the handle outlives this block: whatever still holds it after
+    // destroy() is a connect that was left waiting.
+    const ref = (() => {
+      const socket = client.socket(SOCKET);
+      client.destroy();
+      assert.equal(socket.state, 'closed');
+      return new WeakRef(socket);
+    })();
+    await sleep(100);
+    assert.equal(sandbox.controls.calls.connectContainer, 0);
+    assert.equal(emulator.stats().ws.connections, 0);
+    assert.equal(sandbox.pendingTimers(), 0, "no timer left: the init's 5 s deadline went with the client");
+    assert.ok(await collected(ref), 'the closed socket is not held by a connect still waiting for the init');
+    sandbox.dispose();
+  });
+
+  test('destroy() while a request and a socket wait for a slow init: the request is still sent, the socket never connects', async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const proto = sandbox.wx.cloud.Cloud.prototype;
+    const realInit = proto.init;
+    proto.init = function () {
+      return sleep(200).then(() => realInit.call(this));
+    };
+    const client = await mp.createClient(cloudOptions(emulator));
+    const socket = client.socket(SOCKET);
+    const pending = client.request({ path: '/api/test' });
+    client.destroy();
+    assert.equal(socket.state, 'closed');
+    assert.equal((await pending).statusCode, 200, 'a request made before destroy() still completes (after the init)');
+    await sleep(100);
+    assert.equal(sandbox.controls.calls.connectContainer, 0, 'the init succeeded after destroy(): still no connect');
+    assert.equal(emulator.stats().ws.connections, 0);
+    assert.equal(sandbox.pendingTimers(), 0);
+    sandbox.dispose();
+  });
+
+  test("a connectContainer refused as not initialised (-601034) starts the shared init over: the socket reconnects, the requests find it done", async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    const seen = spyOnCloudInstances(sandbox);
+    const client = await mp.createClient(cloudOptions(emulator));
+    const socket = client.socket(SOCKET);
+    await until(() => socket.state === 'open');
+    assert.equal(seen.inits.length, 1);
+    const errors = [];
+    socket.on('error', (e) => errors.push(e.detail));
+    // The instance loses its init, then the connection drops: the reconnect is refused.
+    sandbox.controls.dropCloudInits();
+    sandbox.controls.closeAll();
+    await until(() => seen.inits.length > 1 && socket.state === 'open');
+    assert.equal(socket.state, 'open', `reconnected (${errors.length} errors, the first: ${errors[0]})`);
+    assert.ok(errors.some((d) => /Cloud API isn't enabled/.test(d)), JSON.stringify(errors));
+    assert.equal(seen.inits.length, 2, "the instance's init() once more, before the reconnect that worked");
+    assert.equal(sandbox.controls.calls.connectContainer, 3, 'the first connect, the refused one, the one after the init');
+    assert.equal((await client.request({ path: '/api/test' })).statusCode, 200);
+    assert.equal(seen.inits.length, 2, 'requests share that init');
+    socket.close();
     client.destroy();
     sandbox.dispose();
   });

@@ -309,6 +309,17 @@ impl<V: Clone + Weigh> Engine<V> {
         }
     }
 
+    /// A socket on `route` failed to connect, or its task failed. On the
+    /// cloud route a `failure` that says the cloud is not initialised
+    /// (-601034) starts the shared init over, as a callContainer saying so
+    /// does: otherwise the init counts as done and every reconnect fails the
+    /// same way. The socket's own reconnect then waits for the new init.
+    pub fn on_socket_failure(&mut self, route: Route, failure: Failure) {
+        if route == Route::Cloud && classify(failure).kind() == ErrorKind::Init {
+            self.init.invalidate();
+        }
+    }
+
     /// A `WaitInit` is over.
     pub fn on_init_timer(&mut self) -> Vec<Command<V>> {
         self.init
