@@ -721,3 +721,33 @@ fn a_handle_joins_the_fetch_in_flight_as_start_would() {
     e.cancel(only, 1.0);
     assert_eq!(e.by_handle(h, 2.0), ByHandle::Start);
 }
+
+#[test]
+fn a_request_without_a_cache_rule_gets_a_handle_once_it_joins_and_its_repeats_join_by_it() {
+    let mut e = engine(rules());
+    // A one-off miss makes no handle.
+    let (first, none, commands) = e.start_with_handle(req("/no/rule", None), 0.0).unwrap();
+    assert_eq!(none, None, "alone: no handle");
+    let fetch = sends(&commands)[0];
+    assert_eq!(fetch, first);
+    // The first repeat in flight joins through start, and gets a handle for the next ones.
+    let (second, h, joined) = e.start_with_handle(req("/no/rule", None), 1.0).unwrap();
+    assert_eq!(joined, vec![Command::End { id: second }], "a caller of the fetch");
+    let h = h.expect("joined: a handle");
+    let ByHandle::Joined(third) = e.by_handle(h, 2.0) else {
+        panic!("a repeat joins by handle");
+    };
+    assert_eq!(
+        e.cache_stats().misses,
+        0,
+        "no cache rule: nothing looked up, nothing counted"
+    );
+    let answered = e.on_response(fetch, answer("v1"), 5.0).unwrap();
+    let ids: Vec<u32> = resolved(&answered).iter().map(|r| r.0).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!([first, second, third].iter().all(|id| ids.contains(id)));
+    // Answered and not stored: the handle never serves a value, it starts the request.
+    assert_eq!(e.by_handle(h, 6.0), ByHandle::Start);
+    let (_, _, again) = e.start_with_handle(req("/no/rule", None), 7.0).unwrap();
+    assert_eq!(sends(&again).len(), 1, "fetched again");
+}

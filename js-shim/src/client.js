@@ -775,8 +775,8 @@ export async function createClientWith(runtime, options) {
   /**
    * A fresh cached value by the handle the engine gave for this exact text
    * (no strings cross), or the id the engine made this request as a caller
-   * of the fetch in flight for it. A text seen for the first time, or whose
-   * handle went void, asks for a handle when it starts.
+   * of the fetch in flight for it. A text seen for the first time, without a
+   * handle, or whose handle went void, asks for one when it starts.
    * @param {PlainRequest} plain
    * @returns {import('../types').Response | number | undefined}
    */
@@ -784,7 +784,8 @@ export async function createClientWith(runtime, options) {
     if (plain.text === undefined) return undefined;
     const handle = handles.get(plain.text);
     const value = handle === undefined || handle < 0 ? undefined : engine.hitHandle(handle, now());
-    plain.wantHandle = handle === undefined || value === null;
+    // Asked again without one (-1): a request that shares gets one once it joins a fetch in flight.
+    plain.wantHandle = handle === undefined || handle < 0 || value === null;
     if (typeof value === 'number') return value;
     if (value === undefined || value === null || value.route === undefined) return undefined;
     return {

@@ -166,6 +166,19 @@ describe('repeats of a request in flight join it by its handle', () => {
     done();
   });
 
+  test('on a path without a cache rule too: one call, every caller answered, nothing cached', async () => {
+    const { c, done } = await client();
+    emulator.inject({ kind: 'delay', delayMs: 50, path: '/api/home/init' });
+    const all = await Promise.all(Array.from({ length: 100 }, () => c.request({ path: '/api/home/init', data: { q: 1 } })));
+    assert.ok(all.every((r) => r.statusCode === 200 && r.fromCache === false));
+    assert.equal(emulator.count('/api/home/init'), 1);
+    const again = await c.request({ path: '/api/home/init', data: { q: 1 } });
+    assert.equal(again.fromCache, false, 'not cached: asked again');
+    assert.equal(emulator.count('/api/home/init'), 2);
+    assert.equal(c.cacheStats().misses, 0, 'nothing looked up');
+    done();
+  });
+
   test('an error reaches every joined caller', async () => {
     const { c, done } = await client();
     emulator.inject({ kind: 'status', status: 404, path: '/api/test' });

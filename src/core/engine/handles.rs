@@ -12,6 +12,8 @@ pub(super) struct Handle {
     key: String,
     /// Its statistics row.
     slot: Slot,
+    /// Its plan looks the key up in the cache.
+    lookup: bool,
     /// Its plan lets it join a fetch in flight for the same key.
     share: bool,
 }
@@ -32,12 +34,23 @@ pub enum ByHandle<V> {
 
 impl<V: Clone + Weigh> Engine<V> {
     /// A handle for `key`: `epoch × 2^20 + index`.
-    pub(super) fn register_handle(&mut self, key: String, slot: Slot, share: bool) -> f64 {
+    pub(super) fn register_handle(
+        &mut self,
+        key: String,
+        slot: Slot,
+        lookup: bool,
+        share: bool,
+    ) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.handles.clear();
             self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
         }
-        self.handles.push(Handle { key, slot, share });
+        self.handles.push(Handle {
+            key,
+            slot,
+            lookup,
+            share,
+        });
         let index = (self.handles.len() - 1) as u32;
         f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index)
     }
@@ -51,8 +64,9 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// What to do with the request a handle stands for (see [`ByHandle`]).
     /// A join is what `start` would do for the same request: no value to
-    /// serve (a stale one is served by `start`), a fetch to share. It counts
-    /// the same miss in the cache's statistics.
+    /// serve (a stale one is served by `start`; a plan that does not look up
+    /// serves none), a fetch to share. It counts the same miss in the cache's
+    /// statistics (none when the plan does not look up).
     pub fn by_handle(&mut self, handle: f64, now_ms: f64) -> ByHandle<V> {
         if !(0.0..f64::from(u32::MAX)).contains(&handle) || !float::is_whole(handle) {
             return ByHandle::Void;
@@ -63,22 +77,27 @@ impl<V: Clone + Weigh> Engine<V> {
             return ByHandle::Void;
         }
         let handle = &self.handles[index];
-        if let Some(value) = self.store.fresh(&handle.key, now_ms) {
-            self.stats.hit(handle.slot);
-            return ByHandle::Fresh(value);
+        if handle.lookup {
+            if let Some(value) = self.store.fresh(&handle.key, now_ms) {
+                self.stats.hit(handle.slot);
+                return ByHandle::Fresh(value);
+            }
         }
         let in_flight = self.sharing.get(handle.key.as_str()).copied();
         let Some(fetch_id) = in_flight.filter(|id| {
             handle.share
                 && self.fetches.contains_key(id)
-                && !self.store.contains(&handle.key, now_ms)
+                && !(handle.lookup && self.store.contains(&handle.key, now_ms))
         }) else {
             return ByHandle::Start;
         };
+        let lookup = handle.lookup;
         let id = self.new_id();
         self.join_fetch(id, fetch_id, now_ms);
-        // Counted as the miss `start` would count.
-        self.store.lookup(&self.handles[index].key, now_ms);
+        if lookup {
+            // Counted as the miss `start` would count.
+            self.store.lookup(&self.handles[index].key, now_ms);
+        }
         ByHandle::Joined(id)
     }
 }

@@ -251,13 +251,15 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// The key a handle may stand for: a lookup-only request (not aborted)
-    /// whose path the cache covers. Its headers and options were checked and
-    /// planned here: the shim's text for a handle stands for all of them, so
-    /// the same text is the same verdict.
-    fn handle_key(&self) -> Option<String> {
-        let lookup_only = !self.spec.aborted && self.plan.lookup;
-        self.key.clone().filter(|_| lookup_only)
+    /// The key a handle may stand for (not copied when there is none): a
+    /// request, not aborted, that looks up the cache, or that shares and
+    /// `joins` a fetch in flight. So a one-off miss makes no handle, and the
+    /// repeats of a shared one join by handle. Its headers and options were
+    /// checked and planned here: the shim's text for a handle stands for all
+    /// of them, so the same text is the same verdict.
+    fn handle_key(&self, joins: impl FnOnce(&str) -> bool) -> Option<String> {
+        let key = self.key.as_deref().filter(|_| !self.spec.aborted)?;
+        (self.plan.lookup || (self.plan.share && joins(key))).then(|| key.to_owned())
     }
 }
 
@@ -714,10 +716,12 @@ impl<V: Clone + Weigh> Engine<V> {
         let prepared = self.prepare(raw)?;
         let id = self.new_id();
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
-        let handle_key = keep_handle.then(|| prepared.handle_key()).flatten();
-        let share = prepared.plan.share;
+        let handle_key = keep_handle
+            .then(|| prepared.handle_key(|key| self.sharing.contains_key(key)))
+            .flatten();
+        let (lookup, share) = (prepared.plan.lookup, prepared.plan.share);
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle = handle_key.map(|key| self.register_handle(key, slot, share));
+        let handle = handle_key.map(|key| self.register_handle(key, slot, lookup, share));
         Ok((id, handle, commands))
     }
 
