@@ -732,7 +732,11 @@ fn a_request_without_a_cache_rule_gets_a_handle_once_it_joins_and_its_repeats_jo
     assert_eq!(fetch, first);
     // The first repeat in flight joins through start, and gets a handle for the next ones.
     let (second, h, joined) = e.start_with_handle(req("/no/rule", None), 1.0).unwrap();
-    assert_eq!(joined, vec![Command::End { id: second }], "a caller of the fetch");
+    assert_eq!(
+        joined,
+        vec![Command::End { id: second }],
+        "a caller of the fetch"
+    );
     let h = h.expect("joined: a handle");
     let ByHandle::Joined(third) = e.by_handle(h, 2.0) else {
         panic!("a repeat joins by handle");
