@@ -417,7 +417,7 @@ const MIN_HANDLES: usize = 4096;
 /// ...and for this many more than the cache holds, for keys in flight.
 const HANDLE_SLACK: usize = 1024;
 
-/// A handle: `epoch × 2^20 + index`, a JS number.
+/// A handle: `epoch × 2^20 + index`, a JS number (below 2^52).
 const HANDLE_INDEX_BITS: u32 = 20;
 
 impl<V: Clone + Weigh> Engine<V> {
@@ -581,8 +581,7 @@ impl<V: Clone + Weigh> Engine<V> {
     fn set_scope(&mut self, scope: String) {
         if scope != self.scope {
             // Handles name keys of the old partition.
-            self.handles.clear();
-            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
+            self.void_handles();
         }
         self.scope = scope;
     }
