@@ -19,6 +19,8 @@ type E = Engine<String>;
 fn config() -> mp_request::core::config::ClientConfig {
     let mut raw = cloud_config();
     raw.max_concurrent = Some(2.0);
+    // One row of its own: further paths fold into (other), counted per lookup.
+    raw.stats_max_patterns = Some(1.0);
     raw.cache = Some(RawCacheConfig {
         rules: vec![RawRule {
             path: "/api/home/*".into(),

@@ -14,6 +14,9 @@ pub(super) struct Handle {
     slot: Slot,
     /// Its plan lets it join a fetch in flight for the same key.
     share: bool,
+    /// Its statistics row was found by folding its path's class into
+    /// `(other)`: each request by the handle counts a fold, as `start` does.
+    folded: bool,
 }
 
 /// What the shim does with a request it holds a handle for.
@@ -33,11 +36,22 @@ pub enum ByHandle<V> {
 impl<V: Clone + Weigh> Engine<V> {
     /// A handle for `key`: `epoch × 2^20 + index`, below 2^52 (a JS number
     /// holds it exactly).
-    pub(super) fn register_handle(&mut self, key: String, slot: Slot, share: bool) -> f64 {
+    pub(super) fn register_handle(
+        &mut self,
+        key: String,
+        slot: Slot,
+        share: bool,
+        folded: bool,
+    ) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.void_handles();
         }
-        self.handles.push(Handle { key, slot, share });
+        self.handles.push(Handle {
+            key,
+            slot,
+            share,
+            folded,
+        });
         let index = (self.handles.len() - 1) as u64;
         ((u64::from(self.handle_epoch) << HANDLE_INDEX_BITS) | index) as f64
     }
@@ -76,6 +90,9 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         let handle = &self.handles[index];
         if let Some(value) = self.store.fresh(&handle.key, now_ms) {
+            if handle.folded {
+                self.stats.fold_again();
+            }
             self.stats.hit(handle.slot);
             return ByHandle::Fresh(value);
         }
@@ -87,6 +104,9 @@ impl<V: Clone + Weigh> Engine<V> {
         }) else {
             return ByHandle::Start;
         };
+        if handle.folded {
+            self.stats.fold_again();
+        }
         let id = self.new_id();
         self.join_fetch(id, fetch_id, now_ms);
         // Counted as the miss `start` would count.

@@ -712,11 +712,13 @@ impl<V: Clone + Weigh> Engine<V> {
     ) -> Result<Started<V>, RequestError> {
         let prepared = self.prepare(raw)?;
         let id = self.new_id();
+        let folds = self.stats.folded();
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
+        let folded = self.stats.folded() != folds;
         let handle_key = keep_handle.then(|| prepared.handle_key()).flatten();
         let share = prepared.plan.share;
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle = handle_key.map(|key| self.register_handle(key, slot, share));
+        let handle = handle_key.map(|key| self.register_handle(key, slot, share, folded));
         Ok((id, handle, commands))
     }
 
