@@ -736,9 +736,10 @@ export async function createClientWith(runtime, options) {
       if (options === null || typeof options !== 'object' || Object.getPrototypeOf(options) !== Object.prototype) return undefined;
       const { path, method, data, header } = options;
       // Strings travel as strings; anything else is the slow path's to name. A NUL (the text's
-      // separator, refused by the engine) in either could forge another request's text.
+      // separator, refused by the engine) in either could forge another request's text, and so
+      // could an empty method: its text is that of no method (a GET), its arguments are not.
       if (typeof path !== 'string' || path.length > maxPath || path.indexOf('\u0000') >= 0) return undefined;
-      if (method !== undefined && (typeof method !== 'string' || method.indexOf('\u0000') >= 0)) return undefined;
+      if (method !== undefined && (typeof method !== 'string' || method === '' || method.indexOf('\u0000') >= 0)) return undefined;
       let dataJson;
       if (data !== undefined && data !== null) {
         if (typeof data !== 'object') return undefined;

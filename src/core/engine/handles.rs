@@ -16,6 +16,9 @@ pub(super) struct Handle {
     lookup: bool,
     /// Its plan lets it join a fetch in flight for the same key.
     share: bool,
+    /// Its statistics row was found by folding its path's class into
+    /// `(other)`: each request by the handle counts a fold, as `start` does.
+    folded: bool,
 }
 
 /// What the shim does with a request it holds a handle for.
@@ -33,26 +36,38 @@ pub enum ByHandle<V> {
 }
 
 impl<V: Clone + Weigh> Engine<V> {
-    /// A handle for `key`: `epoch × 2^20 + index`.
+    /// A handle for `key`: `epoch × 2^20 + index`, below 2^52 (a JS number
+    /// holds it exactly).
     pub(super) fn register_handle(
         &mut self,
         key: String,
         slot: Slot,
         lookup: bool,
         share: bool,
+        folded: bool,
     ) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
-            self.handles.clear();
-            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
+            self.void_handles();
         }
         self.handles.push(Handle {
             key,
             slot,
             lookup,
             share,
+            folded,
         });
-        let index = (self.handles.len() - 1) as u32;
-        f64::from((self.handle_epoch << HANDLE_INDEX_BITS) | index)
+        let index = (self.handles.len() - 1) as u64;
+        ((u64::from(self.handle_epoch) << HANDLE_INDEX_BITS) | index) as f64
+    }
+
+    /// Voids every handle given so far. The epoch takes 2^32 values before
+    /// one comes back: a handle the shim kept from an old epoch (a text not
+    /// asked for since) never names a key of a later one, however often the
+    /// user changes (a few bits of epoch came back after 2048 sign-ins and
+    /// outs, and an old handle then named another request's key).
+    pub(super) fn void_handles(&mut self) {
+        self.handles.clear();
+        self.handle_epoch = self.handle_epoch.wrapping_add(1);
     }
 
     /// How many handles are kept before all are voided and counted anew:
@@ -68,17 +83,22 @@ impl<V: Clone + Weigh> Engine<V> {
     /// serves none), a fetch to share. It counts the same miss in the cache's
     /// statistics (none when the plan does not look up).
     pub fn by_handle(&mut self, handle: f64, now_ms: f64) -> ByHandle<V> {
-        if !(0.0..f64::from(u32::MAX)).contains(&handle) || !float::is_whole(handle) {
+        let limit = (1u64 << (32 + HANDLE_INDEX_BITS)) as f64;
+        if !(0.0..limit).contains(&handle) || !float::is_whole(handle) {
             return ByHandle::Void;
         }
-        let handle = handle as u32;
+        let handle = handle as u64;
         let index = (handle & ((1 << HANDLE_INDEX_BITS) - 1)) as usize;
-        if handle >> HANDLE_INDEX_BITS != self.handle_epoch || index >= self.handles.len() {
+        let epoch = handle >> HANDLE_INDEX_BITS;
+        if epoch != u64::from(self.handle_epoch) || index >= self.handles.len() {
             return ByHandle::Void;
         }
         let handle = &self.handles[index];
         if handle.lookup {
             if let Some(value) = self.store.fresh(&handle.key, now_ms) {
+                if handle.folded {
+                    self.stats.fold_again();
+                }
                 self.stats.hit(handle.slot);
                 return ByHandle::Fresh(value);
             }
@@ -92,6 +112,9 @@ impl<V: Clone + Weigh> Engine<V> {
             return ByHandle::Start;
         };
         let lookup = handle.lookup;
+        if handle.folded {
+            self.stats.fold_again();
+        }
         let id = self.new_id();
         self.join_fetch(id, fetch_id, now_ms);
         if lookup {

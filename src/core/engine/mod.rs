@@ -419,7 +419,7 @@ const MIN_HANDLES: usize = 4096;
 /// ...and for this many more than the cache holds, for keys in flight.
 const HANDLE_SLACK: usize = 1024;
 
-/// A handle: `epoch × 2^20 + index`, a JS number.
+/// A handle: `epoch × 2^20 + index`, a JS number (below 2^52).
 const HANDLE_INDEX_BITS: u32 = 20;
 
 impl<V: Clone + Weigh> Engine<V> {
@@ -583,8 +583,7 @@ impl<V: Clone + Weigh> Engine<V> {
     fn set_scope(&mut self, scope: String) {
         if scope != self.scope {
             // Handles name keys of the old partition.
-            self.handles.clear();
-            self.handle_epoch = (self.handle_epoch + 1) % (1 << (31 - HANDLE_INDEX_BITS));
+            self.void_handles();
         }
         self.scope = scope;
     }
@@ -715,13 +714,15 @@ impl<V: Clone + Weigh> Engine<V> {
     ) -> Result<Started<V>, RequestError> {
         let prepared = self.prepare(raw)?;
         let id = self.new_id();
+        let folds = self.stats.folded();
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
+        let folded = self.stats.folded() != folds;
         let handle_key = keep_handle
             .then(|| prepared.handle_key(|key| self.sharing.contains_key(key)))
             .flatten();
         let (lookup, share) = (prepared.plan.lookup, prepared.plan.share);
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle = handle_key.map(|key| self.register_handle(key, slot, lookup, share));
+        let handle = handle_key.map(|key| self.register_handle(key, slot, lookup, share, folded));
         Ok((id, handle, commands))
     }
 

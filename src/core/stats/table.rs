@@ -276,6 +276,13 @@ impl Stats {
     pub fn folded(&self) -> u64 {
         self.folded
     }
+
+    /// A request whose row `slot` found by folding its class is counted
+    /// again without looking its row up (a request by handle): as `slot`
+    /// would count it.
+    pub fn fold_again(&mut self) {
+        self.folded += 1;
+    }
 }
 
 fn index_key(route: Route, class: &str) -> String {

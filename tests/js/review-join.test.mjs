@@ -1,0 +1,53 @@
+// A repeat that crosses by handle (a fresh value, or a join of the fetch in
+// flight) behaves as the same request started: what the engine would refuse
+// at start is refused, never answered from another request's handle. Through
+// the built bundle in the sandbox, against the emulator; options are made in
+// the sandbox's realm, so that they take the fast path (see fast-options.test.mjs).
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+const RULES = { rules: [{ path: '/api/test', ttlMs: 60_000 }] };
+
+function local(sandbox, value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.values(Object.getOwnPropertyDescriptors(value)).some((d) => d.get)) return value;
+  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy = sandbox.evaluate(Array.isArray(value) ? '[]' : '({})');
+  for (const key of Object.keys(value)) copy[key] = local(sandbox, value[key]);
+  return copy;
+}
+
+async function client(extra = {}) {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const made = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
+  const c = Object.assign(Object.create(made), { request: (options) => made.request(local(sandbox, options)) });
+  return { c, mp, sandbox, done: () => (made.destroy(), sandbox.dispose()) };
+}
+
+describe('a request the engine refuses is refused by handle too', () => {
+  test("method: '' while the same request without a method is in flight: invalid, as start says", async () => {
+    const { c, done } = await client();
+    // Started alone, it is invalid.
+    const alone = await rejection(c.request({ path: '/api/test', method: '' }));
+    assert.equal(alone.kind, 'invalid');
+    assert.match(alone.message + alone.detail, /method/);
+    emulator.inject({ kind: 'delay', delayMs: 80, path: '/api/test' });
+    const first = c.request({ path: '/api/test' });
+    const joined = await rejection(c.request({ path: '/api/test', method: '' }));
+    assert.equal(joined.kind, 'invalid', 'not a caller of the GET in flight');
+    assert.equal((await first).statusCode, 200);
+    // Cached now: still invalid, not a fresh value.
+    const cached = await rejection(c.request({ path: '/api/test', method: '' }));
+    assert.equal(cached.kind, 'invalid', 'not the GET\'s cached value');
+    assert.equal(emulator.count('/api/test'), 1);
+    done();
+  });
+});
