@@ -755,3 +755,40 @@ fn a_request_without_a_cache_rule_gets_a_handle_once_it_joins_and_its_repeats_jo
     let (_, _, again) = e.start_with_handle(req("/no/rule", None), 7.0).unwrap();
     assert_eq!(sends(&again).len(), 1, "fetched again");
 }
+
+#[test]
+fn a_handle_answers_only_from_an_entry_stored_for_its_own_route_reason() {
+    let mut e = engine(rules());
+    // Stored by a request that let the engine choose the route.
+    fetch(&mut e, req("/api/home/init", None), "v1", 0.0);
+    let cloud = || RawRequest {
+        route: Some("cloud".into()),
+        ..req("/api/home/init", None)
+    };
+    // The same key with `route: 'cloud'`: start answers with its own reason.
+    let (_, h, hit) = e.start_with_handle(cloud(), 1.0).unwrap();
+    let Command::Resolve(settled, _) = &hit[0] else {
+        panic!("a hit: {hit:?}");
+    };
+    assert_eq!(settled.reason, "route: 'cloud' requested");
+    let h = h.expect("a handle");
+    let hits = e.cache_stats().hits;
+    assert_eq!(
+        e.by_handle(h, 2.0),
+        ByHandle::Start,
+        "the stored response carries the other reason: start answers"
+    );
+    assert_eq!(
+        e.cache_stats().hits,
+        hits,
+        "nothing counted for what start counts"
+    );
+    // Its own request's handle still answers from the entry.
+    let (_, own, _) = e
+        .start_with_handle(req("/api/home/init", None), 3.0)
+        .unwrap();
+    assert_eq!(
+        e.by_handle(own.unwrap(), 4.0),
+        ByHandle::Fresh("v1".to_string())
+    );
+}

@@ -67,6 +67,7 @@ proptest! {
                         tags: vec![],
                         fresh_until,
                         stale_until,
+                        reason: "",
                     });
                     windows.insert(key, (fresh_until, stale_until));
                 }

@@ -1084,6 +1084,7 @@ proptest! {
                     tags,
                     fresh_until,
                     stale_until,
+                    reason: "",
                 };
                 (key, entry)
             })

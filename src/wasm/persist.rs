@@ -135,6 +135,7 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
             tags,
             fresh_until: item.num("freshUntil")?,
             stale_until: item.num("staleUntil")?,
+            reason: "",
         };
         entries.push((item.text("key")?, entry));
     }

@@ -51,3 +51,22 @@ describe('a request the engine refuses is refused by handle too', () => {
     done();
   });
 });
+
+describe('a hit by handle answers with its own request\'s route reason', () => {
+  test("route: 'cloud' on an entry stored by a request without it: its own reason on every repeat", async () => {
+    const { c, done } = await client();
+    const stored = await c.request({ path: '/api/test' });
+    const defaultReason = stored.routeReason;
+    for (let i = 0; i < 3; i += 1) {
+      const explicit = await c.request({ path: '/api/test', route: 'cloud' });
+      assert.equal(explicit.fromCache, true);
+      assert.equal(explicit.routeReason, "route: 'cloud' requested", `repeat ${i}`);
+      const plain = await c.request({ path: '/api/test' });
+      assert.equal(plain.fromCache, true);
+      assert.equal(plain.routeReason, defaultReason, `repeat ${i}`);
+    }
+    assert.notEqual(defaultReason, "route: 'cloud' requested");
+    assert.equal(emulator.count('/api/test'), 1);
+    done();
+  });
+});

@@ -45,6 +45,11 @@ pub struct Entry<V> {
     pub fresh_until: f64,
     /// Served as stale (with a background refresh) before this instant.
     pub stale_until: f64,
+    /// Why the request that stored it took its route (its `routeReason`,
+    /// which the stored response carries): a request by handle is answered
+    /// from the entry only when its own reason is the same. Empty when
+    /// restored from storage.
+    pub reason: &'static str,
 }
 
 /// What a lookup found.
@@ -131,13 +136,14 @@ impl<V: Clone> Store<V> {
         found
     }
 
-    /// The value if it is fresh at `now`, counted as a hit and promoted;
-    /// otherwise None, counted as nothing (the caller goes on to `lookup`).
-    pub fn fresh(&mut self, key: &str, now: f64) -> Option<V> {
+    /// The value if it is fresh at `now` and was stored for a request with
+    /// this route `reason`, counted as a hit and promoted; otherwise None,
+    /// counted as nothing (the caller goes on to `lookup`).
+    pub fn fresh(&mut self, key: &str, now: f64, reason: &str) -> Option<V> {
         let value = self
             .lru
             .get(key)
-            .filter(|e| now < e.fresh_until)
+            .filter(|e| now < e.fresh_until && e.reason == reason)
             .map(|e| e.value.clone())?;
         self.stats.hits += 1;
         Some(value)
@@ -224,6 +230,7 @@ mod tests {
             tags: vec![],
             fresh_until: fresh,
             stale_until: stale,
+            reason: "",
         }
     }
 

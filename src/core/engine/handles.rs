@@ -19,6 +19,9 @@ pub(super) struct Handle {
     /// Its statistics row was found by folding its path's class into
     /// `(other)`: each request by the handle counts a fold, as `start` does.
     folded: bool,
+    /// Its route reason: an entry stored by a request with another (an
+    /// explicit `route`, say) is answered by `start`, with this one.
+    reason: &'static str,
 }
 
 /// What the shim does with a request it holds a handle for.
@@ -45,6 +48,7 @@ impl<V: Clone + Weigh> Engine<V> {
         lookup: bool,
         share: bool,
         folded: bool,
+        reason: &'static str,
     ) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.void_handles();
@@ -55,6 +59,7 @@ impl<V: Clone + Weigh> Engine<V> {
             lookup,
             share,
             folded,
+            reason,
         });
         let index = (self.handles.len() - 1) as u64;
         ((u64::from(self.handle_epoch) << HANDLE_INDEX_BITS) | index) as f64
@@ -95,7 +100,7 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         let handle = &self.handles[index];
         if handle.lookup {
-            if let Some(value) = self.store.fresh(&handle.key, now_ms) {
+            if let Some(value) = self.store.fresh(&handle.key, now_ms, handle.reason) {
                 if handle.folded {
                     self.stats.fold_again();
                 }

@@ -721,8 +721,10 @@ impl<V: Clone + Weigh> Engine<V> {
             .then(|| prepared.handle_key(|key| self.sharing.contains_key(key)))
             .flatten();
         let (lookup, share) = (prepared.plan.lookup, prepared.plan.share);
+        let reason = prepared.choice.reason;
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle = handle_key.map(|key| self.register_handle(key, slot, lookup, share, folded));
+        let handle =
+            handle_key.map(|key| self.register_handle(key, slot, lookup, share, folded, reason));
         Ok((id, handle, commands))
     }
 
@@ -989,6 +991,7 @@ impl<V: Clone + Weigh> Engine<V> {
                         tags: policy.tags.clone(),
                         fresh_until,
                         stale_until: fresh_until + f64::from(policy.stale_ms),
+                        reason: fetch.choice.reason,
                     },
                 );
             }
