@@ -31,14 +31,11 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     unsafe { compare_raw(a, b, n) }
 }
 
-/// Compares equal-length `a` and `b` as unsigned bytes: negative, 0 or positive.
-pub fn compare(a: &[u8], b: &[u8]) -> i32 {
-    // SAFETY: both are readable for the shorter length.
-    unsafe { compare_raw(a.as_ptr(), b.as_ptr(), a.len().min(b.len())) }
-}
-
+/// Compares `n` bytes at `a` and `b` as unsigned bytes: negative, 0 or positive.
+///
 /// # Safety
 /// `a` and `b` are readable for `n` bytes.
+#[cfg(any(target_arch = "wasm32", test))]
 #[inline(always)]
 unsafe fn compare_raw(a: *const u8, b: *const u8, n: usize) -> i32 {
     let mut i = 0;
@@ -70,8 +67,14 @@ unsafe fn compare_raw(a: *const u8, b: *const u8, n: usize) -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use super::compare;
+    use super::compare_raw;
     use ::core::cmp::Ordering;
+
+    /// `memcmp` of equal-length `a` and `b`.
+    fn compare(a: &[u8], b: &[u8]) -> i32 {
+        // SAFETY: both are readable for the shorter length.
+        unsafe { compare_raw(a.as_ptr(), b.as_ptr(), a.len().min(b.len())) }
+    }
 
     #[test]
     fn it_orders_as_slices_do() {

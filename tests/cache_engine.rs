@@ -5,10 +5,10 @@
 mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
-use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate};
+use mp_request::core::engine::{ByHandle, Command, Engine, Invalidate};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::request::RawRequest;
-use support::{cloud_config, platform, reset};
+use support::{answer, cloud_config, platform, reset};
 
 type E = Engine<String>;
 
@@ -65,16 +65,6 @@ fn ttl(ms: f64) -> RawRequestCache {
         tags: vec![],
         private: false,
         reload: false,
-    }
-}
-
-fn answer(value: &str) -> Answer<String> {
-    Answer {
-        status: 200,
-        retry_after: None,
-        value: value.into(),
-        user: None,
-        body_not_json: false,
     }
 }
 

@@ -10,9 +10,10 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRequestCache, RawRule};
-use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate, RequestId};
+use mp_request::core::engine::{ByHandle, Command, Engine, Invalidate, RequestId};
+use mp_request::core::error::RequestError;
 use mp_request::core::request::RawRequest;
-use support::{cloud_config, platform, reset, timeout};
+use support::{answer, cloud_config, platform, reset, timeout};
 
 type E = Engine<String>;
 
@@ -118,6 +119,8 @@ struct Side {
     settled: BTreeMap<usize, Settled>,
     init: bool,
     joins: usize,
+    /// Joins by the handle of a request no cache rule covers (made on its first join).
+    uncached_joins: usize,
     hits: usize,
 }
 
@@ -134,6 +137,7 @@ impl Side {
             settled: BTreeMap::new(),
             init: false,
             joins: 0,
+            uncached_joins: 0,
             hits: 0,
         };
         // The shared cloud init out of the way.
@@ -151,14 +155,15 @@ impl Side {
         let mut sends = side.e.on_init(Ok(()), 0.0);
         sends.retain(|c| matches!(c, Command::Send(_)));
         assert_eq!(sends.len(), 1);
-        side.e.on_response(id, ok("warm"), 0.0).unwrap();
+        side.e.on_response(id, answer("warm"), 0.0).unwrap();
         side
     }
 
     fn request(&mut self, n: usize, which: usize, raw: RawRequest, now: f64) {
         self.waiting.insert(n);
         if self.by_handle {
-            if let Some(&h) = self.handles.get(&which) {
+            // As the shim: a text without a handle (-1) crosses as options and asks again.
+            if let Some(&h) = self.handles.get(&which).filter(|h| **h >= 0.0) {
                 match self.e.by_handle(h, now) {
                     ByHandle::Fresh(value) => {
                         self.hits += 1;
@@ -178,6 +183,7 @@ impl Side {
                     }
                     ByHandle::Joined(id) => {
                         self.joins += 1;
+                        self.uncached_joins += usize::from(raw.path == "/api/other");
                         self.number.insert(id, n);
                         return;
                     }
@@ -187,7 +193,7 @@ impl Side {
                     }
                 }
             }
-            let want = !self.handles.contains_key(&which);
+            let want = self.handles.get(&which).is_none_or(|h| *h < 0.0);
             let started = if want {
                 self.e.start_with_handle(raw, now)
             } else {
@@ -198,38 +204,33 @@ impl Side {
                     if want {
                         self.handles.insert(which, handle.unwrap_or(-1.0));
                     }
-                    self.number.insert(id, n);
-                    self.run(commands);
+                    self.started(n, id, commands);
                 }
-                Err(e) => {
-                    self.waiting.remove(&n);
-                    self.settled.insert(
-                        n,
-                        Settled::Err {
-                            kind: e.kind().as_str(),
-                            attempts: 0,
-                        },
-                    );
-                }
+                Err(e) => self.refused(n, &e),
             }
         } else {
             match self.e.start(raw, now) {
-                Ok((id, commands)) => {
-                    self.number.insert(id, n);
-                    self.run(commands);
-                }
-                Err(e) => {
-                    self.waiting.remove(&n);
-                    self.settled.insert(
-                        n,
-                        Settled::Err {
-                            kind: e.kind().as_str(),
-                            attempts: 0,
-                        },
-                    );
-                }
+                Ok((id, commands)) => self.started(n, id, commands),
+                Err(e) => self.refused(n, &e),
             }
         }
+    }
+
+    fn started(&mut self, n: usize, id: RequestId, commands: Vec<Command<String>>) {
+        self.number.insert(id, n);
+        self.run(commands);
+    }
+
+    /// Refused at start: settled at once, with no attempt.
+    fn refused(&mut self, n: usize, e: &RequestError) {
+        self.waiting.remove(&n);
+        self.settled.insert(
+            n,
+            Settled::Err {
+                kind: e.kind().as_str(),
+                attempts: 0,
+            },
+        );
     }
 
     fn run(&mut self, commands: Vec<Command<String>>) {
@@ -315,16 +316,6 @@ impl Side {
     }
 }
 
-fn ok(value: &str) -> Answer<String> {
-    Answer {
-        status: 200,
-        retry_after: None,
-        value: value.into(),
-        user: None,
-        body_not_json: false,
-    }
-}
-
 /// xorshift: the test's own seeded randomness.
 struct Rand(u64);
 
@@ -337,7 +328,7 @@ impl Rand {
     }
 }
 
-fn play(seed: u64, steps: usize) -> (usize, usize) {
+fn play(seed: u64, steps: usize) -> (usize, usize, usize) {
     let all = requests();
     let mut rand = Rand(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut by_handle = Side::new(true);
@@ -372,7 +363,7 @@ fn play(seed: u64, steps: usize) -> (usize, usize) {
                 let kind = rand.below(4);
                 let value = format!("v{step}");
                 let answer = |side: &mut Side, id| match kind {
-                    0 | 1 => side.e.on_response(id, ok(&value), now).unwrap(),
+                    0 | 1 => side.e.on_response(id, answer(&value), now).unwrap(),
                     2 => side.e.on_failure(id, reset(), now).unwrap(),
                     _ => side.e.on_failure(id, timeout(), now).unwrap(),
                 };
@@ -471,19 +462,23 @@ fn play(seed: u64, steps: usize) -> (usize, usize) {
             "seed {seed} step {step}: counts differ\n{log:#?}"
         );
     }
-    (by_handle.joins, by_handle.hits)
+    (by_handle.joins, by_handle.uncached_joins, by_handle.hits)
 }
 
 #[test]
 fn a_request_by_handle_settles_and_counts_as_the_same_request_started() {
-    let (mut joins, mut hits) = (0, 0);
+    let (mut joins, mut uncached, mut hits) = (0, 0, 0);
     for seed in 0..400 {
-        let (j, h) = play(seed, 150);
+        let (j, u, h) = play(seed, 150);
         joins += j;
+        uncached += u;
         hits += h;
     }
-    // The handle path was taken, both ways.
-    assert!(joins > 1000 && hits > 1000, "joins {joins}, hits {hits}");
+    // The handle path was taken, every way.
+    assert!(
+        joins > 1000 && uncached > 200 && hits > 1000,
+        "joins {joins} ({uncached} without a cache rule), hits {hits}"
+    );
 }
 
 #[test]
@@ -502,7 +497,7 @@ fn a_handle_of_an_old_partition_stays_void_however_many_times_the_user_changes()
             _ => None,
         })
         .unwrap();
-    e.on_response(fetch, ok("a"), 1.0).unwrap();
+    e.on_response(fetch, answer("a"), 1.0).unwrap();
     // A user who signs in and out, many times in one session.
     for i in 0..4096 {
         let user = (i % 2 == 0).then(|| "u1".to_string());

@@ -6,7 +6,7 @@
 // realm, as a page makes them.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+import { localClient, rejection, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -17,25 +17,8 @@ after(() => emulator.close());
 
 const RULES = { rules: [{ path: '/api/test', ttlMs: 60_000 }] };
 
-/**
- * `value` made again in the sandbox's realm, as a page's own objects are: the
- * fast path takes plain objects of the realm the bundle runs in. Objects with
- * getters, and objects of other kinds (a signal), are kept as they are.
- */
-function local(sandbox, value) {
-  if (value === null || typeof value !== 'object') return value;
-  if (Object.values(Object.getOwnPropertyDescriptors(value)).some((d) => d.get)) return value;
-  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const copy = sandbox.evaluate(Array.isArray(value) ? '[]' : '({})');
-  for (const key of Object.keys(value)) copy[key] = local(sandbox, value[key]);
-  return copy;
-}
-
 async function client(extra = {}) {
-  const { mp, sandbox } = sandboxWithBundle(emulator);
-  const made = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
-  const c = Object.assign(Object.create(made), { request: (options) => made.request(local(sandbox, options)) });
-  return { c, mp, sandbox, done: () => (made.destroy(), sandbox.dispose()) };
+  return localClient(emulator, { cache: RULES, ...extra });
 }
 
 describe('repeats with options are served from the cache', () => {

@@ -5,7 +5,7 @@
 // the sandbox's realm, so that they take the fast path (see fast-options.test.mjs).
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cloudOptions, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+import { localClient, rejection, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -16,20 +16,8 @@ after(() => emulator.close());
 
 const RULES = { rules: [{ path: '/api/test', ttlMs: 60_000 }] };
 
-function local(sandbox, value) {
-  if (value === null || typeof value !== 'object') return value;
-  if (Object.values(Object.getOwnPropertyDescriptors(value)).some((d) => d.get)) return value;
-  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const copy = sandbox.evaluate(Array.isArray(value) ? '[]' : '({})');
-  for (const key of Object.keys(value)) copy[key] = local(sandbox, value[key]);
-  return copy;
-}
-
 async function client(extra = {}) {
-  const { mp, sandbox } = sandboxWithBundle(emulator);
-  const made = await mp.createClient(cloudOptions(emulator, { cache: RULES, ...extra }));
-  const c = Object.assign(Object.create(made), { request: (options) => made.request(local(sandbox, options)) });
-  return { c, mp, sandbox, done: () => (made.destroy(), sandbox.dispose()) };
+  return localClient(emulator, { cache: RULES, ...extra });
 }
 
 describe('a request the engine refuses is refused by handle too', () => {

@@ -72,6 +72,36 @@ export function sandboxWithExports(emulator) {
   return { sandbox, mp, stackPointer, memoryBytes };
 }
 
+/**
+ * `value` made again in the sandbox's realm, as a page's own objects are: the
+ * fast path takes plain objects of the realm the bundle runs in. Objects with
+ * getters, and objects of other kinds (a signal), are kept as they are.
+ * @param {{ evaluate(code: string): any }} sandbox
+ * @param {any} value
+ * @returns {any}
+ */
+export function local(sandbox, value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (Object.values(Object.getOwnPropertyDescriptors(value)).some((d) => d.get)) return value;
+  if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy = sandbox.evaluate(Array.isArray(value) ? '[]' : '({})');
+  for (const key of Object.keys(value)) copy[key] = local(sandbox, value[key]);
+  return copy;
+}
+
+/**
+ * A cloud client in a fresh sandbox whose `request` makes its options in the
+ * sandbox's realm (see `local`), so they take the fast path as a page's do.
+ * @param {Awaited<ReturnType<typeof startEmulator>>} emulator
+ * @param {object} options client options besides the cloud's
+ */
+export async function localClient(emulator, options) {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const made = await mp.createClient(cloudOptions(emulator, options));
+  const c = Object.assign(Object.create(made), { request: (/** @type {any} */ o) => made.request(local(sandbox, o)) });
+  return { c, mp, sandbox, done: () => (made.destroy(), sandbox.dispose()) };
+}
+
 /** Cloud client options for the emulator's env and the seed's service. */
 export function cloudOptions(emulator, extra = {}) {
   return { env: emulator.env, service: SERVICE, ...extra };

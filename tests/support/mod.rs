@@ -43,6 +43,17 @@ pub fn post(path: &str) -> RawRequest {
     }
 }
 
+/// A 200 answering with `value` (for engines that keep strings).
+pub fn answer(value: &str) -> Answer<String> {
+    Answer {
+        status: 200,
+        retry_after: None,
+        value: value.into(),
+        user: None,
+        body_not_json: false,
+    }
+}
+
 pub fn failure(err_msg: &str, err_code: Option<i32>) -> Failure {
     Failure {
         err_msg: err_msg.into(),

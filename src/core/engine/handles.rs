@@ -9,19 +9,19 @@ use crate::core::float;
 #[derive(Debug)]
 pub(super) struct Handle {
     /// The full cache key.
-    key: String,
+    pub(super) key: String,
     /// Its statistics row.
-    slot: Slot,
+    pub(super) slot: Slot,
     /// Its plan looks the key up in the cache.
-    lookup: bool,
+    pub(super) lookup: bool,
     /// Its plan lets it join a fetch in flight for the same key.
-    share: bool,
+    pub(super) share: bool,
     /// Its statistics row was found by folding its path's class into
     /// `(other)`: each request by the handle counts a fold, as `start` does.
-    folded: bool,
+    pub(super) folded: bool,
     /// Its route reason: an entry stored by a request with another (an
     /// explicit `route`, say) is answered by `start`, with this one.
-    reason: &'static str,
+    pub(super) reason: &'static str,
 }
 
 /// What the shim does with a request it holds a handle for.
@@ -39,28 +39,13 @@ pub enum ByHandle<V> {
 }
 
 impl<V: Clone + Weigh> Engine<V> {
-    /// A handle for `key`: `epoch × 2^20 + index`, below 2^52 (a JS number
-    /// holds it exactly).
-    pub(super) fn register_handle(
-        &mut self,
-        key: String,
-        slot: Slot,
-        lookup: bool,
-        share: bool,
-        folded: bool,
-        reason: &'static str,
-    ) -> f64 {
+    /// The number for `handle`: `epoch × 2^20 + index`, below 2^52 (a JS
+    /// number holds it exactly).
+    pub(super) fn register_handle(&mut self, handle: Handle) -> f64 {
         if self.handles.len() >= self.handle_capacity() {
             self.void_handles();
         }
-        self.handles.push(Handle {
-            key,
-            slot,
-            lookup,
-            share,
-            folded,
-            reason,
-        });
+        self.handles.push(handle);
         let index = (self.handles.len() - 1) as u64;
         ((u64::from(self.handle_epoch) << HANDLE_INDEX_BITS) | index) as f64
     }

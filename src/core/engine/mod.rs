@@ -720,11 +720,16 @@ impl<V: Clone + Weigh> Engine<V> {
         let handle_key = keep_handle
             .then(|| prepared.handle_key(|key| self.sharing.contains_key(key)))
             .flatten();
-        let (lookup, share) = (prepared.plan.lookup, prepared.plan.share);
-        let reason = prepared.choice.reason;
+        let handle = handle_key.map(|key| Handle {
+            key,
+            slot,
+            lookup: prepared.plan.lookup,
+            share: prepared.plan.share,
+            folded,
+            reason: prepared.choice.reason,
+        });
         let commands = self.begin(id, slot, prepared, now_ms)?;
-        let handle =
-            handle_key.map(|key| self.register_handle(key, slot, lookup, share, folded, reason));
+        let handle = handle.map(|handle| self.register_handle(handle));
         Ok((id, handle, commands))
     }
 
