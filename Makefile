@@ -16,7 +16,8 @@ setup:
 	@bash scripts/setup.sh
 
 build: setup
-	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg
+	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg -- --no-default-features --features requests
+	CARGO_TARGET_DIR=target/sockets wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg-sockets --out-name mp_request_sockets -- --no-default-features --features sockets
 	node scripts/build-bundle.mjs
 	node scripts/copy-bundle-to-example.mjs
 
@@ -39,6 +40,8 @@ lint:
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features requests -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features sockets -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --tests --features std -- -D warnings
 
 test-rust:

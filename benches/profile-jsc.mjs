@@ -129,10 +129,10 @@ function report(all, n) {
 async function namedBuild(dir) {
   mkdirSync(dir, { recursive: true });
   const log = (text) => process.stderr.write(`[profile] ${text}\n`);
-  // 1. The crate, symbols kept. The flags are .cargo/config.toml's without `strip=symbols`
+  // 1. The crate's request engine (as `make build` builds it), symbols kept. The flags are .cargo/config.toml's without `strip=symbols`
   //    (RUSTFLAGS replaces them); the `target_features` section strip would drop is dropped below.
   log('cargo build with symbols (target/profile-names)');
-  execFileSync('cargo', ['build', '--quiet', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '--target-dir', join(ROOT, 'target', 'profile-names')], {
+  execFileSync('cargo', ['build', '--quiet', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '--no-default-features', '--features', 'requests', '--target-dir', join(ROOT, 'target', 'profile-names')], {
     cwd: ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
@@ -188,7 +188,8 @@ async function bundle(glue, minifyIdentifiers) {
   };
   const out = await esbuild.build({
     bundle: true,
-    alias: { 'mp-request-glue': glue },
+    // The socket engine's glue as shipped: the profile is of requests.
+    alias: { 'mp-request-glue': glue, 'mp-request-sockets-glue': join(ROOT, 'pkg-sockets', 'mp_request_sockets_bg.js') },
     legalComments: 'inline',
     logLevel: 'warning',
     minifyWhitespace: true,

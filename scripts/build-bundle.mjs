@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Builds dist/ from pkg/ (run `wasm-pack build` first):
-//   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm + mp_request.wasm.br + index.d.ts
+// Builds dist/ from pkg/ and pkg-sockets/ (run the two `wasm-pack build`s of `make build` first):
+//   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm(.br) + mp_request_sockets.wasm(.br) + index.d.ts
 //   dist/miniprogram_npm/mp-request/  the same for the npm package (its `miniprogram` folder, which 构建 npm
 //                                 copies to miniprogram_npm/mp-request/): its default wasmPath is there; no .wasm
-//   dist/node/                    index.js (CommonJS) + mp_request.wasm + index.d.ts
-//   dist/web/                     mp-request.js (ES module) + mp_request.wasm + index.d.ts
-// The wasm is lowered to MVP features (plus mutable globals) and optimised for size.
+//   dist/node/                    index.js (CommonJS) + the two .wasm + index.d.ts
+//   dist/web/                     mp-request.js (ES module) + the two .wasm + index.d.ts
+// Two wasm modules: the request engine (mp_request.wasm), which createClient loads, and the socket
+// engine (mp_request_sockets.wasm), loaded on the first client.socket(). Each is lowered to MVP
+// features (plus mutable globals) and optimised for size.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,10 +20,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const pkgWasm = join(root, 'pkg', 'mp_request_bg.wasm');
 const pkgGlue = join(root, 'pkg', 'mp_request_bg.js');
+const socketsWasm = join(root, 'pkg-sockets', 'mp_request_sockets_bg.wasm');
+const socketsGlue = join(root, 'pkg-sockets', 'mp_request_sockets_bg.js');
 const dist = join(root, 'dist');
 
-for (const file of [pkgWasm, pkgGlue]) {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run \`wasm-pack build --target bundler\` first`);
+for (const file of [pkgWasm, pkgGlue, socketsWasm, socketsGlue]) {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run the two \`wasm-pack build\`s of \`make build\` first`);
 }
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'wasm'), { recursive: true });
@@ -29,11 +33,17 @@ mkdirSync(join(dist, 'wasm'), { recursive: true });
 // 1. wasm: lower what the prebuilt std still uses (with word-sized memory
 //    copies, scripts/lower-wasm.mjs), then optimise with only MVP + mutable
 //    globals enabled, which also validates the result.
-const lowered = join(dist, 'wasm', 'lowered.wasm');
-const wasm = join(dist, 'wasm', 'mp_request.wasm');
-writeFileSync(lowered, lowerToMvp(readFileSync(pkgWasm)));
-execFileSync(bin('wasm-opt'), [lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', wasm], { stdio: 'inherit' });
-rmSync(lowered);
+/** @param {string} from @param {string} name */
+function optimise(from, name) {
+  const lowered = join(dist, 'wasm', `${name}.lowered.wasm`);
+  const out = join(dist, 'wasm', `${name}.wasm`);
+  writeFileSync(lowered, lowerToMvp(readFileSync(from)));
+  execFileSync(bin('wasm-opt'), [lowered, '--mvp-features', '--enable-mutable-globals', '-Oz', '-o', out], { stdio: 'inherit' });
+  rmSync(lowered);
+  return out;
+}
+const wasm = optimise(pkgWasm, 'mp_request');
+const socketsOut = optimise(socketsWasm, 'mp_request_sockets');
 
 // 2. JS bundles.
 /** The fast-text-encoding polyfill, bound to a local object instead of a global. */
@@ -54,7 +64,7 @@ const scopedPolyfill = {
 };
 const common = {
   bundle: true,
-  alias: { 'mp-request-glue': pkgGlue },
+  alias: { 'mp-request-glue': pkgGlue, 'mp-request-sockets-glue': socketsGlue },
   legalComments: 'inline',
   logLevel: 'warning',
   minifyWhitespace: true,
@@ -96,21 +106,21 @@ await esbuild.build({
 });
 
 // 3. wasm and types next to each bundle; brotli for the mini-program (.wasm.br, base library >= 2.14.0).
-const wasmBytes = readFileSync(wasm);
-const brotli = brotliCompressSync(wasmBytes, {
-  params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: wasmBytes.length },
-});
-for (const dir of [miniprogramDir, join(dist, 'node'), join(dist, 'web')]) {
-  copyFileSync(wasm, join(dir, 'mp_request.wasm'));
+/** @param {Buffer} bytes */
+const brotliOf = (bytes) =>
+  brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } });
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const sizes = [];
+for (const [built, name] of [[wasm, 'mp_request'], [socketsOut, 'mp_request_sockets']]) {
+  const bytes = readFileSync(built);
+  const brotli = brotliOf(bytes);
+  for (const dir of [miniprogramDir, join(dist, 'node'), join(dist, 'web')]) copyFileSync(built, join(dir, `${name}.wasm`));
+  writeFileSync(join(miniprogramDir, `${name}.wasm.br`), brotli);
+  writeFileSync(join(miniprogramNpmDir, `${name}.wasm.br`), brotli);
+  sizes.push(`${name}.wasm ${kb(bytes.length)} (gzip ${kb(gzipSync(bytes, { level: 9 }).length)}, .br ${kb(brotli.length)})`);
+}
+for (const dir of [miniprogramDir, miniprogramNpmDir, join(dist, 'node'), join(dist, 'web')]) {
   copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(dir, 'index.d.ts'));
 }
-writeFileSync(join(miniprogramDir, 'mp_request.wasm.br'), brotli);
-writeFileSync(join(miniprogramNpmDir, 'mp_request.wasm.br'), brotli);
-copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(miniprogramNpmDir, 'index.d.ts'));
-
-const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const js = statSync(join(miniprogramDir, 'index.js')).size;
-console.log(
-  `mini-program bundle: index.js ${kb(js)}, mp_request.wasm ${kb(wasmBytes.length)} ` +
-    `(gzip ${kb(gzipSync(wasmBytes, { level: 9 }).length)}), mp_request.wasm.br ${kb(brotli.length)}`,
-);
+console.log(`mini-program bundle: index.js ${kb(js)}, ${sizes.join(', ')}`);

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `make package`: the npm package a mini-program team installs (run `make build` first).
 // Stages dist/package/ from the built dist/ and packs it with `npm pack` into dist/mp-request-<version>.tgz:
-//   miniprogram/  the mini-program build (index.js, mp_request.wasm.br, index.d.ts): the `miniprogram`
+//   miniprogram/  the mini-program build (index.js, mp_request.wasm.br and mp_request_sockets.wasm.br, index.d.ts): the `miniprogram`
 //                 field, so the devtools' 构建 npm copies it to miniprogram_npm/mp-request/, where its
 //                 default wasmPath looks (/miniprogram_npm/mp-request/mp_request.wasm.br)
-//   node/         the Node build (CommonJS, mp_request.wasm next to it)
-//   web/          the browser build (an ES module that loads mp_request.wasm next to it)
+//   node/         the Node build (CommonJS, the two .wasm next to it)
+//   web/          the browser build (an ES module that loads the two .wasm next to it)
 //   index.d.ts    the types
 //   README.md, docs/  the README and the docs it links to
 // The repository's own package.json is private (dev dependencies only); the package's is generated here:
@@ -33,12 +33,15 @@ export function cargoPackage() {
 const FILES = [
   ['miniprogram_npm/mp-request/index.js', 'miniprogram/index.js'],
   ['miniprogram_npm/mp-request/mp_request.wasm.br', 'miniprogram/mp_request.wasm.br'],
+  ['miniprogram_npm/mp-request/mp_request_sockets.wasm.br', 'miniprogram/mp_request_sockets.wasm.br'],
   ['miniprogram_npm/mp-request/index.d.ts', 'miniprogram/index.d.ts'],
   ['node/index.js', 'node/index.js'],
   ['node/mp_request.wasm', 'node/mp_request.wasm'],
+  ['node/mp_request_sockets.wasm', 'node/mp_request_sockets.wasm'],
   ['node/index.d.ts', 'node/index.d.ts'],
   ['web/mp-request.js', 'web/mp-request.js'],
   ['web/mp_request.wasm', 'web/mp_request.wasm'],
+  ['web/mp_request_sockets.wasm', 'web/mp_request_sockets.wasm'],
   ['web/index.d.ts', 'web/index.d.ts'],
   ['node/index.d.ts', 'index.d.ts'],
 ];
@@ -70,6 +73,7 @@ export function manifest() {
       './web': { types: './web/index.d.ts', default: './web/mp-request.js' },
       './miniprogram': { types: './miniprogram/index.d.ts', default: './miniprogram/index.js' },
       './web/mp_request.wasm': './web/mp_request.wasm',
+      './web/mp_request_sockets.wasm': './web/mp_request_sockets.wasm',
       './package.json': './package.json',
     },
     files: ['index.d.ts', 'miniprogram/', 'node/', 'web/', 'docs/'],

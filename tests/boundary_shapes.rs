@@ -8,7 +8,7 @@ mod js_values;
 
 use js_sys::{Array, Reflect, JSON};
 use js_values::{array, object, platform};
-use mp_request::wasm::Engine;
+use mp_request::wasm::{Engine, Sockets};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -399,41 +399,39 @@ fn socket_commands_and_events_keep_their_shapes() {
     let mut log = Log::default();
     let options = object(&[("env", "prod-1".into()), ("service", "svc".into())]);
     let e = Engine::new(options, platform(5), JsValue::UNDEFINED).unwrap();
-    let opened = log.one(
-        "open",
-        e.socket_open(object(&[("acked", true.into())]), 0.0),
-    );
+    let opened = log.one("open", e.socket_open(object(&[("acked", true.into())])));
     let id = Reflect::get(&opened, &"id".into())
         .unwrap()
         .as_f64()
         .unwrap() as u32;
-    log.all(
-        "send queued",
-        e.socket_send(id, object(&[("hi", 1.into())]), true),
-    );
-    log.all("opened", e.socket_opened(id, 1, 10.0));
+    let config: Vec<f64> = Array::from(&Reflect::get(&opened, &"config".into()).unwrap())
+        .iter()
+        .map(|n| n.as_f64().unwrap())
+        .collect();
+    let s = Sockets::new(5.0, &e.locale(), true, false);
+    log.all("start", s.start(id, &config, 0.0));
+    let payload = e.socket_payload(object(&[("hi", 1.into())]), true).unwrap();
+    log.0.push(format!("payload: {payload}"));
+    log.all("send queued", s.send(id, &payload));
+    log.all("opened", s.opened(id, 1, 10.0));
     log.all(
         "message",
-        e.socket_message(id, 1, Some("{\"ack\":1}".into()), 20.0),
+        s.message(id, 1, Some("{\"ack\":1}".into()), 20.0),
     );
     // A frame the shim kept (large or binary): delivered as it holds it.
-    log.all("frame", e.socket_message(id, 1, None, 20.0));
-    log.all("timer", e.socket_timer(id, 10_020.0));
-    log.all(
-        "error",
-        e.socket_error(id, 1, "boom".into(), JsValue::UNDEFINED, 10_030.0),
-    );
-    log.all(
-        "closed",
-        e.socket_closed(id, 1, 1006.0, "gone".into(), 10_040.0),
-    );
-    log.all("hidden", e.sockets_hidden(true, 10_050.0));
-    log.all("shown", e.sockets_hidden(false, 10_060.0));
-    log.all("offline", e.sockets_online(false, 10_070.0));
+    log.all("frame", s.message(id, 1, None, 20.0));
+    log.all("timer", s.timer(id, 10_020.0));
+    e.socket_failure(id, "boom".into(), JsValue::UNDEFINED)
+        .unwrap();
+    log.all("error", s.on_error(id, 1, "boom".into(), 10_030.0));
+    log.all("closed", s.closed(id, 1, 1006.0, "gone".into(), 10_040.0));
+    log.all("hidden", s.set_hidden(true, 10_050.0));
+    log.all("shown", s.set_hidden(false, 10_060.0));
+    log.all("offline", s.set_online(false, 10_070.0));
     // A refusal from an older task, acked mode: the frame is still unacked; nothing to do.
     log.all(
         "send failed",
-        e.socket_send_failed(
+        s.send_failed(
             id,
             1,
             1.0,
@@ -442,10 +440,12 @@ fn socket_commands_and_events_keep_their_shapes() {
             10_075.0,
         ),
     );
-    log.err("send bad", e.socket_send(id, JsValue::UNDEFINED, false));
-    log.all("release", e.socket_release(id));
+    log.err("payload bad", e.socket_payload(JsValue::UNDEFINED, false));
+    log.err("start bad", s.start(9, &[1.0, 2.0], 10_076.0));
     log.0
-        .push(format!("state: {}", e.socket_state(id).unwrap()));
+        .push(format!("release: {}", e.socket_release(id).unwrap()));
+    log.all("close", s.close(id));
+    log.0.push(format!("state: {}", s.state(id).unwrap()));
     let got = log.0.join("\n");
     assert_eq!(got, SOCKET_SHAPES.trim(), "\n{got}\n");
 }
@@ -492,7 +492,9 @@ given no instance: {"kind":"invalid","message":"请求参数无效：`cloud.call
 "##;
 
 const SOCKET_SHAPES: &str = r##"
-open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","commands":[{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]}
+open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","config":[1000,10000,1.5,null,10000,5000,null,10000,25000,1000,1048576,1]}
+start: [{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]
+payload: {"hi":1}
 send queued: []
 opened: [{"type":"transmit","socket":1,"epoch":1,"seq":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"timer","socket":1,"atMs":10010}]
 message: [{"type":"deliver","socket":1}]
@@ -504,7 +506,9 @@ hidden: [{"type":"event","socket":1,"event":{"name":"state","state":"paused"}}]
 shown: [{"type":"connect","socket":1,"epoch":3},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":20060}]
 offline: []
 send failed: []
-send bad: {"kind":"invalid","message":"请求参数无效：`send` needs a string or JSON data, got undefined","detail":"`send` needs a string or JSON data, got undefined","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-release: [{"type":"closeTask","socket":1,"epoch":3,"code":1000,"reason":"closed by the caller"},{"type":"event","socket":1,"event":{"name":"error","detail":"closed by the caller; 1 message(s) were not sent","unsent":["{\"hi\":1}"]}},{"type":"event","socket":1,"event":{"name":"close","code":1000,"reason":"closed by the caller; 1 message(s) were not sent","reconnecting":false}},{"type":"event","socket":1,"event":{"name":"state","state":"closed"}}]
+payload bad: {"kind":"invalid","message":"请求参数无效：`send` needs a string or JSON data, got undefined","detail":"`send` needs a string or JSON data, got undefined","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+start bad: {"kind":"invalid","message":"请求参数无效：`socket` settings must be the request engine's 12 numbers","detail":"`socket` settings must be the request engine's 12 numbers","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+release: true
+close: [{"type":"closeTask","socket":1,"epoch":3,"code":1000,"reason":"closed by the caller"},{"type":"event","socket":1,"event":{"name":"error","detail":"closed by the caller; 1 message(s) were not sent","unsent":["{\"hi\":1}"]}},{"type":"event","socket":1,"event":{"name":"close","code":1000,"reason":"closed by the caller; 1 message(s) were not sent","reconnecting":false}},{"type":"event","socket":1,"event":{"name":"state","state":"closed"}}]
 state: closed
 "##;

@@ -6,7 +6,7 @@
 import { createCloudAdapter } from './adapters/cloud.js';
 import { createMockAdapter } from './adapters/mock.js';
 import { readWasmPath, snapshotOptions } from './client-options.js';
-import { loadEngine } from './engine.js';
+import { loadEngine, loadSockets, socketsPath } from './engine.js';
 import { flatRecord, restOptions } from './fast-options.js';
 import { createSocketDriver } from './socket.js';
 import { failed } from './outcome.js';
@@ -156,10 +156,11 @@ export async function createClientWith(runtime, options) {
       cause,
     );
   }
+  const seed = Math.floor(Math.random() * 0xffffffff);
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(opts, { ...runtime.platform(), seed: Math.floor(Math.random() * 0xffffffff) }, COMMAND_SHAPES);
+    engine = new Engine(opts, { ...runtime.platform(), seed }, COMMAND_SHAPES);
   } catch (thrown) {
     throw toRequestError(thrown);
   }
@@ -218,6 +219,7 @@ export async function createClientWith(runtime, options) {
       // Whatever it would report has no engine to hear it.
       if (initTimer !== undefined) clearTimeout(initTimer);
       engine.free();
+      sockets.free();
       if (holdsQueue) heldQueues.delete(queueKey);
     }
   };
@@ -250,6 +252,8 @@ export async function createClientWith(runtime, options) {
   }
   const sockets = createSocketDriver({
     engine,
+    // The socket engine: a module of its own, loaded on the first `client.socket()`.
+    machines: (online, hidden) => loadSockets(runtime.instantiate, wasmPath).then((Sockets) => new Sockets(seed, engine.locale(), online, hidden)),
     now,
     transports,
     run: socketEvent,
@@ -260,7 +264,7 @@ export async function createClientWith(runtime, options) {
     if (freed) return;
     // Back online, queued mutations replay.
     event(() => engine.setOnline(online, now()));
-    socketEvent(() => engine.socketsOnline(online, now()));
+    sockets.setOnline(online);
   });
   const persistKey = runtime.storage ? engine.persistKey() : undefined;
   if (persistKey && runtime.storage) {
@@ -300,12 +304,12 @@ export async function createClientWith(runtime, options) {
         () => {
           if (persistTimer !== undefined) persistNow();
           if (freed) return;
-          socketEvent(() => engine.socketsHidden(true, now()));
+          sockets.setHidden(true);
           event(() => engine.appHidden(true, now()));
         },
         () => {
           if (freed) return;
-          socketEvent(() => engine.socketsHidden(false, now()));
+          sockets.setHidden(false);
           // Requests interrupted in the background are sent again now.
           event(() => engine.appHidden(false, now()));
         },
@@ -942,6 +946,12 @@ export async function createClientWith(runtime, options) {
     socket(socketOptions) {
       live();
       return sockets.open(socketOptions);
+    },
+    prepareSockets() {
+      live();
+      return sockets.prepare().catch((cause) => {
+        throw invalidError(`the socket engine \`${socketsPath(wasmPath)}\` could not be loaded (${describe(cause)}); copy it next to the request engine's wasm`, cause);
+      });
     },
     pending: () => guarded(() => engine.pending().map(pendingOf)),
     dropPending(user) {

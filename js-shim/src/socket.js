@@ -38,17 +38,83 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @typedef {Record<string, (target: SocketTarget, wanted?: () => boolean) => Promise<SocketTaskLike>>} SocketTransports
  */
 
+/** @typedef {import('mp-request-sockets-glue').Sockets} SocketMachines The socket engine. */
+
 /**
+ * Sockets are shared by two engines: the request engine validates, shares
+ * and counts them when `client.socket()` is called (synchronously, so bad
+ * options throw there); the socket engine runs their machines. The socket
+ * engine may be a module loaded on the first `client.socket()`: until it is
+ * ready, what the caller does is kept in order and handed to it then.
  * @param {object} deps
- * @param {any} deps.engine
+ * @param {any} deps.engine The request engine.
+ * @param {(online: boolean, hidden: boolean) => Promise<SocketMachines>} deps.machines Makes the socket engine (once).
  * @param {() => number} deps.now
  * @param {SocketTransports} deps.transports
- * @param {(call: () => ArrayLike<any>) => void} deps.run Runs an engine call (unless the engine is gone) and executes its commands.
+ * @param {(call: () => ArrayLike<any>) => void} deps.run Runs a socket engine call (unless the client is gone) and executes its commands.
  * @param {(line: string) => void} [deps.log]
  */
-export function createSocketDriver({ engine, now, transports, run, log }) {
+export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log }) {
   /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown }>} */
   const live = new Map();
+  /** The socket engine, once made. @type {SocketMachines | undefined} */
+  let machines;
+  /**
+   * Calls waiting for it, in order (`failed`: told when it cannot be made);
+   * undefined when none is loading.
+   * @type {Array<{ call: (m: SocketMachines) => void, failed?: (error: unknown) => void }> | undefined}
+   */
+  let waiting;
+  let online = true;
+  let hidden = false;
+  let gone = false;
+
+  /**
+   * Runs `call` on the socket engine now, or once it is ready (the first
+   * call loads it). A socket engine that cannot be made fails every socket
+   * waiting for it with the reason (and calls `failed`); the next call tries again.
+   * @param {(m: SocketMachines) => void} call
+   * @param {(error: unknown) => void} [failed]
+   */
+  function withMachines(call, failed) {
+    if (machines) {
+      call(machines);
+      return;
+    }
+    if (waiting) {
+      waiting.push({ call, failed });
+      return;
+    }
+    const calls = (waiting = [{ call, failed }]);
+    makeMachines(online, hidden).then(
+      (made) => {
+        if (gone) {
+          made.free();
+          return;
+        }
+        // In order, including calls made while these run (a listener that sends).
+        for (let next = calls.shift(); next; next = calls.shift()) next.call(made);
+        waiting = undefined;
+        machines = made;
+      },
+      (error) => {
+        waiting = undefined;
+        const detail = `the socket engine could not be loaded (${describe(error)})`;
+        say('error', `socket: ${detail}`);
+        for (const s of [...live.values()]) {
+          forget(s);
+          for (const h of s.holders) {
+            h.emit('error', { name: 'error', detail });
+            h.emit('state', { name: 'state', state: 'failed' });
+          }
+        }
+        for (const c of calls) if (c.failed) c.failed(error);
+      },
+    );
+  }
+
+  /** @param {(m: SocketMachines) => ArrayLike<any>} call */
+  const machine = (call) => run(() => (machines && !gone ? call(machines) : []));
 
   /**
    * Executes socket commands one by one: one that fails (a SocketTask or a
@@ -91,7 +157,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
         const refused = (/** @type {unknown} */ detail) => {
           if (handedBack) return;
           handedBack = true;
-          Promise.resolve().then(() => run(() => engine.socketSendFailed(s.id, c.epoch, c.seq, c.text, detail, now())));
+          Promise.resolve().then(() => machine((m) => m.sendFailed(s.id, c.epoch, c.seq, c.text, detail, now())));
         };
         if (!(s.epoch === c.epoch && s.task)) {
           refused('sendSocketMessage:fail the SocketTask is gone');
@@ -119,7 +185,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
         if (s.timer !== undefined) clearTimeout(s.timer);
         s.timer = undefined;
         if (c.atMs !== undefined && c.atMs !== null) {
-          s.timer = setTimeout(() => run(() => engine.socketTimer(s.id, now())), Math.max(0, c.atMs - now()));
+          s.timer = setTimeout(() => machine((m) => m.timer(s.id, now())), Math.max(0, c.atMs - now()));
         }
         return;
       default:
@@ -147,7 +213,7 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
       opening = Promise.reject(error);
     }
     // With its errCode: the engine tells "not initialised" (-601034) from other failures.
-    const failedToOpen = (/** @type {unknown} */ error) => run(() => engine.socketError(s.id, epoch, describe(error), field(error, 'errCode'), now()));
+    const failedToOpen = (/** @type {unknown} */ error) => failure(s, epoch, describe(error), field(error, 'errCode'));
     opening.then((task) => {
       if (s.epoch !== epoch || !live.has(s.id)) {
         closeQuietly(task, 1000, 'superseded');
@@ -166,22 +232,36 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
   }
 
   /**
+   * A SocketTask failed (or could not be opened): the request engine hears
+   * it first (a cloud socket's errCode may say the shared init is gone),
+   * then the socket's machine.
+   * @param {any} s @param {number} epoch @param {unknown} detail @param {unknown} errCode
+   */
+  function failure(s, epoch, detail, errCode) {
+    run(() => {
+      engine.socketFailure(s.id, detail, errCode);
+      return [];
+    });
+    machine((m) => m.error(s.id, epoch, detail, now()));
+  }
+
+  /**
    * Forwards a SocketTask's events to the engine. The platform may call
    * them with anything (null, no data): none throws back into it.
    * @param {any} s @param {SocketTaskLike} task @param {number} epoch
    */
   function listenTo(s, task, epoch) {
-    task.onOpen(() => run(() => engine.socketOpened(s.id, epoch, now())));
+    task.onOpen(() => machine((m) => m.opened(s.id, epoch, now())));
     task.onMessage((e) => {
       const data = field(e, 'data');
       s.frame = data;
       // Control frames are ASCII and at most 1024 bytes: nothing else is copied in.
       const text = typeof data === 'string' && data.length <= CONTROL_MAX && CONTROL_START.test(data) ? data : undefined;
-      run(() => engine.socketMessage(s.id, epoch, text, now()));
+      machine((m) => m.message(s.id, epoch, text, now()));
       s.frame = undefined;
     });
-    task.onClose((e) => run(() => engine.socketClosed(s.id, epoch, field(e, 'code'), field(e, 'reason'), now())));
-    task.onError((e) => run(() => engine.socketError(s.id, epoch, field(e, 'errMsg'), field(e, 'errCode'), now())));
+    task.onClose((e) => machine((m) => m.closed(s.id, epoch, field(e, 'code'), field(e, 'reason'), now())));
+    task.onError((e) => failure(s, epoch, field(e, 'errMsg'), field(e, 'errCode')));
   }
 
   return {
@@ -193,39 +273,92 @@ export function createSocketDriver({ engine, now, transports, run, log }) {
     open(options) {
       let opened;
       try {
-        opened = engine.socketOpen(options, now());
+        opened = engine.socketOpen(options);
       } catch (thrown) {
         throw toRequestError(thrown);
       }
       let s = live.get(opened.id);
       if (!s) {
         const target = { route: opened.route, service: opened.service, path: opened.path, url: opened.url, header: opened.header };
-        s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: Boolean(options && options.acked) };
+        s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: opened.config[ACKED] === 1 };
         live.set(opened.id, s);
       }
+      const id = s.id;
+      const config = opened.config;
       const handle = new ManagedSocket(s.id, s.acked, s.target.route, {
-        send: (id, data, acked) => dispatch(engine.socketSend(id, data, acked)),
-        state: (id) => engine.socketState(id),
+        send: (id, data, acked) => {
+          // Checked now, whether or not the socket engine is ready: bad data throws here.
+          const text = engine.socketPayload(data, acked);
+          if (machines) {
+            dispatch(machines.send(id, text));
+            return;
+          }
+          withMachines((m) => {
+            try {
+              dispatch(m.send(id, text));
+            } catch (thrown) {
+              // Refused once the socket engine was ready (the outbox was full): the caller
+              // returned long ago, so the sending handle hears it as an error event.
+              handle.emit('error', { name: 'error', detail: toRequestError(thrown).message, unsent: [text] });
+            }
+          });
+        },
+        state: (id) => (machines ? machines.state(id) : live.has(id) ? 'connecting' : 'closed'),
         task: (id) => {
           const socket = live.get(id);
           return socket ? socket.task : undefined;
         },
         release: (id, h) => {
-          // The closing handle hears its own close (and which messages were not sent).
-          dispatch(engine.socketRelease(id));
-          const socket = live.get(id);
-          if (socket) socket.holders.delete(h);
+          // The closing handle hears its own close (and which messages were not sent), then leaves.
+          const leave = () => {
+            const socket = live.get(id);
+            if (socket) socket.holders.delete(h);
+          };
+          if (!engine.socketRelease(id)) leave();
+          else if (machines) {
+            dispatch(machines.close(id));
+            leave();
+          } else {
+            withMachines((m) => {
+              dispatch(m.close(id));
+              leave();
+            });
+          }
         },
       });
       s.holders.add(handle);
-      dispatch(opened.commands);
+      if (!opened.shared) withMachines((m) => dispatch(m.start(id, config, now())));
       return handle;
+    },
+    /**
+     * Resolves once the socket engine is loaded (at once when it is); rejects
+     * when it cannot be.
+     * @returns {Promise<void>}
+     */
+    prepare() {
+      return new Promise((resolve, reject) => withMachines(() => resolve(), reject));
+    },
+    /** @param {boolean} value The network is up (every socket hears it). */
+    setOnline(value) {
+      online = value;
+      if (machines) machine((m) => m.setOnline(value, now()));
+    },
+    /** @param {boolean} value The app is in the background (every socket hears it). */
+    setHidden(value) {
+      hidden = value;
+      if (machines) machine((m) => m.setHidden(value, now()));
     },
     /** Every socket is closed (the client is destroyed). */
     closeAll() {
       for (const s of [...live.values()]) {
         for (const h of [...s.holders]) h.close();
       }
+    },
+    /** The client is freed: the socket engine too (or once it is made). */
+    free() {
+      gone = true;
+      if (machines) machines.free();
+      machines = undefined;
     },
   };
 }
@@ -242,6 +375,9 @@ function closeQuietly(task, code, reason) {
     // Nothing more to do with it.
   }
 }
+
+/** Where `acked` is in the settings the request engine gives (`SocketConfig::to_numbers`). */
+const ACKED = 11;
 
 /** The longest frame that may be a control frame (the engine's `MAX_CONTROL_BYTES`). */
 const CONTROL_MAX = 1024;

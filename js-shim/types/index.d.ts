@@ -443,8 +443,18 @@ export interface Client {
   stats(): Stats;
   /** Clears the statistics (requests in flight stay counted). */
   resetStats(): void;
-  /** A managed socket, shared by (route, service, path); at most 5 distinct ones. */
+  /**
+   * A managed socket, shared by (route, service, path); at most 5 distinct ones. Bad options throw
+   * here. The socket engine is a wasm module of its own, loaded on the first call: until it is
+   * ready the socket is `connecting`, and a `send()` it would refuse (a full outbox) is reported as
+   * an `error` event with the message in `unsent` instead of throwing. `prepareSockets()` loads it first.
+   */
   socket(options?: SocketOptions): ManagedSocket;
+  /**
+   * Loads the socket engine now (`mp_request_sockets.wasm(.br)`, next to the request engine's), so
+   * that sockets opened later start at once. Rejects with a RequestError when it cannot be loaded.
+   */
+  prepareSockets(): Promise<void>;
   /** Mutations waiting in the offline queue, oldest first. */
   pending(): PendingMutation[];
   /**

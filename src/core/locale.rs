@@ -22,6 +22,14 @@ impl Locale {
             None
         }
     }
+
+    /// Its tag, as `parse` reads it back.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::ZhCn => "zh-CN",
+            Locale::En => "en",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -36,5 +44,8 @@ mod tests {
         assert_eq!(Locale::parse("en-US"), Some(Locale::En));
         assert_eq!(Locale::parse("fr"), None);
         assert_eq!(Locale::parse(""), None);
+        for l in [Locale::ZhCn, Locale::En] {
+            assert_eq!(Locale::parse(l.tag()), Some(l));
+        }
     }
 }

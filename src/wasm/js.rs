@@ -39,6 +39,10 @@ pub fn static_js(s: &'static str) -> Rc<JsValue> {
     value
 }
 
+/// How much of a platform's message (errMsg, a close reason, what a
+/// callback threw) the engines keep: enough to classify and to show.
+pub const MESSAGE_UNITS: u32 = 2048;
+
 #[wasm_bindgen]
 extern "C" {
     /// `Reflect.set` without the try/catch of `js_sys::Reflect::set`: only

@@ -18,7 +18,7 @@ use crate::core::offline::Mutation;
 use crate::core::request::Body;
 use crate::core::resilience::BreakerView;
 use crate::core::route::Route;
-use crate::core::socket::hub::Target;
+use crate::core::socket::hub::{Opened, Target};
 use crate::core::socket::machine::{SocketCommand, SocketEvent};
 use crate::core::stats;
 
@@ -413,12 +413,19 @@ pub fn hub_commands(commands: &[(u32, SocketCommand)]) -> Array {
         .collect()
 }
 
-/// `{ id, shared, route, reason, service, path, url?, header?, commands }` of `client.socket()`.
-pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &Array) -> JsValue {
+/// `{ id, shared, route, reason, service, path, url?, header?, config }` of
+/// `client.socket()`: `config` is the numbers `Sockets.start` takes.
+pub fn socket_opened(opened: &Opened, target: Option<&Target>) -> JsValue {
     let text = |f: fn(&Target) -> &str| target.map_or("", f);
+    let config: Array = opened
+        .config
+        .to_numbers()
+        .iter()
+        .map(|n| JsValue::from_f64(*n))
+        .collect();
     Obj::new()
-        .num("id", id.into())
-        .flag("shared", shared)
+        .num("id", opened.id.into())
+        .flag("shared", opened.shared)
         .text("route", text(|t| t.route.as_str()))
         .text("reason", text(|t| t.reason))
         .text("service", text(|t| &t.service))
@@ -428,7 +435,7 @@ pub fn socket_opened(id: u32, shared: bool, target: Option<&Target>, commands: &
             "header",
             &target.map_or(JsValue::UNDEFINED, |t| headers_or_undefined(&t.headers)),
         )
-        .set("commands", commands)
+        .set("config", &config)
         .js()
 }
 

@@ -318,6 +318,7 @@ test('without wx.cloud the socket goes over wx.connectSocket to baseUrl as ws://
 
 test('a full outbox refuses with an error the caller sees; nothing is dropped silently', async () => {
   const { client, sandbox } = await setup();
+  await client.prepareSockets();
   sandbox.controls.setNetworkType('none');
   await sleep(10);
   const socket = client.socket({ ...FAST, outboxMaxMessages: 3 });
@@ -397,6 +398,7 @@ test('a refused frame the outbox cannot take back is named in an error; the one 
 
 test('closing with messages still waiting: the closing handle hears an error naming them, then the close', async () => {
   const { client, sandbox } = await setup();
+  await client.prepareSockets();
   sandbox.controls.setNetworkType('none');
   await sleep(10);
   const socket = client.socket({ ...FAST });
@@ -411,4 +413,76 @@ test('closing with messages still waiting: the closing handle hears an error nam
     ['close', 'closed by the caller; 2 message(s) were not sent'],
   ]);
   assert.equal(emulator.stats().ws.connections, 0);
+});
+
+test('while the socket engine loads: the socket is connecting, sends keep their order, and one the outbox refuses is an error event naming it', async () => {
+  const { client, sandbox } = await setup();
+  sandbox.controls.setNetworkType('none');
+  await sleep(10);
+  const socket = client.socket({ ...FAST, outboxMaxMessages: 2 });
+  assert.equal(socket.state, 'connecting');
+  const errors = [];
+  socket.on('error', (e) => errors.push(e));
+  // Bad data still throws at once: the request engine checks it.
+  assert.throws(() => socket.send(() => 1), (e) => e.kind === 'invalid' && /string or JSON/.test(e.detail));
+  for (let i = 0; i < 3; i += 1) socket.send(`m${i}`);
+  await until('the socket engine', () => socket.state !== 'connecting');
+  assert.equal(errors.length, 1);
+  assert.deepEqual([...errors[0].unsent], ['m2']);
+  assert.match(errors[0].detail, /outbox is full/);
+  const got = [];
+  socket.on('message', (e) => got.push(e.data));
+  sandbox.controls.setNetworkType('wifi');
+  await until('the two kept, in order', () => got.length === 2);
+  assert.deepEqual(got, ['m0', 'm1']);
+  socket.close();
+});
+
+test('closing before the socket engine is loaded: the closing handle hears the same error and close once it is; nothing connects', async () => {
+  const { client, sandbox } = await setup();
+  sandbox.controls.setNetworkType('none');
+  await sleep(10);
+  const socket = client.socket({ ...FAST });
+  const heard = [];
+  socket.on('error', (e) => heard.push(['error', [...e.unsent]]));
+  socket.on('close', (e) => heard.push(['close', e.reason]));
+  socket.send('m0');
+  socket.close();
+  assert.equal(socket.state, 'closed');
+  await until('the close', () => heard.length === 2);
+  assert.deepEqual(heard, [
+    ['error', ['m0']],
+    ['close', 'closed by the caller; 1 message(s) were not sent'],
+  ]);
+  assert.equal(emulator.stats().ws.connections, 0);
+  // Its slot is free again: five others open.
+  const five = [1, 2, 3, 4, 5].map((i) => client.socket({ path: `/room-${i}` }));
+  five.forEach((s) => s.close());
+});
+
+test('a socket engine that cannot be loaded fails its sockets with the reason; prepareSockets rejects; requests go on', async () => {
+  const { mp, sandbox } = sandboxWithBundle(emulator);
+  const { WXWebAssembly } = sandbox.context;
+  const instantiate = WXWebAssembly.instantiate.bind(WXWebAssembly);
+  let refuse = true;
+  WXWebAssembly.instantiate = (path, imports) =>
+    refuse && path.includes('_sockets') ? Promise.reject(new Error('file not found')) : instantiate(path, imports);
+  const client = await mp.createClient(cloudOptions(emulator));
+  const socket = client.socket({ ...FAST });
+  const events = [];
+  socket.on('error', (e) => events.push(['error', e.detail]));
+  socket.on('state', (e) => events.push(['state', e.state]));
+  await assert.rejects(client.prepareSockets(), (e) => e.kind === 'invalid' && /mp_request_sockets\.wasm\.br. could not be loaded/.test(e.detail));
+  await until('the failure', () => events.length === 2);
+  assert.match(events[0][1], /socket engine could not be loaded \(file not found\)/);
+  assert.deepEqual(events[1], ['state', 'failed']);
+  const res = await client.request({ path: '/api/home/init' });
+  assert.equal(res.statusCode, 200);
+  // The next call loads it again.
+  refuse = false;
+  socket.close();
+  await client.prepareSockets();
+  const again = client.socket({ ...FAST });
+  await until('open', () => again.state === 'open');
+  again.close();
 });

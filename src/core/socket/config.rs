@@ -93,6 +93,36 @@ impl Default for SocketConfig {
     }
 }
 
+/// How many numbers `SocketConfig::to_numbers` writes.
+pub const CONFIG_NUMBERS: usize = 12;
+
+impl SocketConfig {
+    /// The settings as plain numbers, the form in which they cross from the
+    /// request engine (which validates them when `client.socket()` is
+    /// called) to the socket engine (`RawSocketConfig::from_numbers`).
+    pub fn to_numbers(&self) -> [f64; CONFIG_NUMBERS] {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        [
+            f64::from(self.min_delay_ms),
+            f64::from(self.max_delay_ms),
+            f64::from(self.factor_tenths) / 10.0,
+            self.max_attempts.map_or(f64::NAN, f64::from),
+            f64::from(self.connect_timeout_ms),
+            f64::from(self.min_uptime_ms),
+            match self.heartbeat {
+                Heartbeat::Auto => f64::NAN,
+                Heartbeat::On => 1.0,
+                Heartbeat::Off => 0.0,
+            },
+            f64::from(self.heartbeat_interval_ms),
+            f64::from(self.heartbeat_timeout_ms),
+            f64::from(self.outbox_max_messages),
+            f64::from(self.outbox_max_bytes),
+            flag(self.acked),
+        ]
+    }
+}
+
 /// `socket` options as given.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawSocketConfig {
@@ -123,6 +153,33 @@ pub struct RawSocketConfig {
 }
 
 impl RawSocketConfig {
+    /// Settings written by `SocketConfig::to_numbers`, to be validated again:
+    /// the socket engine trusts nothing that came through JS. NaN is unset.
+    pub fn from_numbers(n: &[f64]) -> Result<RawSocketConfig, RequestError> {
+        if n.len() != CONFIG_NUMBERS {
+            return Err(RequestError::invalid(
+                "socket",
+                "settings must be the request engine's 12 numbers",
+            ));
+        }
+        let num = |i: usize| (!n[i].is_nan()).then_some(n[i]);
+        let flag = |i: usize| num(i).map(|v| v != 0.0);
+        Ok(RawSocketConfig {
+            min_delay_ms: num(0),
+            max_delay_ms: num(1),
+            factor: num(2),
+            max_attempts: num(3),
+            connect_timeout_ms: num(4),
+            min_uptime_ms: num(5),
+            heartbeat: flag(6),
+            heartbeat_interval_ms: num(7),
+            heartbeat_timeout_ms: num(8),
+            outbox_max_messages: num(9),
+            outbox_max_bytes: num(10),
+            acked: flag(11),
+        })
+    }
+
     /// Checks every field.
     pub fn validate(self) -> Result<SocketConfig, RequestError> {
         let d = SocketConfig::DEFAULT;
@@ -226,6 +283,34 @@ mod tests {
             third_max > 1800 && third_max <= 2250,
             "window 1000..2250, got up to {third_max}"
         );
+    }
+
+    #[test]
+    fn settings_cross_as_numbers_unchanged_and_are_checked_again() {
+        let given = RawSocketConfig {
+            factor: Some(2.3),
+            max_attempts: Some(7.0),
+            heartbeat: Some(false),
+            outbox_max_bytes: Some(0.0),
+            acked: Some(true),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        for config in [SocketConfig::DEFAULT, given] {
+            let back = RawSocketConfig::from_numbers(&config.to_numbers())
+                .unwrap()
+                .validate()
+                .unwrap();
+            assert_eq!(back, config);
+        }
+        assert!(RawSocketConfig::from_numbers(&[1.0; 3]).is_err());
+        let mut hostile = SocketConfig::DEFAULT.to_numbers();
+        hostile[8] = 1.0; // a timeout shorter than the interval
+        assert!(RawSocketConfig::from_numbers(&hostile)
+            .unwrap()
+            .validate()
+            .is_err());
     }
 
     #[test]

@@ -47,35 +47,34 @@ pub struct RawSocketOptions {
     pub config: RawSocketConfig,
 }
 
-/// The sockets of one client.
+/// Which sockets a client has and where each connects: the half of the
+/// sockets that `client.socket()` needs at once (it validates, shares and
+/// counts synchronously), kept by the request engine.
 #[derive(Debug, Default)]
-pub struct SocketHub {
+pub struct Registry {
     pool: Pool,
-    sockets: FxHashMap<SocketId, (Socket, Target)>,
-    online: bool,
-    hidden: bool,
-    seed: u32,
+    targets: FxHashMap<SocketId, Target>,
 }
 
-impl SocketHub {
-    /// No sockets yet.
-    pub fn new(seed: u32) -> Self {
-        SocketHub {
-            online: true,
-            seed,
-            ..SocketHub::default()
-        }
-    }
+/// What `Registry::open` decided.
+#[derive(Clone, Debug)]
+pub struct Opened {
+    /// The socket's id.
+    pub id: SocketId,
+    /// It was already open (another caller holds it): nothing to start.
+    pub shared: bool,
+    /// Its settings, validated: what `Machines::start` needs.
+    pub config: SocketConfig,
+}
 
-    /// Opens (or shares) the socket for these options: its id, whether it
-    /// was already open, and the first commands.
+impl Registry {
+    /// Validates the options and opens (or shares) the socket for them.
     pub fn open(
         &mut self,
         client: &ClientConfig,
         platform: &Platform,
         raw: RawSocketOptions,
-        now: f64,
-    ) -> Result<(SocketId, bool, Vec<SocketCommand>), RequestError> {
+    ) -> Result<Opened, RequestError> {
         let path = raw.path.unwrap_or_else(|| "/".into());
         validate_path(&path)?;
         let service = raw.service.unwrap_or_else(|| "ws".into());
@@ -121,40 +120,79 @@ impl SocketHub {
             key.push_str(value);
         }
         target.headers = raw.headers;
-        match self.pool.acquire(&key)? {
-            Acquired::Shared(id) => Ok((id, true, Vec::new())),
+        let (id, shared) = match self.pool.acquire(&key)? {
+            Acquired::Shared(id) => (id, true),
             Acquired::New(id) => {
-                self.seed = self
-                    .seed
-                    .wrapping_mul(747_796_405)
-                    .wrapping_add(2_891_336_453);
-                let mut socket = Socket::new(config, self.seed);
-                socket.set_online(self.online, now);
-                socket.set_hidden(self.hidden, now);
-                let commands = socket.start(now);
-                self.sockets.insert(id, (socket, target));
-                Ok((id, false, commands))
+                self.targets.insert(id, target);
+                (id, false)
             }
-        }
+        };
+        Ok(Opened { id, shared, config })
     }
 
     /// Where socket `id` connects.
     pub fn target(&self, id: SocketId) -> Option<&Target> {
-        self.sockets.get(&id).map(|(_, t)| t)
+        self.targets.get(&id)
+    }
+
+    /// A caller lets go of socket `id`. True when it was the last: close it.
+    pub fn release(&mut self, id: SocketId) -> bool {
+        let last = self.pool.release(id);
+        if last {
+            self.targets.remove(&id);
+        }
+        last
+    }
+}
+
+/// The connections' machines (reconnect, heartbeat, outbox) and the network
+/// and app state they share: the half that runs once sockets exist, which
+/// the shim may load later (the socket engine).
+#[derive(Debug, Default)]
+pub struct Machines {
+    sockets: FxHashMap<SocketId, Socket>,
+    online: bool,
+    hidden: bool,
+    seed: u32,
+}
+
+impl Machines {
+    /// No sockets yet; online and visible.
+    pub fn new(seed: u32) -> Self {
+        Machines {
+            online: true,
+            seed,
+            ..Machines::default()
+        }
+    }
+
+    /// Starts socket `id` (just opened by the registry): its first commands.
+    /// Nothing when it runs already.
+    pub fn start(&mut self, id: SocketId, config: SocketConfig, now: f64) -> Vec<SocketCommand> {
+        if self.sockets.contains_key(&id) {
+            return Vec::new();
+        }
+        self.seed = self
+            .seed
+            .wrapping_mul(747_796_405)
+            .wrapping_add(2_891_336_453);
+        let mut socket = Socket::new(config, self.seed);
+        socket.set_online(self.online, now);
+        socket.set_hidden(self.hidden, now);
+        let commands = socket.start(now);
+        self.sockets.insert(id, socket);
+        commands
     }
 
     /// The machine of socket `id`.
     pub fn socket(&mut self, id: SocketId) -> Option<&mut Socket> {
-        self.sockets.get_mut(&id).map(|(s, _)| s)
+        self.sockets.get_mut(&id)
     }
 
-    /// A caller lets go of socket `id`; the last one closes it.
-    pub fn release(&mut self, id: SocketId) -> Vec<SocketCommand> {
-        if !self.pool.release(id) {
-            return Vec::new();
-        }
+    /// Socket `id`'s last holder let go: it closes, never to reconnect.
+    pub fn close(&mut self, id: SocketId) -> Vec<SocketCommand> {
         match self.sockets.remove(&id) {
-            Some((mut socket, _)) => socket.close(),
+            Some(mut socket) => socket.close(),
             None => Vec::new(),
         }
     }
@@ -179,11 +217,78 @@ impl SocketHub {
         sort(&mut ids);
         let mut out = Vec::new();
         for id in ids {
-            if let Some((socket, _)) = self.sockets.get_mut(&id) {
+            if let Some(socket) = self.sockets.get_mut(&id) {
                 out.extend(f(socket).into_iter().map(|c| (id, c)));
             }
         }
         out
+    }
+}
+
+/// Both halves together, wired as the shim wires the two engines: what the
+/// native tests and the model drive.
+#[derive(Debug, Default)]
+pub struct SocketHub {
+    /// Which sockets exist (the request engine's half).
+    pub registry: Registry,
+    /// Their machines (the socket engine's half).
+    pub machines: Machines,
+}
+
+impl SocketHub {
+    /// No sockets yet.
+    pub fn new(seed: u32) -> Self {
+        SocketHub {
+            registry: Registry::default(),
+            machines: Machines::new(seed),
+        }
+    }
+
+    /// Opens (or shares) the socket for these options: its id, whether it
+    /// was already open, and the first commands.
+    pub fn open(
+        &mut self,
+        client: &ClientConfig,
+        platform: &Platform,
+        raw: RawSocketOptions,
+        now: f64,
+    ) -> Result<(SocketId, bool, Vec<SocketCommand>), RequestError> {
+        let opened = self.registry.open(client, platform, raw)?;
+        let commands = if opened.shared {
+            Vec::new()
+        } else {
+            self.machines.start(opened.id, opened.config, now)
+        };
+        Ok((opened.id, opened.shared, commands))
+    }
+
+    /// Where socket `id` connects.
+    pub fn target(&self, id: SocketId) -> Option<&Target> {
+        self.registry.target(id)
+    }
+
+    /// The machine of socket `id`.
+    pub fn socket(&mut self, id: SocketId) -> Option<&mut Socket> {
+        self.machines.socket(id)
+    }
+
+    /// A caller lets go of socket `id`; the last one closes it.
+    pub fn release(&mut self, id: SocketId) -> Vec<SocketCommand> {
+        if self.registry.release(id) {
+            self.machines.close(id)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The network changed: every socket hears it.
+    pub fn set_online(&mut self, online: bool, now: f64) -> Vec<(SocketId, SocketCommand)> {
+        self.machines.set_online(online, now)
+    }
+
+    /// The app went to the background or came back: every socket hears it.
+    pub fn set_hidden(&mut self, hidden: bool, now: f64) -> Vec<(SocketId, SocketCommand)> {
+        self.machines.set_hidden(hidden, now)
     }
 }
 
