@@ -2,10 +2,11 @@
 // runs a mini-program): JSC's sampling profiler (the one `jsc --sample` drives)
 // over the timed runs of one bench scenario, then the top functions.
 //
-//   node benches/profile-jsc.mjs [scenario ...] [--top=N] [--interval=µs] [--shipped] [--raw]
+//   node benches/profile-jsc.mjs [scenario ...] [--top=N] [--callers=F] [--interval=µs] [--shipped] [--raw]
 //
 //   scenario     any of benches/scenarios.mjs (default: hit-header miss)
 //   --top=N      rows per table (default 10)
+//   --callers=F  also a table of who called the functions whose name contains F (their self samples)
 //   --interval   sampling interval in µs (default 100)
 //   --shipped    profile dist/miniprogram/mp-request as built (minified JS names, wasm functions
 //                by index) instead of the named build below
@@ -38,6 +39,7 @@ const opt = (name, fallback) => {
   return a ? a.slice(name.length + 3) : fallback;
 };
 const top = Number(opt('top', '10'));
+const callersOf = opt('callers', '');
 const interval = Number(opt('interval', '100'));
 const shipped = argv.includes('--shipped');
 const raw = argv.includes('--raw');
@@ -117,7 +119,19 @@ function report(all, n) {
   // The bench's own frames (the timing loop, the promise machinery) are on every stack: left out of "total".
   const driver = (k) => k.endsWith(' [bench]') || /^(Promise|asyncFunctionResume|promiseReactionJob\w*|\(unknown\)) \[/.test(k);
   const split = ['wasm', 'js', 'host', 'bench'].map((k) => `${k} ${pct(tiers.get(k) || 0)}`).join(', ');
-  return `Self time by tier: ${split}.\n\n${table('self (top of stack)', self, () => false)}\n\n${table('total (on the stack)', total, driver)}\n`;
+  let callerTable = '';
+  if (callersOf) {
+    // The first frame below the matching top that is not itself a match (inlined helpers recurse).
+    const callers = new Map();
+    for (const frames of traces) {
+      if (frames.length === 0 || !label(frames[0]).key.includes(callersOf)) continue;
+      const below = frames.find((f) => !label(f).key.includes(callersOf));
+      const key = below ? label(below).key : '(none)';
+      callers.set(key, (callers.get(key) || 0) + 1);
+    }
+    callerTable = `\n${table(`callers of *${callersOf}*`, callers, () => false)}\n`;
+  }
+  return `Self time by tier: ${split}.\n\n${table('self (top of stack)', self, () => false)}\n\n${table('total (on the stack)', total, driver)}\n${callerTable}`;
 }
 
 /**

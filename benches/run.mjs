@@ -395,8 +395,9 @@ function renderSizes({ mine, peers }) {
     '|---|---|',
     `| request engine wasm (mp_request.wasm, compiled by every createClient), after wasm-opt | ${t('wasmRaw', mine.wasmRaw)}; gzip ${t('wasmGzip', mine.wasmGzip)}; brotli ${kb(mine.wasmBrotli)} (the shipped .wasm.br) |`,
     `| socket engine wasm (mp_request_sockets.wasm, loaded on the first client.socket()) | ${kb(mine.socketsRaw)} (budget ${kb(BUDGET.socketsRaw)}); brotli ${kb(mine.socketsBrotli)} |`,
-    `| shim + glue + UTF-8 codec (index.js) | ${kb(mine.jsRaw)}; gzip ${kb(mine.jsGzip)}; brotli ${kb(mine.jsBrotli)} |`,
-    `| whole mini-program bundle (index.js + both .wasm) | ${t('bundleRaw', mine.bundleRaw)}; as shipped (index.js + both .wasm.br) ${kb(mine.shipped)} |`,
+    `| shim + glue + UTF-8 codec (index.js, loaded by every client) | ${kb(mine.jsRaw)}; gzip ${kb(mine.jsGzip)}; brotli ${kb(mine.jsBrotli)} |`,
+    `| the sockets' JS (mp_request_sockets.js, required on the first client.socket()) | ${kb(mine.socketsJsRaw)} |`,
+    `| whole mini-program bundle (both .js + both .wasm) | ${t('bundleRaw', mine.bundleRaw)}; as shipped (both .js + both .wasm.br) ${kb(mine.shipped)} |`,
     `| for comparison, minified JS of TanStack query-core / alova / axios + cache-interceptor | ${['tanstack', 'alova', 'axios-cache'].map((p) => `${kb(peers[p].raw)} (gzip ${kb(peers[p].gzip)})`).join(' / ')} |`,
   ];
 }

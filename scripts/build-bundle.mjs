@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Builds dist/ from pkg/ and pkg-sockets/ (run the two `wasm-pack build`s of `make build` first):
-//   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm(.br) + mp_request_sockets.wasm(.br) + index.d.ts
+//   dist/miniprogram/mp-request/  index.js (CommonJS) + mp_request.wasm(.br) + the sockets' JS and wasm
+//                                 (mp_request_sockets.js, mp_request_sockets.wasm(.br)) + index.d.ts
 //   dist/miniprogram_npm/mp-request/  the same for the npm package (its `miniprogram` folder, which 构建 npm
 //                                 copies to miniprogram_npm/mp-request/): its default wasmPath is there; no .wasm
-//   dist/node/                    index.js (CommonJS) + the two .wasm + index.d.ts
+//   dist/node/                    index.js (CommonJS) + mp_request_sockets.js + the two .wasm + index.d.ts
 //   dist/web/                     mp-request.js (ES module) + the two .wasm + index.d.ts
 // Two wasm modules: the request engine (mp_request.wasm), which createClient loads, and the socket
-// engine (mp_request_sockets.wasm), loaded on the first client.socket(). Each is lowered to MVP
+// engine (mp_request_sockets.wasm), loaded on the first client.socket() with the sockets' JS. Each is lowered to MVP
 // features (plus mutable globals) and optimised for size.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -72,30 +73,30 @@ const common = {
 };
 const miniprogramDir = join(dist, 'miniprogram', 'mp-request');
 const miniprogramNpmDir = join(dist, 'miniprogram_npm', 'mp-request');
-for (const [entry, dir] of [['miniprogram.js', miniprogramDir], ['miniprogram-npm.js', miniprogramNpmDir]]) {
-  await esbuild.build({
-    ...common,
-    // Every kilobyte of a mini-program package counts: identifiers are
-    // minified too (RequestError sets its `name` itself). The Node and web
-    // builds keep theirs, for readable stacks.
-    minifyIdentifiers: true,
-    entryPoints: [join(root, 'js-shim/src/entries', entry)],
-    outfile: join(dir, 'index.js'),
-    format: 'cjs',
-    platform: 'neutral',
-    target: 'es2017',
-    inject: [join(root, 'js-shim/src/text-codec.js')],
-    plugins: [scopedPolyfill],
-  });
-}
-await esbuild.build({
+// The sockets' JS (js-shim/src/sockets-chunk.js) is a file of its own next to index.js in the
+// mini-program and Node builds, required on the first client.socket(): index.js leaves it out.
+const chunkFile = './mp_request_sockets.js';
+const miniprogramOptions = {
   ...common,
-  entryPoints: [join(root, 'js-shim/src/entries/node.js')],
-  outfile: join(dist, 'node', 'index.js'),
+  // Every kilobyte of a mini-program package counts: identifiers are
+  // minified too (RequestError sets its `name` itself). The Node and web
+  // builds keep theirs, for readable stacks.
+  minifyIdentifiers: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-});
+  platform: 'neutral',
+  target: 'es2017',
+  external: [chunkFile],
+  // The chunk has its own copy of the codec (it is loaded apart from index.js).
+  inject: [join(root, 'js-shim/src/text-codec.js')],
+  plugins: [scopedPolyfill],
+};
+for (const [entry, dir] of [['miniprogram.js', miniprogramDir], ['miniprogram-npm.js', miniprogramNpmDir]]) {
+  await esbuild.build({ ...miniprogramOptions, entryPoints: [join(root, 'js-shim/src/entries', entry)], outfile: join(dir, 'index.js') });
+  await esbuild.build({ ...miniprogramOptions, entryPoints: [join(root, 'js-shim/src/sockets-chunk.js')], outfile: join(dir, 'mp_request_sockets.js') });
+}
+const nodeOptions = { ...common, format: 'cjs', platform: 'node', target: 'node20', external: [chunkFile] };
+await esbuild.build({ ...nodeOptions, entryPoints: [join(root, 'js-shim/src/entries/node.js')], outfile: join(dist, 'node', 'index.js') });
+await esbuild.build({ ...nodeOptions, entryPoints: [join(root, 'js-shim/src/sockets-chunk.js')], outfile: join(dist, 'node', 'mp_request_sockets.js') });
 await esbuild.build({
   ...common,
   entryPoints: [join(root, 'js-shim/src/entries/web.js')],
@@ -123,4 +124,5 @@ for (const dir of [miniprogramDir, miniprogramNpmDir, join(dist, 'node'), join(d
   copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(dir, 'index.d.ts'));
 }
 const js = statSync(join(miniprogramDir, 'index.js')).size;
-console.log(`mini-program bundle: index.js ${kb(js)}, ${sizes.join(', ')}`);
+const chunkJs = statSync(join(miniprogramDir, 'mp_request_sockets.js')).size;
+console.log(`mini-program bundle: index.js ${kb(js)}, mp_request_sockets.js ${kb(chunkJs)}, ${sizes.join(', ')}`);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // `make package`: the npm package a mini-program team installs (run `make build` first).
 // Stages dist/package/ from the built dist/ and packs it with `npm pack` into dist/mp-request-<version>.tgz:
-//   miniprogram/  the mini-program build (index.js, mp_request.wasm.br and mp_request_sockets.wasm.br, index.d.ts): the `miniprogram`
+//   miniprogram/  the mini-program build (index.js, mp_request.wasm.br, the sockets' mp_request_sockets.js and .wasm.br, index.d.ts): the `miniprogram`
 //                 field, so the devtools' 构建 npm copies it to miniprogram_npm/mp-request/, where its
 //                 default wasmPath looks (/miniprogram_npm/mp-request/mp_request.wasm.br)
-//   node/         the Node build (CommonJS, the two .wasm next to it)
+//   node/         the Node build (CommonJS, mp_request_sockets.js and the two .wasm next to it)
 //   web/          the browser build (an ES module that loads the two .wasm next to it)
 //   index.d.ts    the types
 //   README.md, docs/  the README and the docs it links to
@@ -32,10 +32,12 @@ export function cargoPackage() {
 /** What goes into the package: [file in dist/, path in the package]. */
 const FILES = [
   ['miniprogram_npm/mp-request/index.js', 'miniprogram/index.js'],
+  ['miniprogram_npm/mp-request/mp_request_sockets.js', 'miniprogram/mp_request_sockets.js'],
   ['miniprogram_npm/mp-request/mp_request.wasm.br', 'miniprogram/mp_request.wasm.br'],
   ['miniprogram_npm/mp-request/mp_request_sockets.wasm.br', 'miniprogram/mp_request_sockets.wasm.br'],
   ['miniprogram_npm/mp-request/index.d.ts', 'miniprogram/index.d.ts'],
   ['node/index.js', 'node/index.js'],
+  ['node/mp_request_sockets.js', 'node/mp_request_sockets.js'],
   ['node/mp_request.wasm', 'node/mp_request.wasm'],
   ['node/mp_request_sockets.wasm', 'node/mp_request_sockets.wasm'],
   ['node/index.d.ts', 'node/index.d.ts'],

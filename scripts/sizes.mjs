@@ -83,38 +83,46 @@ export const BUDGET = {
   // for the init, and the init's timer cleared once the engine is freed, 0.5
   // KB of shim.
   // Issue 19's socket engine as a wasm module of its own, loaded on the first
-  // client.socket(), took 18.6 and 7.6 KB off the request engine (wasmRaw,
-  // wasmGzip), which every client compiles at start. The socket engine weighs
-  // 62 KB (socketsRaw): its machines, and what every module carries (an
-  // allocator, maps, core's formatting, the error messages). The shim grew by
-  // 6 KB: the second module's glue and the calls that wait for it. So the
-  // package grew by 49 KB raw (bundleRaw) and 20 KB as shipped (brotli).
+  // client.socket() with the sockets' JS (a file of its own), took 18.6 and
+  // 7.6 KB off the request engine (wasmRaw, wasmGzip) and 5.5 KB off index.js
+  // (jsRaw), which every client loads at start. The socket engine weighs 62 KB
+  // (socketsRaw): its machines, and what every module carries (an allocator,
+  // maps, core's formatting, the error messages); the sockets' JS 17 KB
+  // (socketsJsRaw): the driver, the second glue and its own copy of the UTF-8
+  // codec (3.9 KB). So the package grew by 55 KB raw (bundleRaw) and 23 KB as
+  // shipped (brotli).
   wasmRaw: 242 * KB,
   wasmGzip: 109.5 * KB,
+  jsRaw: 44.5 * KB,
   socketsRaw: 62.5 * KB,
-  bundleRaw: 360 * KB,
+  socketsJsRaw: 17.5 * KB,
+  bundleRaw: 365 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */
 export const TARGET = {
   wasmRaw: 120 * KB,
   wasmGzip: 45 * KB,
-  // Not in issue 8's targets (it had one module): the socket engine's size today.
+  // Not in issue 8's targets (it had one module): today's sizes.
+  jsRaw: 44.5 * KB,
   socketsRaw: 62.5 * KB,
+  socketsJsRaw: 17.5 * KB,
   bundleRaw: 160 * KB,
 };
 
 /**
  * Sizes in bytes of a built mini-program bundle folder (dist/miniprogram/mp-request).
- * `wasm*` is the request engine (every client compiles it at start), `sockets*`
- * the socket engine (loaded on the first client.socket()). `bundleRaw` is what
- * a package carries uncompressed: index.js and both wasm modules.
+ * `wasm*` is the request engine and `js*` index.js (every client loads them at
+ * start), `sockets*` the socket engine and `socketsJs*` the sockets' JS (loaded
+ * on the first client.socket()). `bundleRaw` is what a package carries
+ * uncompressed: the two JS files and the two wasm modules.
  * @param {string} dir
  */
 export function measureBundle(dir) {
   const wasm = readFileSync(join(dir, 'mp_request.wasm'));
   const sockets = readFileSync(join(dir, 'mp_request_sockets.wasm'));
   const js = readFileSync(join(dir, 'index.js'));
+  const socketsJs = readFileSync(join(dir, 'mp_request_sockets.js'));
   const br = readFileSync(join(dir, 'mp_request.wasm.br'));
   const socketsBr = readFileSync(join(dir, 'mp_request_sockets.wasm.br'));
   return {
@@ -126,8 +134,9 @@ export function measureBundle(dir) {
     jsRaw: js.length,
     jsGzip: gzipSync(js, { level: 9 }).length,
     jsBrotli: brotliCompressSync(js, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-    bundleRaw: wasm.length + sockets.length + js.length,
-    shipped: br.length + socketsBr.length + js.length,
+    socketsJsRaw: socketsJs.length,
+    bundleRaw: wasm.length + sockets.length + js.length + socketsJs.length,
+    shipped: br.length + socketsBr.length + js.length + socketsJs.length,
   };
 }
 

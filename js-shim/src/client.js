@@ -8,7 +8,6 @@ import { createMockAdapter } from './adapters/mock.js';
 import { readWasmPath, snapshotOptions } from './client-options.js';
 import { loadEngine, loadSockets, socketsPath } from './engine.js';
 import { flatRecord, restOptions } from './fast-options.js';
-import { createSocketDriver } from './socket.js';
 import { failed } from './outcome.js';
 import { describe, say } from './report.js';
 import { RequestError, invalidError, toRequestError } from './request-error.js';
@@ -101,7 +100,8 @@ const COMMAND_SHAPES = {
  * @property {{ load(key: string): unknown, save(key: string, value: unknown): void, saveNow(key: string, value: unknown): void }} [storage]
  *   Where the cache and the offline queue persist; `saveNow` writes before it returns and throws when it cannot (the queue's writes must be durable before anyone is told "saved").
  * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
- * @property {(adapters: Record<string, any>) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
+ * @property {() => typeof import('./sockets-chunk.js')} [socketsChunk] The sockets' JS (required on first use where the runtime can).
+ * @property {(adapters: Record<string, any>, chunk: typeof import('./sockets-chunk.js')) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
  */
 
 /**
@@ -219,7 +219,7 @@ export async function createClientWith(runtime, options) {
       // Whatever it would report has no engine to hear it.
       if (initTimer !== undefined) clearTimeout(initTimer);
       engine.free();
-      sockets.free();
+      if (sockets) sockets.free();
       if (holdsQueue) heldQueues.delete(queueKey);
     }
   };
@@ -240,31 +240,59 @@ export async function createClientWith(runtime, options) {
    * @type {Array<{ resolve: () => void, reject: (error: Error) => void }>}
    */
   let cloudWaiters = [];
-  /** @type {import('./socket.js').SocketTransports} */
-  const transports = runtime.socketTransports ? runtime.socketTransports(adapters) : {};
-  if (cloud) {
-    // A cloud socket connects once the engine's shared init (the requests' too) is done.
-    transports.cloud = (target, wanted) =>
-      cloudReady().then(() => {
-        if (wanted && !wanted()) throw new Error('superseded while the cloud init ran');
-        return cloud.connect(target);
-      });
-  }
-  const sockets = createSocketDriver({
-    engine,
-    // The socket engine: a module of its own, loaded on the first `client.socket()`.
-    machines: (online, hidden) => loadSockets(runtime.instantiate, wasmPath).then((Sockets) => new Sockets(seed, engine.locale(), online, hidden)),
-    now,
-    transports,
-    run: socketEvent,
-    log: debug ? log : undefined,
-  });
-  const stopWatching = runtime.watchNetwork((online) => {
-    if (debug) log(`network ${online ? 'online' : 'offline'}`);
+  // The network's and the app's state, for sockets made later.
+  let online = true;
+  let hidden = false;
+  /**
+   * The socket driver, made on the first `client.socket()` from the sockets'
+   * JS (a file of its own in the mini-program and Node builds), with the
+   * socket engine (a wasm module of its own) loaded behind it.
+   * @type {ReturnType<typeof import('./socket.js').createSocketDriver> | undefined}
+   */
+  let sockets;
+  /** The socket driver, made now if need be; throws a RequestError when its JS cannot be loaded. */
+  const socketDriver = () => {
+    if (sockets) return sockets;
+    /** @type {typeof import('./sockets-chunk.js')} */
+    let chunk;
+    try {
+      if (!runtime.socketsChunk) throw new Error('this runtime has no sockets');
+      chunk = runtime.socketsChunk();
+    } catch (cause) {
+      throw invalidError(`the sockets' code \`mp_request_sockets.js\` could not be loaded (${describe(cause)}); copy it next to index.js`, cause);
+    }
+    /** @type {import('./socket.js').SocketTransports} */
+    const transports = runtime.socketTransports ? runtime.socketTransports(adapters, chunk) : {};
+    if (cloud) {
+      // A cloud socket connects once the engine's shared init (the requests' too) is done.
+      transports.cloud = (target, wanted) =>
+        cloudReady().then(() => {
+          if (wanted && !wanted()) throw new Error('superseded while the cloud init ran');
+          return cloud.connect(target);
+        });
+    }
+    sockets = chunk.createSocketDriver({
+      engine,
+      // The socket engine: a module of its own, loaded on the first `client.socket()`.
+      machines: (online, hidden) =>
+        loadSockets(runtime.instantiate, wasmPath, chunk.glue).then((Sockets) => new Sockets(seed, engine.locale(), online, hidden)),
+      now,
+      transports,
+      run: socketEvent,
+      log: debug ? log : undefined,
+      online,
+      hidden,
+      errors: { invalidError, toRequestError },
+    });
+    return sockets;
+  };
+  const stopWatching = runtime.watchNetwork((value) => {
+    if (debug) log(`network ${value ? 'online' : 'offline'}`);
     if (freed) return;
     // Back online, queued mutations replay.
-    event(() => engine.setOnline(online, now()));
-    sockets.setOnline(online);
+    event(() => engine.setOnline(value, now()));
+    online = value;
+    if (sockets) sockets.setOnline(value);
   });
   const persistKey = runtime.storage ? engine.persistKey() : undefined;
   if (persistKey && runtime.storage) {
@@ -304,12 +332,14 @@ export async function createClientWith(runtime, options) {
         () => {
           if (persistTimer !== undefined) persistNow();
           if (freed) return;
-          sockets.setHidden(true);
+          hidden = true;
+          if (sockets) sockets.setHidden(true);
           event(() => engine.appHidden(true, now()));
         },
         () => {
           if (freed) return;
-          sockets.setHidden(false);
+          hidden = false;
+          if (sockets) sockets.setHidden(false);
           // Requests interrupted in the background are sent again now.
           event(() => engine.appHidden(false, now()));
         },
@@ -374,7 +404,7 @@ export async function createClientWith(runtime, options) {
       say('error', `socket: ${toRequestError(thrown).detail}`);
       return;
     }
-    sockets.dispatch(commands);
+    if (sockets) sockets.dispatch(commands);
   }
 
   /**
@@ -945,11 +975,17 @@ export async function createClientWith(runtime, options) {
     resetStats: () => guarded(() => engine.resetStats()),
     socket(socketOptions) {
       live();
-      return sockets.open(socketOptions);
+      return socketDriver().open(socketOptions);
     },
     prepareSockets() {
-      live();
-      return sockets.prepare().catch((cause) => {
+      let driver;
+      try {
+        live();
+        driver = socketDriver();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return driver.prepare().catch((cause) => {
         throw invalidError(`the socket engine \`${socketsPath(wasmPath)}\` could not be loaded (${describe(cause)}); copy it next to the request engine's wasm`, cause);
       });
     },
@@ -970,7 +1006,7 @@ export async function createClientWith(runtime, options) {
       destroyed = true;
       stopWatching();
       stopWatchingLifecycle();
-      sockets.closeAll();
+      if (sockets) sockets.closeAll();
       // The connects still waiting for the cloud init end now, not when (if ever) it does:
       // with the engine freed, no end of the init would reach them.
       tellCloudWaiters(new Error('the client was destroyed'));

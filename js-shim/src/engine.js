@@ -1,14 +1,13 @@
 /**
  * Loads the two wasm modules once per bundle: the request engine (`Engine`),
  * which `createClient` needs, and the socket engine (`Sockets`), loaded on
- * the first `client.socket()` from next to it. How the bytes are
- * instantiated is the runtime's business (WXWebAssembly, WebAssembly + fs,
- * fetch); this file only wires each glue to its instance.
+ * the first `client.socket()` from next to it (its glue comes with the
+ * sockets' JS, sockets-chunk.js). How the bytes are instantiated is the
+ * runtime's business (WXWebAssembly, WebAssembly + fs, fetch); this file only
+ * wires each glue to its instance.
  */
-// The generated glues (pkg/mp_request_bg.js, pkg-sockets/mp_request_sockets_bg.js),
-// aliased by the build and typed by types/glue.d.ts.
+// The generated glue (pkg/mp_request_bg.js), aliased by the build and typed by types/glue.d.ts.
 import * as glue from 'mp-request-glue';
-import * as socketsGlue from 'mp-request-sockets-glue';
 
 /** @typedef {import('mp-request-glue').Engine} Engine */
 /** @typedef {typeof import('mp-request-glue').Engine} EngineClass */
@@ -62,9 +61,10 @@ export function loadEngine(instantiate, path) {
 /**
  * @param {Instantiate} instantiate
  * @param {string} enginePath The request engine's wasm: the socket engine's is next to it (`socketsPath`).
+ * @param {typeof import('mp-request-sockets-glue')} socketsGlue Its glue (`sockets-chunk.js`).
  * @returns {Promise<SocketsClass>}
  */
-export function loadSockets(instantiate, enginePath) {
+export function loadSockets(instantiate, enginePath, socketsGlue) {
   if (!loadingSockets) {
     loadingSockets = load(instantiate, socketsPath(enginePath), './mp_request_sockets_bg.js', socketsGlue, () => socketsGlue.Sockets, () => {
       loadingSockets = null;

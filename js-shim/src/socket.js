@@ -9,7 +9,6 @@
  */
 import { failed, field } from './outcome.js';
 import { describe, say } from './report.js';
-import { RequestError, invalidError, toRequestError } from './request-error.js';
 
 /** @typedef {'open' | 'message' | 'close' | 'error' | 'reconnecting' | 'state'} SocketEventName */
 
@@ -53,8 +52,13 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @param {SocketTransports} deps.transports
  * @param {(call: () => ArrayLike<any>) => void} deps.run Runs a socket engine call (unless the client is gone) and executes its commands.
  * @param {(line: string) => void} [deps.log]
+ * @param {boolean} deps.online The network's state now.
+ * @param {boolean} deps.hidden The app's state now.
+ * @param {{ invalidError: (detail: string) => Error, toRequestError: (thrown: unknown) => Error }} deps.errors
+ *   The client's own (this file may be loaded apart from it: one RequestError class for the app).
  */
-export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log }) {
+export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log, online: onlineNow, hidden: hiddenNow, errors }) {
+  const { invalidError, toRequestError } = errors;
   /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown }>} */
   const live = new Map();
   /** The socket engine, once made. @type {SocketMachines | undefined} */
@@ -65,8 +69,8 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
    * @type {Array<{ call: (m: SocketMachines) => void, failed?: (error: unknown) => void }> | undefined}
    */
   let waiting;
-  let online = true;
-  let hidden = false;
+  let online = onlineNow;
+  let hidden = hiddenNow;
   let gone = false;
 
   /**
@@ -286,12 +290,18 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       const id = s.id;
       const config = opened.config;
       const handle = new ManagedSocket(s.id, s.acked, s.target.route, {
+        invalid: invalidError,
         send: (id, data, acked) => {
           // Checked now, whether or not the socket engine is ready: bad data throws here.
-          const text = engine.socketPayload(data, acked);
-          if (machines) {
-            dispatch(machines.send(id, text));
-            return;
+          let text;
+          try {
+            text = engine.socketPayload(data, acked);
+            if (machines) {
+              dispatch(machines.send(id, text));
+              return;
+            }
+          } catch (thrown) {
+            throw toRequestError(thrown);
           }
           withMachines((m) => {
             try {
@@ -389,7 +399,7 @@ export class ManagedSocket {
    * @param {number} id
    * @param {boolean} acked
    * @param {'cloud' | 'http' | 'mock'} route
-   * @param {{ send(id: number, data: unknown, acked: boolean): void, state(id: number): string, task(id: number): SocketTaskLike | undefined, release(id: number, h: ManagedSocket): void }} ops
+   * @param {{ invalid(detail: string): Error, send(id: number, data: unknown, acked: boolean): void, state(id: number): string, task(id: number): SocketTaskLike | undefined, release(id: number, h: ManagedSocket): void }} ops
    */
   constructor(id, acked, route, ops) {
     this.id = id;
@@ -424,12 +434,8 @@ export class ManagedSocket {
    * @param {unknown} data A string, or anything JSON can send.
    */
   send(data) {
-    if (this.closed) throw invalidError('`send` refused: this socket handle was closed');
-    try {
-      this.ops.send(this.id, data, this.acked);
-    } catch (thrown) {
-      throw toRequestError(thrown);
-    }
+    if (this.closed) throw this.ops.invalid('`send` refused: this socket handle was closed');
+    this.ops.send(this.id, data, this.acked);
   }
 
   /** Lets go of the connection; the last handle closes it (never to reconnect). */
@@ -517,4 +523,3 @@ export function mockSocketTask() {
   });
 }
 
-export { RequestError };

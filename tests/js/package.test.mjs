@@ -46,8 +46,8 @@ test('the tarball: the mini-program, Node and web builds and the types, under a 
     files.map((f) => f.path).filter((p) => !p.startsWith('docs/')).sort(),
     [
       'README.md', 'index.d.ts',
-      'miniprogram/index.d.ts', 'miniprogram/index.js', 'miniprogram/mp_request.wasm.br', 'miniprogram/mp_request_sockets.wasm.br',
-      'node/index.d.ts', 'node/index.js', 'node/mp_request.wasm', 'node/mp_request_sockets.wasm',
+      'miniprogram/index.d.ts', 'miniprogram/index.js', 'miniprogram/mp_request.wasm.br', 'miniprogram/mp_request_sockets.js', 'miniprogram/mp_request_sockets.wasm.br',
+      'node/index.d.ts', 'node/index.js', 'node/mp_request.wasm', 'node/mp_request_sockets.js', 'node/mp_request_sockets.wasm',
       'package.json',
       'web/index.d.ts', 'web/mp-request.js', 'web/mp_request.wasm', 'web/mp_request_sockets.wasm',
     ],
@@ -64,8 +64,9 @@ test('the tarball: the mini-program, Node and web builds and the types, under a 
   const sandbox = createSandbox({ root, emulator });
   assert.equal(sandbox.require('mp-request').DEFAULT_WASM_PATH, '/miniprogram_npm/mp-request/mp_request.wasm.br');
   assert.ok(existsSync(join(root, sandbox.require('mp-request').DEFAULT_WASM_PATH)));
-  // The socket engine, loaded on the first client.socket(), next to it.
+  // The sockets' JS and engine, loaded on the first client.socket(), next to it.
   assert.ok(existsSync(join(root, 'miniprogram_npm/mp-request/mp_request_sockets.wasm.br')));
+  assert.ok(existsSync(join(root, 'miniprogram_npm/mp-request/mp_request_sockets.js')));
   sandbox.dispose();
 });
 

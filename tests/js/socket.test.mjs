@@ -4,7 +4,9 @@
 // network and app lifecycle.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { cloudOptions, sandboxWithBundle, startEmulator } from './support.mjs';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cloudOptions, packageRoot, sandboxWithBundle, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -485,4 +487,31 @@ test('a socket engine that cannot be loaded fails its sockets with the reason; p
   const again = client.socket({ ...FAST });
   await until('open', () => again.state === 'open');
   again.close();
+});
+
+test("a client that never opens a socket loads none of the sockets' code: without those files it serves requests, and client.socket() names what is missing", async () => {
+  const root = packageRoot();
+  rmSync(join(root, 'utils/mp-request/mp_request_sockets.js'));
+  rmSync(join(root, 'utils/mp-request/mp_request_sockets.wasm.br'));
+  rmSync(join(root, 'utils/mp-request/mp_request_sockets.wasm'));
+  const { mp } = sandboxWithBundle(emulator, { root });
+  const client = await mp.createClient(cloudOptions(emulator));
+  const res = await client.request({ path: '/api/home/init' });
+  assert.equal(res.statusCode, 200);
+  assert.throws(
+    () => client.socket({ ...FAST }),
+    (e) => e instanceof mp.RequestError && e.kind === 'invalid' && /mp_request_sockets\.js. could not be loaded/.test(e.detail),
+  );
+  await assert.rejects(client.prepareSockets(), (e) => e instanceof mp.RequestError && /mp_request_sockets\.js/.test(e.detail));
+  // Requests go on.
+  assert.equal((await client.request({ path: '/api/home/init' })).statusCode, 200);
+});
+
+test('errors from a socket are the app\'s RequestError (one class, though the sockets\' code is a file of its own)', async () => {
+  const { client, mp } = await setup();
+  const socket = client.socket({ ...FAST });
+  assert.throws(() => socket.send(() => 1), (e) => e instanceof mp.RequestError && mp.RequestError.is(e));
+  socket.close();
+  assert.throws(() => socket.send('x'), (e) => e instanceof mp.RequestError && /handle was closed/.test(e.detail));
+  assert.throws(() => client.socket({ factor: 99 }), (e) => e instanceof mp.RequestError);
 });

@@ -5,7 +5,6 @@
 import { createCloudAdapter } from '../adapters/cloud.js';
 import { createWxRequestAdapter } from '../adapters/wx-request.js';
 import { field } from '../outcome.js';
-import { mockSocketTask } from '../socket.js';
 
 /**
  * Where `createClient` looks for the wasm unless `wasmPath` says otherwise: the folder copied to utils/.
@@ -56,10 +55,17 @@ export const miniprogramRuntime = {
     },
   },
   // The cloud route's transport is the client's: it waits for the engine's shared cloud init.
-  socketTransports() {
+  // The sockets' JS, next to index.js: required on the first client.socket() (see sockets-chunk.js).
+  socketsChunk: () =>
+    /** @type {typeof import('../sockets-chunk.js')} */ (
+      // A literal path, so that WeChat's compiler keeps the file in the package; it exists once built.
+      // @ts-ignore
+      require('./mp_request_sockets.js')
+    ),
+  socketTransports(adapters, chunk) {
     return {
       http: async (target) => /** @type {any} */ (wx.connectSocket({ url: /** @type {string} */ (target.url), header: target.header })),
-      mock: () => mockSocketTask(),
+      mock: () => chunk.mockSocketTask(),
     };
   },
   watchLifecycle(onHide, onShow) {

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFetchAdapter } from '../adapters/fetch.js';
-import { mockSocketTask } from '../socket.js';
 import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
@@ -18,11 +17,18 @@ export const nodeRuntime = {
   platform: () => ({ hasCloud: false, device: 'node' }),
   adapters: () => ({ http: createFetchAdapter() }),
   watchNetwork: () => () => {},
-  socketTransports: () => ({
+  // The sockets' JS, next to index.js: required on the first client.socket() (see sockets-chunk.js).
+  socketsChunk: () =>
+    /** @type {typeof import('../sockets-chunk.js')} */ (
+      // A literal path, so that WeChat's compiler keeps the file in the package; it exists once built.
+      // @ts-ignore
+      require('./mp_request_sockets.js')
+    ),
+  socketTransports: (adapters, chunk) => ({
     http: async (target) => {
       if (typeof WebSocket !== 'function') throw new Error('this Node has no WebSocket (Node 22 or later has)');
       return webSocketTask(/** @type {string} */ (target.url), target.header);
     },
-    mock: () => mockSocketTask(),
+    mock: () => chunk.mockSocketTask(),
   }),
 };

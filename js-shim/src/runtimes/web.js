@@ -1,6 +1,6 @@
 /** The browser runtime (web admin): wasm fetched next to the module, HTTP over fetch. */
 import { createFetchAdapter } from '../adapters/fetch.js';
-import { mockSocketTask } from '../socket.js';
+import * as socketsChunk from '../sockets-chunk.js';
 import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
@@ -32,9 +32,11 @@ export const webRuntime = {
       localStorage.setItem(key, JSON.stringify(value));
     },
   },
-  socketTransports: () => ({
+  // Bundled: a browser is not where start-up is counted in milliseconds.
+  socketsChunk: () => socketsChunk,
+  socketTransports: (adapters, chunk) => ({
     http: async (target) => webSocketTask(/** @type {string} */ (target.url)),
-    mock: () => mockSocketTask(),
+    mock: () => chunk.mockSocketTask(),
   }),
   watchLifecycle(onHide, onShow) {
     const listener = () => (document.visibilityState === 'hidden' ? onHide() : onShow());
