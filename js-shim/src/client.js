@@ -789,7 +789,9 @@ export async function createClientWith(runtime, options) {
       if (Reflect.ownKeys(options).length !== keys) return undefined;
       const four = +(path !== undefined) + +(method !== undefined) + +(data !== undefined) + +(header !== undefined);
       /** @type {string | undefined} */
-      let text = `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
+      // Only a path: the path itself, which every other text differs from (they all hold NULs,
+      // a path none). The app's own string, so no new string is made and hashed per request.
+      let text = keys === 1 ? path : `${path}\u0000${method || ''}\u0000${dataJson || ''}`;
       const headerCopy = header === undefined ? undefined : flatRecord(header);
       const rest = keys === four ? undefined : restOptions(options);
       if (header !== undefined) text = headerCopy ? `${text}\u0000${JSON.stringify(headerCopy)}` : undefined;

@@ -44,6 +44,31 @@ describe('repeats with options are served from the cache', () => {
     });
   }
 
+  test('a request of only a path is keyed by the path itself: the same path with a method, data or a header stays apart', async () => {
+    const { c, done } = await client({ cache: { rules: [{ path: '/api/test', ttlMs: 60_000 }, { path: '/api/home/*', ttlMs: 60_000 }] } });
+    const shapes = [
+      { path: '/api/test' },
+      { path: '/api/test', method: 'GET' },
+      { path: '/api/test', data: { q: 1 } },
+      { path: '/api/test', header: { 'X-App': '7.1' } },
+      { path: '/api/home/init' },
+    ];
+    const first = [];
+    for (const options of shapes) first.push(await c.request({ ...options }));
+    // The bare path and the explicit GET are one entry (the same request); the others are their own.
+    assert.equal(emulator.count('/api/test'), 3);
+    for (let round = 0; round < 3; round += 1) {
+      for (const [i, options] of shapes.entries()) {
+        const again = await c.request({ ...options });
+        assert.equal(again.fromCache, true, JSON.stringify(options));
+        assert.deepEqual(again.data, first[i].data);
+      }
+    }
+    assert.equal(emulator.count('/api/test'), 3);
+    assert.equal(emulator.count('/api/home/init'), 1);
+    done();
+  });
+
   test('another header value is another entry; the same object changed between calls is keyed by what it held', async () => {
     const { c, done } = await client();
     const header = { 'X-App': 'a' };
