@@ -210,6 +210,8 @@ async function bundle(glue, minifyIdentifiers) {
     minifySyntax: true,
     minifyIdentifiers,
     entryPoints: [join(ROOT, 'js-shim/src/entries/miniprogram.js')],
+    // The sockets' JS is a file of its own (scripts/build-bundle.mjs).
+    external: ['./mp_request_sockets.js'],
     outfile: 'index.js',
     write: false,
     format: 'cjs',
