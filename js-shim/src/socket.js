@@ -92,6 +92,9 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
           made.free();
           return;
         }
+        // Made with the state of when the load began: what changed since reaches it first.
+        made.setOnline(online, now());
+        made.setHidden(hidden, now());
         // In order, including calls made while these run (a listener that sends).
         for (let next = calls.shift(); next; next = calls.shift()) next.call(made);
         waiting = undefined;

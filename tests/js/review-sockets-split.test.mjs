@@ -1,0 +1,86 @@
+// Review of the socket engine's split into a module of its own, loaded on the
+// first client.socket(): what the load window does to a hostile caller's and
+// a hostile platform's sequences. Each test holds the socket engine's load
+// (a gate on WXWebAssembly.instantiate) so the window is as long as it needs.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { cloudOptions, sandboxWithBundle, startEmulator } from './support.mjs';
+
+let emulator;
+before(async () => {
+  emulator = await startEmulator();
+});
+beforeEach(() => emulator.reset());
+after(() => emulator.close());
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const until = async (what, check, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+};
+const FAST = { minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 2000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 };
+
+/**
+ * A sandbox whose socket engine loads only when `gate.open()` is called, or
+ * fails while `gate.refuse` is set.
+ */
+function gated(extra = {}) {
+  const { mp, sandbox } = sandboxWithBundle(emulator, extra);
+  const { WXWebAssembly } = sandbox.context;
+  const instantiate = WXWebAssembly.instantiate.bind(WXWebAssembly);
+  const gate = { refuse: false, loads: 0, held: [], open: () => gate.held.splice(0).forEach((go) => go()) };
+  WXWebAssembly.instantiate = (path, imports) => {
+    if (!path.includes('_sockets')) return instantiate(path, imports);
+    gate.loads += 1;
+    if (gate.refuse) return Promise.reject(new Error('file not found'));
+    return new Promise((resolve) => gate.held.push(() => resolve(instantiate(path, imports))));
+  };
+  return { mp, sandbox, gate };
+}
+
+const errorLogs = (sandbox) => sandbox.logs.filter((l) => l.level === 'error').map((l) => l.line);
+
+test('the network going down while the socket engine loads reaches its sockets: paused, not connecting', async () => {
+  const { mp, sandbox, gate } = gated();
+  const client = await mp.createClient(cloudOptions(emulator));
+  const socket = client.socket({ ...FAST });
+  sandbox.controls.setNetworkType('none');
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await until('the socket engine', () => socket.state !== 'connecting');
+  assert.equal(socket.state, 'paused');
+  await sleep(100);
+  assert.equal(emulator.stats().ws.connections, 0, 'nothing connects while offline');
+  socket.close();
+  client.destroy();
+});
+
+test('the network coming back while the socket engine loads reaches its sockets: they connect', async () => {
+  const { mp, sandbox, gate } = gated();
+  const client = await mp.createClient(cloudOptions(emulator));
+  sandbox.controls.setNetworkType('none');
+  await sleep(10);
+  const socket = client.socket({ ...FAST });
+  sandbox.controls.setNetworkType('wifi');
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await until('open', () => socket.state === 'open');
+  socket.close();
+  client.destroy();
+});
+
+test('the app going to the background while the socket engine loads reaches its sockets', async () => {
+  const { mp, sandbox, gate } = gated();
+  const client = await mp.createClient(cloudOptions(emulator));
+  const socket = client.socket({ ...FAST });
+  sandbox.controls.appHide();
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await until('the socket engine', () => socket.state !== 'connecting');
+  assert.equal(socket.state, 'paused');
+  socket.close();
+  client.destroy();
+});
