@@ -86,21 +86,42 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       return;
     }
     const calls = (waiting = [{ call, failed }]);
+    /** The client went away while it loaded: whoever waits for it hears so, nothing else does. @param {SocketMachines} [made] */
+    const abandon = (made) => {
+      waiting = undefined;
+      if (made) made.free();
+      const destroyed = new Error('the client was destroyed');
+      for (const c of calls.splice(0)) if (c.failed) c.failed(destroyed);
+    };
     makeMachines(online, hidden).then(
       (made) => {
         if (gone) {
-          made.free();
+          abandon(made);
           return;
         }
         // Made with the state of when the load began: what changed since reaches it first.
         made.setOnline(online, now());
         made.setHidden(hidden, now());
-        // In order, including calls made while these run (a listener that sends).
-        for (let next = calls.shift(); next; next = calls.shift()) next.call(made);
+        // In order, including calls made while these run (a listener that sends, or destroys the client).
+        for (let next = calls.shift(); next && !gone; next = calls.shift()) {
+          try {
+            next.call(made);
+          } catch (error) {
+            say('error', `socket: a call kept while the socket engine loaded could not be carried out (${describe(error)})`);
+          }
+        }
+        if (gone) {
+          abandon(made);
+          return;
+        }
         waiting = undefined;
         machines = made;
       },
       (error) => {
+        if (gone) {
+          abandon();
+          return;
+        }
         waiting = undefined;
         const detail = `the socket engine could not be loaded (${describe(error)})`;
         say('error', `socket: ${detail}`);

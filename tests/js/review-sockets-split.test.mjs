@@ -84,3 +84,36 @@ test('the app going to the background while the socket engine loads reaches its 
   socket.close();
   client.destroy();
 });
+
+test('destroy() while the socket engine loads: no error, no event, no connect, no timer afterwards; prepareSockets settles', async () => {
+  const { mp, sandbox, gate } = gated({ sandbox: undefined });
+  const client = await mp.createClient(cloudOptions(emulator));
+  const socket = client.socket({ ...FAST });
+  const heard = [];
+  for (const name of ['open', 'error', 'state', 'close', 'reconnecting']) socket.on(name, (e) => heard.push([name, e.state || e.detail]));
+  const prepared = client.prepareSockets().then(
+    () => 'resolved',
+    (e) => `rejected: ${e.detail}`,
+  );
+  client.destroy();
+  const heardAtDestroy = heard.length;
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await sleep(100);
+  assert.deepEqual(errorLogs(sandbox), []);
+  assert.deepEqual(heard.slice(heardAtDestroy).filter(([, s]) => s !== 'closed'), [], 'nothing but its close after destroy');
+  assert.equal(sandbox.controls.calls.connectContainer, 0);
+  assert.equal(sandbox.pendingTimers(), 0);
+  assert.match(await Promise.race([prepared, sleep(500).then(() => 'pending')]), /^rejected: .*destroyed/);
+});
+
+test('prepareSockets after destroy rejects (as request does) rather than throwing', async () => {
+  const { mp } = gated();
+  const client = await mp.createClient(cloudOptions(emulator));
+  client.destroy();
+  let promise;
+  assert.doesNotThrow(() => {
+    promise = client.prepareSockets();
+  });
+  await assert.rejects(promise, (e) => e.kind === 'invalid' && /destroyed/.test(e.detail));
+});
