@@ -68,6 +68,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
   let online = true;
   let hidden = false;
   let gone = false;
+  /** The kept calls are being handed to the socket engine. */
+  let replaying = false;
+  /** Connects asked for meanwhile, carried out after them: socket → epoch. @type {Map<any, number>} */
+  const connects = new Map();
 
   /**
    * Runs `call` on the socket engine now, or once it is ready (the first
@@ -102,20 +106,30 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         // Made with the state of when the load began: what changed since reaches it first.
         made.setOnline(online, now());
         made.setHidden(hidden, now());
-        // In order, including calls made while these run (a listener that sends, or destroys the client).
-        for (let next = calls.shift(); next && !gone; next = calls.shift()) {
-          try {
-            next.call(made);
-          } catch (error) {
-            say('error', `socket: a call kept while the socket engine loaded could not be carried out (${describe(error)})`);
+        // In order, including calls made while these run (a listener that sends, or destroys
+        // the client). The connects they ask for wait for the end, so that a socket closed
+        // meanwhile (by the caller, or by destroy()) never connects.
+        replaying = true;
+        try {
+          for (let next = calls.shift(); next && !gone; next = calls.shift()) {
+            try {
+              next.call(made);
+            } catch (error) {
+              say('error', `socket: a call kept while the socket engine loaded could not be carried out (${describe(error)})`);
+            }
           }
+        } finally {
+          replaying = false;
         }
+        const starts = [...connects];
+        connects.clear();
         if (gone) {
           abandon(made);
           return;
         }
         waiting = undefined;
         machines = made;
+        for (const [s, epoch] of starts) if (live.get(s.id) === s) connect(s, epoch);
       },
       (error) => {
         if (gone) {
@@ -161,6 +175,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
     if (!s) return;
     switch (c.type) {
       case 'connect':
+        if (replaying) {
+          connects.set(s, c.epoch);
+          return;
+        }
         return connect(s, c.epoch);
       case 'closeTask':
         if (s.epoch === c.epoch && s.task) {

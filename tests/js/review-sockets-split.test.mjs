@@ -107,6 +107,35 @@ test('destroy() while the socket engine loads: no error, no event, no connect, n
   assert.match(await Promise.race([prepared, sleep(500).then(() => 'pending')]), /^rejected: .*destroyed/);
 });
 
+test('destroy() while the socket engine loads and a request is in flight: no wx.connectSocket after destroy', async () => {
+  const { mp, sandbox, gate } = gated({ sandbox: { cloud: false } });
+  const client = await mp.createClient({ baseUrl: emulator.url });
+  emulator.inject({ kind: 'delay', delayMs: 300, path: '/api/test' });
+  const inFlight = client.request({ path: '/api/test' }).catch(() => undefined);
+  const socket = client.socket({ ...FAST });
+  client.destroy();
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await inFlight;
+  await sleep(100);
+  assert.equal(sandbox.controls.calls.connectSocket, 0, 'no connect after destroy');
+  assert.equal(socket.state, 'closed');
+  assert.deepEqual(errorLogs(sandbox), []);
+});
+
+test('closing a socket before the socket engine is loaded: nothing connects, online, on the HTTP route', async () => {
+  const { mp, sandbox, gate } = gated({ sandbox: { cloud: false } });
+  const client = await mp.createClient({ baseUrl: emulator.url });
+  const socket = client.socket({ ...FAST });
+  socket.close();
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await client.prepareSockets();
+  await sleep(50);
+  assert.equal(sandbox.controls.calls.connectSocket, 0);
+  client.destroy();
+});
+
 test('prepareSockets after destroy rejects (as request does) rather than throwing', async () => {
   const { mp } = gated();
   const client = await mp.createClient(cloudOptions(emulator));
