@@ -55,7 +55,7 @@ import { RequestError, invalidError, toRequestError } from './request-error.js';
  * @param {(line: string) => void} [deps.log]
  */
 export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log }) {
-  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown }>} */
+  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown, failed?: boolean }>} */
   const live = new Map();
   /** The socket engine, once made. @type {SocketMachines | undefined} */
   let machines;
@@ -140,11 +140,23 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         const detail = `the socket engine could not be loaded (${describe(error)})`;
         say('error', `socket: ${detail}`);
         for (const s of [...live.values()]) {
-          forget(s);
+          // It never ran: the request engine frees its slot (its key opens a new socket),
+          // and its handles stay failed until they are closed.
+          s.failed = true;
+          try {
+            engine.socketForget(s.id);
+          } catch {
+            // The request engine is being freed: nothing holds the slot any more.
+          }
           for (const h of s.holders) {
+            if (h.closed) {
+              s.holders.delete(h);
+              continue;
+            }
             h.emit('error', { name: 'error', detail });
             h.emit('state', { name: 'state', state: 'failed' });
           }
+          if (s.holders.size === 0) forget(s);
         }
         for (const c of calls) if (c.failed) c.failed(error);
       },
@@ -329,6 +341,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       const config = opened.config;
       const handle = new ManagedSocket(s.id, s.acked, s.target.route, {
         send: (id, data, acked) => {
+          if (s.failed) throw invalidError('`send` refused: the socket failed (the socket engine could not be loaded); close it and open another');
           // Checked now, whether or not the socket engine is ready: bad data throws here.
           const text = engine.socketPayload(data, acked);
           if (machines) {
@@ -345,7 +358,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
             }
           });
         },
-        state: (id) => (machines ? machines.state(id) : live.has(id) ? 'connecting' : 'closed'),
+        state: (id) => (s.failed ? 'failed' : machines ? machines.state(id) : live.has(id) ? 'connecting' : 'closed'),
         task: (id) => {
           const socket = live.get(id);
           return socket ? socket.task : undefined;
@@ -354,7 +367,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
           // The closing handle hears its own close (and which messages were not sent), then leaves.
           const leave = () => {
             const socket = live.get(id);
-            if (socket) socket.holders.delete(h);
+            if (!socket) return;
+            socket.holders.delete(h);
+            // A failed one (it never ran) is forgotten with its last handle.
+            if (socket.failed && socket.holders.size === 0) forget(socket);
           };
           if (!engine.socketRelease(id)) leave();
           else if (machines) {

@@ -136,6 +136,34 @@ test('closing a socket before the socket engine is loaded: nothing connects, onl
   client.destroy();
 });
 
+test('a socket engine that cannot be loaded frees the pool: the same socket and five others can be opened again, and connect', async () => {
+  const { mp, gate } = gated();
+  gate.refuse = true;
+  const client = await mp.createClient(cloudOptions(emulator));
+  const failed = [1, 2, 3, 4, 5].map((i) => client.socket({ ...FAST, path: `/room-${i}` }));
+  const events = [];
+  failed[0].on('state', (e) => events.push(e.state));
+  await until('the failure', () => events.length === 1);
+  assert.deepEqual(events, ['failed']);
+  assert.equal(failed[0].state, 'failed', 'the state says what the event said');
+  assert.throws(() => failed[0].send('x'), (e) => e.kind === 'invalid');
+  gate.refuse = false;
+  // Not closed by the caller: the five failed ones hold no slot, and the same path opens anew.
+  const again = client.socket({ ...FAST, path: '/room-1' });
+  const others = [2, 3, 4, 5].map((i) => client.socket({ ...FAST, path: `/other-${i}` }));
+  await until('the load to start', () => gate.held.length === 1);
+  gate.open();
+  await until('open', () => again.state === 'open');
+  assert.equal(failed[0].state, 'failed', 'the failed handle stays failed');
+  // Closing a failed handle does nothing to the new socket on its path.
+  failed.forEach((s) => s.close());
+  await sleep(50);
+  assert.equal(again.state, 'open');
+  again.close();
+  others.forEach((s) => s.close());
+  client.destroy();
+});
+
 test('prepareSockets after destroy rejects (as request does) rather than throwing', async () => {
   const { mp } = gated();
   const client = await mp.createClient(cloudOptions(emulator));
