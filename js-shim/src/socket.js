@@ -90,17 +90,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       return;
     }
     const calls = (waiting = [{ call, failed }]);
-    /** The client went away while it loaded: whoever waits for it hears so, nothing else does. @param {SocketMachines} [made] */
-    const abandon = (made) => {
-      waiting = undefined;
-      if (made) made.free();
-      const destroyed = new Error('the client was destroyed');
-      for (const c of calls.splice(0)) if (c.failed) c.failed(destroyed);
-    };
     makeMachines(online, hidden).then(
       (made) => {
         if (gone) {
-          abandon(made);
+          made.free();
           return;
         }
         // Made with the state of when the load began: what changed since reaches it first.
@@ -124,7 +117,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         const starts = [...connects];
         connects.clear();
         if (gone) {
-          abandon(made);
+          made.free();
           return;
         }
         waiting = undefined;
@@ -132,10 +125,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         for (const [s, epoch] of starts) if (live.get(s.id) === s) connect(s, epoch);
       },
       (error) => {
-        if (gone) {
-          abandon();
-          return;
-        }
+        if (gone) return;
         waiting = undefined;
         const detail = `the socket engine could not be loaded (${describe(error)})`;
         say('error', `socket: ${detail}`);
@@ -143,16 +133,13 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
           // It never ran: the request engine frees its slot (its key opens a new socket),
           // and its handles stay failed until they are closed.
           s.failed = true;
-          try {
-            engine.socketForget(s.id);
-          } catch {
-            // The request engine is being freed: nothing holds the slot any more.
-          }
           for (const h of s.holders) {
             if (h.closed) {
               s.holders.delete(h);
               continue;
             }
+            // Each handle lets go in the request engine (the handles' later close() finds nothing).
+            engine.socketRelease(s.id);
             h.emit('error', { name: 'error', detail });
             h.emit('state', { name: 'state', state: 'failed' });
           }
@@ -161,6 +148,15 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         for (const c of calls) if (c.failed) c.failed(error);
       },
     );
+  }
+
+  /** The client went away: whoever waits for the socket engine hears so, and nothing else runs. */
+  function abandonWaiting() {
+    const calls = waiting;
+    waiting = undefined;
+    if (!calls) return;
+    const destroyed = new Error('the client was destroyed');
+    for (const c of calls.splice(0)) if (c.failed) c.failed(destroyed);
   }
 
   /** @param {(m: SocketMachines) => ArrayLike<any>} call */
@@ -417,6 +413,9 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       gone = true;
       if (machines) machines.free();
       machines = undefined;
+      // Nothing kept for a load still running, nothing held for a socket (its timers go too).
+      abandonWaiting();
+      for (const s of [...live.values()]) forget(s);
     },
   };
 }

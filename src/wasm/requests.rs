@@ -539,14 +539,6 @@ impl Engine {
         Ok(self.registry()?.release(id))
     }
 
-    /// Socket `id` never ran (the socket engine could not be loaded): it
-    /// holds no slot any more, whoever holds it.
-    #[wasm_bindgen(js_name = socketForget)]
-    pub fn socket_forget(&self, id: u32) -> Result<(), JsValue> {
-        self.registry()?.forget(id);
-        Ok(())
-    }
-
     /// `{ entries, bytes, hits, misses, evictions, staleServes }`.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> Result<JsValue, JsValue> {

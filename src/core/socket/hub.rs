@@ -143,15 +143,6 @@ impl Registry {
         }
         last
     }
-
-    /// Socket `id` never ran (the socket engine could not be loaded): its
-    /// slot is free, its key opens a new socket, and its holders' later
-    /// `release` finds nothing to close.
-    pub fn forget(&mut self, id: SocketId) {
-        if self.pool.forget(id) {
-            self.targets.remove(&id);
-        }
-    }
 }
 
 /// The connections' machines (reconnect, heartbeat, outbox) and the network
@@ -428,24 +419,6 @@ mod tests {
         assert!(hub.release(a).is_empty(), "one holder left");
         assert!(!hub.release(a).is_empty(), "the last one closes");
         assert!(hub.socket(a).is_none());
-    }
-
-    #[test]
-    fn a_forgotten_socket_holds_no_slot_and_its_key_opens_anew() {
-        let mut hub = SocketHub::new(1);
-        let c = client(true, false);
-        let (a, _, _) = hub
-            .open(&c, &platform(), RawSocketOptions::default(), 0.0)
-            .unwrap();
-        hub.open(&c, &platform(), RawSocketOptions::default(), 0.0)
-            .unwrap();
-        hub.registry.forget(a);
-        assert!(hub.target(a).is_none());
-        assert!(!hub.registry.release(a), "its holders close nothing");
-        let (b, shared, _) = hub
-            .open(&c, &platform(), RawSocketOptions::default(), 0.0)
-            .unwrap();
-        assert!(!shared && b != a);
     }
 
     #[test]

@@ -83,18 +83,6 @@ impl Pool {
         true
     }
 
-    /// Socket `id` is gone, however many callers hold it (it never ran):
-    /// its slot is free and its key opens a new socket. True when it was held.
-    pub fn forget(&mut self, id: SocketId) -> bool {
-        match self.entries.remove(&id) {
-            Some(entry) => {
-                self.by_key.remove(&entry.key);
-                true
-            }
-            None => false,
-        }
-    }
-
     /// Sockets held.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -134,36 +122,6 @@ mod tests {
             pool.acquire("cloud ws /").unwrap(),
             Acquired::New(_)
         ));
-    }
-
-    #[test]
-    fn a_forgotten_socket_frees_its_slot_and_key_whoever_holds_it() {
-        let mut pool = Pool::default();
-        let mut ids = Vec::new();
-        for i in 0..MAX_SOCKETS {
-            let Acquired::New(id) = pool.acquire(&format!("cloud ws /{i}")).unwrap() else {
-                panic!()
-            };
-            ids.push(id);
-        }
-        assert_eq!(
-            pool.acquire("cloud ws /0").unwrap(),
-            Acquired::Shared(ids[0])
-        );
-        assert!(pool.forget(ids[0]), "held twice, forgotten at once");
-        assert!(!pool.forget(ids[0]), "once");
-        let Acquired::New(again) = pool.acquire("cloud ws /0").unwrap() else {
-            panic!("its key opens a new socket")
-        };
-        assert_ne!(
-            again, ids[0],
-            "under a new id: the old one's holders reach nothing"
-        );
-        assert!(
-            !pool.release(ids[0]),
-            "a holder of the forgotten one lets go: nothing to close"
-        );
-        assert_eq!(pool.len(), MAX_SOCKETS);
     }
 
     #[test]
