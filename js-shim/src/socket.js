@@ -256,8 +256,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
     const transport = transports[s.target.route];
     /** @type {Promise<SocketTaskLike>} */
     let opening;
+    // Outside the try: WeChat's ES5 compile of the package turned this closure, declared
+    // inside it, into an empty function (every cloud connect then looked superseded).
+    const wanted = () => s.epoch === epoch && live.has(s.id);
     try {
-      const wanted = () => s.epoch === epoch && live.has(s.id);
       opening = transport ? Promise.resolve(transport(s.target, wanted)) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
     } catch (error) {
       opening = Promise.reject(error);
