@@ -90,13 +90,16 @@ export const BUDGET = {
   // maps, core's formatting, the error messages); the sockets' JS 17 KB
   // (socketsJsRaw): the driver, the second glue and its own copy of the UTF-8
   // codec (3.9 KB). So the package grew by 55 KB raw (bundleRaw) and 23 KB as
-  // shipped (brotli).
+  // shipped (brotli). The split's hostile review added 0.8 KB to the
+  // sockets' JS: the network and app state handed to the socket engine when it
+  // arrives, connects carried out after the kept calls, a failed load letting
+  // go of its slots, a client destroyed during the load.
   wasmRaw: 242 * KB,
   wasmGzip: 109.5 * KB,
   jsRaw: 44.5 * KB,
   socketsRaw: 62.5 * KB,
-  socketsJsRaw: 17.5 * KB,
-  bundleRaw: 365 * KB,
+  socketsJsRaw: 18 * KB,
+  bundleRaw: 366 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */
@@ -106,7 +109,7 @@ export const TARGET = {
   // Not in issue 8's targets (it had one module): today's sizes.
   jsRaw: 44.5 * KB,
   socketsRaw: 62.5 * KB,
-  socketsJsRaw: 17.5 * KB,
+  socketsJsRaw: 18 * KB,
   bundleRaw: 160 * KB,
 };
 

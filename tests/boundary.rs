@@ -568,3 +568,85 @@ fn a_damaged_stored_queue_item_is_dropped_alone_and_nothing_throws() {
     assert_eq!(get(&replay.get(0), "type"), "replay");
     round_trip(&e);
 }
+
+/// The socket engine is reachable from JS: nothing JS can hand it (settings
+/// that are not the request engine's, ids it never started, any number for a
+/// time, a code or a sequence) may trap it; it still runs a socket afterwards.
+#[wasm_bindgen_test]
+fn the_socket_engine_still_serves_after_hostile_calls() {
+    use mp_request::wasm::Sockets;
+    let weird = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -1.0,
+        0.0,
+        0.5,
+        1e300,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        4_294_967_296.0,
+    ];
+    for seed in weird {
+        let _ = Sockets::new(seed, "\u{0}\u{ffff}", seed > 0.0, seed < 0.0);
+    }
+    let s = Sockets::new(f64::NAN, "xx", true, false);
+    let config = {
+        let e = engine();
+        let opened = e.socket_open(object(&[])).unwrap();
+        Array::from(&Reflect::get(&opened, &"config".into()).unwrap())
+            .iter()
+            .map(|n| n.as_f64().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    assert_eq!(config.len(), 12);
+    // Wrong lengths, and each number replaced by each weird value: refused or run, never a trap.
+    for len in [0, 1, 11, 13, 1000] {
+        assert!(s.start(1, &vec![1.0; len], 0.0).is_err(), "{len} numbers");
+    }
+    let mut id = 100;
+    for at in 0..config.len() {
+        for v in weird {
+            let mut c = config.clone();
+            c[at] = v;
+            id += 1;
+            if s.start(id, &c, v).is_ok() {
+                let _ = s.opened(id, 1, v);
+                let _ = s.timer(id, v);
+                let _ = s.send(id, "x");
+                let _ = s.closed(id, 1, v, JsValue::from_f64(v), v);
+                let _ = s.close(id);
+            }
+        }
+    }
+    // Ids, epochs, times, codes and sequences it never gave.
+    for v in weird {
+        for id in [0, 1, 7, u32::MAX] {
+            let _ = s.opened(id, u32::MAX, v);
+            let _ = s.message(id, 0, Some("{\"type\":\"pong\",\"t\":1e999}".into()), v);
+            let _ = s.message(id, 0, None, v);
+            let _ = s.closed(id, 0, v, JsValue::NULL, v);
+            let _ = s.on_error(id, 0, JsValue::from_f64(v), v);
+            let _ = s.send_failed(id, 0, v, String::new(), JsValue::UNDEFINED, v);
+            let _ = s.timer(id, v);
+            let _ = s.close(id);
+            assert_eq!(s.state(id).unwrap(), "closed");
+            let _ = s.set_online(v > 0.0, v);
+            let _ = s.set_hidden(v < 0.0, v);
+        }
+    }
+    let _ = s.set_online(true, 0.0);
+    let _ = s.set_hidden(false, 0.0);
+    // Still serves: a socket starts, opens, sends and closes.
+    let started = s.start(1, &config, 1000.0).unwrap();
+    assert_eq!(get(&started.get(0), "type"), "connect");
+    let epoch = get(&started.get(0), "epoch").as_f64().unwrap() as u32;
+    s.opened(1, epoch, 1001.0).unwrap();
+    assert_eq!(s.state(1).unwrap(), "open");
+    let sent = s.send(1, "hello").unwrap();
+    assert!(sent
+        .iter()
+        .any(|c| get(&c, "type") == "transmit" && get(&c, "text") == "hello"));
+    s.close(1).unwrap();
+    assert_eq!(s.state(1).unwrap(), "closed");
+}

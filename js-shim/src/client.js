@@ -274,8 +274,11 @@ export async function createClientWith(runtime, options) {
     sockets = chunk.createSocketDriver({
       engine,
       // The socket engine: a module of its own, loaded on the first `client.socket()`.
-      machines: (online, hidden) =>
-        loadSockets(runtime.instantiate, wasmPath, chunk.glue).then((Sockets) => new Sockets(seed, engine.locale(), online, hidden)),
+      // The locale is read now: the request engine may be freed by the time the module is loaded.
+      machines: (online, hidden) => {
+        const locale = engine.locale();
+        return loadSockets(runtime.instantiate, wasmPath, chunk.glue).then((Sockets) => new Sockets(seed, locale, online, hidden));
+      },
       now,
       transports,
       run: socketEvent,
@@ -988,6 +991,7 @@ export async function createClientWith(runtime, options) {
         return Promise.reject(error);
       }
       return driver.prepare().catch((cause) => {
+        if (destroyed) throw invalidError('`client` was destroyed while the socket engine loaded', cause);
         throw invalidError(`the socket engine \`${socketsPath(wasmPath)}\` could not be loaded (${describe(cause)}); copy it next to the request engine's wasm`, cause);
       });
     },

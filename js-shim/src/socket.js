@@ -59,7 +59,7 @@ import { describe, say } from './report.js';
  */
 export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log, online: onlineNow, hidden: hiddenNow, errors }) {
   const { invalidError, toRequestError } = errors;
-  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown }>} */
+  /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown, failed?: boolean }>} */
   const live = new Map();
   /** The socket engine, once made. @type {SocketMachines | undefined} */
   let machines;
@@ -72,6 +72,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
   let online = onlineNow;
   let hidden = hiddenNow;
   let gone = false;
+  /** The kept calls are being handed to the socket engine. */
+  let replaying = false;
+  /** Connects asked for meanwhile, carried out after them: socket → epoch. @type {Map<any, number>} */
+  const connects = new Map();
 
   /**
    * Runs `call` on the socket engine now, or once it is ready (the first
@@ -96,25 +100,67 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
           made.free();
           return;
         }
-        // In order, including calls made while these run (a listener that sends).
-        for (let next = calls.shift(); next; next = calls.shift()) next.call(made);
+        // Made with the state of when the load began: what changed since reaches it first.
+        made.setOnline(online, now());
+        made.setHidden(hidden, now());
+        // In order, including calls made while these run (a listener that sends, or destroys
+        // the client). The connects they ask for wait for the end, so that a socket closed
+        // meanwhile (by the caller, or by destroy()) never connects.
+        replaying = true;
+        try {
+          for (let next = calls.shift(); next && !gone; next = calls.shift()) {
+            try {
+              next.call(made);
+            } catch (error) {
+              say('error', `socket: a call kept while the socket engine loaded could not be carried out (${describe(error)})`);
+            }
+          }
+        } finally {
+          replaying = false;
+        }
+        const starts = [...connects];
+        connects.clear();
+        if (gone) {
+          made.free();
+          return;
+        }
         waiting = undefined;
         machines = made;
+        for (const [s, epoch] of starts) if (live.get(s.id) === s) connect(s, epoch);
       },
       (error) => {
+        if (gone) return;
         waiting = undefined;
         const detail = `the socket engine could not be loaded (${describe(error)})`;
         say('error', `socket: ${detail}`);
         for (const s of [...live.values()]) {
-          forget(s);
+          // It never ran: the request engine frees its slot (its key opens a new socket),
+          // and its handles stay failed until they are closed.
+          s.failed = true;
           for (const h of s.holders) {
+            if (h.closed) {
+              s.holders.delete(h);
+              continue;
+            }
+            // Each handle lets go in the request engine (the handles' later close() finds nothing).
+            engine.socketRelease(s.id);
             h.emit('error', { name: 'error', detail });
             h.emit('state', { name: 'state', state: 'failed' });
           }
+          if (s.holders.size === 0) forget(s);
         }
         for (const c of calls) if (c.failed) c.failed(error);
       },
     );
+  }
+
+  /** The client went away: whoever waits for the socket engine hears so, and nothing else runs. */
+  function abandonWaiting() {
+    const calls = waiting;
+    waiting = undefined;
+    if (!calls) return;
+    const destroyed = new Error('the client was destroyed');
+    for (const c of calls.splice(0)) if (c.failed) c.failed(destroyed);
   }
 
   /** @param {(m: SocketMachines) => ArrayLike<any>} call */
@@ -141,6 +187,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
     if (!s) return;
     switch (c.type) {
       case 'connect':
+        if (replaying) {
+          connects.set(s, c.epoch);
+          return;
+        }
         return connect(s, c.epoch);
       case 'closeTask':
         if (s.epoch === c.epoch && s.task) {
@@ -210,8 +260,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
     const transport = transports[s.target.route];
     /** @type {Promise<SocketTaskLike>} */
     let opening;
+    // Outside the try: WeChat's ES5 compile of the package turned this closure, declared
+    // inside it, into an empty function (every cloud connect then looked superseded).
+    const wanted = () => s.epoch === epoch && live.has(s.id);
     try {
-      const wanted = () => s.epoch === epoch && live.has(s.id);
       opening = transport ? Promise.resolve(transport(s.target, wanted)) : Promise.reject(new Error(`${s.target.route}: no socket transport in this runtime`));
     } catch (error) {
       opening = Promise.reject(error);
@@ -292,6 +344,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       const handle = new ManagedSocket(s.id, s.acked, s.target.route, {
         invalid: invalidError,
         send: (id, data, acked) => {
+          if (s.failed) throw invalidError('`send` refused: the socket failed (the socket engine could not be loaded); close it and open another');
           // Checked now, whether or not the socket engine is ready: bad data throws here.
           let text;
           try {
@@ -313,7 +366,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
             }
           });
         },
-        state: (id) => (machines ? machines.state(id) : live.has(id) ? 'connecting' : 'closed'),
+        state: (id) => (s.failed ? 'failed' : machines ? machines.state(id) : live.has(id) ? 'connecting' : 'closed'),
         task: (id) => {
           const socket = live.get(id);
           return socket ? socket.task : undefined;
@@ -322,7 +375,10 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
           // The closing handle hears its own close (and which messages were not sent), then leaves.
           const leave = () => {
             const socket = live.get(id);
-            if (socket) socket.holders.delete(h);
+            if (!socket) return;
+            socket.holders.delete(h);
+            // A failed one (it never ran) is forgotten with its last handle.
+            if (socket.failed && socket.holders.size === 0) forget(socket);
           };
           if (!engine.socketRelease(id)) leave();
           else if (machines) {
@@ -369,6 +425,9 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       gone = true;
       if (machines) machines.free();
       machines = undefined;
+      // Nothing kept for a load still running, nothing held for a socket (its timers go too).
+      abandonWaiting();
+      for (const s of [...live.values()]) forget(s);
     },
   };
 }
