@@ -139,17 +139,47 @@ const COMMAND_SHAPES = {
 const heldQueues = new Set();
 
 /**
+ * Starts loading the wasm, then makes the client. Kept small: an engine
+ * without a JIT makes a function's bytecode on its first call, and the
+ * client's function is the shim's largest, so its bytecode is made while
+ * the platform compiles the wasm rather than before it starts.
  * @param {Runtime} runtime
  * @param {import('../types').ClientOptions} options
  * @returns {Promise<import('../types').Client>}
  */
-export async function createClientWith(runtime, options) {
-  // Read once, before anything else: the engine validates what the shim then uses.
-  const opts = /** @type {import('../types').ClientOptions} */ (snapshotOptions(options));
-  const wasmPath = readWasmPath(opts, runtime.defaultWasmPath);
+export function createClientWith(runtime, options) {
+  /** @type {import('../types').ClientOptions} */
+  let opts;
+  /** @type {string} */
+  let wasmPath;
+  try {
+    // Read once, before anything else: the engine validates what the shim then uses.
+    opts = /** @type {import('../types').ClientOptions} */ (snapshotOptions(options));
+    wasmPath = readWasmPath(opts, runtime.defaultWasmPath);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  /** @type {Promise<import('./engine.js').EngineClass>} */
+  let loading;
+  try {
+    loading = loadEngine(runtime.instantiate, wasmPath);
+  } catch (cause) {
+    loading = Promise.reject(cause);
+  }
+  return makeClient(runtime, opts, wasmPath, loading);
+}
+
+/**
+ * @param {Runtime} runtime
+ * @param {import('../types').ClientOptions} opts The options, read once.
+ * @param {string} wasmPath
+ * @param {Promise<import('./engine.js').EngineClass>} loading The request engine being loaded.
+ * @returns {Promise<import('../types').Client>}
+ */
+async function makeClient(runtime, opts, wasmPath, loading) {
   let Engine;
   try {
-    Engine = await loadEngine(runtime.instantiate, wasmPath);
+    Engine = await loading;
   } catch (cause) {
     throw invalidError(
       `\`wasmPath\` ${JSON.stringify(wasmPath)} could not be loaded (${describe(cause)}); copy the .wasm.br next to index.js or set wasmPath`,
