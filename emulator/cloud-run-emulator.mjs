@@ -80,10 +80,14 @@ export async function startEmulator(options = {}) {
     counts.byPath.set(url.pathname, (counts.byPath.get(url.pathname) || 0) + 1);
     counts.byService.set(service, (counts.byService.get(service) || 0) + 1);
     const headers = { ...stripCallerHeaders(req.headers), ...identity };
-    log.push({ service, method: req.method || 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers });
+    /** @type {{ service: string, method: string, path: string, query: Record<string, string>, headers: Record<string, any>, body?: string }} */
+    const entry = { service, method: req.method || 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers };
+    log.push(entry);
     if (log.length > 200) log.shift();
 
     const raw = await readBody(req);
+    // The body as it arrived, for tests that check what each attempt sent.
+    entry.body = raw;
     const fault = faults.take(service, url.pathname);
     const lose = (/** @type {import('./faults.mjs').FaultRule} */ f) => {
       if (f.kind === 'reset') return void req.socket.destroy();

@@ -532,6 +532,8 @@ fn raw_request(r: &Req) -> RawRequest {
         idempotency_key: (r.idempotency == 2).then(|| "given-key-1".into()),
         aborted: r.aborted,
         data_json: r.data.map(|n| format!("{{\"n\":{n}}}")),
+        // As the shim's fast path starts it (odd data) or as the slow path does.
+        data_json_kept: r.data.is_some_and(|n| n % 2 == 1),
         cache: match r.cache {
             1 => RawRequestCache::Off,
             2 => RawRequestCache::Options {
@@ -1157,8 +1159,10 @@ impl Shim {
                 Some(Key::Given(m.idempotency_key.clone())),
             ),
         };
+        // The shim keeps what its fast path stringified: such a body goes out as `Kept`.
+        let kept = matches!(&fetch.origin, Origin::Request(raw) if raw.data_json_kept);
         let (target, body) = wire(method, &path, data_json.clone(), None, None)
-            .and_then(|w| Ok((w.target, as_sent(w.body.as_ref(), &send.headers)?)))
+            .and_then(|w| Ok((w.target, as_sent(w.body.as_ref(), &send.headers, kept)?)))
             .map_err(|e| format!("sent {} although its data cannot be sent: {e}", send.id))?;
         ensure!(
             send.method == method && send.target == target && send.body == body,

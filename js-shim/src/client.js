@@ -70,13 +70,14 @@ const COMMAND_SHAPES = {
  * @property {{ index: number, params: Record<string, string> }} [mock]
  * @property {string} path The path with its query (a GET's data is in it).
  * @property {Record<string, string>} [header] Every header to send (the cloud adapter adds X-WX-SERVICE); undefined: none.
- * @property {string | true} [body] The body's text; true: the ArrayBuffer copied at start.
+ * @property {string | true} [body] The body's text; true: what the shim kept at start (`Fetch.kept`).
  * @property {number} guardMs When the engine gives up waiting for the platform's answer.
  */
 
 /**
  * @typedef {object} Adapter
- * @property {(command: SendCommand, binary: ArrayBuffer | undefined, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
+ * @property {(command: SendCommand, kept: ArrayBuffer | string | undefined, onAbort: (abort: () => void) => void) => Promise<Outcome>} send
+ *   `kept`: the body when the command's `body` is true.
  */
 
 /** @typedef {Adapter & { init(): Promise<void>, connect(where: { service: string, path: string }): Promise<any> }} CloudAdapter */
@@ -122,7 +123,8 @@ const COMMAND_SHAPES = {
 
 /**
  * @typedef {object} Fetch A network request and its retries (shared by callers).
- * @property {ArrayBuffer} [binary] A copy of binary `data`, taken at start.
+ * @property {ArrayBuffer | string} [kept] The body an attempt's `body: true` stands for: a copy of binary
+ *   `data` taken at start, or the JSON the fast path stringified (the engine does not hand it back).
  * @property {Outcome} [last] The last attempt's outcome.
  * @property {number} attempt The attempt whose outcome is awaited (-1: none).
  * @property {number} [sent] Attempts sent so far (for the debug log).
@@ -656,7 +658,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         c.id,
       );
     };
-    attempt(adapters[c.route], c, r.binary, (abort) => {
+    attempt(adapters[c.route], c, r.kept, (abort) => {
       r.abort = abort;
     }).then(report);
   }
@@ -888,6 +890,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         handles.set(plain.text, started[1]);
       }
       started.splice(1, 1);
+      // The JSON text of the data: attempts that send it as it is say `body: true`.
+      /** @type {any} */ (started).kept = a[2];
       return started;
     }
     // Binary data is sent from a copy taken now, in this realm (the one the
@@ -896,7 +900,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
     if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
       const binary = new Uint8Array(/** @type {ArrayBuffer} */ (data)).slice().buffer;
       const started = /** @type {any} */ (engine.start({ ...options, data: binary }, now()));
-      started.binary = binary;
+      started.kept = binary;
       return started;
     }
     return engine.start(options, now());
@@ -959,7 +963,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       const id = started[0];
       r.id = id;
       callers.set(id, r);
-      fetches.set(id, { attempt: 0, binary: started.binary });
+      fetches.set(id, { attempt: 0, kept: started.kept });
       // An already aborted signal was seen by the engine: `start` rejected it.
       dispatch(started, 1);
       // Aborted while the engine read the options (a getter did it).
@@ -1058,14 +1062,14 @@ async function makeClient(runtime, opts, wasmPath, loading) {
  * still settles the request.
  * @param {Adapter | undefined} adapter
  * @param {SendCommand} command
- * @param {ArrayBuffer | undefined} binary
+ * @param {ArrayBuffer | string | undefined} kept
  * @param {(abort: () => void) => void} onAbort
  * @returns {Promise<Outcome>}
  */
-async function attempt(adapter, command, binary, onAbort) {
+async function attempt(adapter, command, kept, onAbort) {
   if (!adapter) return { ok: false, errMsg: `${command.route}: this runtime has no adapter for the ${command.route} route`, fault: true };
   try {
-    const outcome = await adapter.send(command, binary, onAbort);
+    const outcome = await adapter.send(command, kept, onAbort);
     // Adapters answer through `answered` and `failed` (outcome.js); anything else is their bug.
     if (outcome && typeof outcome.ok === 'boolean') return outcome;
     return { ok: false, errMsg: `${command.route}:fail the adapter answered ${typeof outcome}`, fault: true };

@@ -120,6 +120,8 @@ pub struct RequestSpec {
     pub offline_queue: bool,
     /// Cancelled before it started.
     pub aborted: bool,
+    /// The caller keeps the text of a JSON `body` (`RawRequest::data_json_kept`).
+    pub body_kept: bool,
 }
 
 /// Where a request's `Idempotency-Key` comes from.
@@ -140,6 +142,9 @@ pub enum Body {
     Text(String),
     /// An ArrayBuffer of this many bytes; the shim sends its copy of it.
     Binary(usize),
+    /// JSON text of this many bytes that the caller kept (`RawRequest::data_json_kept`)
+    /// and sends itself: as an attempt sends it (`as_sent`), never in a spec.
+    Kept(usize),
 }
 
 impl Body {
@@ -147,7 +152,7 @@ impl Body {
     pub fn len(&self) -> usize {
         match self {
             Body::Json(text) | Body::Text(text) => text.len(),
-            Body::Binary(bytes) => *bytes,
+            Body::Binary(bytes) | Body::Kept(bytes) => *bytes,
         }
     }
 
@@ -217,6 +222,7 @@ pub fn wire(
 pub fn as_sent(
     body: Option<&Body>,
     headers: &[(String, String)],
+    kept: bool,
 ) -> Result<Option<Body>, RequestError> {
     let form = headers.iter().any(|(name, value)| {
         name.eq_ignore_ascii_case("content-type")
@@ -231,6 +237,8 @@ pub fn as_sent(
                     "must be an object to be sent as a form (application/x-www-form-urlencoded)",
                 )
             }),
+        // Sent as it is, and the caller holds it: no copy, no text back.
+        Some(Body::Json(json)) if kept => Ok(Some(Body::Kept(json.len()))),
         other => Ok(other.cloned()),
     }
 }
@@ -289,6 +297,10 @@ pub struct RawRequest {
     pub data_text: Option<String>,
     /// The byte length of `data`, when it was an ArrayBuffer (the shim keeps a copy).
     pub data_binary: Option<usize>,
+    /// The caller keeps `data_json`'s text (the shim's fast path stringified
+    /// it): an attempt that sends it as it is says so (`Body::Kept`) rather
+    /// than handing the text back.
+    pub data_json_kept: bool,
     /// `cache`
     pub cache: RawRequestCache,
 }
@@ -380,7 +392,9 @@ impl RawRequest {
             }
             _ => {}
         }
+        let body_kept = self.data_json_kept && matches!(body, Some(Body::Json(_)));
         Ok(RequestSpec {
+            body_kept,
             path: self.path,
             target,
             method,

@@ -128,8 +128,11 @@ impl Engine {
         want_handle: bool,
         now_ms: f64,
     ) -> Result<Array, JsValue> {
-        let raw = read_request_parts(path, method, data_json, header, rest)
+        let kept = data_json.is_some();
+        let mut raw = read_request_parts(path, method, data_json, header, rest)
             .map_err(|e| self.error(&e))?;
+        // The shim keeps the JSON it stringified: attempts send it without its text crossing back.
+        raw.data_json_kept = kept;
         let (id, handle, commands) = {
             let mut engine = self.borrow()?;
             if want_handle {

@@ -250,7 +250,7 @@ fn send_command(send: &Send) -> JsValue {
 fn body_value(body: Option<&Body>) -> JsValue {
     match body {
         Some(Body::Json(text) | Body::Text(text)) => JsValue::from_str(text),
-        Some(Body::Binary(_)) => JsValue::TRUE,
+        Some(Body::Binary(_) | Body::Kept(_)) => JsValue::TRUE,
         None => JsValue::UNDEFINED,
     }
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { cloudOptions, packageRoot, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
+import { cloudOptions, localClient, packageRoot, rejection, sandboxWithBundle, startEmulator } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -251,4 +251,21 @@ test('destroy lets a request in flight finish, then later requests reject as inv
   assert.equal(emulator.count('/api/test'), 1);
   const other = await mp.createClient(cloudOptions(emulator));
   assert.equal((await other.request({ path: '/api/test' })).statusCode, 200, 'the module still serves new clients');
+});
+
+test("a POST's JSON body is sent by every attempt exactly as the caller's data, retries included (the shim keeps the text it made)", async () => {
+  const { c, done } = await localClient(emulator);
+  emulator.inject({ kind: 'status', status: 503, path: '/api/order/create' });
+  const data = { item: '咖啡 ☕', n: 2, note: 'a "quoted" \\ line' };
+  const res = await c.request({ path: '/api/order/create', method: 'POST', data, idempotent: 'auto' });
+  assert.equal(res.statusCode, 200);
+  const sent = emulator.requests().filter((r) => r.path === '/api/order/create');
+  assert.equal(sent.length, 2, 'the 503, then the retry');
+  for (const r of sent) assert.deepEqual(JSON.parse(r.body), data);
+  assert.equal(sent[0].body, sent[1].body);
+  assert.equal(sent[0].headers['idempotency-key'], sent[1].headers['idempotency-key']);
+  // A form body is the engine's own text, not the JSON kept.
+  await c.request({ path: '/api/order/create', method: 'POST', data: { a: '1 2' }, header: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(emulator.requests().at(-1).body, 'a=1%202');
+  done();
 });

@@ -62,7 +62,7 @@ export function createCloudAdapter(config, source) {
       const res = await target().connectContainer(named({ service: to.service, path: to.path, header: to.header }));
       return res.socketTask;
     },
-    send(command, binary) {
+    send(command, kept) {
       return new Promise((resolve) => {
         /** @type {ICloud.CallContainerParam & { success: (res: any) => void, fail: (err: any) => void }} */
         const options = {
@@ -79,7 +79,7 @@ export function createCloudAdapter(config, source) {
           fail: (/** @type {any} */ err) => resolve(failed(err, 'cloud.callContainer')),
         };
         // No body, no `data` key at all.
-        if (command.body !== undefined) options.data = command.body === true ? binary : command.body;
+        if (command.body !== undefined) options.data = command.body === true ? kept : command.body;
         const returned = /** @type {unknown} */ (target().callContainer(named(options)));
         // An instance may answer by its returned Promise instead (a promisified wrapper): the
         // first answer counts, and a rejection is never left unhandled.

@@ -11,7 +11,7 @@ import { describe } from '../report.js';
 /** @returns {import('../client.js').Adapter} */
 export function createFetchAdapter() {
   return {
-    async send(command, binary, onAbort) {
+    async send(command, kept, onAbort) {
       const controller = new AbortController();
       onAbort(() => controller.abort());
       let timedOut = false;
@@ -20,7 +20,7 @@ export function createFetchAdapter() {
         controller.abort();
       }, command.timeoutMs);
       try {
-        const body = command.body === true ? binary : command.body;
+        const body = command.body === true ? kept : command.body;
         const res = await fetch(/** @type {string} */ (command.url), { method: command.method, headers: headersOf(command.header, body), body, signal: controller.signal });
         const text = await res.text();
         /** @type {Record<string, string>} */

@@ -25,12 +25,12 @@ const INJECTED = {
  */
 export function createMockAdapter(routes) {
   return {
-    async send(command, binary) {
+    async send(command, kept) {
       const match = /** @type {{ index: number, params: Record<string, string> }} */ (command.mock);
       const route = routes[match.index];
       // What a server would receive: the query (strings) of a GET, the body of anything else.
       const query = queryOf(command.path);
-      const data = command.method === 'GET' || command.method === 'HEAD' ? query : bodyOf(command.body === true ? binary : command.body);
+      const data = command.method === 'GET' || command.method === 'HEAD' ? query : bodyOf(command.body === true ? kept : command.body);
       const req = { path: command.path, method: command.method, data, query, header: { ...(command.header || {}) } };
       if (route.delayMs) await new Promise((resolve) => setTimeout(resolve, route.delayMs));
       if (route.error) return { ...INJECTED[route.error] };

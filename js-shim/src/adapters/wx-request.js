@@ -7,13 +7,13 @@ import { answered, failed } from '../outcome.js';
  */
 export function createWxRequestAdapter(wx) {
   return {
-    send(command, binary, onAbort) {
+    send(command, kept, onAbort) {
       return new Promise((resolve) => {
         const task = wx.request({
           url: /** @type {string} */ (command.url),
           method: /** @type {any} */ (command.method),
           header: command.header,
-          data: /** @type {any} */ (command.body === true ? binary : command.body),
+          data: /** @type {any} */ (command.body === true ? kept : command.body),
           timeout: command.timeoutMs,
           // Parsed in `answered`: only there can a body cut off be told from a JSON string.
           dataType: 'text',

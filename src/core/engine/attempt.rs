@@ -483,7 +483,7 @@ impl<V: Clone + Weigh> Engine<V> {
             fetch.idempotency_key.as_deref(),
         );
         let stopped = gate
-            .and_then(|()| as_sent(fetch.body.as_ref(), &headers))
+            .and_then(|()| as_sent(fetch.body.as_ref(), &headers, fetch.body_kept))
             .and_then(|body| self.admit(id, now_ms).map(|()| body));
         let body = match stopped {
             Ok(body) => body,

@@ -308,6 +308,8 @@ struct Fetch {
     headers: Vec<(String, String)>,
     /// ...and the body.
     body: Option<Body>,
+    /// The caller keeps the body's JSON text (`RequestSpec::body_kept`).
+    body_kept: bool,
     /// The client's `header` function's answer for the next attempt.
     client_headers: Option<Vec<(String, String)>>,
     /// The user epoch it was made in: attempts go out under that user only.
@@ -882,6 +884,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 target: spec.target,
                 headers: spec.headers,
                 body: spec.body,
+                body_kept: spec.body_kept,
                 client_headers: None,
                 user_epoch: self.user_epoch,
                 idempotency_key,

@@ -228,6 +228,8 @@ impl<V: Clone + Weigh> Engine<V> {
                 target,
                 headers: mutation.headers.clone(),
                 body,
+                // From the queue: the shim holds no text of it.
+                body_kept: false,
                 client_headers: None,
                 user_epoch: self.user_epoch,
                 idempotency_key: Some(mutation.idempotency_key.clone()),
