@@ -1,11 +1,13 @@
 /**
- * Managed sockets: the Rust engine decides (connect, reconnect, heartbeat,
- * outbox, pause); this file only opens SocketTasks, forwards their events,
- * and keeps one timer per socket. Every frame is reported to the engine (a
- * sign of life); only small text frames starting with `{` cross into the
- * wasm, as only those can be control frames (pongs, acks, echoed pings).
- * The engine answers `deliver` for the caller's frames, which go to
- * listeners as they were received.
+ * Managed sockets: the Rust engines decide (the request engine which sockets
+ * exist and what may be sent; the socket engine when to connect, reconnect,
+ * beat, queue and pause); this file only opens SocketTasks, forwards their
+ * events, and keeps one timer per socket. Every frame is reported to the
+ * socket engine (a sign of life); only small text frames starting with `{`
+ * cross into the wasm, as only those can be control frames (pongs, acks,
+ * echoed pings). The engine answers `deliver` for the caller's frames, which
+ * go to listeners as they were received. Part of the sockets' own file
+ * (sockets-chunk.js): it imports nothing of the client's that has identity.
  */
 import { failed, field } from './outcome.js';
 import { describe, say } from './report.js';
