@@ -8,6 +8,7 @@
 //   web/          the browser build (an ES module that loads the two .wasm next to it)
 //   index.d.ts    the types
 //   README.md, docs/  the README and the docs it links to
+//   LICENSE       the MIT licence text
 // The repository's own package.json is private (dev dependencies only); the package's is generated here:
 // name and version from Cargo.toml, main/exports/types/miniprogram, no dependencies.
 import { execFileSync } from 'node:child_process';
@@ -100,8 +101,10 @@ export function makePackage({ dist = join(root, 'dist'), stageDir = join(dist, '
   }
   const pkg = manifest();
   writeFileSync(join(stageDir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
-  // The README and the docs it links to (docs/errors.md, the Chinese guide, ...).
+  // The README and the docs it links to (docs/errors.md, the Chinese guide, ...), and the licence
+  // text the MIT licence asks every copy to carry.
   copyFileSync(join(root, 'README.md'), join(stageDir, 'README.md'));
+  copyFileSync(join(root, 'LICENSE'), join(stageDir, 'LICENSE'));
   mkdirSync(join(stageDir, 'docs'));
   for (const doc of readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md'))) {
     copyFileSync(join(root, 'docs', doc), join(stageDir, 'docs', doc));

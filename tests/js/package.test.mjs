@@ -45,7 +45,7 @@ test('the tarball: the mini-program, Node and web builds and the types, under a 
   assert.deepEqual(
     files.map((f) => f.path).filter((p) => !p.startsWith('docs/')).sort(),
     [
-      'README.md', 'index.d.ts',
+      'LICENSE', 'README.md', 'index.d.ts',
       'miniprogram/index.d.ts', 'miniprogram/index.js', 'miniprogram/mp_request.wasm.br', 'miniprogram/mp_request_sockets.js', 'miniprogram/mp_request_sockets.wasm.br',
       'node/index.d.ts', 'node/index.js', 'node/mp_request.wasm', 'node/mp_request_sockets.js', 'node/mp_request_sockets.wasm',
       'package.json',
