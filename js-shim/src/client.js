@@ -530,7 +530,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       case 'reject':
         return settle(c.id, (r) => {
           if (debug) log(`#${c.id} failed: ${c.error.kind} (${c.error.detail})`);
-          const last = fetches.get(c.id)?.last;
+          // A caller that joined a fetch in flight hears that fetch's last answer too.
+          const last = fetches.get(c.fetch === undefined ? c.id : c.fetch)?.last;
           r.reject(new RequestError(c.error, last && !last.ok ? last : undefined));
         });
       case 'abort': {

@@ -148,13 +148,18 @@ pub fn command(
                 .js()
             }
         },
-        Command::Reject(settled, error) => typed("reject")
-            .num("id", settled.id.into())
-            .set(
+        Command::Reject(settled, error) => {
+            let out = typed("reject").num("id", settled.id.into()).set(
                 "error",
                 &error_object(&error, locale, Some(&settled), &settled.note),
-            )
-            .js(),
+            );
+            // A caller that joined a fetch: the fetch's id, where the shim keeps its last answer.
+            match settled.fetch {
+                Some(fetch) => out.num("fetch", fetch.into()),
+                None => out,
+            }
+            .js()
+        }
         Command::InitCloud { attempt } => typed("init")
             .num("attempt", attempt.into())
             .num("timeoutMs", crate::core::init::INIT_TIMEOUT_MS.into())

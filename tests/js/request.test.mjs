@@ -203,6 +203,18 @@ describe('failures', () => {
     assert.equal(emulator.count('/api/test'), 1);
   });
 
+  test('callers that joined a fetch in flight get its errMsg as cause too, as the first caller does', async () => {
+    const { mp } = sandboxWithBundle(emulator);
+    const client = await mp.createClient(cloudOptions(emulator));
+    emulator.inject({ kind: 'reset', path: '/api/test' });
+    const errors = await Promise.all([1, 2, 3].map(() => rejection(client.request({ path: '/api/test', retry: false }))));
+    assert.equal(emulator.count('/api/test'), 1, 'one fetch, shared');
+    for (const err of errors) {
+      assert.equal(err.kind, 'network');
+      assert.match(err.cause.errMsg, /ERR_CONNECTION_RESET/);
+    }
+  });
+
   test('401, 404 and 429 map to unauthorized, http and rate_limited; English on request', async () => {
     const { mp } = sandboxWithBundle(emulator);
     const client = await mp.createClient(cloudOptions(emulator, { locale: 'en', retry: false }));

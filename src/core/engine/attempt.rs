@@ -363,6 +363,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 stale: false,
                 queued: None,
                 explain: fetch.trace.clone(),
+                fetch: None,
             },
             RequestError::Cancelled,
         )];

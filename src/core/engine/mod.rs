@@ -199,6 +199,9 @@ pub struct Settled {
     pub queued: Option<u32>,
     /// Why it went as it did (`debug: true` only).
     pub explain: Option<Box<Explain>>,
+    /// The fetch it was answered by, when the caller joined one in flight
+    /// (another id): where the shim finds the platform's last answer.
+    pub fetch: Option<RequestId>,
 }
 
 /// An HTTP answer to an attempt.
@@ -788,6 +791,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 stale: false,
                 queued: None,
                 explain: None,
+                fetch: None,
             };
             return Ok(vec![
                 Command::Reject(cancelled, RequestError::Cancelled),
@@ -825,6 +829,7 @@ impl<V: Clone + Weigh> Engine<V> {
                                 };
                                 Box::new(Explain::new(choice.route, choice.reason, cache, why))
                             }),
+                            fetch: None,
                         },
                         value.clone(),
                     ));
@@ -1076,6 +1081,7 @@ impl<V: Clone + Weigh> Engine<V> {
             .map(|&(caller, started)| {
                 let mut settled = settled(&fetch, caller, started, now_ms, note.to_owned());
                 settled.queued = queued;
+                settled.fetch = (caller != id).then_some(id);
                 self.stats.end(
                     fetch.slot,
                     settled.elapsed_ms,
@@ -1158,6 +1164,7 @@ fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: St
         stale: false,
         queued: None,
         explain,
+        fetch: None,
     }
 }
 
