@@ -408,7 +408,7 @@ fn socket_commands_and_events_keep_their_shapes() {
         .iter()
         .map(|n| n.as_f64().unwrap())
         .collect();
-    let s = Sockets::new(5.0, &e.locale(), true, false);
+    let s = Sockets::new(5.0, &e.locale());
     log.all("start", s.start(id, &config, 0.0));
     let payload = e.socket_payload(object(&[("hi", 1.into())]), true).unwrap();
     log.0.push(format!("payload: {payload}"));
@@ -492,7 +492,7 @@ given no instance: {"kind":"invalid","message":"请求参数无效：`cloud.call
 "##;
 
 const SOCKET_SHAPES: &str = r##"
-open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","config":[1000,10000,1.5,null,10000,5000,null,10000,25000,1000,1048576,1]}
+open: {"id":1,"shared":false,"route":"cloud","reason":"connectContainer","service":"ws","path":"/","acked":true,"config":[1000,10000,1.5,null,10000,5000,null,10000,25000,1000,1048576,1]}
 start: [{"type":"connect","socket":1,"epoch":1},{"type":"event","socket":1,"event":{"name":"state","state":"connecting"}},{"type":"timer","socket":1,"atMs":10000}]
 payload: {"hi":1}
 send queued: []

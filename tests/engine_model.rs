@@ -54,7 +54,7 @@ use mp_request::core::config::{RawConfig, RawRetry};
 use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate, RequestId, Send};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::offline::Mutation;
-use mp_request::core::request::{as_sent, wire, Method, RawRequest};
+use mp_request::core::request::{as_sent, wire, Body, Method, RawRequest};
 use mp_request::core::resilience::breaker::RawBreaker;
 use mp_request::core::route::Route;
 use mp_request::core::socket::config::RawSocketConfig;
@@ -877,6 +877,16 @@ impl Shim {
             Command::Reject(settled, error) => {
                 self.settle(settled.id)?;
                 self.seen.count("rejected", 1);
+                // A caller that joined a fetch names it (the shim finds its last answer there):
+                // a live fetch, not the caller itself.
+                if let Some(fetch) = settled.fetch {
+                    ensure!(
+                        fetch != settled.id && self.fetches.contains_key(&fetch),
+                        "caller {} rejected naming fetch {fetch}, which is not another live fetch",
+                        settled.id
+                    );
+                    self.seen.count("joined callers rejected", 1);
+                }
                 self.seen
                     .count("cancelled", u64::from(error == RequestError::Cancelled));
                 self.seen.count(
@@ -1164,6 +1174,7 @@ impl Shim {
         let (target, body) = wire(method, &path, data_json.clone(), None, None)
             .and_then(|w| Ok((w.target, as_sent(w.body.as_ref(), &send.headers, kept)?)))
             .map_err(|e| format!("sent {} although its data cannot be sent: {e}", send.id))?;
+        let kept_sent = matches!(body, Some(Body::Kept(_)));
         ensure!(
             send.method == method && send.target == target && send.body == body,
             "Send of {} is not what was validated: {} {} {:?}, want {} {target} {body:?}",
@@ -1258,6 +1269,7 @@ impl Shim {
         fetch.headers_asked = None;
         fetch.timer = Some(now + f64::from(send.guard_ms));
         self.seen.count("sends", 1);
+        self.seen.count("kept bodies sent", u64::from(kept_sent));
         Ok(())
     }
 
@@ -2180,6 +2192,8 @@ fn the_generator_reaches_every_situation() {
         "handle hits",
         "handle joins",
         "followers",
+        "joined callers rejected",
+        "kept bodies sent",
         "cancelled",
         "told queued",
         "failed queue writes",

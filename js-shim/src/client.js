@@ -307,9 +307,9 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       engine,
       // The socket engine: a module of its own, loaded on the first `client.socket()`.
       // The locale is read now: the request engine may be freed by the time the module is loaded.
-      machines: (online, hidden) => {
+      machines: () => {
         const locale = engine.locale();
-        return loadSockets(runtime.instantiate, wasmPath, chunk.glue).then((Sockets) => new Sockets(seed, locale, online, hidden));
+        return loadSockets(runtime.instantiate, wasmPath, chunk.glue).then((Sockets) => new Sockets(seed, locale));
       },
       now,
       transports,

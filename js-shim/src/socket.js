@@ -49,7 +49,7 @@ import { describe, say } from './report.js';
  * ready, what the caller does is kept in order and handed to it then.
  * @param {object} deps
  * @param {any} deps.engine The request engine.
- * @param {(online: boolean, hidden: boolean) => Promise<SocketMachines>} deps.machines Makes the socket engine (once).
+ * @param {() => Promise<SocketMachines>} deps.machines Makes the socket engine (once).
  * @param {() => number} deps.now
  * @param {SocketTransports} deps.transports
  * @param {(call: () => ArrayLike<any>) => void} deps.run Runs a socket engine call (unless the client is gone) and executes its commands.
@@ -96,13 +96,13 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       return;
     }
     const calls = (waiting = [{ call, failed }]);
-    makeMachines(online, hidden).then(
+    makeMachines().then(
       (made) => {
         if (gone) {
           made.free();
           return;
         }
-        // Made with the state of when the load began: what changed since reaches it first.
+        // The network's and the app's state now, before the calls it kept.
         made.setOnline(online, now());
         made.setHidden(hidden, now());
         // In order, including calls made while these run (a listener that sends, or destroys
@@ -338,7 +338,7 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
       let s = live.get(opened.id);
       if (!s) {
         const target = { route: opened.route, service: opened.service, path: opened.path, url: opened.url, header: opened.header };
-        s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: opened.config[ACKED] === 1 };
+        s = { id: opened.id, target, epoch: 0, holders: new Set(), acked: opened.acked === true };
         live.set(opened.id, s);
       }
       const id = s.id;
@@ -446,9 +446,6 @@ function closeQuietly(task, code, reason) {
     // Nothing more to do with it.
   }
 }
-
-/** Where `acked` is in the settings the request engine gives (`SocketConfig::to_numbers`). */
-const ACKED = 11;
 
 /** The longest frame that may be a control frame (the engine's `MAX_CONTROL_BYTES`). */
 const CONTROL_MAX = 1024;

@@ -475,7 +475,7 @@ impl Engine {
     }
 
     /// Validates `client.socket(options)` and opens (or shares) the socket:
-    /// `{ id, shared, route, reason, service, path, url?, header?, config }`,
+    /// `{ id, shared, route, reason, service, path, url?, header?, acked, config }`,
     /// or throws an error object. `config` is the numbers the socket engine
     /// starts a new socket with (`Sockets.start`).
     #[wasm_bindgen(js_name = socketOpen)]

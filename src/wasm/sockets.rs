@@ -28,15 +28,13 @@ pub struct Sockets {
 
 #[wasm_bindgen]
 impl Sockets {
-    /// `seed`: the client's; `locale`: the request engine's (`Engine.locale`);
-    /// `online` and `hidden`: the network's and the app's state now.
+    /// `seed`: the client's; `locale`: the request engine's (`Engine.locale`).
+    /// Online and visible until `setOnline` and `setHidden` say otherwise
+    /// (the shim hands over the state of when it is made).
     #[wasm_bindgen(constructor)]
-    pub fn new(seed: f64, locale: &str, online: bool, hidden: bool) -> Sockets {
-        let mut machines = Machines::new((seed as u32).rotate_left(16));
-        machines.set_online(online, 0.0);
-        machines.set_hidden(hidden, 0.0);
+    pub fn new(seed: f64, locale: &str) -> Sockets {
         Sockets {
-            machines: RefCell::new(machines),
+            machines: RefCell::new(Machines::new((seed as u32).rotate_left(16))),
             locale: Locale::parse(locale).unwrap_or_default(),
         }
     }

@@ -418,8 +418,8 @@ pub fn hub_commands(commands: &[(u32, SocketCommand)]) -> Array {
         .collect()
 }
 
-/// `{ id, shared, route, reason, service, path, url?, header?, config }` of
-/// `client.socket()`: `config` is the numbers `Sockets.start` takes.
+/// `{ id, shared, route, reason, service, path, url?, header?, acked, config }`
+/// of `client.socket()`: `config` is the numbers `Sockets.start` takes.
 pub fn socket_opened(opened: &Opened, target: Option<&Target>) -> JsValue {
     let text = |f: fn(&Target) -> &str| target.map_or("", f);
     let config: Array = opened
@@ -440,6 +440,7 @@ pub fn socket_opened(opened: &Opened, target: Option<&Target>) -> JsValue {
             "header",
             &target.map_or(JsValue::UNDEFINED, |t| headers_or_undefined(&t.headers)),
         )
+        .flag("acked", opened.config.acked)
         .set("config", &config)
         .js()
 }

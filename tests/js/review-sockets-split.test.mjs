@@ -4,7 +4,7 @@
 // (a gate on WXWebAssembly.instantiate) so the window is as long as it needs.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { cloudOptions, sandboxWithBundle, startEmulator } from './support.mjs';
+import { cloudOptions, FAST_SOCKET as FAST, sandboxWithBundle, sleep, startEmulator, waitFor } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -12,16 +12,6 @@ before(async () => {
 });
 beforeEach(() => emulator.reset());
 after(() => emulator.close());
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const until = async (what, check, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-};
-const FAST = { minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 2000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 };
 
 /**
  * A sandbox whose socket engine loads only when `gate.open()` is called, or
@@ -48,9 +38,9 @@ test('the network going down while the socket engine loads reaches its sockets: 
   const client = await mp.createClient(cloudOptions(emulator));
   const socket = client.socket({ ...FAST });
   sandbox.controls.setNetworkType('none');
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
-  await until('the socket engine', () => socket.state !== 'connecting');
+  await waitFor('the socket engine', () => socket.state !== 'connecting');
   assert.equal(socket.state, 'paused');
   await sleep(100);
   assert.equal(emulator.stats().ws.connections, 0, 'nothing connects while offline');
@@ -65,9 +55,9 @@ test('the network coming back while the socket engine loads reaches its sockets:
   await sleep(10);
   const socket = client.socket({ ...FAST });
   sandbox.controls.setNetworkType('wifi');
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   socket.close();
   client.destroy();
 });
@@ -77,9 +67,9 @@ test('the app going to the background while the socket engine loads reaches its 
   const client = await mp.createClient(cloudOptions(emulator));
   const socket = client.socket({ ...FAST });
   sandbox.controls.appHide();
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
-  await until('the socket engine', () => socket.state !== 'connecting');
+  await waitFor('the socket engine', () => socket.state !== 'connecting');
   assert.equal(socket.state, 'paused');
   socket.close();
   client.destroy();
@@ -97,7 +87,7 @@ test('destroy() while the socket engine loads: no error, no event, no connect, n
   );
   client.destroy();
   const heardAtDestroy = heard.length;
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
   await sleep(100);
   assert.deepEqual(errorLogs(sandbox), []);
@@ -114,7 +104,7 @@ test('destroy() while the socket engine loads and a request is in flight: no wx.
   const inFlight = client.request({ path: '/api/test' }).catch(() => undefined);
   const socket = client.socket({ ...FAST });
   client.destroy();
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
   await inFlight;
   await sleep(100);
@@ -128,7 +118,7 @@ test('closing a socket before the socket engine is loaded: nothing connects, onl
   const client = await mp.createClient({ baseUrl: emulator.url });
   const socket = client.socket({ ...FAST });
   socket.close();
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
   await client.prepareSockets();
   await sleep(50);
@@ -143,7 +133,7 @@ test('a socket engine that cannot be loaded frees the pool: the same socket and 
   const failed = [1, 2, 3, 4, 5].map((i) => client.socket({ ...FAST, path: `/room-${i}` }));
   const events = [];
   failed[0].on('state', (e) => events.push(e.state));
-  await until('the failure', () => events.length === 1);
+  await waitFor('the failure', () => events.length === 1);
   assert.deepEqual(events, ['failed']);
   assert.equal(failed[0].state, 'failed', 'the state says what the event said');
   assert.throws(() => failed[0].send('x'), (e) => e.kind === 'invalid');
@@ -151,9 +141,9 @@ test('a socket engine that cannot be loaded frees the pool: the same socket and 
   // Not closed by the caller: the five failed ones hold no slot, and the same path opens anew.
   const again = client.socket({ ...FAST, path: '/room-1' });
   const others = [2, 3, 4, 5].map((i) => client.socket({ ...FAST, path: `/other-${i}` }));
-  await until('the load to start', () => gate.held.length === 1);
+  await waitFor('the load to start', () => gate.held.length === 1);
   gate.open();
-  await until('open', () => again.state === 'open');
+  await waitFor('open', () => again.state === 'open');
   assert.equal(failed[0].state, 'failed', 'the failed handle stays failed');
   // Closing a failed handle does nothing to the new socket on its path.
   failed.forEach((s) => s.close());

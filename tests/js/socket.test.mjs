@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cloudOptions, packageRoot, sandboxWithBundle, startEmulator } from './support.mjs';
+import { cloudOptions, FAST_SOCKET as FAST, packageRoot, sandboxWithBundle, sleep, startEmulator, waitFor } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -14,17 +14,6 @@ before(async () => {
 });
 beforeEach(() => emulator.reset());
 after(() => emulator.close());
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const until = async (what, check, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-};
-/** Quick timings for tests; the defaults are tested natively. */
-const FAST = { minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 2000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 };
 
 async function setup(extra = {}) {
   const { mp, sandbox } = sandboxWithBundle(emulator, extra.sandbox || {});
@@ -36,7 +25,7 @@ test('one connection per (service, path) shared by its callers; a sixth distinct
   const { client, sandbox } = await setup();
   const a = client.socket({ service: 'ws', path: '/' });
   const b = client.socket({ service: 'ws', path: '/' });
-  await until('open', () => a.state === 'open');
+  await waitFor('open', () => a.state === 'open');
   assert.equal(b.state, 'open');
   assert.equal(emulator.stats().ws.connections, 1, 'shared');
   const others = [1, 2, 3, 4].map((i) => client.socket({ path: `/room-${i}` }));
@@ -53,7 +42,7 @@ test('one connection per (service, path) shared by its callers; a sixth distinct
   assert.equal(b.state, 'open', 'the other holder keeps it');
   b.close();
   others.forEach((s) => s.close());
-  await until('sockets closed', () => sandbox.controls.openSockets() === 0);
+  await waitFor('sockets closed', () => sandbox.controls.openSockets() === 0);
 });
 
 test('messages round-trip; the caller closing never reconnects', async () => {
@@ -62,7 +51,7 @@ test('messages round-trip; the caller closing never reconnects', async () => {
   const got = [];
   socket.on('message', (e) => got.push(e.data));
   socket.send('hello'); // queued until open
-  await until('echo', () => got.length === 1);
+  await waitFor('echo', () => got.length === 1);
   assert.deepEqual(got, ['hello']);
   const closes = [];
   socket.on('close', (e) => closes.push(e));
@@ -78,14 +67,14 @@ test('1,000 acked messages through a server that drops every 150 ms: all arrive,
   const socket = client.socket({ ...FAST, acked: true, outboxMaxMessages: 2000 });
   const reconnects = [];
   socket.on('reconnecting', (e) => reconnects.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   const stop = emulator.ws.dropEvery(150);
   for (let i = 1; i <= 1000; i += 1) {
     socket.send({ n: i });
     if (i % 50 === 0) await sleep(15);
   }
   const ids = () => new Set(emulator.ws.received().map((r) => r.id));
-  await until('all 1,000 acked ids at the server', () => ids().size === 1000, 20_000);
+  await waitFor('all 1,000 acked ids at the server', () => ids().size === 1000, 20_000);
   stop();
   const byConnection = new Map();
   for (const { connection, id } of emulator.ws.received()) {
@@ -103,20 +92,20 @@ test('1,000 acked messages through a server that drops every 150 ms: all arrive,
 test('a server that goes silent is detected within the heartbeat timeout and replaced', async () => {
   const { client } = await setup();
   const socket = client.socket({ ...FAST });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   // By default silence counts once the service has answered a ping.
-  await until('a ping answered', () => emulator.stats().ws.pings >= 1);
+  await waitFor('a ping answered', () => emulator.stats().ws.pings >= 1);
   await sleep(20);
   const closes = [];
   socket.on('close', (e) => closes.push({ ...e, at: Date.now() }));
   const silentAt = Date.now();
   emulator.ws.silence();
-  await until('dead', () => closes.length > 0, 3000);
+  await waitFor('dead', () => closes.length > 0, 3000);
   const after = closes[0].at - silentAt;
   assert.match(closes[0].reason, /heartbeat timeout/);
   assert.ok(after <= 400 + 250, `detected after ${after} ms (timeout 400 ms, ping every 100 ms)`);
   emulator.ws.silence(false);
-  await until('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
+  await waitFor('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
   socket.close();
 });
 
@@ -126,7 +115,7 @@ test('heartbeat: false — a service that ignores pings is never pinged and neve
   const socket = client.socket({ ...FAST, heartbeat: false });
   const closes = [];
   socket.on('close', (e) => closes.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   await sleep(1200); // three times the 400 ms timeout
   assert.deepEqual(closes, []);
   assert.equal(socket.state, 'open');
@@ -135,7 +124,7 @@ test('heartbeat: false — a service that ignores pings is never pinged and neve
   const got = [];
   socket.on('message', (e) => got.push(e.data));
   socket.send('still here');
-  await until('echo', () => got.length === 1);
+  await waitFor('echo', () => got.length === 1);
   socket.close();
 });
 
@@ -145,7 +134,7 @@ test('by default a service that ignores pings gets them (the gateway reclaims id
   const socket = client.socket({ ...FAST });
   const closes = [];
   socket.on('close', (e) => closes.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   await sleep(1200);
   assert.deepEqual(closes, [], 'quiet is not dead');
   assert.equal(emulator.stats().ws.connections, 1);
@@ -157,14 +146,14 @@ test('heartbeat: true — silence from the start means dead: a service that igno
   const { client } = await setup();
   emulator.ws.pings('ignore');
   const socket = client.socket({ ...FAST, heartbeat: true });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   const openedAt = Date.now();
   const closes = [];
   socket.on('close', (e) => closes.push({ ...e, at: Date.now() }));
-  await until('dead', () => closes.length > 0, 3000);
+  await waitFor('dead', () => closes.length > 0, 3000);
   assert.match(closes[0].reason, /heartbeat timeout/);
   assert.ok(closes[0].at - openedAt <= 400 + 250, `after ${closes[0].at - openedAt} ms`);
-  await until('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
+  await waitFor('replaced', () => socket.state === 'open' && emulator.stats().ws.connections >= 2);
   socket.close();
 });
 
@@ -174,7 +163,7 @@ test('an echo service hands the pings back: they are answers, never messages', a
   const socket = client.socket({ ...FAST });
   const got = [];
   socket.on('message', (e) => got.push(e.data));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   socket.send('hello');
   await sleep(1200);
   assert.ok(emulator.stats().ws.pings >= 5, 'pings went out and came back');
@@ -190,7 +179,7 @@ test('control frames are parsed: an ack in any key order or spacing acks; app me
   const errors = [];
   socket.on('message', (e) => got.push(e.data));
   socket.on('error', (e) => errors.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   emulator.ws.silence(); // the service acks nothing by itself now
   socket.send({ n: 1 });
   socket.send({ n: 2 });
@@ -206,7 +195,7 @@ test('control frames are parsed: an ack in any key order or spacing acks; app me
   emulator.ws.broadcast(' {\n  "type" : "ack" ,\t"id" : 2\n} ');
   for (const m of appMessages) emulator.ws.broadcast(m);
   emulator.ws.broadcast('{ "t": 1, "type": "pong" }');
-  await until('the app messages', () => got.length === appMessages.length);
+  await waitFor('the app messages', () => got.length === appMessages.length);
   await sleep(50);
   assert.deepEqual(got, appMessages, 'in order; pongs and acks are not messages');
   socket.close();
@@ -220,10 +209,10 @@ test('binary frames and large text frames reach the listeners as they came', asy
   const socket = client.socket({ ...FAST });
   const got = [];
   socket.on('message', (e) => got.push(e.data));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   const large = `{"type":"message","text":"${'中'.repeat(300_000)}"}`;
   socket.send(large);
-  await until('the large echo', () => got.length === 1, 5000);
+  await waitFor('the large echo', () => got.length === 1, 5000);
   assert.equal(got[0], large);
   socket.close();
 });
@@ -231,9 +220,9 @@ test('binary frames and large text frames reach the listeners as they came', asy
 test('header: sent with the handshake of every connection, on the cloud and HTTP routes; checked like a request header', async () => {
   const { client } = await setup();
   const socket = client.socket({ ...FAST, header: { 'X-Token': 't-1', 'X-WX-OPENID': 'spoofed' } });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   emulator.ws.drop();
-  await until('reconnected', () => socket.state === 'open' && emulator.stats().ws.connections === 2);
+  await waitFor('reconnected', () => socket.state === 'open' && emulator.stats().ws.connections === 2);
   for (const handshake of emulator.ws.handshakes()) {
     assert.equal(handshake['x-token'], 't-1');
     assert.equal(handshake['x-wx-openid'], 'o-user-1', "the gateway's identity wins over the caller's");
@@ -241,7 +230,7 @@ test('header: sent with the handshake of every connection, on the cloud and HTTP
   // Another token: another connection; the same one in another case and order: shared.
   const other = client.socket({ ...FAST, header: { 'X-Token': 't-2' } });
   const same = client.socket({ ...FAST, header: { 'x-wx-openid': 'spoofed', 'x-token': 't-1' } });
-  await until('the other open', () => other.state === 'open');
+  await waitFor('the other open', () => other.state === 'open');
   assert.equal(emulator.ws.handshakes().at(-1)['x-token'], 't-2');
   assert.equal(same.state, 'open');
   assert.equal(emulator.stats().ws.connections, 3);
@@ -252,7 +241,7 @@ test('header: sent with the handshake of every connection, on the cloud and HTTP
 
   const { client: http, sandbox } = await setup({ sandbox: { cloud: false }, client: { baseUrl: emulator.url } });
   const overHttp = http.socket({ ...FAST, path: '/chat', header: { 'X-Token': 't-3' } });
-  await until('open over http', () => overHttp.state === 'open');
+  await waitFor('open over http', () => overHttp.state === 'open');
   assert.equal(sandbox.controls.calls.connectSocket, 1);
   assert.equal(emulator.ws.handshakes().at(-1)['x-token'], 't-3');
   overHttp.close();
@@ -261,15 +250,15 @@ test('header: sent with the handshake of every connection, on the cloud and HTTP
 test('offline pauses reconnecting; the network back reconnects at once', async () => {
   const { client, sandbox } = await setup();
   const socket = client.socket({ ...FAST, minDelayMs: 2000, maxDelayMs: 5000 });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   sandbox.controls.setNetworkType('none');
   emulator.ws.drop();
-  await until('paused', () => socket.state === 'paused');
+  await waitFor('paused', () => socket.state === 'paused');
   await sleep(200);
   assert.equal(emulator.stats().ws.connections, 1, 'no attempt while offline');
   const back = Date.now();
   sandbox.controls.setNetworkType('wifi');
-  await until('open again', () => socket.state === 'open');
+  await waitFor('open again', () => socket.state === 'open');
   assert.ok(Date.now() - back < 1000, 'promptly, not after the 2 s backoff');
   socket.close();
 });
@@ -277,13 +266,13 @@ test('offline pauses reconnecting; the network back reconnects at once', async (
 test('in the background no reconnect loop; on show a fresh connection', async () => {
   const { client, sandbox } = await setup();
   const socket = client.socket({ ...FAST });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   sandbox.controls.appHide(); // the platform closes sockets in the background
-  await until('paused', () => socket.state === 'paused');
+  await waitFor('paused', () => socket.state === 'paused');
   await sleep(300);
   assert.equal(emulator.stats().ws.connections, 1, 'no reconnect while hidden');
   sandbox.controls.appShow();
-  await until('open again', () => socket.state === 'open');
+  await waitFor('open again', () => socket.state === 'open');
   assert.equal(emulator.stats().ws.connections, 2);
   assert.equal(emulator.stats().ws.maxOpen, 1);
   socket.close();
@@ -296,7 +285,7 @@ test('the mock route echoes in memory in the devtools', async () => {
   socket.on('message', (e) => got.push(e.data));
   socket.send('hi');
   socket.send({ n: 1 });
-  await until('echoes', () => got.length === 2);
+  await waitFor('echoes', () => got.length === 2);
   assert.deepEqual(got, ['hi', '{"n":1}']);
   assert.equal(emulator.stats().ws.connections, 0, 'nothing reached the server');
   socket.close();
@@ -310,7 +299,7 @@ test('without wx.cloud the socket goes over wx.connectSocket to baseUrl as ws://
   const got = [];
   socket.on('message', (e) => got.push(e.data));
   socket.send('over http');
-  await until('echo', () => got.length === 1);
+  await waitFor('echo', () => got.length === 1);
   assert.equal(sandbox.controls.calls.connectSocket, 1);
   assert.equal(sandbox.controls.calls.connectContainer, 0);
   assert.equal(typeof socket.task.send, 'function', 'the current SocketTask, for globalData.socketTask');
@@ -329,7 +318,7 @@ test('a full outbox refuses with an error the caller sees; nothing is dropped si
   const got = [];
   socket.on('message', (e) => got.push(e.data));
   sandbox.controls.setNetworkType('wifi');
-  await until('the three queued, in order', () => got.length === 3);
+  await waitFor('the three queued, in order', () => got.length === 3);
   assert.deepEqual(got, ['m0', 'm1', 'm2']);
   socket.close();
 });
@@ -341,15 +330,15 @@ test('frames the platform refuses are sent after the reconnect, in order, each e
   const closes = [];
   socket.on('error', (e) => errors.push(e));
   socket.on('close', (e) => closes.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   socket.send('before');
-  await until('the first frame at the server', () => emulator.ws.texts().length === 1);
+  await waitFor('the first frame at the server', () => emulator.ws.texts().length === 1);
   sandbox.controls.breakSocketSends(); // the task is dead, its onClose has not come yet
   socket.send('a');
   socket.send('b');
-  await until('the refusal seen as a lost connection', () => closes.length === 1);
+  await waitFor('the refusal seen as a lost connection', () => closes.length === 1);
   socket.send('c');
-  await until('three more frames at the server', () => emulator.ws.texts().length === 4);
+  await waitFor('three more frames at the server', () => emulator.ws.texts().length === 4);
   await sleep(300); // a duplicate would have arrived by now
   assert.deepEqual(emulator.ws.texts(), [
     { connection: 1, text: 'before' },
@@ -367,11 +356,11 @@ test('frames the platform refuses are sent after the reconnect, in order, each e
 test('acked: a frame the platform refuses reaches the server once after the reconnect, with its id', async () => {
   const { client, sandbox } = await setup();
   const socket = client.socket({ ...FAST, acked: true });
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   sandbox.controls.breakSocketSends();
   socket.send({ n: 1 });
   socket.send({ n: 2 });
-  await until('both ids at the server', () => emulator.ws.received().length === 2);
+  await waitFor('both ids at the server', () => emulator.ws.received().length === 2);
   await sleep(300);
   assert.deepEqual(emulator.ws.received(), [
     { connection: 2, id: 1 },
@@ -385,14 +374,14 @@ test('a refused frame the outbox cannot take back is named in an error; the one 
   const socket = client.socket({ ...FAST, outboxMaxMessages: 1 });
   const errors = [];
   socket.on('error', (e) => errors.push(e));
-  await until('open', () => socket.state === 'open');
+  await waitFor('open', () => socket.state === 'open');
   sandbox.controls.breakSocketSends();
   socket.send('a'); // both go to the dead task: the outbox keeps neither while open
   socket.send({ b: 2 });
-  await until('the error', () => errors.length === 1);
+  await waitFor('the error', () => errors.length === 1);
   assert.deepEqual([...errors[0].unsent], ['{"b":2}']); // copied out of the sandbox's realm
   assert.match(errors[0].detail, /WebSocket is not connected.*the outbox is full \(1 messages/);
-  await until('the kept frame at the server', () => emulator.ws.texts().length === 1);
+  await waitFor('the kept frame at the server', () => emulator.ws.texts().length === 1);
   await sleep(300);
   assert.deepEqual(emulator.ws.texts(), [{ connection: 2, text: 'a' }]);
   socket.close();
@@ -428,14 +417,14 @@ test('while the socket engine loads: the socket is connecting, sends keep their 
   // Bad data still throws at once: the request engine checks it.
   assert.throws(() => socket.send(() => 1), (e) => e.kind === 'invalid' && /string or JSON/.test(e.detail));
   for (let i = 0; i < 3; i += 1) socket.send(`m${i}`);
-  await until('the socket engine', () => socket.state !== 'connecting');
+  await waitFor('the socket engine', () => socket.state !== 'connecting');
   assert.equal(errors.length, 1);
   assert.deepEqual([...errors[0].unsent], ['m2']);
   assert.match(errors[0].detail, /outbox is full/);
   const got = [];
   socket.on('message', (e) => got.push(e.data));
   sandbox.controls.setNetworkType('wifi');
-  await until('the two kept, in order', () => got.length === 2);
+  await waitFor('the two kept, in order', () => got.length === 2);
   assert.deepEqual(got, ['m0', 'm1']);
   socket.close();
 });
@@ -451,7 +440,7 @@ test('closing before the socket engine is loaded: the closing handle hears the s
   socket.send('m0');
   socket.close();
   assert.equal(socket.state, 'closed');
-  await until('the close', () => heard.length === 2);
+  await waitFor('the close', () => heard.length === 2);
   assert.deepEqual(heard, [
     ['error', ['m0']],
     ['close', 'closed by the caller; 1 message(s) were not sent'],
@@ -475,7 +464,7 @@ test('a socket engine that cannot be loaded fails its sockets with the reason; p
   socket.on('error', (e) => events.push(['error', e.detail]));
   socket.on('state', (e) => events.push(['state', e.state]));
   await assert.rejects(client.prepareSockets(), (e) => e.kind === 'invalid' && /mp_request_sockets\.wasm\.br. could not be loaded/.test(e.detail));
-  await until('the failure', () => events.length === 2);
+  await waitFor('the failure', () => events.length === 2);
   assert.match(events[0][1], /socket engine could not be loaded \(file not found\)/);
   assert.deepEqual(events[1], ['state', 'failed']);
   const res = await client.request({ path: '/api/home/init' });
@@ -485,7 +474,7 @@ test('a socket engine that cannot be loaded fails its sockets with the reason; p
   socket.close();
   await client.prepareSockets();
   const again = client.socket({ ...FAST });
-  await until('open', () => again.state === 'open');
+  await waitFor('open', () => again.state === 'open');
   again.close();
 });
 

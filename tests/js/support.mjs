@@ -123,6 +123,18 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Values from the sandbox's realm, as this realm's (deepEqual compares prototypes). */
 export const plain = (value) => JSON.parse(JSON.stringify(value));
 
+/** Polls `check` every 10 ms; throws naming `what` when it is still false after `ms`. */
+export async function waitFor(what, check, ms = 5000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Socket timings for tests (the defaults are tested natively). */
+export const FAST_SOCKET = { minDelayMs: 20, maxDelayMs: 100, connectTimeoutMs: 2000, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 400 };
+
 /** Polls `done` every 10 ms for up to `ms`; resolves to its last answer. */
 export async function until(done, ms = 3000) {
   for (let waited = 0; waited < ms && !done(); waited += 10) await sleep(10);
