@@ -1045,6 +1045,9 @@ impl Shim {
                 self.replay_timers.push(self.now + f64::from(delay_ms));
                 Ok(())
             }
+            Command::Report { .. } | Command::WaitReport { .. } => {
+                Err(format!("{command:?}: reports are off in this model"))
+            }
         }
     }
 

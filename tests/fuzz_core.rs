@@ -41,6 +41,7 @@ use mp_request::core::offline::{
 };
 use mp_request::core::pattern::Pattern;
 use mp_request::core::query::{encode, with_query};
+use mp_request::core::report::RawReport;
 use mp_request::core::request::{
     as_sent, validate_header, validate_path, Body, IdempotencyKey, Method, RawRequest,
     MAX_TIMEOUT_MS,
@@ -1522,6 +1523,17 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
                 field((header_name(), "[ -~]{0,12}"), (hostile(), hostile())),
                 0..3,
             ),
+            // `report`: off, or a path, a period and a share of devices, each hostile at times.
+            proptest::option::weighted(
+                0.3,
+                (text_field(vec!["/api/fleet/report"]), n(60_000.0), n(0.5)).prop_map(
+                    |(path, every_ms, sample)| RawReport {
+                        path,
+                        every_ms,
+                        sample,
+                    },
+                ),
+            ),
         ),
     )
         .prop_map(
@@ -1553,6 +1565,7 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
                     stats_patterns,
                     stats_max_patterns,
                     headers,
+                    report,
                 ),
             )| RawConfig {
                 env,
@@ -1581,6 +1594,7 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
                 stats_max_patterns,
                 headers,
                 header_function: false,
+                report,
             },
         )
         .boxed()

@@ -120,6 +120,8 @@ pub struct ClientConfig {
     /// `header` given as a function: the shim calls it for every attempt
     /// (`Command::Headers`), so a refreshed token reaches retries and replays.
     pub header_function: bool,
+    /// Fleet reports (`report`); None: off.
+    pub report: Option<super::report::ReportConfig>,
 }
 
 impl ClientConfig {
@@ -252,6 +254,8 @@ pub struct RawConfig {
     pub headers: Vec<(String, String)>,
     /// `header` as a function.
     pub header_function: bool,
+    /// `report`
+    pub report: Option<super::report::RawReport>,
 }
 
 impl RawConfig {
@@ -340,9 +344,11 @@ impl RawConfig {
         let cache = self.cache.unwrap_or_default().validate()?;
         let stats = StatsConfig::parse(&self.stats_patterns, self.stats_max_patterns)?;
         super::limits::check_headers(&self.headers)?;
+        let report = self.report.map(|r| r.validate()).transpose()?;
         Ok(ClientConfig {
             cache,
             stats,
+            report,
             client_headers: self.headers,
             header_function: self.header_function,
             env,

@@ -192,6 +192,10 @@ pub fn command(
             .js()
         }
         Command::SaveQueue => typed("saveQueue").js(),
+        Command::Report { id } => typed("report").num("id", id.into()).js(),
+        Command::WaitReport { delay_ms } => {
+            typed("waitReport").num("delayMs", delay_ms.into()).js()
+        }
     }
 }
 

@@ -86,8 +86,9 @@ test("a mini-program: npm install, 构建 npm and WeChat's compile (miniprogram-
 
   const out = join(work, 'compiled');
   mkdirSync(out);
+  // Run from the test's own folder: miniprogram-ci leaves an empty cache folder in its working directory.
   const { stdout } = await run(process.execPath, [join(repo, 'tests/js/package/wechat-build.cjs'), project, out], {
-    cwd: repo,
+    cwd: work,
     timeout: 100_000,
     maxBuffer: 16 * 1024 * 1024,
   });

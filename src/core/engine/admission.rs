@@ -73,6 +73,11 @@ impl<V: Clone + Weigh> Engine<V> {
     /// Tells the breaker of fetch `id`'s route how its attempt went.
     pub(super) fn report(&mut self, id: RequestId, failed: bool, now_ms: f64) {
         let fetch = &self.fetches[&id];
+        if fetch.report {
+            // A fleet report's endpoint is not the app's service: it tells the breaker nothing.
+            self.abandon_probe(id);
+            return;
+        }
         let probe = fetch.probe;
         if let Some(breaker) = self.guards.breaker(fetch.choice.route) {
             breaker.record(now_ms, failed, probe);

@@ -601,7 +601,9 @@ impl<V: Clone + Weigh> Engine<V> {
         let Some(fetch) = self.fetches.get_mut(&id) else {
             return Ok(());
         };
-        if fetch.user_epoch == epoch {
+        if fetch.user_epoch == epoch || fetch.report {
+            // A fleet report belongs to no user: it goes under whoever is current.
+            fetch.user_epoch = epoch;
             return Ok(());
         }
         let unsent_read = fetch.attempts == 0 && fetch.replay.is_none() && fetch.method.is_safe();

@@ -18,10 +18,12 @@ mod attempt;
 mod handles;
 mod idempotency;
 mod replay;
+mod reporting;
 mod trace;
 
 pub use handles::ByHandle;
 use handles::Handle;
+pub use reporting::DEVICE_KEY;
 
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
@@ -122,6 +124,16 @@ pub enum Command<V = ()> {
     SaveQueue,
     /// Wait, then report `on_replay_timer`: the next queued mutation may replay.
     WaitReplay {
+        /// How long.
+        delay_ms: u32,
+    },
+    /// Fetch `id` sends a fleet report (its `Send`s follow; it has no caller).
+    Report {
+        /// The fetch.
+        id: RequestId,
+    },
+    /// Wait, then report `on_report_timer`: the next fleet report is due.
+    WaitReport {
         /// How long.
         delay_ms: u32,
     },
@@ -345,6 +357,8 @@ struct Fetch {
     queueable: bool,
     /// It replays this queued mutation (it has no callers).
     replay: Option<u32>,
+    /// It sends a fleet report (no callers, no statistics row).
+    report: bool,
     /// Its record for `explain` (`debug: true` only).
     trace: Option<Box<Explain>>,
 }
@@ -417,6 +431,8 @@ pub struct Engine<V = ()> {
     /// The seed, and the source of idempotency keys once one was needed.
     seed: u32,
     keys: Option<Rng>,
+    /// Fleet reports, with `report` on.
+    reporting: Option<reporting::Reporting>,
 }
 
 /// Handles are kept for at least this many keys (see `handle_capacity`)...
@@ -464,6 +480,7 @@ impl<V: Clone + Weigh> Engine<V> {
             user_epoch: 0,
             seed,
             keys: None,
+            reporting: None,
         }
     }
 
@@ -523,7 +540,8 @@ impl<V: Clone + Weigh> Engine<V> {
     pub fn set_hidden(&mut self, hidden: bool, now_ms: f64) -> Vec<Command<V>> {
         self.hidden = hidden;
         if hidden {
-            return Vec::new();
+            // The last moment JS runs for a while: the fleet hears what happened.
+            return self.send_report(now_ms);
         }
         // Coming back is also a chance for queued mutations.
         let mut replays = self.replay_next(now_ms);
@@ -910,6 +928,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 lane: None,
                 queueable: spec.offline_queue,
                 replay: None,
+                report: false,
                 trace,
             }),
         );
@@ -969,6 +988,11 @@ impl<V: Clone + Weigh> Engine<V> {
     /// A 2xx: store it, invalidate what a mutation invalidates, resolve every caller.
     fn succeed(&mut self, id: RequestId, answer: Answer<V>, now_ms: f64) -> Vec<Command<V>> {
         let mut fetch = self.end(id).expect("fetch");
+        if fetch.report {
+            // A report changes nothing of the app's: no cache, no user, no budget.
+            self.report_ended(id, true);
+            return vec![Command::End { id }];
+        }
         if let Some(budget) = self.guards.budget(fetch.choice.route) {
             budget.deposit(fetch.last_cost);
         }
@@ -1074,6 +1098,9 @@ impl<V: Clone + Weigh> Engine<V> {
         let Some(mut fetch) = self.end(id) else {
             return Vec::new();
         };
+        if fetch.report {
+            self.report_ended(id, false);
+        }
         self.finish_trace(&mut fetch, now_ms);
         let mut commands: Vec<Command<V>> = fetch
             .callers

@@ -250,6 +250,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 lane: None,
                 queueable: false,
                 replay: Some(mutation.id),
+                report: false,
                 trace: None,
             }),
         );

@@ -53,6 +53,27 @@ impl Histogram {
         self.max_ms = self.max_ms.max(other.max_ms);
     }
 
+    /// Samples per bucket, by bucket index (see [`upper_bound`]).
+    pub fn counts(&self) -> &[u32; BUCKETS] {
+        &self.counts
+    }
+
+    /// The sum of the samples (exact for whole milliseconds).
+    pub fn sum_ms(&self) -> f64 {
+        self.sum_ms
+    }
+
+    /// A histogram from its parts (a fleet report's): `count` is the sum of `counts`.
+    pub fn from_parts(counts: [u32; BUCKETS], sum_ms: f64, max_ms: f64) -> Histogram {
+        let count = counts.iter().map(|&n| u64::from(n)).sum();
+        Histogram {
+            counts,
+            count,
+            sum_ms,
+            max_ms,
+        }
+    }
+
     /// Samples recorded.
     pub fn count(&self) -> u64 {
         self.count
@@ -116,8 +137,8 @@ fn bucket_of(ms: f64) -> usize {
     1 + exponent * SUB + sub
 }
 
-/// The exclusive upper bound of bucket `i`.
-fn upper_bound(i: usize) -> f64 {
+/// The exclusive upper bound of bucket `i` (infinite for the last).
+pub fn upper_bound(i: usize) -> f64 {
     if i == 0 {
         return 1.0;
     }

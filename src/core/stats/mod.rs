@@ -8,4 +8,4 @@ pub mod table;
 
 pub use histogram::Histogram;
 pub use path_class::PathClasses;
-pub use table::{Outcome, Row, Slot, Stats, StatsConfig};
+pub use table::{Outcome, Row, Slot, Stats, StatsConfig, NO_SLOT, OTHER};

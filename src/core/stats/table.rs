@@ -55,6 +55,9 @@ impl StatsConfig {
 /// A row's index; stable until the client is dropped (`reset` keeps rows).
 pub type Slot = usize;
 
+/// The slot of what is never counted (a fleet report's own fetch).
+pub const NO_SLOT: Slot = usize::MAX;
+
 /// How a caller's request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -86,7 +89,8 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(route: Route, pattern: String) -> Row {
+    /// An empty row.
+    pub fn new(route: Route, pattern: String) -> Row {
         Row {
             route,
             pattern,
@@ -113,7 +117,8 @@ impl Row {
         }
     }
 
-    fn merge(&mut self, other: &Row) {
+    /// Adds every figure of `other` (requests in flight included).
+    pub fn merge(&mut self, other: &Row) {
         self.requests += other.requests;
         for &(kind, n) in &other.errors {
             self.add_error(kind, n);
@@ -152,6 +157,10 @@ pub struct Stats {
     /// paths, and classifying one costs two strings. Rows are never removed,
     /// so an entry stays right; bounded by clearing.
     own_class: [HashMap<String, u32>; 3],
+    /// What each row gained since the last fleet report was taken, by slot
+    /// (only with `report` on): the same events as the rows, and never
+    /// cleared by `resetStats`, which is the app's own view.
+    deltas: Option<Vec<Row>>,
 }
 
 /// Paths remembered per route in `own_class` before it starts over.
@@ -166,6 +175,58 @@ impl Stats {
             index: HashMap::default(),
             folded: 0,
             own_class: Default::default(),
+            deltas: None,
+        }
+    }
+
+    /// Keeps what each row gains for fleet reports from now on (`take_deltas`).
+    pub fn keep_deltas(&mut self) {
+        if self.deltas.is_none() {
+            let fresh = self
+                .rows
+                .iter()
+                .map(|r| Row::new(r.route, r.pattern.clone()));
+            self.deltas = Some(fresh.collect());
+        }
+    }
+
+    /// The rows that gained something since the last call, by slot, and
+    /// starts them over (None without `keep_deltas`).
+    pub fn take_deltas(&mut self) -> Vec<(Slot, Row)> {
+        let Some(deltas) = &mut self.deltas else {
+            return Vec::new();
+        };
+        let mut taken = Vec::new();
+        for (slot, row) in deltas.iter_mut().enumerate() {
+            if !row.is_empty() {
+                let fresh = Row::new(row.route, row.pattern.clone());
+                taken.push((slot, core::mem::replace(row, fresh)));
+            }
+        }
+        taken
+    }
+
+    /// Puts back deltas `take_deltas` gave (a report that was not sent):
+    /// they are part of the next one.
+    pub fn restore_deltas(&mut self, taken: Vec<(Slot, Row)>) {
+        let Some(deltas) = &mut self.deltas else {
+            return;
+        };
+        for (slot, row) in taken {
+            if let Some(mine) = deltas.get_mut(slot) {
+                mine.merge(&row);
+            }
+        }
+    }
+
+    /// Applies `change` to row `slot` and to its delta. A slot no row has
+    /// (a fleet report's own fetch, `NO_SLOT`) counts nowhere.
+    fn count(&mut self, slot: Slot, change: impl Fn(&mut Row)) {
+        if let Some(row) = self.rows.get_mut(slot) {
+            change(row);
+        }
+        if let Some(delta) = self.deltas.as_mut().and_then(|d| d.get_mut(slot)) {
+            change(delta);
         }
     }
 
@@ -192,6 +253,9 @@ impl Stats {
         let slot = self.rows.len();
         self.index.insert(index_key(route, &class), slot as u32);
         self.remember(route, path, &class, slot);
+        if let Some(deltas) = &mut self.deltas {
+            deltas.push(Row::new(route, class.clone()));
+        }
         self.rows.push(Row::new(route, class));
         slot
     }
@@ -216,37 +280,42 @@ impl Stats {
 
     /// A caller starts waiting for the network.
     pub fn begin(&mut self, slot: Slot) {
-        self.rows[slot].in_flight += 1;
+        if let Some(row) = self.rows.get_mut(slot) {
+            row.in_flight += 1;
+        }
     }
 
     /// A caller that `begin` counted is settled after `elapsed_ms`.
     pub fn end(&mut self, slot: Slot, elapsed_ms: f64, outcome: Outcome) {
-        let row = &mut self.rows[slot];
-        row.in_flight = row.in_flight.saturating_sub(1);
-        row.requests += 1;
-        row.latency.record(elapsed_ms);
-        if let Outcome::Failed(kind) = outcome {
-            row.add_error(kind, 1);
-        }
+        self.count(slot, |row| {
+            row.in_flight = row.in_flight.saturating_sub(1);
+            row.requests += 1;
+            row.latency.record(elapsed_ms);
+            if let Outcome::Failed(kind) = outcome {
+                row.add_error(kind, 1);
+            }
+        });
     }
 
     /// A request cancelled before it started (an aborted signal).
     pub fn cancelled_before_start(&mut self, slot: Slot) {
-        let row = &mut self.rows[slot];
-        row.requests += 1;
-        row.add_error(ErrorKind::Cancelled, 1);
+        self.count(slot, |row| {
+            row.requests += 1;
+            row.add_error(ErrorKind::Cancelled, 1);
+        });
     }
 
     /// A caller is served from the cache.
     pub fn hit(&mut self, slot: Slot) {
-        let row = &mut self.rows[slot];
-        row.requests += 1;
-        row.cache_hits += 1;
+        self.count(slot, |row| {
+            row.requests += 1;
+            row.cache_hits += 1;
+        });
     }
 
     /// A fetch waits to retry.
     pub fn retried(&mut self, slot: Slot) {
-        self.rows[slot].retries += 1;
+        self.count(slot, |row| row.retries += 1);
     }
 
     /// Clears every figure except requests in flight (they are still coming).
@@ -428,6 +497,49 @@ mod tests {
         s.end(slot, 5.0, Outcome::Ok);
         assert_eq!(s.rows().0[0].requests, 1);
         assert_eq!(s.rows().0[0].in_flight, 0);
+    }
+
+    #[test]
+    fn deltas_count_what_rows_gained_since_they_were_taken() {
+        let mut s = stats(8);
+        let before = s.slot(Route::Cloud, "/api/a");
+        s.begin(before);
+        s.end(before, 5.0, Outcome::Ok);
+        s.keep_deltas();
+        assert!(
+            s.take_deltas().is_empty(),
+            "only what comes after keep_deltas"
+        );
+        let later = s.slot(Route::Http, "/api/b");
+        for slot in [before, later] {
+            s.begin(slot);
+            s.retried(slot);
+            s.end(slot, 50.0, Outcome::Failed(ErrorKind::Timeout));
+        }
+        s.hit(later);
+        s.cancelled_before_start(later);
+        // The app's resetStats is its own view: deltas keep counting.
+        s.reset();
+        let taken = s.take_deltas();
+        assert_eq!(taken.len(), 2);
+        let (slot, row) = &taken[1];
+        assert_eq!(*slot, later);
+        assert_eq!(
+            (row.requests, row.retries, row.cache_hits, row.failed()),
+            (3, 1, 1, 2)
+        );
+        assert_eq!(row.latency.count(), 1);
+        assert!(s.take_deltas().is_empty(), "taken deltas start over");
+        // A report not sent is put back and merged with what came since.
+        s.hit(before);
+        s.restore_deltas(taken);
+        let again = s.take_deltas();
+        assert_eq!(again[0].1.requests, 2);
+        assert_eq!(again[1].1.requests, 3);
+        // What has no slot counts nowhere.
+        s.retried(NO_SLOT);
+        s.end(NO_SLOT, 1.0, Outcome::Ok);
+        assert!(s.take_deltas().is_empty());
     }
 
     #[test]
