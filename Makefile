@@ -18,6 +18,7 @@ setup:
 build: setup
 	wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg -- --no-default-features --features requests
 	CARGO_TARGET_DIR=target/sockets wasm-pack --quiet build --target bundler --release --mode no-install --out-dir pkg-sockets --out-name mp_request_sockets -- --no-default-features --features sockets
+	CARGO_TARGET_DIR=target/fleet wasm-pack --quiet build --target nodejs --release --mode no-install --out-dir pkg-fleet --out-name mp_request_fleet -- --no-default-features --features fleet
 	node scripts/build-bundle.mjs
 	node scripts/copy-bundle-to-example.mjs
 
@@ -42,6 +43,7 @@ lint:
 	cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features requests -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features sockets -- -D warnings
+	cargo clippy --quiet --target wasm32-unknown-unknown --lib --no-default-features --features fleet -- -D warnings
 	cargo clippy --quiet --target wasm32-unknown-unknown --tests --features std -- -D warnings
 
 test-rust:

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { FaultPlan } from './faults.mjs';
+import { createFleetService } from './services/fleet.mjs';
 import { golangLfwy } from './services/golang-lfwy.mjs';
 
 export const DEFAULT_ENV = 'prod-5g94mx7a3d07e78c';
@@ -28,12 +29,15 @@ const DEFAULT_HTTP_SERVICE = 'golang-lfwy';
 const WS_SERVICES = new Set(['ws']);
 
 /**
- * @param {{ port?: number, env?: string, lifetimeMs?: number, keepAlive?: boolean }} [options]
+ * @param {{ port?: number, env?: string, lifetimeMs?: number, keepAlive?: boolean, fleet?: { windowMs?: number, windows?: number } }} [options]
  *   lifetimeMs: the emulator stops by itself after this long (default 10 min);
- *   keepAlive: keep the process alive while it runs (CLI use); tests leave it false.
+ *   keepAlive: keep the process alive while it runs (CLI use); tests leave it false;
+ *   fleet: the fleet view's windows (services/fleet.mjs).
  */
 export async function startEmulator(options = {}) {
   const env = options.env || DEFAULT_ENV;
+  // The default service's fleet endpoints (reports in, the fleet view out).
+  const fleet = createFleetService(options.fleet);
   const faults = new FaultPlan();
   const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0, open: 0, maxOpen: 0 };
   /**
@@ -117,7 +121,10 @@ export async function startEmulator(options = {}) {
     } else {
       const handler = HTTP_SERVICES[service];
       counts.handled.set(url.pathname, (counts.handled.get(url.pathname) || 0) + 1);
-      out = handler({ method: req.method || 'GET', path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
+      const method = req.method || 'GET';
+      out =
+        (service === DEFAULT_HTTP_SERVICE && fleet.handle({ method, path: url.pathname, raw })) ||
+        handler({ method, path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
       // Server errors are not remembered: a repeat may succeed.
       if (typeof key === 'string' && out.status < 500) idempotent.set(scope, { fingerprint, out });
     }
@@ -280,6 +287,7 @@ export async function startEmulator(options = {}) {
     wsStats.maxOpen = 0;
     wsReceived.length = 0;
     wsTexts.length = 0;
+    fleet.reset();
     for (const stop of droppers) stop();
   }
   const droppers = new Set();
@@ -324,6 +332,8 @@ export async function startEmulator(options = {}) {
     stats,
     /** The last requests as the service saw them (after the gateway). */
     requests: () => log.slice(),
+    /** Fleet reports: the texts accepted (in arrival order) and why others were refused. */
+    fleet: { accepted: () => fleet.accepted.slice(), refused: () => fleet.refused.slice() },
     reset,
     ws: {
       broadcast,

@@ -33,6 +33,7 @@ export const MINIPROGRAM_GLOBALS = [
  * @param {'develop' | 'trial' | 'release'} [options.envVersion]
  * @param {string} [options.openid]
  * @param {string} [options.SDKVersion]
+ * @param {string} [options.appVersion] `miniProgram.version` (empty, as in development, by default)
  * @param {boolean} [options.cloud] false: no wx.cloud (old base library)
  * @param {boolean} [options.echoConsole] print the sandbox's console output
  * @param {Map<string, string>} [options.storage] storage carried over from an earlier sandbox (an app relaunch)
@@ -66,6 +67,7 @@ export function createSandbox(options) {
     envVersion: options.envVersion,
     openid: options.openid,
     SDKVersion: options.SDKVersion,
+    appVersion: options.appVersion,
     cloud: options.cloud,
     storage: options.storage,
   });

@@ -311,6 +311,16 @@ export function createWx(options) {
     }
   }
 
+  /** Lines written to the realtime log: `{ level, args }`, the args as JSON would store them. */
+  const realtimeLogs = [];
+  const realtimeLog = realmObject({});
+  for (const level of ['debug', 'info', 'warn', 'error']) {
+    realtimeLog[level] = (...args) => void realtimeLogs.push({ level, args: JSON.parse(JSON.stringify(args)) });
+  }
+  realtimeLog.setFilterMsg = () => {};
+  realtimeLog.addFilterMsg = () => {};
+  realtimeLog.in = () => {};
+
   const wx = {
     cloud: options.cloud === false ? undefined : cloud,
     request,
@@ -321,7 +331,7 @@ export function createWx(options) {
     getDeviceInfo: () => realmObject({ platform, brand: 'emulator', model: `${platform} sandbox`, system: platform === 'ios' ? 'iOS 15.8' : 'Android 13' }),
     getSystemInfoSync: () => realmObject({ platform, SDKVersion: options.SDKVersion || '3.6.0', system: platform === 'ios' ? 'iOS 15.8' : 'Android 13', language: 'zh_CN' }),
     getAppBaseInfo: () => realmObject({ SDKVersion: options.SDKVersion || '3.6.0', language: 'zh_CN' }),
-    getAccountInfoSync: () => realmObject({ miniProgram: { appId: appid, envVersion: options.envVersion || 'develop', version: '' } }),
+    getAccountInfoSync: () => realmObject({ miniProgram: { appId: appid, envVersion: options.envVersion || 'develop', version: options.appVersion || '' } }),
     getNetworkType: (o) => invoke(o, () => realmObject({ networkType: state.networkType, errMsg: 'getNetworkType:ok' })),
     onNetworkStatusChange: (h) => void listeners.network.add(h),
     offNetworkStatusChange: (h) => void (h ? listeners.network.delete(h) : listeners.network.clear()),
@@ -350,6 +360,8 @@ export function createWx(options) {
         return res;
       }),
     removeStorage: (o) => invoke(o, () => (storage.delete(o.key), realmObject({ errMsg: 'removeStorage:ok' }))),
+    // 实时日志: what the app writes, kept for tests (`controls.realtimeLogs`).
+    getRealtimeLogManager: () => realtimeLog,
     showLoading: (o) => void ui.push({ api: 'showLoading', title: o?.title }),
     hideLoading: () => void ui.push({ api: 'hideLoading' }),
     showToast: (o) => void ui.push({ api: 'showToast', title: o?.title, icon: o?.icon }),
@@ -359,6 +371,7 @@ export function createWx(options) {
   const controls = {
     calls,
     cloudCalls,
+    realtimeLogs,
     /** The env `wx.cloud.init` set for the app (undefined before its first call). */
     appCloudEnv: () => state.cloudEnv,
     ui,
@@ -392,10 +405,13 @@ export function createWx(options) {
      * what they sent may still reach the server.
      */
     appHide() {
-      listeners.hide.forEach((h) => h(realmObject({})));
-      for (const ws of state.sockets) ws.close(1000, 'interrupted');
-      for (const interrupt of [...state.requests]) interrupt();
+      // What was in flight dies with the hide; what the app's onAppHide listeners start still goes
+      // out (a device suspends JS about 5 s later), so they hear the hide after the interruptions.
+      const inFlight = [...state.requests];
       state.requests.clear();
+      for (const ws of state.sockets) ws.close(1000, 'interrupted');
+      for (const interrupt of inFlight) interrupt();
+      listeners.hide.forEach((h) => h(realmObject({})));
     },
     appShow() {
       listeners.show.forEach((h) => h(realmObject({ path: 'pages/index/index', scene: 1001 })));

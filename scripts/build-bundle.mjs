@@ -4,7 +4,8 @@
 //                                 (mp_request_sockets.js, mp_request_sockets.wasm(.br)) + index.d.ts
 //   dist/miniprogram_npm/mp-request/  the same for the npm package (its `miniprogram` folder, which 构建 npm
 //                                 copies to miniprogram_npm/mp-request/): its default wasmPath is there; no .wasm
-//   dist/node/                    index.js (CommonJS) + mp_request_sockets.js + the two .wasm + index.d.ts
+//   dist/node/                    index.js (CommonJS) + mp_request_sockets.js + the two .wasm + index.d.ts,
+//                                 and mp_request_fleet.js (+ its .wasm, .d.ts): fleet reports' backend side
 //   dist/web/                     mp-request.js (ES module) + the two .wasm + index.d.ts
 // Two wasm modules: the request engine (mp_request.wasm), which createClient loads, and the socket
 // engine (mp_request_sockets.wasm), loaded on the first client.socket() with the sockets' JS. Each is lowered to MVP
@@ -25,7 +26,7 @@ const socketsWasm = join(root, 'pkg-sockets', 'mp_request_sockets_bg.wasm');
 const socketsGlue = join(root, 'pkg-sockets', 'mp_request_sockets_bg.js');
 const dist = join(root, 'dist');
 
-for (const file of [pkgWasm, pkgGlue, socketsWasm, socketsGlue]) {
+for (const file of [pkgWasm, pkgGlue, socketsWasm, socketsGlue, join(root, 'pkg-fleet', 'mp_request_fleet.js')]) {
   if (!existsSync(file)) throw new Error(`${file} is missing: run the two \`wasm-pack build\`s of \`make build\` first`);
 }
 rmSync(dist, { recursive: true, force: true });
@@ -123,6 +124,14 @@ for (const [built, name] of [[wasm, 'mp_request'], [socketsOut, 'mp_request_sock
 for (const dir of [miniprogramDir, miniprogramNpmDir, join(dist, 'node'), join(dist, 'web')]) {
   copyFileSync(join(root, 'js-shim/types/index.d.ts'), join(dir, 'index.d.ts'));
 }
+// 3. The backend side of fleet reports, for Node only (`require('mp-request/fleet')`): wasm-pack's
+//    CommonJS glue as it is, which reads its .wasm from its own folder; its .d.ts is js-shim/types/fleet.d.ts.
+for (const file of ['mp_request_fleet.js', 'mp_request_fleet_bg.wasm']) {
+  copyFileSync(join(root, 'pkg-fleet', file), join(dist, 'node', file));
+}
+// Its types by hand, as the engine's: wasm-bindgen's declare `Symbol.dispose`, which a consumer's
+// TypeScript below lib esnext does not know.
+copyFileSync(join(root, 'js-shim/types/fleet.d.ts'), join(dist, 'node', 'mp_request_fleet.d.ts'));
 const js = statSync(join(miniprogramDir, 'index.js')).size;
 const chunkJs = statSync(join(miniprogramDir, 'mp_request_sockets.js')).size;
 console.log(`mini-program bundle: index.js ${kb(js)}, mp_request_sockets.js ${kb(chunkJs)}, ${sizes.join(', ')}`);

@@ -42,6 +42,9 @@ const FILES = [
   ['node/mp_request.wasm', 'node/mp_request.wasm'],
   ['node/mp_request_sockets.wasm', 'node/mp_request_sockets.wasm'],
   ['node/index.d.ts', 'node/index.d.ts'],
+  ['node/mp_request_fleet.js', 'node/mp_request_fleet.js'],
+  ['node/mp_request_fleet_bg.wasm', 'node/mp_request_fleet_bg.wasm'],
+  ['node/mp_request_fleet.d.ts', 'node/mp_request_fleet.d.ts'],
   ['web/mp-request.js', 'web/mp-request.js'],
   ['web/mp_request.wasm', 'web/mp_request.wasm'],
   ['web/mp_request_sockets.wasm', 'web/mp_request_sockets.wasm'],
@@ -73,6 +76,8 @@ export function manifest() {
         default: './web/mp-request.js',
       },
       './node': { types: './node/index.d.ts', default: './node/index.js' },
+      // Fleet reports' backend side (checks, merges and summarises reports), for a team's own endpoint.
+      './fleet': { types: './node/mp_request_fleet.d.ts', default: './node/mp_request_fleet.js' },
       './web': { types: './web/index.d.ts', default: './web/mp-request.js' },
       './miniprogram': { types: './miniprogram/index.d.ts', default: './miniprogram/index.js' },
       './web/mp_request.wasm': './web/mp_request.wasm',

@@ -650,3 +650,78 @@ fn the_socket_engine_still_serves_after_hostile_calls() {
     s.close(1).unwrap();
     assert_eq!(s.state(1).unwrap(), "closed");
 }
+
+#[wasm_bindgen_test]
+fn fleet_reports_start_from_hostile_storage_and_the_backend_refuses_bad_reports() {
+    use mp_request::wasm::{check_report, summarise, Fleet};
+    let options = object(&[
+        ("env", "prod-5g94mx7a3d07e78c".into()),
+        ("service", "golang-lfwy".into()),
+        (
+            "report",
+            object(&[
+                ("path", "/api/fleet/report".into()),
+                ("everyMs", 1000.into()),
+            ]),
+        ),
+    ]);
+    // Whatever storage held (a number, a long string, an object), the device gets a valid id.
+    for stored in [
+        JsValue::from(42),
+        JsValue::from_str(&"f".repeat(5000)),
+        Object::new().into(),
+        JsValue::from_str("0123456789abcdef"),
+    ] {
+        let e = Engine::new(options.clone(), platform(), JsValue::UNDEFINED).unwrap();
+        assert_eq!(
+            e.report_key().unwrap().as_deref(),
+            Some("mp-request:device")
+        );
+        let started = e
+            .start_reports(stored.clone(), "miniprogram", JsValue::from(7))
+            .unwrap();
+        let device = started.get(0).as_string().unwrap();
+        assert!(device.len() == 16 && device.bytes().all(|b| b.is_ascii_hexdigit()));
+        if stored.as_string().as_deref() == Some("0123456789abcdef") {
+            assert_eq!(device, "0123456789abcdef", "a stored id is kept");
+        }
+        assert_eq!(get(&started.get(1), "type"), "waitReport");
+        // Nothing to say yet: the timer only arms the next one.
+        let next = e.on_report_timer(1000.0).unwrap();
+        assert_eq!(next.length(), 1);
+        assert_eq!(get(&next.get(0), "type"), "waitReport");
+    }
+    // A bad `report` is named.
+    let bad = object(&[("report", object(&[("path", 7.into())]))]);
+    let error = Engine::new(bad, platform(), JsValue::UNDEFINED)
+        .err()
+        .unwrap();
+    assert!(get(&error, "detail")
+        .as_string()
+        .unwrap()
+        .contains("report.path"));
+
+    // The backend side: bad input is refused and the module keeps serving.
+    assert!(Fleet::new(5.0, 1.0).is_err());
+    assert!(Fleet::new(f64::NAN, 1.0).is_err());
+    let fleet = Fleet::new(60_000.0, 2.0).unwrap();
+    for hostile in [
+        JsValue::UNDEFINED,
+        JsValue::from(1),
+        JsValue::from_str("{"),
+        JsValue::from_str(&"[".repeat(10_000)),
+    ] {
+        assert!(fleet.add(hostile.clone(), 0.0).is_err());
+        assert!(check_report(hostile).is_some());
+    }
+    let empty = r#"{"v":1,"seq":1,"device":"0123456789abcdef","ctx":{"platform":"iOS","sdk":"3.4.1","app":"","env":"release","build":"miniprogram","lib":"0.1.0"},"rows":[]}"#;
+    assert_eq!(check_report(JsValue::from_str(empty)), None);
+    fleet.add(JsValue::from_str(empty), 0.0).unwrap();
+    assert!(fleet.summary().unwrap().contains("\"reports\":1"));
+    let reports = Array::of2(&JsValue::from_str(empty), &JsValue::from_str(empty));
+    assert!(summarise(&reports, 60_000.0)
+        .unwrap()
+        .contains("\"reports\":2"));
+    reports.push(&JsValue::from(3));
+    assert!(summarise(&reports, 60_000.0).is_err());
+}

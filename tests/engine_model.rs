@@ -4,7 +4,8 @@
 //! every class, timers, cancels, the network, the app going to the
 //! background, `setUser`, invalidation, storage that refuses writes, a
 //! relaunch that restores the stored cache and queue, breakers that open,
-//! and the client's sockets, which hear the same network and app state.
+//! the client's sockets, which hear the same network and app state, and
+//! fleet reports (their timer, the app hiding, their one retry).
 //!
 //! `Shim` is the documentation of the contract between the engine and the JS
 //! shim: it keeps exactly what the shim keeps (per fetch one timer and at
@@ -40,7 +41,12 @@
 //! 7. sockets: one task at a time each, timers never in the past, bounded
 //!    answers, and every socket is back (or failed for good) once online
 //!    and visible;
-//! 8. nothing panics (proptest reports a panic as a failure, with the case).
+//! 8. nothing panics (proptest reports a panic as a failure, with the case);
+//! 9. fleet reports: one at a time, one timer, from the device's id kept
+//!    across launches, each a report the backend accepts (`fleet::parse`)
+//!    whose retry sends the same text and key, under whoever is current; and
+//!    after the drain the reports answered 2xx carried exactly the requests
+//!    the statistics counted (none lost, none twice).
 #![cfg(not(target_arch = "wasm32"))]
 // Native only: the wasm size rule against std sorts does not apply here.
 #![allow(clippy::disallowed_methods)]
@@ -53,7 +59,9 @@ use mp_request::core::classify::Failure;
 use mp_request::core::config::{RawConfig, RawRetry};
 use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate, RequestId, Send};
 use mp_request::core::error::ErrorKind;
+use mp_request::core::fleet;
 use mp_request::core::offline::Mutation;
+use mp_request::core::report::RawReport;
 use mp_request::core::request::{as_sent, wire, Body, Method, RawRequest};
 use mp_request::core::resilience::breaker::RawBreaker;
 use mp_request::core::route::Route;
@@ -102,6 +110,8 @@ const SERVICE: &str = "golang-lfwy";
 const PATHS: [&str; 4] = ["/api/list/a", "/api/list/b", "/api/me", "/api/order/1"];
 const USERS: [Option<&str>; 3] = [None, Some("A"), Some("B")];
 const SOCKET_PATHS: [&str; 3] = ["/ws", "/chat", "/feed"];
+const REPORT_PATH: &str = "/api/fleet/report";
+const REPORT_EVERY_MS: u32 = 2000;
 
 // ---------------------------------------------------------------------------
 // What is generated
@@ -129,6 +139,8 @@ struct Setup {
     small_queue: bool,
     /// `cache.persist`.
     persist: bool,
+    /// `report: { path: REPORT_PATH, everyMs: 2000 }`: fleet reports.
+    report: bool,
     seed: u32,
 }
 
@@ -295,6 +307,7 @@ fn decode_setup(b: [u8; 8], seed: u32) -> Setup {
         max_concurrent: b[5] % 3,
         small_queue: b[6] % 2 == 1,
         persist: b[7] % 2 == 1,
+        report: (b[3] >> 4) % 2 == 1,
         seed,
     }
 }
@@ -502,6 +515,11 @@ fn config(s: &Setup) -> RawConfig {
             Vec::new()
         },
         header_function: s.header_function,
+        report: s.report.then(|| RawReport {
+            path: Some(REPORT_PATH.into()),
+            every_ms: Some(f64::from(REPORT_EVERY_MS)),
+            sample: None,
+        }),
         ..RawConfig::default()
     }
 }
@@ -596,6 +614,8 @@ fn failure(outcome: Outcome) -> Failure {
 enum Origin {
     Request(Box<RawRequest>),
     Replay(Mutation),
+    /// A fleet report: what its first attempt carried (`seq`, requests).
+    Report(Option<(u64, u64)>),
 }
 
 /// The shim's record of one fetch.
@@ -718,6 +738,13 @@ struct Shim {
     refusals: Vec<(SocketId, u32, u64, String)>,
     /// The fetch the event being reported is about.
     subject: Option<RequestId>,
+    /// Fleet reports: the one timer, the device's id (kept in storage
+    /// across launches), the last `seq` sent and the requests that reports
+    /// answered 2xx carried (this launch).
+    report_timer: Option<f64>,
+    device: Option<String>,
+    report_seq: u64,
+    reported: u64,
     seen: Coverage,
 }
 
@@ -753,8 +780,36 @@ impl Shim {
             sockets: BTreeMap::new(),
             refusals: Vec::new(),
             subject: None,
+            report_timer: None,
+            device: None,
+            report_seq: 0,
+            reported: 0,
             seen: Coverage::default(),
         }
+    }
+
+    /// Starts fleet reports as the shim does after making the engine: with
+    /// the device's id from storage (none at the first launch).
+    fn start_reports(&mut self) -> Check {
+        let stored = self.device.clone();
+        let (device, commands) = self
+            .engine
+            .start_reports(stored.as_deref(), "miniprogram", None);
+        ensure!(
+            device.is_some() == self.setup.report,
+            "start_reports gave device {device:?} with report {}",
+            self.setup.report
+        );
+        if let (Some(before), Some(now)) = (&stored, &device) {
+            ensure!(
+                before == now,
+                "the device's id changed from {before} to {now}"
+            );
+        }
+        self.device = device;
+        self.report_seq = 0;
+        self.reported = 0;
+        self.execute_all(commands)
     }
 
     fn engine(setup: &Setup, launch: u32) -> Engine<V> {
@@ -1045,8 +1100,42 @@ impl Shim {
                 self.replay_timers.push(self.now + f64::from(delay_ms));
                 Ok(())
             }
-            Command::Report { .. } | Command::WaitReport { .. } => {
-                Err(format!("{command:?}: reports are off in this model"))
+            Command::WaitReport { delay_ms } => {
+                ensure!(self.setup.report, "WaitReport without `report`");
+                ensure!(self.report_timer.is_none(), "two report timers");
+                self.report_timer = Some(self.now + f64::from(delay_ms));
+                Ok(())
+            }
+            Command::Report { id } => {
+                ensure!(self.setup.report, "Report without `report`");
+                let running: Vec<_> = self
+                    .fetches
+                    .iter()
+                    .filter(|(_, f)| matches!(f.origin, Origin::Report(_)))
+                    .map(|(id, _)| *id)
+                    .collect();
+                ensure!(running.is_empty(), "report {id} while {running:?} report");
+                ensure!(
+                    !self.fetches.contains_key(&id) && !self.ended.contains(&id),
+                    "report reuses fetch id {id}"
+                );
+                self.seen.count("reports", 1);
+                self.fetches.insert(
+                    id,
+                    Fetch {
+                        user: self.engine.current_user().map(str::to_owned),
+                        origin: Origin::Report(None),
+                        user_changed: false,
+                        scope: self.engine.user().to_owned(),
+                        timer: None,
+                        attempt: None,
+                        sends: 0,
+                        headers_asked: None,
+                        headers_given: None,
+                        key: None,
+                    },
+                );
+                Ok(())
             }
         }
     }
@@ -1126,8 +1215,14 @@ impl Shim {
         let current = self.engine.current_user().map(str::to_owned);
         let now = self.now;
         let setup = self.setup.clone();
+        let (device, last_seq) = (self.device.clone(), self.report_seq);
         let fetch = self.live_fetch(send.id, "Send")?;
         ensure!(online, "Send of {} while offline", send.id);
+        // A fleet report belongs to no user: it goes under whoever is current.
+        if matches!(fetch.origin, Origin::Report(_)) {
+            fetch.user = current.clone();
+            fetch.user_changed = false;
+        }
         // A read that has sent nothing yet follows the user current now.
         let unsent_read = fetch.sends == 0
             && matches!(&fetch.origin, Origin::Request(raw)
@@ -1154,7 +1249,7 @@ impl Shim {
             send.id,
             fetch.sends
         );
-        let (method, path, headers, data_json, key) = match &fetch.origin {
+        let (method, path, headers, data_json, key) = match &mut fetch.origin {
             Origin::Request(raw) => (
                 Method::parse(raw.method.as_deref().unwrap_or("GET")).unwrap(),
                 raw.path.clone(),
@@ -1171,6 +1266,55 @@ impl Shim {
                 m.data_json.clone(),
                 Some(Key::Given(m.idempotency_key.clone())),
             ),
+            // What the statistics gained, as the backend reads it; a retry sends the same.
+            Origin::Report(carried) => {
+                let Some(Body::Json(text)) = &send.body else {
+                    return Err(format!(
+                        "report {} without a JSON body: {:?}",
+                        send.id, send.body
+                    ));
+                };
+                let report = fleet::parse(text)
+                    .map_err(|e| format!("report {} refused by the backend: {e}", send.id))?;
+                ensure!(
+                    Some(&report.device) == device.as_ref(),
+                    "report {} from device {} not {device:?}",
+                    send.id,
+                    report.device
+                );
+                let requests: u64 = report.rows.iter().map(|r| r.requests).sum();
+                match carried {
+                    None => {
+                        // Rising; a report that never went out (offline, refused) leaves a gap.
+                        ensure!(
+                            report.seq > last_seq,
+                            "report seq {} after {last_seq}",
+                            report.seq
+                        );
+                        *carried = Some((report.seq, requests));
+                    }
+                    Some((seq, n)) => ensure!(
+                        report.seq == *seq && requests == *n,
+                        "attempt {} of report {} sends another report",
+                        send.attempt,
+                        send.id
+                    ),
+                }
+                (
+                    Method::Post,
+                    REPORT_PATH.to_owned(),
+                    Vec::new(),
+                    Some(text.clone()),
+                    Some(Key::Given(format!(
+                        "report-{}-{}",
+                        report.device, report.seq
+                    ))),
+                )
+            }
+        };
+        let report_seq = match &fetch.origin {
+            Origin::Report(Some((seq, _))) => Some(*seq),
+            _ => None,
         };
         // The shim keeps what its fast path stringified: such a body goes out as `Kept`.
         let kept = matches!(&fetch.origin, Origin::Request(raw) if raw.data_json_kept);
@@ -1273,6 +1417,9 @@ impl Shim {
         fetch.timer = Some(now + f64::from(send.guard_ms));
         self.seen.count("sends", 1);
         self.seen.count("kept bodies sent", u64::from(kept_sent));
+        if let Some(seq) = report_seq {
+            self.report_seq = seq;
+        }
         Ok(())
     }
 
@@ -1524,6 +1671,11 @@ impl Shim {
                 });
             }
         };
+        // A fleet report answered 2xx is delivered: what it carried counts once.
+        let report = match self.fetches.get(&id).map(|f| &f.origin) {
+            Some(Origin::Report(Some((_, requests)))) => Some(*requests),
+            _ => None,
+        };
         let served = (outcome == Outcome::OkAsUser).then(|| "srv".to_owned());
         // Whose value it is: the partition the engine stores it under.
         let owner = match (&served, self.engine.current_user()) {
@@ -1542,7 +1694,16 @@ impl Shim {
         self.event_about(id, "on_response", |e, now| {
             e.on_response(id, answer, now)
                 .expect("an answer is accepted")
-        })
+        })?;
+        if let (Some(requests), true) = (report, (200..300).contains(&status)) {
+            ensure!(
+                !self.fetches.contains_key(&id),
+                "report {id} answered {status} did not end"
+            );
+            self.reported += requests;
+            self.seen.count("reports delivered", 1);
+        }
+        Ok(())
     }
 
     /// Late events the engine must ignore: an answer for a fetch with no
@@ -1622,6 +1783,11 @@ impl Shim {
 
     /// The earliest timer of all: a fetch's, the init's, a replay's, the persist.
     fn next_timer(&self) -> Option<(f64, Timer)> {
+        self.next_timer_of(true)
+    }
+
+    /// The earliest timer, the report timer among them or not.
+    fn next_timer_of(&self, with_report: bool) -> Option<(f64, Timer)> {
         let fetches = self
             .fetches
             .iter()
@@ -1637,11 +1803,16 @@ impl Shim {
             .iter()
             .filter_map(|(id, s)| s.timer.map(|at| (at, Timer::Socket(*id))));
         let persist = self.persist_timer.map(|at| (at, Timer::Persist));
+        let report = self
+            .report_timer
+            .filter(|_| with_report)
+            .map(|at| (at, Timer::Report));
         fetches
             .chain(replays)
             .chain(init)
             .chain(persist)
             .chain(sockets)
+            .chain(report)
             .min_by(|a, b| a.0.total_cmp(&b.0))
     }
 
@@ -1666,6 +1837,10 @@ impl Shim {
             Timer::Init => {
                 self.init_timer = None;
                 self.event("on_init_timer", |e, _| e.on_init_timer())
+            }
+            Timer::Report => {
+                self.report_timer = None;
+                self.event("on_report_timer", |e, now| e.on_report_timer(now))
             }
             Timer::Persist => {
                 self.persist_timer = None;
@@ -1693,6 +1868,9 @@ impl Shim {
         }
         self.launches += 1;
         self.engine = Self::engine(&self.setup, self.launches);
+        // What the last launch had not reported died with it.
+        self.report_timer = None;
+        self.start_reports()?;
         // Callers of the old launch died with it.
         self.callers.clear();
         self.fetches.clear();
@@ -2057,14 +2235,23 @@ impl Shim {
         self.step(&Action::Online(true))?;
         self.step(&Action::Hidden(false))?;
         self.drain_sockets()?;
+        // The report timer arms itself again for ever: once everything else is
+        // done, it fires a few more times, until the last report is delivered
+        // (an open breaker refuses reports too: ten times 2 s outlast its 5 s).
+        let mut flushes = 0;
         for _ in 0..DRAIN_LIMIT {
+            let flush = self.report_timer.is_some() && self.reported < self.requests_counted();
             let next = if self.init_asked.is_some() {
                 Action::Init(true)
             } else if self.fetches.values().any(|f| f.headers_asked.is_some()) {
                 Action::Headers(0, HeaderAnswer::Valid)
             } else if self.fetches.values().any(|f| f.attempt.is_some()) {
                 Action::Answer(0, Outcome::Ok)
-            } else if self.next_timer().is_some() {
+            } else if self.next_timer_of(false).is_some() {
+                // The earliest, the report timer too.
+                Action::FireTimer
+            } else if flush && flushes < 10 {
+                flushes += 1;
                 Action::FireTimer
             } else {
                 return self.drained();
@@ -2080,8 +2267,22 @@ impl Shim {
         ))
     }
 
+    /// Requests the statistics counted (this launch).
+    fn requests_counted(&self) -> u64 {
+        self.engine.stats().rows().1.requests
+    }
+
     /// After the drain: everything settled, synced or still queued for another user.
     fn drained(&self) -> Check {
+        if self.engine.reports_on() {
+            ensure!(
+                self.reported == self.requests_counted(),
+                "reports delivered {} requests, the statistics counted {} (breakers {:?})",
+                self.reported,
+                self.requests_counted(),
+                [Route::Cloud, Route::Http].map(|r| self.engine.breaker(r, self.now))
+            );
+        }
         for (id, caller) in &self.callers {
             ensure!(caller.settled == 1, "caller {id} never settled");
         }
@@ -2126,6 +2327,8 @@ enum Timer {
     Replay(usize),
     Init,
     Persist,
+    /// The fleet reports' timer: it arms itself again each time.
+    Report,
 }
 
 /// Where an attempt's `Idempotency-Key` comes from.
@@ -2137,6 +2340,8 @@ enum Key {
 /// Plays a scenario; the first broken promise, if any.
 fn play(setup: &Setup, actions: &[Action]) -> Result<Coverage, String> {
     let mut shim = Shim::new(setup.clone());
+    shim.start_reports()
+        .map_err(|e| format!("start_reports: {e}"))?;
     for (i, action) in actions.iter().enumerate() {
         shim.step(action)
             .and_then(|()| shim.deliver_refusals())
@@ -2215,6 +2420,8 @@ fn the_generator_reaches_every_situation() {
         "socket reconnects",
         "socket frames refused",
         "sockets failed for good",
+        "reports",
+        "reports delivered",
     ]
     .into_iter()
     .filter(|what| seen.counts.get(what).copied().unwrap_or(0) == 0)

@@ -263,3 +263,86 @@ fn the_device_id_is_kept_and_a_seed_fixes_a_new_one() {
     let (id_c, _) = c.start_reports(id_a.as_deref(), "miniprogram", None);
     assert_eq!(id_c, id_a, "a stored id is the device's");
 }
+
+#[test]
+fn failures_name_their_pattern_for_wechats_realtime_log_never_the_path() {
+    let mut e = engine(cloud_config(), 1);
+    let mut d = Drive::new();
+    let failed = d.run(
+        &mut e,
+        get("/api/order/42?token=abc"),
+        &mut [Outcome::Status(404)].into_iter(),
+        10.0,
+    );
+    let Command::Reject(settled, _) = failed else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(settled.log_pattern.as_deref(), Some("/api/order/:id"));
+    // A cancel is the app's doing, not a failure to log.
+    let (id, _) = e.start(get("/api/order/43"), d.now).unwrap();
+    let cancelled = e.cancel(id, d.now);
+    let Some(Command::Reject(settled, _)) = cancelled.first() else {
+        panic!("{cancelled:?}")
+    };
+    assert_eq!(settled.log_pattern, None);
+    // Opted out.
+    let mut raw = cloud_config();
+    raw.realtime_log = Some(false);
+    let mut e = engine(raw, 1);
+    let failed = Drive::new().run(
+        &mut e,
+        get("/api/order/42"),
+        &mut [Outcome::Status(404)].into_iter(),
+        10.0,
+    );
+    let Command::Reject(settled, _) = failed else {
+        panic!("{failed:?}")
+    };
+    assert_eq!(settled.log_pattern, None);
+}
+
+#[test]
+fn a_report_waits_behind_the_apps_requests_for_a_slot() {
+    let mut raw = cloud_config();
+    raw.max_concurrent = Some(1.0);
+    let mut e = started(raw);
+    let mut d = Drive::new();
+    d.run(
+        &mut e,
+        get("/api/a"),
+        &mut [Outcome::Status(200)].into_iter(),
+        10.0,
+    );
+    // The one slot is taken by the app's request; the report queues for it.
+    let (app, sent) = e.start(get("/api/b"), d.now).unwrap();
+    assert!(matches!(sent[..], [Command::Send(_)]), "{sent:?}");
+    let report = e.on_report_timer(d.now);
+    assert!(report_sent(&report).is_none(), "no slot: {report:?}");
+    let Some(Command::Report { id: report_id }) = report.first().cloned() else {
+        panic!("{report:?}")
+    };
+    // Another app request comes while both wait: at normal priority, it goes before the report.
+    let (later, queued) = e.start(get("/api/c"), d.now + 1.0).unwrap();
+    assert!(queued.iter().all(|c| !matches!(c, Command::Send(_))));
+    let freed = e
+        .on_response(
+            app,
+            mp_request::core::engine::Answer::status(200, None),
+            d.now + 5.0,
+        )
+        .unwrap();
+    let next = freed.iter().find_map(|c| match c {
+        Command::Send(s) => Some(s.id),
+        _ => None,
+    });
+    assert_eq!(next, Some(later), "the app's request first");
+    let freed = e
+        .on_response(
+            later,
+            mp_request::core::engine::Answer::status(200, None),
+            d.now + 9.0,
+        )
+        .unwrap();
+    let (send, _) = report_sent(&freed).expect("then the report");
+    assert_eq!(send.id, report_id);
+}

@@ -1595,6 +1595,7 @@ fn raw_config() -> BoxedStrategy<RawConfig> {
                 headers,
                 header_function: false,
                 report,
+                realtime_log: None,
             },
         )
         .boxed()

@@ -92,3 +92,29 @@ function empty(text) {
 function svg(body, height = H) {
   return `<svg viewBox="0 0 ${W} ${height}" width="100%" role="img">${body}</svg>`;
 }
+
+/**
+ * The fleet's last windows: requests per window as bars, p95 as a line (its own scale).
+ * @param {Array<{ start: number, requests: number, p95Ms: number }>} series oldest first
+ * @param {number} windowMs
+ */
+export function seriesChart(series, windowMs) {
+  if (series.length === 0) return empty('还没有上报');
+  const maxRequests = Math.max(1, ...series.map((w) => w.requests));
+  const maxP95 = Math.max(1, ...series.map((w) => w.p95Ms));
+  // At most 40 px a window: a few windows stay bars, not a wall.
+  const width = Math.min(40, (W - 20) / series.length);
+  const y = (/** @type {number} */ v, /** @type {number} */ max) => H - 20 - (v / max) * (H - 36);
+  const bars = series.map((w, i) => {
+    const x = 10 + i * width;
+    const time = new Date(w.start).toTimeString().slice(0, windowMs < 60_000 ? 8 : 5);
+    return (
+      `<g data-window="${w.start}" data-requests="${w.requests}" data-p95="${w.p95Ms}">` +
+      `<rect x="${x + 2}" y="${y(w.requests, maxRequests)}" width="${Math.max(1, width - 4)}" height="${H - 20 - y(w.requests, maxRequests)}" fill="#07c160"/>` +
+      `<text x="${x + width / 2}" y="${H - 6}" text-anchor="middle">${time}</text>` +
+      '</g>'
+    );
+  });
+  const points = series.map((w, i) => `${10 + i * width + width / 2},${y(w.p95Ms, maxP95)}`).join(' ');
+  return svg(`${bars.join('')}<polyline points="${points}" fill="none" stroke="#fa9d3b" stroke-width="2"/>`);
+}

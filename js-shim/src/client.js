@@ -88,10 +88,12 @@ const COMMAND_SHAPES = {
  * @property {string} [sdkVersion]
  * @property {string} [device]
  * @property {string} [envVersion]
+ * @property {string} [appVersion] The app's version (`miniProgram.version`), for fleet reports.
  */
 
 /**
  * @typedef {object} Runtime What differs between the mini-program, Node and the browser.
+ * @property {'miniprogram' | 'web' | 'node'} build Which build this is (fleet reports say it).
  * @property {string} defaultWasmPath
  * @property {(path: string, imports: Record<string, object>) => Promise<Record<string, any>>} instantiate
  * @property {() => Platform} platform
@@ -103,6 +105,7 @@ const COMMAND_SHAPES = {
  * @property {(onHide: () => void, onShow: () => void) => () => void} [watchLifecycle] The app goes to the background and comes back; returns an unsubscribe.
  * @property {() => typeof import('./sockets-chunk.js')} [socketsChunk] The sockets' JS (required on first use where the runtime can).
  * @property {(adapters: Record<string, any>, chunk: typeof import('./sockets-chunk.js')) => import('./socket.js').SocketTransports} [socketTransports] How sockets connect, per route.
+ * @property {() => { warn(...args: unknown[]): void } | undefined} [realtimeLog] WeChat's realtime log manager, where the base library has one.
  */
 
 /**
@@ -189,10 +192,11 @@ async function makeClient(runtime, opts, wasmPath, loading) {
     );
   }
   const seed = Math.floor(Math.random() * 0xffffffff);
+  const facts = runtime.platform();
   /** @type {import('./engine.js').Engine} */
   let engine;
   try {
-    engine = new Engine(opts, { ...runtime.platform(), seed }, COMMAND_SHAPES);
+    engine = new Engine(opts, { ...facts, seed }, COMMAND_SHAPES);
   } catch (thrown) {
     throw toRequestError(thrown);
   }
@@ -210,6 +214,14 @@ async function makeClient(runtime, opts, wasmPath, loading) {
   };
   const cloud = /** @type {CloudAdapter | undefined} */ (adapters.cloud);
   const debug = Boolean(opts.debug);
+  // WeChat's realtime log (实时日志), where it exists: the engine says which failures it hears.
+  /** @type {{ warn(...args: unknown[]): void } | undefined} */
+  let realtime;
+  try {
+    realtime = runtime.realtimeLog ? runtime.realtimeLog() : undefined;
+  } catch {
+    realtime = undefined;
+  }
   const now = () => Date.now();
   /** @type {Map<number, Caller>} */
   const callers = new Map();
@@ -245,11 +257,17 @@ async function makeClient(runtime, opts, wasmPath, loading) {
    * @type {ReturnType<typeof setTimeout> | undefined}
    */
   let initTimer;
+  /**
+   * The fleet reports' one timer (`report`): the engine arms it again each time it fires.
+   * @type {ReturnType<typeof setTimeout> | undefined}
+   */
+  let reportTimer;
   const freeIfDone = () => {
     if (depth === 0 && destroyed && !freed && callers.size === 0 && fetches.size === 0) {
       freed = true;
       // Whatever it would report has no engine to hear it.
       if (initTimer !== undefined) clearTimeout(initTimer);
+      if (reportTimer !== undefined) clearTimeout(reportTimer);
       engine.free();
       if (sockets) sockets.free();
       if (holdsQueue) heldQueues.delete(queueKey);
@@ -380,6 +398,22 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         },
       )
     : () => {};
+  // Fleet reports (`report`): the device's random id is kept in storage, so a device is sampled in or out for good.
+  const deviceKey = engine.reportKey();
+  if (deviceKey) {
+    const stored = runtime.storage ? runtime.storage.load(deviceKey) : undefined;
+    const started = engine.startReports(stored, runtime.build, facts.appVersion);
+    const device = started[0];
+    if (runtime.storage && typeof device === 'string' && device !== stored) {
+      try {
+        runtime.storage.saveNow(deviceKey, device);
+      } catch (error) {
+        say('warn', `the device id for reports not saved: ${describe(error)}`);
+      }
+    }
+    if (debug) log(`fleet reports ${started.length > 1 ? 'on' : 'off (sampled out, or mock mode)'} for device ${device}`);
+    dispatch(started, 1);
+  }
 
   /**
    * Executes commands one by one. Each is isolated: one that cannot be
@@ -532,6 +566,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
           if (debug) log(`#${c.id} failed: ${c.error.kind} (${c.error.detail})`);
           // A caller that joined a fetch in flight hears that fetch's last answer too.
           const last = fetches.get(c.fetch === undefined ? c.id : c.fetch)?.last;
+          if (realtime && c.logPattern !== undefined) logFailure(realtime, c, last);
           r.reject(new RequestError(c.error, last && !last.ok ? last : undefined));
         });
       case 'abort': {
@@ -572,6 +607,19 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       }
       case 'waitReplay':
         setTimeout(() => event(() => engine.onReplayTimer(now())), c.delayMs);
+        return;
+      case 'report':
+        if (debug) log(`#${c.id} sends a fleet report`);
+        fetchOf(c.id);
+        return;
+      case 'waitReport':
+        if (reportTimer !== undefined) clearTimeout(reportTimer);
+        // Not after destroy(): a destroyed client reports no more.
+        if (destroyed) return;
+        reportTimer = setTimeout(() => {
+          reportTimer = undefined;
+          event(() => engine.onReportTimer(now()));
+        }, c.delayMs);
         return;
       case 'init':
         return initCloud(c);
@@ -1045,6 +1093,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
     destroy() {
       if (destroyed) return;
       destroyed = true;
+      if (reportTimer !== undefined) clearTimeout(reportTimer);
+      reportTimer = undefined;
       stopWatching();
       stopWatchingLifecycle();
       if (sockets) sockets.closeAll();
@@ -1055,6 +1105,27 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       freeIfDone();
     },
   };
+}
+
+/**
+ * A failure in WeChat's realtime log, as the engine chose to show it: kind, path pattern, route, attempts and
+ * the platform's callID; never a header, a body or a query value. A log that throws loses only this line.
+ * @param {{ warn(...args: unknown[]): void }} realtime
+ * @param {{ logPattern: string, error: { kind: string, route: string | null, attempts: number } }} c
+ * @param {Outcome | undefined} last
+ */
+function logFailure(realtime, c, last) {
+  try {
+    realtime.warn('[mp-request] request failed', {
+      kind: c.error.kind,
+      pattern: c.logPattern,
+      route: c.error.route,
+      attempts: c.error.attempts,
+      callID: last && typeof last.callID === 'string' ? last.callID : undefined,
+    });
+  } catch {
+    // The app's own log settings (or a stand-in) refused it: nothing else depends on it.
+  }
 }
 
 /**

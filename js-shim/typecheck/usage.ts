@@ -26,6 +26,8 @@ export async function typedUsage(): Promise<void> {
     retry: { limit: 2, baseMs: 300 },
     cache: { rules: [{ path: '/api/home/*', ttlMs: 60_000, tags: ['home'] }], persist: true },
     stats: { patterns: ['/api/order/:id'], maxPatterns: 32 },
+    report: { path: '/api/fleet/report', everyMs: 60_000, sample: 0.5 },
+    realtimeLog: true,
     mock: {
       enabled: 'auto',
       routes: [
@@ -93,6 +95,8 @@ export async function typedUsage(): Promise<void> {
   const wrong: ErrorKind = 'teapot';
   // @ts-expect-error maxPatterns is a number
   await createClient({ stats: { maxPatterns: '64' } });
+  // @ts-expect-error a report needs the path it goes to
+  await createClient({ report: { everyMs: 60_000 } });
   // @ts-expect-error header values are strings
   await createClient({ header: { 'X-Count': 1 } });
   // @ts-expect-error `cloud` is an instance, not an env id

@@ -92,6 +92,27 @@ export interface ClientOptions {
    * (partition users with `setUser`); a request's own flat `header` is part of its key, and repeats stay on the fast path either way.
    */
   header?: Record<string, string> | (() => Record<string, string> | PromiseLike<Record<string, string>>);
+  /**
+   * Fleet reports (see docs/fleet.md): what `stats()` gained since the last report is POSTed to `path` on the
+   * client's route every `everyMs` (1000..86400000, default 60000) and when the app goes to the background,
+   * from a `sample` (0..1, default 1) of devices. Off by default; never in mock mode.
+   */
+  report?: ReportOptions;
+  /**
+   * Failures also go to WeChat's realtime log (`wx.getRealtimeLogManager`, warn level: kind, path pattern,
+   * route, callID, attempts; never a header, a body or a query value) where it exists. Default true.
+   */
+  realtimeLog?: boolean;
+}
+
+/** `report` of `createClient`. */
+export interface ReportOptions {
+  /** Where reports go, e.g. '/api/fleet/report' (a path on the client's route, no query). */
+  path: string;
+  /** How often, in ms: 1000..86400000. Default 60000. */
+  everyMs?: number;
+  /** The share of devices that report, 0..1 (the same devices every launch). Default 1. */
+  sample?: number;
 }
 
 export interface RequestOptions {

@@ -122,6 +122,8 @@ pub struct ClientConfig {
     pub header_function: bool,
     /// Fleet reports (`report`); None: off.
     pub report: Option<super::report::ReportConfig>,
+    /// Failures go to WeChat's realtime log too (`realtimeLog`, default true).
+    pub realtime_log: bool,
 }
 
 impl ClientConfig {
@@ -256,6 +258,8 @@ pub struct RawConfig {
     pub header_function: bool,
     /// `report`
     pub report: Option<super::report::RawReport>,
+    /// `realtimeLog`
+    pub realtime_log: Option<bool>,
 }
 
 impl RawConfig {
@@ -349,6 +353,7 @@ impl RawConfig {
             cache,
             stats,
             report,
+            realtime_log: self.realtime_log.unwrap_or(true),
             client_headers: self.headers,
             header_function: self.header_function,
             env,

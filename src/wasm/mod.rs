@@ -6,7 +6,8 @@
 //! outputs into JS objects, `persist` is the saved cache; `requests`
 //! is the exported `Engine` and `sockets` the exported `Sockets`, the two
 //! engines; each can be built alone (features `requests` and `sockets`), as
-//! the shipped mini-program's two modules are.
+//! the shipped mini-program's two modules are. `fleet` is the backend side
+//! of fleet reports, for Node only.
 
 // A build of one engine leaves some shared helpers unused.
 #![cfg_attr(
@@ -14,6 +15,8 @@
     allow(dead_code, unused_imports)
 )]
 
+#[cfg(feature = "fleet")]
+mod fleet;
 mod js;
 mod persist;
 mod read;
@@ -23,6 +26,8 @@ mod requests;
 mod sockets;
 mod write;
 
+#[cfg(feature = "fleet")]
+pub use fleet::{check_report, summarise, Fleet};
 #[cfg(feature = "requests")]
 pub use requests::Engine;
 #[cfg(feature = "sockets")]

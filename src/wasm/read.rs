@@ -19,6 +19,7 @@ use crate::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache
 use crate::core::config::{ClientConfig, MockEnabled, RawConfig, RawMockRoute, RawRetry};
 use crate::core::error::RequestError;
 use crate::core::limits::{self, MAX_BODY_BYTES, MAX_HEADERS, MAX_HEADER_BYTES, MAX_LIST_ITEMS};
+use crate::core::report::RawReport;
 use crate::core::request::{number, quoted, RawRequest};
 use crate::core::socket::hub::RawSocketOptions;
 
@@ -47,7 +48,12 @@ const CLIENT_OPTIONS: &[&str] = &[
     "debug",
     "onSync",
     "header",
+    "report",
+    "realtimeLog",
 ];
+
+/// Keys of `report`.
+const REPORT_OPTIONS: &[&str] = &["path", "everyMs", "sample"];
 
 /// What `cloud` must have, as a `wx.cloud.Cloud` instance (and `wx.cloud`)
 /// has: the shim calls the first two; `init` marks an instance (the app
@@ -196,6 +202,16 @@ pub fn read_config(options: &JsValue) -> Result<ClientConfig, RequestError> {
     }
     raw.seed = opt_number(o, "seed")?;
     raw.cache = read_cache_config(&get(o, "cache")?)?;
+    let report = get(o, "report")?;
+    if !report.is_undefined() && !report.is_null() {
+        let r = plain_object("report", &report, REPORT_OPTIONS)?;
+        raw.report = Some(RawReport {
+            path: as_opt_string("report.path", &get(r, "path")?)?,
+            every_ms: as_opt_number("report.everyMs", &get(r, "everyMs")?)?,
+            sample: as_opt_number("report.sample", &get(r, "sample")?)?,
+        });
+    }
+    raw.realtime_log = as_opt_bool("realtimeLog", &get(o, "realtimeLog")?)?;
     let header = get(o, "header")?;
     if header.is_function() {
         raw.header_function = true;

@@ -396,6 +396,41 @@ impl Engine {
         Ok(self.commands(commands))
     }
 
+    /// Where the device's id for fleet reports is kept, with `report` on.
+    #[wasm_bindgen(js_name = reportKey)]
+    pub fn report_key(&self) -> Result<Option<String>, JsValue> {
+        let on = self.borrow()?.config().report.is_some();
+        Ok(on.then(|| engine::DEVICE_KEY.to_owned()))
+    }
+
+    /// Starts fleet reports: `stored` is what storage held under `reportKey()`,
+    /// `build` the mp-request build ('miniprogram', 'web', 'node'), `appVersion`
+    /// the app's. `[deviceId, ...commands]`: the id to keep (undefined without
+    /// `report`), then the first timer.
+    #[wasm_bindgen(js_name = startReports)]
+    pub fn start_reports(
+        &self,
+        stored: JsValue,
+        build: &str,
+        app_version: JsValue,
+    ) -> Result<Array, JsValue> {
+        let stored = text_prefix(&stored, 17);
+        let app_version = text_prefix(&app_version, 33);
+        let (device, commands) =
+            self.borrow()?
+                .start_reports(stored.as_deref(), build, app_version.as_deref());
+        let out = self.commands(commands);
+        out.unshift(&device.map_or(JsValue::UNDEFINED, |d| JsValue::from_str(&d)));
+        Ok(out)
+    }
+
+    /// A `waitReport` command's delay is over: the next fleet report is due.
+    #[wasm_bindgen(js_name = onReportTimer)]
+    pub fn on_report_timer(&self, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.on_report_timer(now_ms);
+        Ok(self.commands(commands))
+    }
+
     /// Drops the queued mutations of `user` (a string; null: those made with
     /// no user; undefined: the current user's): `[count, ...commands]`.
     #[wasm_bindgen(js_name = dropPending)]

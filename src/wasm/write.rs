@@ -154,11 +154,13 @@ pub fn command(
                 &error_object(&error, locale, Some(&settled), &settled.note),
             );
             // A caller that joined a fetch: the fetch's id, where the shim keeps its last answer.
-            match settled.fetch {
+            let out = match settled.fetch {
                 Some(fetch) => out.num("fetch", fetch.into()),
                 None => out,
-            }
-            .js()
+            };
+            // A failure for WeChat's realtime log: its pattern, never the path.
+            out.text_if("logPattern", settled.log_pattern.as_deref())
+                .js()
         }
         Command::InitCloud { attempt } => typed("init")
             .num("attempt", attempt.into())

@@ -255,6 +255,8 @@ function clientTemplate(r) {
   if (r.chance(0.2)) o.onSync = { $: 'fn', ret: U };
   if (r.chance(0.2)) o.header = r.chance(0.5) ? { 'X-App': 'a' } : { $: 'fn', ret: { 'X-App': 'a' } };
   if (r.chance(0.1)) o.wasmPath = '/utils/mp-request/mp_request.wasm.br';
+  if (r.chance(0.2)) o.report = { path: '/fuzz/report', everyMs: r.int(1000, 60_000), ...(r.chance(0.5) ? { sample: r.pick([0, 0.5, 1]) } : {}) };
+  if (r.chance(0.1)) o.realtimeLog = r.pick([true, false]);
   return o;
 }
 

@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
 import { createSandbox, exampleRoot, repo, startEmulator } from './support.mjs';
 
-const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md'];
+const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md', 'docs/fleet.md'];
 
 /** @returns {{ source: string, line: number, appJs: boolean, code: string }[]} */
 function codeBlocks(source) {

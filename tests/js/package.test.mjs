@@ -47,7 +47,8 @@ test('the tarball: the mini-program, Node and web builds and the types, under a 
     [
       'LICENSE', 'README.md', 'index.d.ts',
       'miniprogram/index.d.ts', 'miniprogram/index.js', 'miniprogram/mp_request.wasm.br', 'miniprogram/mp_request_sockets.js', 'miniprogram/mp_request_sockets.wasm.br',
-      'node/index.d.ts', 'node/index.js', 'node/mp_request.wasm', 'node/mp_request_sockets.js', 'node/mp_request_sockets.wasm',
+      'node/index.d.ts', 'node/index.js', 'node/mp_request.wasm', 'node/mp_request_fleet.d.ts', 'node/mp_request_fleet.js', 'node/mp_request_fleet_bg.wasm',
+      'node/mp_request_sockets.js', 'node/mp_request_sockets.wasm',
       'package.json',
       'web/index.d.ts', 'web/mp-request.js', 'web/mp_request.wasm', 'web/mp_request_sockets.wasm',
     ],
@@ -136,6 +137,9 @@ test('a Node project: require, import, a browser bundler and TypeScript each fin
   assert.equal(cjs.stdout.trim(), 'http 3');
   const esm = await run(process.execPath, ['--input-type=module', '-e', `import { createClient } from 'mp-request'; createClient({ baseUrl: '${emulator.url}' })${request}`], { cwd: consumer });
   assert.equal(esm.stdout.trim(), 'http 3');
+  // Fleet reports' backend side, for a team's own endpoint.
+  const fleet = await run(process.execPath, ['-e', "const { Fleet, checkReport } = require('mp-request/fleet'); console.log(typeof Fleet, checkReport('{}'))"], { cwd: consumer });
+  assert.equal(fleet.stdout.trim(), 'function `v` must be 1');
 
   // The exports map: a browser bundle gets the web build, a Node bundle the Node build.
   writeFileSync(join(consumer, 'entry.js'), "import { createClient } from 'mp-request';\nexport default createClient;\n");
@@ -150,7 +154,8 @@ test('a Node project: require, import, a browser bundler and TypeScript each fin
     "import { createClient, RequestError, type Response } from 'mp-request';\n" +
       "const client = await createClient({ baseUrl: 'http://127.0.0.1:1', retry: { limit: 1 } });\n" +
       "const res: Response<{ code: number }> = await client.request<{ code: number }>({ path: '/api/test' });\n" +
-      "const code: number = res.data.code;\nconsole.log(code, RequestError.is(null), client.socket().task);\n",
+      "const code: number = res.data.code;\nconsole.log(code, RequestError.is(null), client.socket().task);\n" +
+      "import { Fleet } from 'mp-request/fleet';\nconst view: string = new Fleet(60000, 60).summary();\nconsole.log(view);\n",
   );
   writeFileSync(
     join(consumer, 'tsconfig.json'),

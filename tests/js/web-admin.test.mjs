@@ -1,14 +1,18 @@
 // The web admin in a real headless Chromium (Debian's, driven by
 // playwright-core): the web build of the same wasm renders orders over fetch
 // against the emulator, and the dashboard counts the retries and error kinds
-// that injected faults cause, in agreement with what reached the server.
+// that injected faults cause, in agreement with what reached the server; the fleet view shows what
+// sandboxed mini-program clients reported, exactly as a direct merge of their reports.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startAdmin } from '../../examples/web-admin/serve.mjs';
 import { launchChromium } from './browser.mjs';
-import { repo } from './support.mjs';
+import { createRequire } from 'node:module';
+import { cloudOptions, repo, sandboxWithBundle, waitFor } from './support.mjs';
+
+const { summarise } = createRequire(import.meta.url)(join(repo, 'dist/node/mp_request_fleet.js'));
 
 let admin;
 let browser;
@@ -117,4 +121,63 @@ test("a browser's WebSocket cannot send headers: a socket with a header is refus
   assert.match(outcome.refused.detail, /browser's WebSocket/);
   assert.equal(outcome.got, 'from the browser');
   assert.deepEqual(pageErrors, []);
+});
+
+test('the fleet view: several mini-programs report, and the admin shows exactly the merge of what they sent', async () => {
+  const { emulator } = admin;
+  const clients = [];
+  try {
+    // Two "iOS" phones whose calls are slow (injected latency), two "Android" ones that are not.
+    for (const [profile, SDKVersion] of [['ios', '3.4.1'], ['ios', '3.3.0'], ['android', '3.4.1'], ['android', '2.32.0']]) {
+      const { mp, sandbox } = sandboxWithBundle(emulator, { profile, SDKVersion });
+      const client = await mp.createClient(cloudOptions(emulator, { report: { path: '/api/fleet/report', everyMs: 3_600_000 } }));
+      clients.push({ profile, client, sandbox });
+    }
+    for (const { profile, client } of clients) {
+      if (profile === 'ios') emulator.inject({ kind: 'delay', delayMs: 120, count: 3, path: '/api/service/list' });
+      for (let i = 0; i < 3; i++) await client.request({ path: '/api/service/list', cache: false });
+      await client.request({ path: '/api/service/nope' }).catch(() => {});
+      emulator.clearFaults();
+    }
+    for (const { sandbox } of clients) sandbox.controls.appHide();
+    await waitFor('four reports', () => emulator.fleet.accepted().length === 4, 10_000);
+
+    await page.click('#fleet-refresh');
+    await page.waitForSelector('#fleet-paths tr[data-path="cloud /api/service/list"]', { timeout: 15_000 });
+    const shown = await page.$$eval('#fleet-paths tbody tr', (rows) =>
+      rows.map((row) => ({
+        path: row.getAttribute('data-path'),
+        figures: Object.fromEntries([...row.querySelectorAll('[data-fig]')].map((c) => [c.getAttribute('data-fig'), Number(c.getAttribute('data-value'))])),
+        byPlatform: [...row.querySelectorAll('[data-platform]')].map((s) => [s.getAttribute('data-platform'), Number(s.getAttribute('data-requests')), Number(s.getAttribute('data-p95ms'))]),
+        bySdk: [...row.querySelectorAll('[data-sdk]')].map((s) => [s.getAttribute('data-sdk'), Number(s.getAttribute('data-requests'))]),
+      })),
+    );
+    const direct = JSON.parse(summarise(emulator.fleet.accepted(), 60_000));
+    assert.deepEqual(
+      shown,
+      direct.paths.map((p) => ({
+        path: `${p.route} ${p.pattern}`,
+        figures: { requests: p.requests, errorRate: p.errorRate, p50Ms: p.p50Ms, p95Ms: p.p95Ms, p99Ms: p.p99Ms },
+        byPlatform: p.byPlatform.map((s) => [s.name, s.requests, s.p95Ms]),
+        bySdk: p.bySdk.map((s) => [s.name, s.requests]),
+      })),
+    );
+    // The slowest path first, and iOS is where it is slow.
+    const list = shown.find((r) => r.path === 'cloud /api/service/list');
+    assert.equal(shown[0], list);
+    const p95 = Object.fromEntries(list.byPlatform.map(([name, , ms]) => [name, ms]));
+    assert.ok(p95.iOS >= 120 && p95.Android < 120, JSON.stringify(p95));
+    const nope = shown.find((r) => r.path === 'cloud /api/service/nope');
+    assert.deepEqual([nope.figures.requests, nope.figures.errorRate], [4, 1]);
+    assert.equal(await page.textContent('[data-fleet="devices"]'), '4');
+    assert.equal(await page.textContent('[data-fleet="requests"]'), '16');
+    assert.equal(await page.$$eval('#fleet-series [data-window]', (w) => w.reduce((n, g) => n + Number(g.getAttribute('data-requests')), 0)), 16);
+    await page.screenshot({ path: join(repo, 'test-output/web-admin-fleet.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    for (const { client, sandbox } of clients) {
+      client.destroy();
+      sandbox.dispose();
+    }
+  }
 });

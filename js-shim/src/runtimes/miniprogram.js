@@ -14,6 +14,7 @@ export const DEFAULT_WASM_PATH = '/utils/mp-request/mp_request.wasm.br';
 
 /** @type {import('../client.js').Runtime} */
 export const miniprogramRuntime = {
+  build: 'miniprogram',
   defaultWasmPath: DEFAULT_WASM_PATH,
   instantiate(path, imports) {
     if (typeof WXWebAssembly === 'undefined') {
@@ -31,6 +32,8 @@ export const miniprogramRuntime = {
       sdkVersion: fact(() => (w && w.getAppBaseInfo ? w.getAppBaseInfo() : /** @type {any} */ (w).getSystemInfoSync()).SDKVersion),
       device: fact(() => (w && w.getDeviceInfo ? w.getDeviceInfo() : /** @type {any} */ (w).getSystemInfoSync()).platform),
       envVersion: fact(() => /** @type {any} */ (w).getAccountInfoSync().miniProgram.envVersion),
+      // Empty in development builds; fleet reports say it.
+      appVersion: fact(() => /** @type {any} */ (w).getAccountInfoSync().miniProgram.version),
     };
   },
   adapters(cloudConfig) {
@@ -68,6 +71,8 @@ export const miniprogramRuntime = {
       mock: () => chunk.mockSocketTask(),
     };
   },
+  // 实时日志 (base library 2.7.1): failures show up where teams already look.
+  realtimeLog: () => (typeof wx !== 'undefined' && typeof wx.getRealtimeLogManager === 'function' ? wx.getRealtimeLogManager() : undefined),
   watchLifecycle(onHide, onShow) {
     if (typeof wx === 'undefined' || !wx.onAppHide) return () => {};
     const hide = () => onHide();

@@ -6,6 +6,7 @@ import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
 export const nodeRuntime = {
+  build: 'node',
   defaultWasmPath: join(__dirname, 'mp_request.wasm'),
   // Read and compiled synchronously, as wasm-bindgen's own Node target does:
   // for a module this size that is faster than the asynchronous path (a cold

@@ -5,6 +5,7 @@ import { webSocketTask } from './web-socket.js';
 
 /** @type {import('../client.js').Runtime} */
 export const webRuntime = {
+  build: 'web',
   defaultWasmPath: new URL('./mp_request.wasm', import.meta.url).href,
   async instantiate(path, imports) {
     const { instance } = await WebAssembly.instantiateStreaming(fetch(path), /** @type {any} */ (imports));

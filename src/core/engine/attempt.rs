@@ -50,8 +50,12 @@ impl<V: Clone + Weigh> Engine<V> {
         self.note_outcome(id, || format!("HTTP {}", answer.status));
         let mut next = self.free_slot(id, now_ms);
         // A replay answered 2xx is delivered whatever its body: the server
-        // applied it, and its key would only bring the same answer back.
-        let replay = self.fetches.get(&id).is_some_and(|f| f.replay.is_some());
+        // applied it, and its key would only bring the same answer back. So
+        // is a fleet report: the endpoint took it.
+        let replay = self
+            .fetches
+            .get(&id)
+            .is_some_and(|f| f.replay.is_some() || f.report);
         if (200..300).contains(&answer.status) && (!answer.body_not_json || replay) {
             self.report(id, false, now_ms);
             let mut commands = self.succeed(id, answer, now_ms);
@@ -364,6 +368,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queued: None,
                 explain: fetch.trace.clone(),
                 fetch: None,
+                log_pattern: None,
             },
             RequestError::Cancelled,
         )];

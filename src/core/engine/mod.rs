@@ -214,6 +214,10 @@ pub struct Settled {
     /// The fetch it was answered by, when the caller joined one in flight
     /// (another id): where the shim finds the platform's last answer.
     pub fetch: Option<RequestId>,
+    /// A failure WeChat's realtime log hears (`realtimeLog`, every failure
+    /// but a cancel): its statistics pattern, so that no id or query value
+    /// of the path reaches the log.
+    pub log_pattern: Option<String>,
 }
 
 /// An HTTP answer to an attempt.
@@ -530,6 +534,15 @@ impl<V: Clone + Weigh> Engine<V> {
             .map(|b| (b.tokens(), b.capacity()))
     }
 
+    /// The pattern a failure of the request counted in `slot` is logged
+    /// under in WeChat's realtime log, if it is logged.
+    fn log_pattern(&self, slot: Slot, error: &RequestError) -> Option<String> {
+        if !self.config.realtime_log || error.kind() == ErrorKind::Cancelled {
+            return None;
+        }
+        self.stats.pattern(slot).map(str::to_owned)
+    }
+
     /// Clears the statistics (requests in flight stay counted).
     pub fn reset_stats(&mut self) {
         self.stats.reset();
@@ -810,6 +823,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queued: None,
                 explain: None,
                 fetch: None,
+                log_pattern: None,
             };
             return Ok(vec![
                 Command::Reject(cancelled, RequestError::Cancelled),
@@ -848,6 +862,7 @@ impl<V: Clone + Weigh> Engine<V> {
                                 Box::new(Explain::new(choice.route, choice.reason, cache, why))
                             }),
                             fetch: None,
+                            log_pattern: None,
                         },
                         value.clone(),
                     ));
@@ -1109,6 +1124,10 @@ impl<V: Clone + Weigh> Engine<V> {
                 let mut settled = settled(&fetch, caller, started, now_ms, note.to_owned());
                 settled.queued = queued;
                 settled.fetch = (caller != id).then_some(id);
+                // One told "queued" has not failed for good: its replay is what counts.
+                if queued.is_none() {
+                    settled.log_pattern = self.log_pattern(fetch.slot, error);
+                }
                 self.stats.end(
                     fetch.slot,
                     settled.elapsed_ms,
@@ -1192,6 +1211,7 @@ fn settled(fetch: &Fetch, caller: RequestId, started: f64, now_ms: f64, note: St
         queued: None,
         explain,
         fetch: None,
+        log_pattern: None,
     }
 }
 

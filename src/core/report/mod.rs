@@ -18,8 +18,8 @@ pub use encode::{encode, Context, MAX_REPORT_BYTES};
 
 /// How often a report goes when `report.everyMs` is not given: a minute.
 pub const DEFAULT_EVERY_MS: u32 = 60_000;
-/// The shortest `report.everyMs`: 5 seconds...
-pub const MIN_EVERY_MS: u32 = 5_000;
+/// The shortest `report.everyMs`: a second (a load test's; a minute is the norm)...
+pub const MIN_EVERY_MS: u32 = 1_000;
 /// ...and the longest: a day.
 pub const MAX_EVERY_MS: u32 = 86_400_000;
 /// A report's one attempt and its one retry together take at most this long.
@@ -128,7 +128,15 @@ pub fn is_device_id(id: &str) -> bool {
 /// Whether device `id` is among the `sample` share that reports: a fixed
 /// function of the id, so a device reports always or never.
 pub fn sampled(id: &str, sample: f64) -> bool {
-    let bits = u64::from_str_radix(id, 16).unwrap_or(0);
+    // Hex digits by hand: `from_str_radix` would cost the engine its own parser.
+    let bits = id.bytes().fold(0u64, |n, b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => 0,
+        };
+        (n << 4) | u64::from(digit)
+    });
     // The top 53 bits as a fraction in [0, 1).
     let draw = (bits >> 11) as f64 / (1u64 << 53) as f64;
     draw < sample
@@ -137,16 +145,21 @@ pub fn sampled(id: &str, sample: f64) -> bool {
 /// The platform name a team slices by: iOS, Android, devtools, Windows,
 /// Mac, or the build's own name outside WeChat (web, node).
 pub fn platform_name(platform: &Platform, build: &str) -> &'static str {
+    const NAMES: [(&str, &str); 6] = [
+        ("ios", "iOS"),
+        ("android", "Android"),
+        ("devtools", "devtools"),
+        ("windows", "Windows"),
+        ("mac", "Mac"),
+        ("ohos", "HarmonyOS"),
+    ];
     let device = platform.device.as_deref().unwrap_or("");
-    match () {
-        _ if device.eq_ignore_ascii_case("ios") => "iOS",
-        _ if device.eq_ignore_ascii_case("android") => "Android",
-        _ if device.eq_ignore_ascii_case("devtools") => "devtools",
-        _ if device.eq_ignore_ascii_case("windows") => "Windows",
-        _ if device.eq_ignore_ascii_case("mac") => "Mac",
-        _ if device.eq_ignore_ascii_case("ohos") => "HarmonyOS",
-        _ if build == "web" => "web",
-        _ if build == "node" => "node",
+    if let Some((_, name)) = NAMES.iter().find(|(d, _)| device.eq_ignore_ascii_case(d)) {
+        return name;
+    }
+    match build {
+        "web" => "web",
+        "node" => "node",
         _ => "other",
     }
 }
@@ -172,7 +185,7 @@ mod tests {
             (raw("/api/report?x=1"), "report.path"),
             (
                 RawReport {
-                    every_ms: Some(1000.0),
+                    every_ms: Some(999.0),
                     ..raw("/r")
                 },
                 "report.everyMs",

@@ -278,6 +278,11 @@ impl Stats {
         Some(*slot as Slot)
     }
 
+    /// The pattern of row `slot` (None for `NO_SLOT`).
+    pub fn pattern(&self, slot: Slot) -> Option<&str> {
+        self.rows.get(slot).map(|r| r.pattern.as_str())
+    }
+
     /// A caller starts waiting for the network.
     pub fn begin(&mut self, slot: Slot) {
         if let Some(row) = self.rows.get_mut(slot) {
