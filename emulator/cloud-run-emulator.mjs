@@ -1,6 +1,7 @@
 // A loopback server that speaks like WeChat Cloud Run: a gateway that routes by
 // X-WX-SERVICE and adds the caller's identity headers, the seed's services, a
 // WebSocket service, fault injection, and counts of what reached it.
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { WebSocketServer } from 'ws';
 import { FaultPlan } from './faults.mjs';
@@ -39,7 +40,7 @@ export async function startEmulator(options = {}) {
   // The default service's fleet endpoints (reports in, the fleet view out).
   const fleet = createFleetService(options.fleet);
   const faults = new FaultPlan();
-  const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0, open: 0, maxOpen: 0 };
+  const counts = { total: 0, byPath: new Map(), byService: new Map(), handled: new Map(), replayed: 0, notModified: 0, open: 0, maxOpen: 0 };
   /**
    * Idempotency-Key (IETF httpapi draft): the first answer to a key, per service and caller, with
    * what the request was, so a repeat gets that answer instead of running again.
@@ -134,6 +135,19 @@ export async function startEmulator(options = {}) {
       return void res.writeHead(out.status, { 'content-type': 'application/json' }).end(text.slice(0, Math.floor(text.length / 2)));
     }
     if (fault && fault.after) return lose(fault);
+    // A GET answered 200 carries an ETag of its body; asked again with it (If-None-Match), the answer is
+    // a 304 with no body, as an HTTP cache in front of a Cloud Run service gives.
+    if (req.method === 'GET' && out.status === 200) {
+      const etag = `"${createHash('sha1').update(JSON.stringify(out.body)).digest('hex').slice(0, 16)}"`;
+      const asked = String(headers['if-none-match'] || '').split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+      if (asked.includes(etag)) {
+        counts.notModified += 1;
+        entry.status = 304;
+        return void res.writeHead(304, { etag }).end();
+      }
+      out = { ...out, headers: { ...out.headers, etag } };
+    }
+    entry.status = out.status;
     send(res, out.status, out.body, out.headers);
   }
 
@@ -263,6 +277,7 @@ export async function startEmulator(options = {}) {
       byService: Object.fromEntries(counts.byService),
       handled: Object.fromEntries(counts.handled),
       replayed: counts.replayed,
+      notModified: counts.notModified,
       maxOpen: counts.maxOpen,
       ws: { connections: wsStats.connections, messages: wsStats.messages, pings: wsStats.pings, open: wss.clients.size, maxOpen: wsStats.maxOpen },
     };
@@ -275,6 +290,7 @@ export async function startEmulator(options = {}) {
     counts.byService.clear();
     counts.handled.clear();
     counts.replayed = 0;
+    counts.notModified = 0;
     counts.maxOpen = counts.open;
     idempotent.clear();
     log.length = 0;
@@ -377,7 +393,7 @@ function cors(req, res) {
   res.setHeader('access-control-allow-origin', req.headers.origin || '*');
   res.setHeader('access-control-allow-methods', 'GET, HEAD, OPTIONS, POST, PUT, DELETE, PATCH');
   res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] || '*');
-  res.setHeader('access-control-expose-headers', 'retry-after, x-request-id');
+  res.setHeader('access-control-expose-headers', 'retry-after, x-request-id, etag, last-modified');
   res.setHeader('access-control-max-age', '600');
 }
 

@@ -33,6 +33,8 @@ fn engine() -> Engine {
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
         false,
         0.0,
     )
@@ -93,6 +95,8 @@ fn round_trip(e: &Engine) {
         .on_response(
             id,
             200.0,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
@@ -334,6 +338,8 @@ fn still_serves_after_a_thousand_bad_calls() {
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             false,
             0.0
         )
@@ -374,6 +380,8 @@ fn malformed_statuses_are_failures_not_panics() {
             .on_response(
                 id,
                 status,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
@@ -419,6 +427,8 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
         200.0,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
         object(&[]),
         false,
         0.0,
@@ -432,6 +442,8 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     e.on_response(
         id,
         200.0,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         response.clone(),

@@ -111,6 +111,8 @@ fn request_commands_and_errors_keep_their_shapes() {
             200.0,
             JsValue::UNDEFINED,
             "o-user".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             response,
             false,
             410.0,
@@ -135,6 +137,8 @@ fn request_commands_and_errors_keep_their_shapes() {
             503.0,
             "1".into(),
             JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             object(&[]),
             false,
             501.0,
@@ -146,6 +150,8 @@ fn request_commands_and_errors_keep_their_shapes() {
         e.on_response(
             id_of(&slow),
             503.0,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             object(&[]),
@@ -294,6 +300,8 @@ fn offline_queue_shapes_keep_their_shapes() {
             200.0,
             JsValue::NULL,
             JsValue::NULL,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             response,
             false,
             110.0,
@@ -470,11 +478,11 @@ start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requ
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header, report, realtimeLog","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header, report, realtimeLog","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0}
+cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0,"revalidations":0}
 snapshot: {"format":"mp-request/cache","version":1,"policy":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
 restore: {"restored":1}
 restore other: {"restored":0,"discarded":"another format (not written by mp-request)"}
-stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"retries":2,"cacheHits":1,"hitRatio":0.25,"inFlight":2,"latency":{"count":3,"meanMs":471,"p50Ms":416,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1.125,1],[416,1],[1002,1]]}},"rows":[{"route":"cloud","pattern":"/api/home/init","requests":2,"failed":0,"errors":{},"retries":1,"cacheHits":1,"hitRatio":0.5,"inFlight":0,"latency":{"count":1,"meanMs":410,"p50Ms":410,"p95Ms":410,"p99Ms":410,"maxMs":410,"buckets":[[410,1]]}},{"route":"cloud","pattern":"/api/c","requests":1,"failed":1,"errors":{"cancelled":1},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1,"p50Ms":1,"p95Ms":1,"p99Ms":1,"maxMs":1,"buckets":[[1,1]]}},{"route":"cloud","pattern":"/api/slow","requests":1,"failed":1,"errors":{"service":1},"retries":1,"cacheHits":0,"hitRatio":0,"inFlight":0,"latency":{"count":1,"meanMs":1002,"p50Ms":1002,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1002,1]]}},{"route":"mock","pattern":"/api/order/:id","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}},{"route":"http","pattern":"/api/x","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}}],"folded":0,"services":[{"route":"cloud","breaker":{"state":"closed","calls":4,"failures":3,"retryInMs":0,"opened":0},"budget":{"tokens":495,"capacity":500},"inFlight":0,"queued":0},{"route":"http","breaker":{"state":"closed","calls":0,"failures":0,"retryInMs":0,"opened":0},"budget":{"tokens":500,"capacity":500},"inFlight":1,"queued":0}]}
+stats: {"total":{"requests":4,"failed":2,"errors":{"cancelled":1,"service":1},"retries":2,"cacheHits":1,"hitRatio":0.25,"revalidated":0,"inFlight":2,"latency":{"count":3,"meanMs":471,"p50Ms":416,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1.125,1],[416,1],[1002,1]]}},"rows":[{"route":"cloud","pattern":"/api/home/init","requests":2,"failed":0,"errors":{},"retries":1,"cacheHits":1,"hitRatio":0.5,"revalidated":0,"inFlight":0,"latency":{"count":1,"meanMs":410,"p50Ms":410,"p95Ms":410,"p99Ms":410,"maxMs":410,"buckets":[[410,1]]}},{"route":"cloud","pattern":"/api/c","requests":1,"failed":1,"errors":{"cancelled":1},"retries":0,"cacheHits":0,"hitRatio":0,"revalidated":0,"inFlight":0,"latency":{"count":1,"meanMs":1,"p50Ms":1,"p95Ms":1,"p99Ms":1,"maxMs":1,"buckets":[[1,1]]}},{"route":"cloud","pattern":"/api/slow","requests":1,"failed":1,"errors":{"service":1},"retries":1,"cacheHits":0,"hitRatio":0,"revalidated":0,"inFlight":0,"latency":{"count":1,"meanMs":1002,"p50Ms":1002,"p95Ms":1002,"p99Ms":1002,"maxMs":1002,"buckets":[[1002,1]]}},{"route":"mock","pattern":"/api/order/:id","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"revalidated":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}},{"route":"http","pattern":"/api/x","requests":0,"failed":0,"errors":{},"retries":0,"cacheHits":0,"hitRatio":0,"revalidated":0,"inFlight":1,"latency":{"count":0,"meanMs":0,"p50Ms":0,"p95Ms":0,"p99Ms":0,"maxMs":0,"buckets":[]}}],"folded":0,"services":[{"route":"cloud","breaker":{"state":"closed","calls":4,"failures":3,"retryInMs":0,"opened":0},"budget":{"tokens":495,"capacity":500},"inFlight":0,"queued":0},{"route":"http","breaker":{"state":"closed","calls":0,"failures":0,"retryInMs":0,"opened":0},"budget":{"tokens":500,"capacity":500},"inFlight":1,"queued":0}]}
 "##;
 
 const CLOUD_SHAPES: &str = r##"

@@ -68,6 +68,8 @@ proptest! {
                         fresh_until,
                         stale_until,
                         reason: "",
+                        validator: None,
+                        revalidated: false,
                     });
                     windows.insert(key, (fresh_until, stale_until));
                 }

@@ -4,8 +4,9 @@
 //! every class, timers, cancels, the network, the app going to the
 //! background, `setUser`, invalidation, storage that refuses writes, a
 //! relaunch that restores the stored cache and queue, breakers that open,
-//! the client's sockets, which hear the same network and app state, and
-//! fleet reports (their timer, the app hiding, their one retry).
+//! the client's sockets, which hear the same network and app state, fleet
+//! reports (their timer, the app hiding, their one retry), and ETags whose
+//! stale copies are revalidated (a 304 keeps the stored body).
 //!
 //! `Shim` is the documentation of the contract between the engine and the JS
 //! shim: it keeps exactly what the shim keeps (per fetch one timer and at
@@ -55,6 +56,7 @@ mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRequestCache, RawRule};
 use mp_request::core::cache::store::Entry;
+use mp_request::core::cache::validator::Validator;
 use mp_request::core::classify::Failure;
 use mp_request::core::config::{RawConfig, RawRetry};
 use mp_request::core::engine::{Answer, ByHandle, Command, Engine, Invalidate, RequestId, Send};
@@ -63,7 +65,7 @@ use mp_request::core::fleet;
 use mp_request::core::offline::Mutation;
 use mp_request::core::report::RawReport;
 use mp_request::core::request::{as_sent, wire, Body, Method, RawRequest};
-use mp_request::core::resilience::breaker::RawBreaker;
+use mp_request::core::resilience::breaker::{BreakerState, RawBreaker};
 use mp_request::core::route::Route;
 use mp_request::core::socket::config::RawSocketConfig;
 use mp_request::core::socket::hub::{RawSocketOptions, SocketHub};
@@ -194,6 +196,9 @@ enum Outcome {
     Fault,
     /// errCode -601034: the cloud is not initialised after all.
     NotInitialised,
+    /// 304: not changed. The answer to a stale entry's conditional refresh;
+    /// to anything else, an `http` error.
+    NotModified,
 }
 
 /// What the client's `header` function does.
@@ -344,6 +349,7 @@ fn decode_outcome(byte: u8) -> Outcome {
             (Interrupted, 2),
             (Fault, 1),
             (NotInitialised, 1),
+            (NotModified, 2),
         ],
     )
 }
@@ -640,6 +646,9 @@ struct Fetch {
     headers_given: Option<(u32, Vec<(String, String)>)>,
     /// The `Idempotency-Key` its first attempt carried.
     key: Option<String>,
+    /// Its attempt in flight asked with If-None-Match: a plain 200 for it is a
+    /// 304 (what it has did not change).
+    conditional: bool,
 }
 
 /// A `request()` call.
@@ -738,6 +747,8 @@ struct Shim {
     refusals: Vec<(SocketId, u32, u64, String)>,
     /// The fetch the event being reported is about.
     subject: Option<RequestId>,
+    /// ETags the model's answers carried: a conditional refresh asks with one of them.
+    etags: BTreeSet<String>,
     /// Fleet reports: the one timer, the device's id (kept in storage
     /// across launches), the last `seq` sent and the requests that reports
     /// answered 2xx carried (this launch).
@@ -780,6 +791,7 @@ impl Shim {
             sockets: BTreeMap::new(),
             refusals: Vec::new(),
             subject: None,
+            etags: BTreeSet::new(),
             report_timer: None,
             device: None,
             report_seq: 0,
@@ -1051,6 +1063,7 @@ impl Shim {
                         headers_asked: None,
                         headers_given: None,
                         key: None,
+                        conditional: false,
                     },
                 );
                 Ok(())
@@ -1133,6 +1146,7 @@ impl Shim {
                         headers_asked: None,
                         headers_given: None,
                         key: None,
+                        conditional: false,
                     },
                 );
                 Ok(())
@@ -1216,6 +1230,17 @@ impl Shim {
         let now = self.now;
         let setup = self.setup.clone();
         let (device, last_seq) = (self.device.clone(), self.report_seq);
+        // A stale entry's refresh asks with the ETag its stored answer carried.
+        let conditional = send.header("If-None-Match").map(str::to_owned);
+        if let Some(tag) = &conditional {
+            ensure!(
+                self.etags.contains(tag) && send.method == Method::Get,
+                "{} {} asks with If-None-Match {tag}, which no answer carried",
+                send.method.as_str(),
+                send.id
+            );
+            self.seen.count("conditional sends", 1);
+        }
         let fetch = self.live_fetch(send.id, "Send")?;
         ensure!(online, "Send of {} while offline", send.id);
         // A fleet report belongs to no user: it goes under whoever is current.
@@ -1300,15 +1325,25 @@ impl Shim {
                         send.id
                     ),
                 }
+                // `report-<device>-<launch nonce>-<seq>`, the same on every attempt.
+                let key = send
+                    .header("Idempotency-Key")
+                    .unwrap_or_default()
+                    .to_owned();
+                ensure!(
+                    key.starts_with(&format!("report-{}-", report.device))
+                        && key.ends_with(&format!("-{}", report.seq))
+                        && key.len()
+                            == "report-".len() + 16 + 1 + 8 + 1 + report.seq.to_string().len(),
+                    "report {} carries key {key:?}",
+                    send.id
+                );
                 (
                     Method::Post,
                     REPORT_PATH.to_owned(),
                     Vec::new(),
                     Some(text.clone()),
-                    Some(Key::Given(format!(
-                        "report-{}-{}",
-                        report.device, report.seq
-                    ))),
+                    Some(Key::Given(key)),
                 )
             }
         };
@@ -1396,8 +1431,14 @@ impl Shim {
             h.sort();
             h
         };
+        let sent: Vec<(String, String)> = send
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("If-None-Match"))
+            .cloned()
+            .collect();
         ensure!(
-            canonical(&send.headers) == canonical(&want),
+            canonical(&sent) == canonical(&want),
             "Send of {} carries headers {:?}, want {want:?}",
             send.id,
             send.headers
@@ -1413,6 +1454,7 @@ impl Shim {
         }
         fetch.sends += 1;
         fetch.attempt = Some(send.attempt);
+        fetch.conditional = conditional.is_some();
         fetch.headers_asked = None;
         fetch.timer = Some(now + f64::from(send.guard_ms));
         self.seen.count("sends", 1);
@@ -1649,6 +1691,7 @@ impl Shim {
                 headers_asked: None,
                 headers_given: None,
                 key: None,
+                conditional: false,
             },
         );
         if commands == [Command::End { id }] {
@@ -1659,11 +1702,18 @@ impl Shim {
     }
 
     fn answer(&mut self, id: RequestId, attempt: u32, outcome: Outcome, scope: String) -> Check {
+        let unchanged = self.fetches.get(&id).is_some_and(|f| f.conditional);
+        let outcome = if unchanged && outcome == Outcome::Ok {
+            Outcome::NotModified
+        } else {
+            outcome
+        };
         let status = match outcome {
             Outcome::Ok | Outcome::OkAsUser | Outcome::CutOff => 200,
             Outcome::NotFound => 404,
             Outcome::TooMany => 429,
             Outcome::ServerError => 503,
+            Outcome::NotModified => 304,
             _ => {
                 let f = failure(outcome);
                 return self.event_about(id, "on_failure", |e, now| {
@@ -1683,6 +1733,12 @@ impl Shim {
             _ => scope,
         };
         let cut = outcome == Outcome::CutOff;
+        // Every plain 200 carries an ETag: a stale copy of it is revalidated.
+        let etag = (outcome == Outcome::Ok).then(|| format!("\"e{id}-{attempt}\""));
+        if let Some(tag) = &etag {
+            self.etags.insert(tag.clone());
+        }
+        let revalidations = self.engine.cache_stats().revalidations;
         let answer = Answer {
             status,
             retry_after: (status == 429).then(|| "1".to_owned()),
@@ -1690,11 +1746,14 @@ impl Shim {
             value: format!("{owner}|{id}#{attempt}{}", if cut { CUT } else { "" }),
             user: served,
             body_not_json: cut,
+            validator: etag.and_then(|tag| Validator::of(Some(&tag), None)),
         };
         self.event_about(id, "on_response", |e, now| {
             e.on_response(id, answer, now)
                 .expect("an answer is accepted")
         })?;
+        let revalidated = self.engine.cache_stats().revalidations - revalidations;
+        self.seen.count("revalidated (304)", revalidated);
         if let (Some(requests), true) = (report, (200..300).contains(&status)) {
             ensure!(
                 !self.fetches.contains_key(&id),
@@ -1735,6 +1794,7 @@ impl Shim {
                 | Outcome::NotFound
                 | Outcome::TooMany
                 | Outcome::ServerError
+                | Outcome::NotModified
                 | Outcome::CutOff => self
                     .engine
                     .on_response(
@@ -1745,6 +1805,7 @@ impl Shim {
                             value: "stale".into(),
                             user: None,
                             body_not_json: false,
+                            validator: None,
                         },
                         self.now,
                     )
@@ -2252,7 +2313,35 @@ impl Shim {
                 Action::FireTimer
             } else if flush && flushes < 10 {
                 flushes += 1;
-                Action::FireTimer
+                // A report passes only a closed breaker: an open one is waited
+                // out, and a half-open one waits for the app's next request to
+                // probe it, so the app makes one.
+                // The report's route, as the app's requests take it: the cloud when there is one.
+                let route = if self.setup.cloud {
+                    Route::Cloud
+                } else {
+                    Route::Http
+                };
+                let views: Vec<_> = self.engine.breaker(route, self.now).into_iter().collect();
+                let wait = views.iter().map(|b| b.retry_in_ms).max().unwrap_or(0);
+                if views.iter().all(|b| b.state == BreakerState::Closed) {
+                    Action::FireTimer
+                } else if wait > 0 {
+                    Action::Advance(wait.saturating_add(1).min(60_000) as u16)
+                } else {
+                    Action::Start(Req {
+                        method: 0,
+                        path: 2,
+                        data: None,
+                        header: 0,
+                        cache: 1,
+                        priority: 0,
+                        queue: false,
+                        idempotency: 0,
+                        aborted: false,
+                        invalid: false,
+                    })
+                }
             } else {
                 return self.drained();
             };
@@ -2422,6 +2511,8 @@ fn the_generator_reaches_every_situation() {
         "sockets failed for good",
         "reports",
         "reports delivered",
+        "conditional sends",
+        "revalidated (304)",
     ]
     .into_iter()
     .filter(|what| seen.counts.get(what).copied().unwrap_or(0) == 0)

@@ -1086,6 +1086,8 @@ proptest! {
                     fresh_until,
                     stale_until,
                     reason: "",
+                    validator: None,
+                    revalidated: false,
                 };
                 (key, entry)
             })

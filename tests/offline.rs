@@ -470,6 +470,7 @@ fn a_replay_answered_2xx_with_a_cut_off_json_body_is_delivered_not_kept() {
     let (fetch, _) = replays(&back)[0].clone();
     let answer = Answer {
         body_not_json: true,
+        validator: None,
         ..Answer::status(200, None)
     };
     let done = e.on_response(fetch, answer, 11.0).unwrap();

@@ -692,20 +692,21 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       if (current !== r || r.attempt !== c.attempt) return;
       r.attempt = -1;
       r.last = outcome;
-      event(() =>
-        outcome.ok
-          ? engine.onResponse(
-              c.id,
-              /** @type {number} */ (outcome.statusCode),
-              header(outcome.header, 'retry-after'),
-              header(outcome.header, 'x-wx-openid'),
-              outcome,
-              outcome.bodyNotJson === true,
-              now(),
-            )
-          : engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, outcome.fault === true, now()),
-        c.id,
-      );
+      event(() => {
+        if (!outcome.ok) return engine.onFailure(c.id, outcome.errMsg, outcome.errCode, outcome.errno, outcome.fault === true, now());
+        const h = engineHeaders(outcome.header);
+        return engine.onResponse(
+          c.id,
+          /** @type {number} */ (outcome.statusCode),
+          h.retryAfter,
+          h.openid,
+          h.etag,
+          h.lastModified,
+          outcome,
+          outcome.bodyNotJson === true,
+          now(),
+        );
+      }, c.id);
     };
     attempt(adapters[c.route], c, r.kept, (abort) => {
       r.abort = abort;
@@ -1102,6 +1103,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       // with the engine freed, no end of the init would reach them.
       tellCloudWaiters(new Error('the client was destroyed'));
       if (persistKey && engine.persistDue()) persistNow();
+      // A report in flight (or waiting for the app to come back) must not keep the engine alive.
+      if (deviceKey) event(() => engine.stopReports(now()));
       freeIfDone();
     },
   };
@@ -1200,6 +1203,28 @@ function header(headers, name) {
     if (key.length === name.length && key.toLowerCase() === name) return headers[key];
   }
   return undefined;
+}
+
+/**
+ * The response headers the engine reads, whatever their case, in one pass: `Retry-After`, `X-WX-OPENID`,
+ * and the validators a cached copy is revalidated with (`ETag`, `Last-Modified`).
+ * @param {Record<string, string> | undefined} headers
+ */
+function engineHeaders(headers) {
+  /** @type {{ retryAfter?: string, openid?: string, etag?: string, lastModified?: string }} */
+  const out = {};
+  if (!headers) return out;
+  for (const key in headers) {
+    const n = key.length;
+    // Only names of these lengths are lower-cased: most headers are none of them.
+    if (n !== 4 && n !== 11 && n !== 13) continue;
+    const name = key.toLowerCase();
+    if (name === 'retry-after') out.retryAfter = headers[key];
+    else if (name === 'x-wx-openid') out.openid = headers[key];
+    else if (name === 'etag') out.etag = headers[key];
+    else if (name === 'last-modified') out.lastModified = headers[key];
+  }
+  return out;
 }
 
 /** @param {string} line */

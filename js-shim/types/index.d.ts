@@ -253,6 +253,8 @@ export interface CacheStats {
   misses: number;
   evictions: number;
   staleServes: number;
+  /** Stale entries a `304 Not Modified` made fresh again (their ETag or Last-Modified asked; no body moved). */
+  revalidations: number;
 }
 
 export interface StatsOptions {
@@ -285,6 +287,8 @@ export interface StatsRow {
   cacheHits: number;
   /** cacheHits / requests (0 without requests). */
   hitRatio: number;
+  /** Stale entries refreshed by a `304 Not Modified`: the stored response kept, no body moved. */
+  revalidated: number;
   /** Callers waiting for the network now. */
   inFlight: number;
   latency: LatencyStats;

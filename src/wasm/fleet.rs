@@ -42,6 +42,9 @@ impl Fleet {
     /// Checks report `text` and merges it into the window of `now_ms` (the
     /// server's clock); throws an Error saying why a report is refused.
     pub fn add(&self, text: JsValue, now_ms: f64) -> Result<(), JsValue> {
+        if !now_ms.is_finite() || now_ms < 0.0 {
+            return Err(error("nowMs must be a time in milliseconds (Date.now())"));
+        }
         let report = read(&text).map_err(|why| error(&why.as_string().unwrap_or_default()))?;
         let mut inner = self.inner.try_borrow_mut().map_err(|_| error("busy"))?;
         inner.add(&report, now_ms);

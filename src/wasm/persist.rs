@@ -127,6 +127,9 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
         }
         item.num("size")?;
         let entry = Entry {
+            // Not stored: a restored entry is refetched whole once stale.
+            validator: None,
+            revalidated: false,
             // Recomputed, not trusted: the budget must hold whatever storage says.
             size: estimate_size(&value),
             value,

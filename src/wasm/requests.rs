@@ -17,6 +17,7 @@ use super::read::{
     read_config, read_headers, read_request, read_request_parts, read_socket_options,
 };
 use super::write::{error_object, CommandShapes};
+use crate::core::cache::validator::{Validator, MAX_VALIDATOR_BYTES};
 use crate::core::classify::Failure;
 use crate::core::config::{parse_sdk_version, Platform};
 use crate::core::engine::{self, Answer, ByHandle, Command, Invalidate};
@@ -153,8 +154,8 @@ impl Engine {
         Ok(self.borrow()?.handle_capacity() as u32)
     }
 
-    /// Reports an HTTP answer to an attempt: its status, `Retry-After` and
-    /// `X-WX-OPENID` headers, and the response object callers will receive
+    /// Reports an HTTP answer to an attempt: its status, `Retry-After`,
+    /// `X-WX-OPENID`, `ETag` and `Last-Modified` headers, and the response object callers will receive
     /// (kept as is by the cache: no copy), and whether its body should have
     /// been JSON and was not (the shim's fact; the engine decides).
     #[wasm_bindgen(js_name = onResponse)]
@@ -165,6 +166,8 @@ impl Engine {
         status: f64,
         retry_after: JsValue,
         user: JsValue,
+        etag: JsValue,
+        last_modified: JsValue,
         response: JsValue,
         body_not_json: bool,
         now_ms: f64,
@@ -178,6 +181,7 @@ impl Engine {
                     // An id longer than any openid is no id (never a cut one).
                     user: string_within(&user, MAX_USER_BYTES).ok().flatten(),
                     body_not_json,
+                    validator: revalidation(&etag, &last_modified),
                 };
                 self.borrow()?.on_response(id, answer, now_ms)
             }
@@ -422,6 +426,13 @@ impl Engine {
         let out = self.commands(commands);
         out.unshift(&device.map_or(JsValue::UNDEFINED, |d| JsValue::from_str(&d)));
         Ok(out)
+    }
+
+    /// The client is destroyed: no more fleet reports; the one in flight ends.
+    #[wasm_bindgen(js_name = stopReports)]
+    pub fn stop_reports(&self, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.stop_reports(now_ms);
+        Ok(self.commands(commands))
     }
 
     /// A `waitReport` command's delay is over: the next fleet report is due.
@@ -728,4 +739,14 @@ fn as_i32(value: &JsValue) -> Option<i32> {
     }
     let n = value.as_f64()?;
     (float::is_whole(n) && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX)).then_some(n as i32)
+}
+
+/// What a cached copy of a response can be revalidated with: the core
+/// chooses from what fits (a longer header is none).
+fn revalidation(etag: &JsValue, last_modified: &JsValue) -> Option<Validator> {
+    let read = |v: &JsValue| string_within(v, MAX_VALIDATOR_BYTES).ok().flatten();
+    if etag.is_undefined() && last_modified.is_undefined() {
+        return None;
+    }
+    Validator::of(read(etag).as_deref(), read(last_modified).as_deref())
 }

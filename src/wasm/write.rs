@@ -472,6 +472,7 @@ pub fn cache_stats(s: &CacheStats) -> JsValue {
         .num("misses", s.misses as f64)
         .num("evictions", s.evictions as f64)
         .num("staleServes", s.stale_serves as f64)
+        .num("revalidations", s.revalidations as f64)
         .js()
 }
 
@@ -559,6 +560,7 @@ fn stats_row(row: &stats::Row, named: bool) -> JsValue {
         .num("retries", row.retries as f64)
         .num("cacheHits", row.cache_hits as f64)
         .num("hitRatio", row.hit_ratio())
+        .num("revalidated", row.revalidated as f64)
         .num("inFlight", f64::from(row.in_flight))
         .set("latency", &latency.js())
         .js()

@@ -185,6 +185,9 @@ for (const source of ['docs/fleet.md', 'docs/CLOUD_CONTAINER_USAGE.md']) {
     const refused = await fetch(`${url}/api/fleet/report`, { method: 'POST', body: '{"v":1}' });
     assert.equal(refused.status, 400);
     assert.match((await refused.json()).message, /seq/);
+    // A body beyond 8 KB is not kept.
+    const huge = await fetch(`${url}/api/fleet/report`, { method: 'POST', body: 'x'.repeat(100_000) });
+    assert.equal(huge.status, 413);
     const view = await (await fetch(`${url}/api/fleet/view`)).json();
     assert.deepEqual([view.total.reports, view.total.requests, view.paths[0].pattern], [1, 2, '/api/home/init']);
   });

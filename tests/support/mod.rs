@@ -51,6 +51,7 @@ pub fn answer(value: &str) -> Answer<String> {
         value: value.into(),
         user: None,
         body_not_json: false,
+        validator: None,
     }
 }
 
@@ -152,6 +153,7 @@ impl Drive {
                         Outcome::BodyNotJson => {
                             let answer = Answer {
                                 body_not_json: true,
+                                validator: None,
                                 ..Answer::status(200, None)
                             };
                             e.on_response(send.id, answer, self.now)

@@ -5,3 +5,4 @@ pub mod json;
 pub mod key;
 pub mod rules;
 pub mod store;
+pub mod validator;

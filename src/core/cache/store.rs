@@ -50,6 +50,10 @@ pub struct Entry<V> {
     /// from the entry only when its own reason is the same. Empty when
     /// restored from storage.
     pub reason: &'static str,
+    /// What it can be revalidated with once stale (its ETag or Last-Modified).
+    pub validator: Option<super::validator::Validator>,
+    /// A `304 Not Modified` made it fresh again (for `explain`).
+    pub revalidated: bool,
 }
 
 /// What a lookup found.
@@ -78,6 +82,8 @@ pub struct CacheStats {
     pub evictions: u64,
     /// Stale values served while a refresh ran.
     pub stale_serves: u64,
+    /// Stale entries a `304 Not Modified` made fresh again.
+    pub revalidations: u64,
 }
 
 /// Limits of the store.
@@ -146,6 +152,29 @@ impl<V: Clone> Store<V> {
             .filter(|e| now < e.fresh_until && same_text(e.reason, reason))
             .map(|e| e.value.clone())?;
         self.stats.hits += 1;
+        Some(value)
+    }
+
+    /// Whether `key`'s entry was made fresh again by a `304`, without promoting it.
+    pub fn was_revalidated(&self, key: &str) -> bool {
+        self.lru.peek(key).is_some_and(|e| e.revalidated)
+    }
+
+    /// What `key`'s entry can be revalidated with, without promoting it.
+    pub fn validator(&self, key: &str) -> Option<super::validator::Validator> {
+        self.lru.peek(key).and_then(|e| e.validator.clone())
+    }
+
+    /// A `304 Not Modified` for `key`: its entry is fresh again until
+    /// `fresh_until` (stale until `stale_until`), promoted, and its value
+    /// returned; None when the entry is gone.
+    pub fn revalidated(&mut self, key: &str, fresh_until: f64, stale_until: f64) -> Option<V> {
+        let entry = self.lru.get_mut(key)?;
+        entry.fresh_until = fresh_until;
+        entry.stale_until = stale_until;
+        entry.revalidated = true;
+        let value = entry.value.clone();
+        self.stats.revalidations += 1;
         Some(value)
     }
 
@@ -237,6 +266,8 @@ mod tests {
             fresh_until: fresh,
             stale_until: stale,
             reason: "",
+            validator: None,
+            revalidated: false,
         }
     }
 

@@ -2,6 +2,7 @@
 //! scheduler) and its service's circuit breaker, told how each attempt went.
 
 use super::*;
+use crate::core::resilience::breaker::BreakerState;
 
 impl<V: Clone + Weigh> Engine<V> {
     /// Fetch `id`'s attempt ended without a word about the service (it was
@@ -29,6 +30,21 @@ impl<V: Clone + Weigh> Engine<V> {
         let Some(breaker) = self.guards.breaker(route) else {
             return Ok(());
         };
+        if fetch.report {
+            // A fleet report goes only through a closed breaker: it must never
+            // be the probe (its outcome is no verdict on the app's service),
+            // and waiting costs it nothing (it is put back for the next one).
+            let view = breaker.view(now_ms);
+            if view.state == BreakerState::Closed {
+                return Ok(());
+            }
+            return Err(RequestError::CircuitOpen {
+                route: route.as_str(),
+                failures: view.failures,
+                calls: view.calls,
+                retry_in_ms: view.retry_in_ms,
+            });
+        }
         let refused = match breaker.admit(now_ms) {
             admit @ (Admit::Pass | Admit::Probe) => {
                 fetch.probe = admit == Admit::Probe;

@@ -49,6 +49,17 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         self.note_outcome(id, || format!("HTTP {}", answer.status));
         let mut next = self.free_slot(id, now_ms);
+        if answer.status == 304
+            && self
+                .fetches
+                .get(&id)
+                .is_some_and(|f| f.revalidate.is_some())
+        {
+            self.report(id, false, now_ms);
+            let mut commands = self.revalidated(id, now_ms);
+            commands.append(&mut next);
+            return Ok(commands);
+        }
         // A replay answered 2xx is delivered whatever its body: the server
         // applied it, and its key would only bring the same answer back. So
         // is a fleet report: the endpoint took it.
@@ -483,11 +494,17 @@ impl<V: Clone + Weigh> Engine<V> {
         // the `header` function's answer is for this attempt only, used or not.
         let fetch = self.fetches.get_mut(&id).expect("fetch");
         let client = fetch.client_headers.take();
-        let headers = merge_headers(
+        let mut headers = merge_headers(
             client.as_deref().unwrap_or(&self.config.client_headers),
             &fetch.headers,
             fetch.idempotency_key.as_deref(),
         );
+        // A stale entry's refresh asks whether it changed.
+        if let Some(validator) = &fetch.revalidate {
+            let (name, value) = validator.header();
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            headers.push((name.to_owned(), value.to_owned()));
+        }
         let stopped = gate
             .and_then(|()| as_sent(fetch.body.as_ref(), &headers, fetch.body_kept))
             .and_then(|body| self.admit(id, now_ms).map(|()| body));
@@ -536,11 +553,19 @@ impl<V: Clone + Weigh> Engine<V> {
         };
         let route = fetch.choice.route;
         let timed_out = ending.error.kind() == ErrorKind::Timeout;
-        let budget = self.guards.view(route).0.map(|budget| decide::Quote {
-            cost: budget.quote(timed_out),
-            tokens: budget.tokens(),
-            capacity: budget.capacity(),
-        });
+        // A fleet report's one retry is bounded by its own policy: the app's
+        // retry budget is the app's.
+        let budgeted = !fetch.report;
+        let budget = self
+            .guards
+            .view(route)
+            .0
+            .filter(|_| budgeted)
+            .map(|budget| decide::Quote {
+                cost: budget.quote(timed_out),
+                tokens: budget.tokens(),
+                capacity: budget.capacity(),
+            });
         let situation = decide::Fetch {
             method: fetch.method,
             attempts: fetch.attempts,

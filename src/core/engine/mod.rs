@@ -19,6 +19,7 @@ mod handles;
 mod idempotency;
 mod replay;
 mod reporting;
+mod revalidation;
 mod trace;
 
 pub use handles::ByHandle;
@@ -28,6 +29,7 @@ pub use reporting::DEVICE_KEY;
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
 use super::cache::store::{CacheStats, Entry, Lookup, Store, Weigh};
+use super::cache::validator::Validator;
 use super::classify::{classify, Failure};
 use super::config::{ClientConfig, Platform};
 use super::error::{ErrorKind, RequestError};
@@ -233,6 +235,8 @@ pub struct Answer<V> {
     pub user: Option<String>,
     /// Its content type says JSON, and its body did not parse as JSON.
     pub body_not_json: bool,
+    /// What a cached copy of it can be revalidated with (its ETag or Last-Modified).
+    pub validator: Option<Validator>,
 }
 
 impl<V: Default> Answer<V> {
@@ -244,6 +248,7 @@ impl<V: Default> Answer<V> {
             value: V::default(),
             user: None,
             body_not_json: false,
+            validator: None,
         }
     }
 }
@@ -363,6 +368,9 @@ struct Fetch {
     replay: Option<u32>,
     /// It sends a fleet report (no callers, no statistics row).
     report: bool,
+    /// It refreshes a stale entry that can be revalidated: its attempts ask
+    /// with this, and a `304` keeps the stored body.
+    revalidate: Option<Validator>,
     /// Its record for `explain` (`debug: true` only).
     trace: Option<Box<Explain>>,
 }
@@ -535,12 +543,13 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// The pattern a failure of the request counted in `slot` is logged
-    /// under in WeChat's realtime log, if it is logged.
+    /// under in WeChat's realtime log, if it is logged: as it may leave the
+    /// device (`public_pattern`).
     fn log_pattern(&self, slot: Slot, error: &RequestError) -> Option<String> {
         if !self.config.realtime_log || error.kind() == ErrorKind::Cancelled {
             return None;
         }
-        self.stats.pattern(slot).map(str::to_owned)
+        self.stats.pattern(slot).map(super::stats::public_pattern)
     }
 
     /// Clears the statistics (requests in flight stay counted).
@@ -832,6 +841,7 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         let mut commands = Vec::new();
         let mut caller = Some((id, now_ms));
+        let mut revalidate = None;
         let key_looked_up = key.is_some() && plan.lookup;
         if let Some(full) = &key {
             if plan.lookup {
@@ -856,6 +866,8 @@ impl<V: Clone + Weigh> Engine<V> {
                                         CacheUse::Stale,
                                         "past its TTL, within its stale window: a refresh runs",
                                     )
+                                } else if self.store.was_revalidated(full) {
+                                    (CacheUse::Hit, "a fresh entry, revalidated (304)")
                                 } else {
                                     (CacheUse::Hit, "a fresh entry")
                                 };
@@ -870,8 +882,10 @@ impl<V: Clone + Weigh> Engine<V> {
                         commands.push(Command::End { id });
                         return Ok(commands);
                     }
-                    // Stale: this id carries on as the one background refresh.
+                    // Stale: this id carries on as the one background refresh,
+                    // a conditional one when the entry can be revalidated.
                     caller = None;
+                    revalidate = self.store.validator(full);
                 }
             }
             if caller.is_some() && plan.share && self.join(id, full, now_ms) {
@@ -944,6 +958,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queueable: spec.offline_queue,
                 replay: None,
                 report: false,
+                revalidate,
                 trace,
             }),
         );
@@ -1044,6 +1059,8 @@ impl<V: Clone + Weigh> Engine<V> {
                         fresh_until,
                         stale_until: fresh_until + f64::from(policy.stale_ms),
                         reason: fetch.choice.reason,
+                        validator: answer.validator.clone(),
+                        revalidated: false,
                     },
                 );
             }

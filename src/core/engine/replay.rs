@@ -251,6 +251,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queueable: false,
                 replay: Some(mutation.id),
                 report: false,
+                revalidate: None,
                 trace: None,
             }),
         );

@@ -23,6 +23,8 @@ pub(super) struct Reporting {
     config: ReportConfig,
     context: Context,
     device: String,
+    /// This launch's nonce (8 hex digits from the seed), in every report's key.
+    launch: String,
     /// Sampled in, and the report's route is a network one: reports go.
     on: bool,
     /// Reports made so far.
@@ -69,6 +71,7 @@ impl<V: Clone + Weigh> Engine<V> {
             config,
             context,
             device: device.clone(),
+            launch: device_id(None, self.seed ^ 0x5eed)[..8].to_owned(),
             on,
             seq: 0,
             in_flight: None,
@@ -142,9 +145,14 @@ impl<V: Clone + Weigh> Engine<V> {
             _ => return Vec::new(),
         };
         let id = self.new_id();
-        // Its retry sends the same text: the key (and `seq`) let the endpoint count it once.
+        // Its retry sends the same text and key, so the endpoint can count it
+        // once; the launch's nonce keeps the keys of other launches (and of
+        // other clients of the app) apart, whose `seq` also starts at 1.
         let reporting = self.reporting.as_ref().expect("reporting");
-        let key = format!("report-{}-{}", reporting.device, reporting.seq);
+        let key = format!(
+            "report-{}-{}-{}",
+            reporting.device, reporting.launch, reporting.seq
+        );
         let retry = RetryPolicy {
             limit: 1,
             deadline_ms: REPORT_DEADLINE_MS,
@@ -183,6 +191,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 queueable: false,
                 replay: None,
                 report: true,
+                revalidate: None,
                 trace: None,
             }),
         );
@@ -190,6 +199,20 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut commands = vec![Command::Report { id }];
         commands.extend(self.attempt(id, now_ms));
         commands
+    }
+
+    /// The client is destroyed: no more reports, and the one in flight (or
+    /// waiting for the app to come back) is dropped, so that nothing keeps
+    /// the engine alive.
+    pub fn stop_reports(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        let Some(reporting) = &mut self.reporting else {
+            return Vec::new();
+        };
+        reporting.on = false;
+        match reporting.in_flight.take() {
+            Some((id, _)) => self.abandon(id, now_ms),
+            None => Vec::new(),
+        }
     }
 
     /// The report of fetch `id` ended: sent, or put back for the next one.

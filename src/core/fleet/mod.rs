@@ -49,8 +49,10 @@ const KINDS: &[ErrorKind] = &[
     ErrorKind::Invalid,
 ];
 
-/// The largest count a report may carry (a JS number stays exact below it).
-const MAX_COUNT: f64 = 9_007_199_254_740_991.0;
+/// The largest count a report may carry: far beyond a device's delta, and
+/// small enough that sums over billions of reports stay exact (and merges
+/// saturate beyond that rather than wrap).
+const MAX_COUNT: f64 = 4_294_967_295.0;
 
 /// A report as read back.
 #[derive(Clone, Debug, PartialEq)]
@@ -245,6 +247,13 @@ fn object<'a>(what: &str, value: &'a Json, known: &[&str]) -> Result<&'a Json, S
             key.chars().take(32).collect::<String>()
         ));
     }
+    // JSON.parse keeps the last of two same keys, this reader the first: such
+    // a report is refused rather than read differently by the two.
+    for (i, (key, _)) in members.iter().enumerate() {
+        if members[..i].iter().any(|(k, _)| k == key) {
+            return Err(format!("{what} has the key '{key}' twice"));
+        }
+    }
     Ok(value)
 }
 
@@ -303,7 +312,7 @@ impl Window {
         if self.devices.len() < MAX_DEVICES && !self.devices.contains(&report.device) {
             self.devices.push(report.device.clone());
         }
-        self.reports += 1;
+        self.reports = self.reports.saturating_add(1);
     }
 
     /// Adds every row of `other` (merging is associative and commutative).
@@ -319,7 +328,7 @@ impl Window {
                 self.devices.push(device.clone());
             }
         }
-        self.reports += other.reports;
+        self.reports = self.reports.saturating_add(other.reports);
     }
 }
 
@@ -348,6 +357,10 @@ impl Fleet {
 
     /// Adds a report received at `now_ms` (the server's clock decides its window).
     pub fn add(&mut self, report: &Report, now_ms: f64) {
+        if !now_ms.is_finite() {
+            // No window: the boundary refuses such a clock before this.
+            return;
+        }
         let start_ms = crate::core::float::trunc(now_ms / self.window_ms) * self.window_ms;
         let at = match self.windows.iter().position(|w| w.start_ms == start_ms) {
             Some(at) => at,

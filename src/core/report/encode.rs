@@ -15,7 +15,7 @@
 use crate::core::float;
 use crate::core::route::Route;
 use crate::core::sort::sort_by;
-use crate::core::stats::{Row, OTHER};
+use crate::core::stats::{public_pattern, Row, OTHER};
 use crate::prelude::*;
 
 /// The longest report: one small POST.
@@ -42,16 +42,24 @@ pub struct Context {
     pub build: String,
 }
 
-/// The report text of `rows` (each a row's delta; mock rows are left out).
+/// The report text of `rows` (each a row's delta; mock rows are left out),
+/// named by their patterns as they may leave the device (`public_pattern`:
+/// rows that become the same pattern are merged).
 pub fn encode(seq: u64, device: &str, context: &Context, rows: Vec<Row>) -> String {
     let mut kept: Vec<Row> = Vec::new();
     let mut other: Vec<Row> = Vec::new();
-    for row in rows {
+    for mut row in rows {
         if row.route == Route::Mock {
             continue;
         }
+        row.pattern = public_pattern(&row.pattern);
         if row.pattern == OTHER || row.pattern.len() > MAX_PATTERN_BYTES {
             fold(&mut other, &row);
+        } else if let Some(same) = kept
+            .iter_mut()
+            .find(|k| k.route == row.route && k.pattern == row.pattern)
+        {
+            same.merge(&row);
         } else {
             kept.push(row);
         }
@@ -266,18 +274,17 @@ mod tests {
 
     #[test]
     fn mock_rows_are_left_out_and_strings_are_escaped() {
+        let mut c = context();
+        c.app = "a\"b\\c\u{1}".into();
         let text = encode(
             1,
             "0000000000000000",
-            &context(),
-            vec![
-                row(Route::Mock, "/m", 1),
-                row(Route::Http, "/a\"b\\c\u{1}", 1),
-            ],
+            &c,
+            vec![row(Route::Mock, "/m", 1), row(Route::Http, "/a", 1)],
         );
         assert!(is_json(&text), "{text}");
         assert!(!text.contains("\"mock\""));
-        assert!(text.contains(r#""pattern":"/a\"b\\c\u0001""#), "{text}");
+        assert!(text.contains(r#""app":"a\"b\\c\u0001""#), "{text}");
     }
 
     #[test]
@@ -314,6 +321,25 @@ mod tests {
         assert_eq!(sum, total, "rows that did not fit are in (other)");
         // The busiest rows are the ones kept by name.
         assert!(text.contains("\"requests\":1000,"));
+    }
+
+    #[test]
+    fn rows_leave_the_device_under_public_patterns_merged() {
+        let text = encode(
+            1,
+            "0000000000000000",
+            &context(),
+            vec![
+                row(Route::Cloud, "/api/user/alice@example.com", 2),
+                row(Route::Cloud, "/api/user/bob@example.com", 3),
+            ],
+        );
+        assert!(!text.contains("example.com"), "{text}");
+        assert!(
+            text.contains(r#""pattern":"/api/user/:id","requests":5"#),
+            "{text}"
+        );
+        crate::core::fleet::parse(&text).expect("one row per pattern: the backend takes it");
     }
 
     #[test]

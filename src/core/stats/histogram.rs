@@ -48,7 +48,7 @@ impl Histogram {
         for (mine, theirs) in self.counts.iter_mut().zip(other.counts.iter()) {
             *mine = mine.saturating_add(*theirs);
         }
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.sum_ms += other.sum_ms;
         self.max_ms = self.max_ms.max(other.max_ms);
     }

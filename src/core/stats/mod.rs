@@ -7,5 +7,5 @@ pub mod path_class;
 pub mod table;
 
 pub use histogram::Histogram;
-pub use path_class::PathClasses;
+pub use path_class::{public_pattern, PathClasses};
 pub use table::{Outcome, Row, Slot, Stats, StatsConfig, NO_SLOT, OTHER};

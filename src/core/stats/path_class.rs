@@ -58,6 +58,39 @@ impl PathClasses {
     }
 }
 
+/// A row's pattern as it may leave the device (WeChat's realtime log, fleet
+/// reports): every segment that is not a plain word written `:id` too. A
+/// plain word is ASCII letters, digits, `-` and `_` (at most 32, with no run of
+/// 5 digits), a pattern's `:name` or `*`; so an e-mail address, a phone
+/// number, a name or encoded text in the path never does. `(other)` stays.
+pub fn public_pattern(pattern: &str) -> String {
+    if pattern == super::table::OTHER {
+        return pattern.to_owned();
+    }
+    let mut out = String::with_capacity(pattern.len());
+    for (i, segment) in pattern.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(if plain_word(segment) { segment } else { ":id" });
+    }
+    out
+}
+
+fn plain_word(segment: &str) -> bool {
+    let word = segment.strip_prefix(':').unwrap_or(segment);
+    if segment.is_empty() || segment == "*" || segment == "**" {
+        return true;
+    }
+    let mut digits = 0;
+    word.len() <= 32
+        && !word.is_empty()
+        && word.bytes().all(|b| {
+            digits = if b.is_ascii_digit() { digits + 1 } else { 0 };
+            digits < 5 && (b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
 /// A number, a UUID, a long hex string, or a long token with digits in it.
 fn id_like(segment: &str) -> bool {
     let bytes = segment.as_bytes();
@@ -80,6 +113,25 @@ fn id_like(segment: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn what_leaves_the_device_has_only_plain_words() {
+        for (pattern, public) in [
+            ("/api/order/:id", "/api/order/:id"),
+            ("/api/user/alice@example.com/orders", "/api/user/:id/orders"),
+            ("/api/sms/+8613800138000", "/api/sms/:id"),
+            ("/api/user/%E5%BC%A0%E4%B8%89", "/api/user/:id"),
+            ("/api/城市/list", "/api/:id/list"),
+            ("/api/v2/home-init/svc_clean", "/api/v2/home-init/svc_clean"),
+            ("/api/order/A12345", "/api/order/:id"),
+            ("/api/files/*", "/api/files/*"),
+            ("/api/:orderNo/items", "/api/:orderNo/items"),
+            ("(other)", "(other)"),
+            ("/", "/"),
+        ] {
+            assert_eq!(public_pattern(pattern), public, "{pattern}");
+        }
+    }
+
     use super::*;
 
     fn classes(patterns: &[&str]) -> PathClasses {

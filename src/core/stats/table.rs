@@ -82,6 +82,9 @@ pub struct Row {
     pub retries: u64,
     /// Requests served from the cache (stale ones included).
     pub cache_hits: u64,
+    /// Stale entries a `304 Not Modified` made fresh again (refreshes that
+    /// moved no body).
+    pub revalidated: u64,
     /// Callers waiting now.
     pub in_flight: u32,
     /// Time to settle of requests that went to the network (cache hits excluded).
@@ -98,6 +101,7 @@ impl Row {
             errors: Vec::new(),
             retries: 0,
             cache_hits: 0,
+            revalidated: 0,
             in_flight: 0,
             latency: Histogram::default(),
         }
@@ -118,26 +122,28 @@ impl Row {
     }
 
     /// Adds every figure of `other` (requests in flight included).
+    /// Sums saturate: the backend merges what devices claim, never wrapped.
     pub fn merge(&mut self, other: &Row) {
-        self.requests += other.requests;
+        self.requests = self.requests.saturating_add(other.requests);
         for &(kind, n) in &other.errors {
             self.add_error(kind, n);
         }
-        self.retries += other.retries;
-        self.cache_hits += other.cache_hits;
-        self.in_flight += other.in_flight;
+        self.retries = self.retries.saturating_add(other.retries);
+        self.cache_hits = self.cache_hits.saturating_add(other.cache_hits);
+        self.revalidated = self.revalidated.saturating_add(other.revalidated);
+        self.in_flight = self.in_flight.saturating_add(other.in_flight);
         self.latency.merge(&other.latency);
     }
 
     fn add_error(&mut self, kind: ErrorKind, n: u64) {
         match self.errors.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, count)) => *count += n,
+            Some((_, count)) => *count = count.saturating_add(n),
             None => self.errors.push((kind, n)),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.requests == 0 && self.retries == 0 && self.in_flight == 0
+        self.requests == 0 && self.retries == 0 && self.revalidated == 0 && self.in_flight == 0
     }
 }
 
@@ -316,6 +322,11 @@ impl Stats {
             row.requests += 1;
             row.cache_hits += 1;
         });
+    }
+
+    /// A stale entry was revalidated (a `304`).
+    pub fn revalidated(&mut self, slot: Slot) {
+        self.count(slot, |row| row.revalidated += 1);
     }
 
     /// A fetch waits to retry.

@@ -1,0 +1,64 @@
+//! A stale entry's background refresh asks whether it changed (`If-None-Match`
+//! or `If-Modified-Since`, see `cache::validator`); a `304 Not Modified`
+//! makes the stored response fresh again, and no body crosses the wire or
+//! the wasm boundary.
+
+use super::*;
+
+impl<V: Clone + Weigh> Engine<V> {
+    /// Fetch `id` revalidated its entry and the server said it has not
+    /// changed: the entry is fresh again under the request's cache policy,
+    /// and whoever joined the refresh gets the stored response. When the
+    /// entry is gone meanwhile (evicted, invalidated, outdated), the fetch
+    /// asks again for the whole response.
+    pub(super) fn revalidated(&mut self, id: RequestId, now_ms: f64) -> Vec<Command<V>> {
+        let fetch = self.fetches.get(&id).expect("fetch");
+        let entry = fetch
+            .caching
+            .as_ref()
+            .filter(|c| !c.outdated)
+            .and_then(|c| {
+                let policy = c.store.as_ref()?;
+                let fresh_until = now_ms + f64::from(policy.ttl_ms);
+                Some((
+                    c.key.clone(),
+                    fresh_until,
+                    fresh_until + f64::from(policy.stale_ms),
+                ))
+            });
+        let value = entry.and_then(|(key, fresh_until, stale_until)| {
+            self.store.revalidated(&key, fresh_until, stale_until)
+        });
+        let Some(value) = value else {
+            let fetch = self.fetches.get_mut(&id).expect("fetch");
+            fetch.revalidate = None;
+            fetch.phase = Phase::Waiting;
+            self.note_decision(id, || {
+                "304, but the stored response is gone: asked again for the whole response".into()
+            });
+            return self.attempt(id, now_ms);
+        };
+        self.note_decision(id, || {
+            "revalidated (304): the stored response is still current".into()
+        });
+        let mut fetch = self.end(id).expect("fetch");
+        if let Some(budget) = self.guards.budget(fetch.choice.route) {
+            budget.deposit(fetch.last_cost);
+        }
+        self.stats.revalidated(fetch.slot);
+        self.finish_trace(&mut fetch, now_ms);
+        let mut commands: Vec<Command<V>> = fetch
+            .callers
+            .iter()
+            .map(|&(caller, started)| {
+                let settled = settled(&fetch, caller, started, now_ms, String::new());
+                self.stats.end(fetch.slot, settled.elapsed_ms, Outcome::Ok);
+                Command::Resolve(settled, value.clone())
+            })
+            .collect();
+        commands.push(Command::End { id });
+        // Its new freshness is worth saving.
+        self.changed(&mut commands);
+        commands
+    }
+}
