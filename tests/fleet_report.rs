@@ -385,3 +385,41 @@ fn stopping_reports_ends_the_one_in_flight_and_the_timer() {
     assert!(!e.reports_on());
     assert!(report_sent(&e.set_hidden(true, d.now + 20_000.0)).is_none());
 }
+
+#[test]
+fn callers_sharing_a_failed_fetch_make_one_realtime_log_line() {
+    let mut e = engine(cloud_config(), 1);
+    let (first, c) = e.start(get("/api/order/list"), 0.0).unwrap();
+    assert!(matches!(c[0], Command::InitCloud { .. }));
+    let (_, joined) = e.start(get("/api/order/list"), 1.0).unwrap();
+    assert_eq!(
+        joined,
+        vec![Command::End {
+            id: joined_id(&joined)
+        }]
+    );
+    let sent = e.on_init(Ok(()), 2.0);
+    assert!(matches!(sent[0], Command::Send(_)));
+    let failed = e
+        .on_response(
+            first,
+            mp_request::core::engine::Answer::status(404, None),
+            3.0,
+        )
+        .unwrap();
+    let logged: Vec<_> = failed
+        .iter()
+        .filter_map(|c| match c {
+            Command::Reject(s, _) => Some(s.log_pattern.is_some()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(logged, vec![true, false], "two callers, one line");
+}
+
+fn joined_id(commands: &[Command]) -> u32 {
+    match commands {
+        [Command::End { id }] => *id,
+        other => panic!("{other:?}"),
+    }
+}

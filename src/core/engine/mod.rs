@@ -1137,12 +1137,15 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut commands: Vec<Command<V>> = fetch
             .callers
             .iter()
-            .map(|&(caller, started)| {
+            .enumerate()
+            .map(|(i, &(caller, started))| {
                 let mut settled = settled(&fetch, caller, started, now_ms, note.to_owned());
                 settled.queued = queued;
                 settled.fetch = (caller != id).then_some(id);
-                // One told "queued" has not failed for good: its replay is what counts.
-                if queued.is_none() {
+                // One line per failed fetch, with its first caller, however many
+                // shared it; one told "queued" has not failed for good: its
+                // replay is what counts.
+                if queued.is_none() && i == 0 {
                     settled.log_pattern = self.log_pattern(fetch.slot, error);
                 }
                 self.stats.end(
