@@ -1113,6 +1113,9 @@ impl Shim {
                 self.replay_timers.push(self.now + f64::from(delay_ms));
                 Ok(())
             }
+            Command::Watched { .. } | Command::WatchFailed { .. } | Command::WaitWatch { .. } => {
+                Err(format!("{command:?}: nothing is watched in this model"))
+            }
             Command::WaitReport { delay_ms } => {
                 ensure!(self.setup.report, "WaitReport without `report`");
                 ensure!(self.report_timer.is_none(), "two report timers");

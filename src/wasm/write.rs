@@ -198,7 +198,25 @@ pub fn command(
         Command::WaitReport { delay_ms } => {
             typed("waitReport").num("delayMs", delay_ms.into()).js()
         }
+        // Watched queries (not yet exported: `client.watch` is next).
+        Command::Watched { watches, value } => typed("watched")
+            .set("watches", &watch_ids(&watches))
+            .set("value", &value)
+            .js(),
+        Command::WatchFailed { watches, error } => typed("watchFailed")
+            .set("watches", &watch_ids(&watches))
+            .set("error", &error_object(&error, locale, None, ""))
+            .js(),
+        Command::WaitWatch { delay_ms } => typed("waitWatch").num("delayMs", delay_ms.into()).js(),
     }
+}
+
+/// Watcher ids as a JS array of numbers.
+fn watch_ids(ids: &[u32]) -> JsValue {
+    ids.iter()
+        .map(|id| JsValue::from(*id))
+        .collect::<Array>()
+        .into()
 }
 
 /// `{ name: value }`, or undefined without headers (most requests: no object to make).

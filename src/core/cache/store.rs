@@ -178,6 +178,13 @@ impl<V: Clone> Store<V> {
         Some(value)
     }
 
+    /// `key`'s value if usable at `now`, and whether it is fresh; without
+    /// promoting or counting it.
+    pub fn peek(&self, key: &str, now: f64) -> Option<(V, bool)> {
+        let e = self.lru.peek(key).filter(|e| now < e.stale_until)?;
+        Some((e.value.clone(), now < e.fresh_until))
+    }
+
     /// Whether `key` holds a value usable at `now` (fresh or stale), without promoting it.
     pub fn contains(&self, key: &str, now: f64) -> bool {
         self.lru.peek(key).is_some_and(|e| now < e.stale_until)

@@ -21,10 +21,12 @@ mod replay;
 mod reporting;
 mod revalidation;
 mod trace;
+mod watching;
 
 pub use handles::ByHandle;
 use handles::Handle;
 pub use reporting::DEVICE_KEY;
+pub use watching::{WatchId, WATCH_COALESCE_MS};
 
 use super::cache::key::{cache_key, path_of, KeyParts};
 use super::cache::rules::StorePolicy;
@@ -136,6 +138,25 @@ pub enum Command<V = ()> {
     },
     /// Wait, then report `on_report_timer`: the next fleet report is due.
     WaitReport {
+        /// How long.
+        delay_ms: u32,
+    },
+    /// These watchers' query has this value (now, or its entry changed).
+    Watched {
+        /// The watchers.
+        watches: Vec<WatchId>,
+        /// The value.
+        value: V,
+    },
+    /// A fetch of these watchers' query failed (their last value stands).
+    WatchFailed {
+        /// The watchers.
+        watches: Vec<WatchId>,
+        /// Why.
+        error: RequestError,
+    },
+    /// Wait, then report `on_watch_timer`: watched entries that are gone are refetched.
+    WaitWatch {
         /// How long.
         delay_ms: u32,
     },
@@ -445,6 +466,8 @@ pub struct Engine<V = ()> {
     keys: Option<Rng>,
     /// Fleet reports, with `report` on.
     reporting: Option<reporting::Reporting>,
+    /// Watched queries.
+    watching: watching::Watching,
 }
 
 /// Handles are kept for at least this many keys (see `handle_capacity`)...
@@ -493,6 +516,7 @@ impl<V: Clone + Weigh> Engine<V> {
             seed,
             keys: None,
             reporting: None,
+            watching: watching::Watching::default(),
         }
     }
 
@@ -583,6 +607,8 @@ impl<V: Clone + Weigh> Engine<V> {
             commands.extend(self.attempt(id, now_ms));
         }
         commands.append(&mut replays);
+        // Watched entries that went while it was hidden are refetched now.
+        commands.extend(self.refetch_dirty(now_ms));
         commands
     }
 
@@ -773,7 +799,7 @@ impl<V: Clone + Weigh> Engine<V> {
             folded,
             reason: prepared.choice.reason,
         });
-        let commands = self.begin(id, slot, prepared, now_ms)?;
+        let commands = self.begin(id, slot, prepared, now_ms, true)?;
         let handle = handle.map(|handle| self.register_handle(handle));
         Ok((id, handle, commands))
     }
@@ -804,13 +830,15 @@ impl<V: Clone + Weigh> Engine<V> {
         true
     }
 
-    /// The first commands of request `id`.
+    /// The first commands of request `id`; without `caller`, a fetch that
+    /// answers no one (a watched query's), which stores what it gets.
     fn begin(
         &mut self,
         id: RequestId,
         slot: Slot,
         prepared: Prepared,
         now_ms: f64,
+        with_caller: bool,
     ) -> Result<Vec<Command<V>>, RequestError> {
         let Prepared {
             spec,
@@ -840,11 +868,15 @@ impl<V: Clone + Weigh> Engine<V> {
             ]);
         }
         let mut commands = Vec::new();
-        let mut caller = Some((id, now_ms));
+        let mut caller = with_caller.then_some((id, now_ms));
         let mut revalidate = None;
         let key_looked_up = key.is_some() && plan.lookup;
         if let Some(full) = &key {
-            if plan.lookup {
+            if !with_caller {
+                // A watched query's refetch of a stale entry asks whether it changed.
+                revalidate = self.store.validator(full);
+            }
+            if plan.lookup && with_caller {
                 let found = self.store.lookup(full, now_ms);
                 if let Lookup::Fresh(value) | Lookup::Stale(value) = &found {
                     let stale = matches!(found, Lookup::Stale(_));
@@ -1035,6 +1067,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 self.set_scope(user.clone());
             }
         }
+        let mut watched = None;
         if let Some(caching) = &fetch.caching {
             if let (Some(policy), false) = (&caching.store, caching.outdated) {
                 // Keyed with the user who was served when the backend says so.
@@ -1048,6 +1081,13 @@ impl<V: Clone + Weigh> Engine<V> {
                 } else {
                     full_key(scope, &caching.key[caching.scope_part..])
                 };
+                let watches = self.watchers_of(&key);
+                if !watches.is_empty() {
+                    watched = Some(Command::Watched {
+                        watches,
+                        value: answer.value.clone(),
+                    });
+                }
                 self.store.insert(
                     key,
                     Entry {
@@ -1078,6 +1118,11 @@ impl<V: Clone + Weigh> Engine<V> {
                 self.invalidate(&Invalidate::Tag(tag));
             }
         }
+        let refetch = if fetch.method == Method::Get {
+            None
+        } else {
+            self.watched_entries_gone(now_ms)
+        };
         let mut commands: Vec<Command<V>> = fetch
             .callers
             .iter()
@@ -1088,6 +1133,8 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
+        commands.extend(watched);
+        commands.extend(refetch);
         let stored = fetch
             .caching
             .as_ref()
@@ -1157,6 +1204,16 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
+        // Its watchers hear it; the entry they have, if any, stays.
+        if let Some(caching) = &fetch.caching {
+            let watches = self.watchers_of(&caching.key);
+            if !watches.is_empty() {
+                commands.push(Command::WatchFailed {
+                    watches,
+                    error: error.clone(),
+                });
+            }
+        }
         commands
     }
 

@@ -1,0 +1,202 @@
+//! Watched queries (issue 21, item 1; the core's part): a page watches a
+//! cached GET and hears its value at once (from the cache, or once fetched)
+//! and again whenever its entry changes: a refresh that stored a new answer,
+//! a refetch after an invalidation. A failure reaches the watchers as an error
+//! and drops nothing (a stale entry stays). Watching one query twice shares
+//! one entry and one fetch. Invalidations within `WATCH_COALESCE_MS` refetch a
+//! watched entry once, and only while the app is visible.
+//!
+//! Not yet exposed to JS (`client.watch` is the next step): the commands
+//! `Watched`, `WatchFailed` and `WaitWatch` are made only here.
+
+use super::*;
+
+/// Identifies one watcher until it is dropped.
+pub type WatchId = u32;
+
+/// Invalidations this close together refetch a watched entry once.
+pub const WATCH_COALESCE_MS: u32 = 50;
+
+/// One watcher.
+#[derive(Debug)]
+pub(super) struct Watch {
+    id: WatchId,
+    /// The request as the page gave it: a refetch starts it again.
+    raw: RawRequest,
+    /// Its cache key without the user partition: the current user's is watched.
+    rest: String,
+}
+
+/// The client's watchers.
+#[derive(Debug, Default)]
+pub(super) struct Watching {
+    watches: Vec<Watch>,
+    next: WatchId,
+    /// Watchers whose entry is gone, to refetch when the timer fires (and the app is visible).
+    dirty: Vec<WatchId>,
+    /// A `WaitWatch` is armed.
+    armed: bool,
+}
+
+impl<V: Clone + Weigh> Engine<V> {
+    /// Starts watching a GET the cache keeps: its value now when the cache
+    /// has one, and a fetch when it has none or a stale one.
+    pub fn watch(
+        &mut self,
+        raw: RawRequest,
+        now_ms: f64,
+    ) -> Result<(WatchId, Vec<Command<V>>), RequestError> {
+        let prepared = self.prepare(raw.clone())?;
+        let cached =
+            prepared.plan.lookup && prepared.plan.store.is_some() && !prepared.spec.aborted;
+        let Some(key) = prepared.key.filter(|_| cached) else {
+            return Err(RequestError::invalid(
+                "watch",
+                "needs a GET the cache keeps: a cache rule for its path, or `cache: { ttlMs }`",
+            ));
+        };
+        let rest = key[full_key(&self.scope, "").len()..].to_owned();
+        self.watching.next = self.watching.next.wrapping_add(1).max(1);
+        let id = self.watching.next;
+        self.watching.watches.push(Watch {
+            id,
+            raw: raw.clone(),
+            rest,
+        });
+        let mut commands = Vec::new();
+        let fresh = match self.store.peek(&key, now_ms) {
+            Some((value, fresh)) => {
+                commands.push(Command::Watched {
+                    watches: vec![id],
+                    value,
+                });
+                fresh
+            }
+            None => false,
+        };
+        if !fresh {
+            commands.extend(self.refetch(id, now_ms));
+        }
+        Ok((id, commands))
+    }
+
+    /// Stops watcher `id`; false when there was none.
+    pub fn unwatch(&mut self, id: WatchId) -> bool {
+        let before = self.watching.watches.len();
+        self.watching.watches.retain(|w| w.id != id);
+        self.watching.dirty.retain(|d| *d != id);
+        self.watching.watches.len() != before
+    }
+
+    /// Watchers now.
+    pub fn watchers(&self) -> usize {
+        self.watching.watches.len()
+    }
+
+    /// The watchers of `key` (a full key, the current user's partition).
+    pub(super) fn watchers_of(&self, key: &str) -> Vec<WatchId> {
+        if self.watching.watches.is_empty() {
+            return Vec::new();
+        }
+        self.watching
+            .watches
+            .iter()
+            .filter(|w| full_key(&self.scope, &w.rest) == key)
+            .map(|w| w.id)
+            .collect()
+    }
+
+    /// After entries were dropped: watchers whose entry is gone are refetched
+    /// once the coalescing timer fires (the `WaitWatch` returned, if it was
+    /// not armed yet).
+    pub(super) fn watched_entries_gone(&mut self, now_ms: f64) -> Option<Command<V>> {
+        let gone: Vec<WatchId> = self
+            .watching
+            .watches
+            .iter()
+            .filter(|w| !self.store.contains(&full_key(&self.scope, &w.rest), now_ms))
+            .map(|w| w.id)
+            .filter(|id| !self.watching.dirty.contains(id))
+            .collect();
+        if gone.is_empty() {
+            return None;
+        }
+        self.watching.dirty.extend(gone);
+        if self.watching.armed {
+            return None;
+        }
+        self.watching.armed = true;
+        Some(Command::WaitWatch {
+            delay_ms: WATCH_COALESCE_MS,
+        })
+    }
+
+    /// Drops what `what` selects, and refetches the watched entries among
+    /// them: the count dropped, and the commands.
+    pub fn invalidate_watched(
+        &mut self,
+        what: &Invalidate,
+        now_ms: f64,
+    ) -> (usize, Vec<Command<V>>) {
+        let dropped = self.invalidate(what);
+        (
+            dropped,
+            self.watched_entries_gone(now_ms).into_iter().collect(),
+        )
+    }
+
+    /// The coalescing timer fired: each watched entry that is gone is
+    /// refetched once (one fetch per key), unless the app is hidden: then when
+    /// it shows.
+    pub fn on_watch_timer(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        self.watching.armed = false;
+        if self.hidden {
+            return Vec::new();
+        }
+        self.refetch_dirty(now_ms)
+    }
+
+    /// Refetches the watchers marked dirty (one fetch per key).
+    pub(super) fn refetch_dirty(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        let dirty = core::mem::take(&mut self.watching.dirty);
+        let mut commands = Vec::new();
+        for id in dirty {
+            commands.extend(self.refetch(id, now_ms));
+        }
+        commands
+    }
+
+    /// A fetch for watcher `id`'s query, with no caller: the entry it stores
+    /// reaches every watcher. None when one is in flight for the key already.
+    fn refetch(&mut self, id: WatchId, now_ms: f64) -> Vec<Command<V>> {
+        let Some(watch) = self.watching.watches.iter().find(|w| w.id == id) else {
+            return Vec::new();
+        };
+        let raw = watch.raw.clone();
+        let prepared = match self.prepare(raw) {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                return vec![Command::WatchFailed {
+                    watches: vec![id],
+                    error,
+                }]
+            }
+        };
+        if prepared
+            .key
+            .as_ref()
+            .is_some_and(|key| self.sharing.contains_key(key))
+        {
+            return Vec::new();
+        }
+        let fetch = self.new_id();
+        let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
+        match self.begin(fetch, slot, prepared, now_ms, false) {
+            Ok(commands) => commands,
+            Err(error) => vec![Command::WatchFailed {
+                watches: vec![id],
+                error,
+            }],
+        }
+    }
+}
