@@ -462,9 +462,9 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     assert_eq!(get(&stats, "entries").as_f64(), Some(1.0));
     assert_eq!(get(&stats, "hits").as_f64(), Some(1.0));
     assert!(get(&stats, "bytes").as_f64().unwrap() > 64.0);
-    assert_eq!(e.invalidate("/api/home/".into()).unwrap(), 1);
-    assert!(e.invalidate(42.into()).is_err());
-    assert!(e.invalidate(object(&[("tag", "".into())])).is_err());
+    assert_eq!(e.invalidate("/api/home/".into(), 0.0).unwrap().get(0), 1);
+    assert!(e.invalidate(42.into(), 0.0).is_err());
+    assert!(e.invalidate(object(&[("tag", "".into())]), 0.0).is_err());
     assert!(e.set_user(7.into(), 0.0).is_err());
     e.set_user("alice".into(), 0.0).unwrap();
     e.set_user(JsValue::NULL, 0.0).unwrap();

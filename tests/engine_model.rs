@@ -250,6 +250,9 @@ enum Action {
     CloudSocket,
     /// Something happens to the `n`-th socket.
     Socket(usize, SocketAct),
+    /// `client.watch` of a cached list (`PATHS[0]` or `[1]`), or the unsubscribe of the `n`-th watcher.
+    Watch(bool),
+    Unwatch(usize),
 }
 
 /// What happens to a socket: its task (the platform), or its holder (the app).
@@ -394,9 +397,11 @@ enum Kind {
     SocketOpen,
     Socket,
     CloudSocket,
+    Watch,
+    Unwatch,
 }
 
-const KINDS: [(Kind, u64); 19] = [
+const KINDS: [(Kind, u64); 21] = [
     (Kind::Start, 16),
     (Kind::Repeat, 8),
     (Kind::Answer, 24),
@@ -416,6 +421,8 @@ const KINDS: [(Kind, u64); 19] = [
     (Kind::SocketOpen, 2),
     (Kind::Socket, 10),
     (Kind::CloudSocket, 2),
+    (Kind::Watch, 2),
+    (Kind::Unwatch, 1),
 ];
 
 fn decode_action(kind: u8, b: [u8; 6]) -> Action {
@@ -452,6 +459,8 @@ fn decode_action(kind: u8, b: [u8; 6]) -> Action {
         Kind::SocketOpen => Action::SocketOpen(b[0] % 3, yes(2)),
         Kind::Socket => Action::Socket(usize::from(b[0] % 4), decode_socket_act(b[1])),
         Kind::CloudSocket => Action::CloudSocket,
+        Kind::Watch => Action::Watch(yes(2)),
+        Kind::Unwatch => Action::Unwatch(n),
     }
 }
 
@@ -749,6 +758,11 @@ struct Shim {
     subject: Option<RequestId>,
     /// ETags the model's answers carried: a conditional refresh asks with one of them.
     etags: BTreeSet<String>,
+    /// Watchers (this launch) and how many values or failures each heard; the watch timer;
+    /// each watcher's request (its refetches send it).
+    watches: BTreeMap<u32, u32>,
+    watched: BTreeMap<u32, RawRequest>,
+    watch_timer: Option<f64>,
     /// Fleet reports: the one timer, the device's id (kept in storage
     /// across launches), the last `seq` sent and the requests that reports
     /// answered 2xx carried (this launch).
@@ -792,6 +806,9 @@ impl Shim {
             refusals: Vec::new(),
             subject: None,
             etags: BTreeSet::new(),
+            watches: BTreeMap::new(),
+            watched: BTreeMap::new(),
+            watch_timer: None,
             report_timer: None,
             device: None,
             report_seq: 0,
@@ -831,7 +848,11 @@ impl Shim {
 
     /// Fetches, callers and queued mutations: what an event may act on.
     fn live(&self) -> usize {
-        self.engine.fetching() + self.engine.in_flight() + self.engine.pending().count() + 1
+        self.engine.fetching()
+            + self.engine.in_flight()
+            + self.engine.pending().count()
+            + self.watches.len()
+            + 1
     }
 
     /// `event`, about fetch (or caller) `subject`.
@@ -1113,8 +1134,67 @@ impl Shim {
                 self.replay_timers.push(self.now + f64::from(delay_ms));
                 Ok(())
             }
-            Command::Watched { .. } | Command::WatchFailed { .. } | Command::WaitWatch { .. } => {
-                Err(format!("{command:?}: nothing is watched in this model"))
+            Command::Watched { watches, value } => {
+                // A watcher hears only its user partition's values, and none cut off.
+                let owner = value.split('|').next().unwrap_or_default();
+                ensure!(
+                    owner == self.engine.user() && !value.ends_with(CUT),
+                    "watchers {watches:?} of partition {:?} told {value:?}",
+                    self.engine.user()
+                );
+                for id in &watches {
+                    let heard = self
+                        .watches
+                        .get_mut(id)
+                        .ok_or_else(|| format!("Watched names {id}, which nobody watches"))?;
+                    *heard += 1;
+                }
+                self.seen.count("watchers told", watches.len() as u64);
+                Ok(())
+            }
+            Command::WatchFailed { watches, .. } => {
+                for id in &watches {
+                    let heard = self
+                        .watches
+                        .get_mut(id)
+                        .ok_or_else(|| format!("WatchFailed names {id}, which nobody watches"))?;
+                    *heard += 1;
+                }
+                self.seen.count("watch failures", 1);
+                Ok(())
+            }
+            Command::WatchFetch { id, watch } => {
+                let raw =
+                    self.watched.get(&watch).cloned().ok_or_else(|| {
+                        format!("WatchFetch {id} for {watch}, which nobody watches")
+                    })?;
+                ensure!(
+                    !self.fetches.contains_key(&id) && !self.ended.contains(&id),
+                    "watch fetch reuses fetch id {id}"
+                );
+                self.seen.count("watch fetches", 1);
+                self.fetches.insert(
+                    id,
+                    Fetch {
+                        user: self.engine.current_user().map(str::to_owned),
+                        origin: Origin::Request(Box::new(raw)),
+                        user_changed: false,
+                        scope: self.engine.user().to_owned(),
+                        timer: None,
+                        attempt: None,
+                        sends: 0,
+                        headers_asked: None,
+                        headers_given: None,
+                        key: None,
+                        conditional: false,
+                    },
+                );
+                Ok(())
+            }
+            Command::WaitWatch { delay_ms } => {
+                ensure!(self.watch_timer.is_none(), "two watch timers");
+                self.watch_timer = Some(self.now + f64::from(delay_ms));
+                Ok(())
             }
             Command::WaitReport { delay_ms } => {
                 ensure!(self.setup.report, "WaitReport without `report`");
@@ -1589,7 +1669,40 @@ impl Shim {
                 } else {
                     Invalidate::Prefix("/api/list".into())
                 };
-                self.engine.invalidate(&what);
+                self.event("invalidate", |e, now| e.invalidate_watched(&what, now).1)
+            }
+            Action::Watch(b) => {
+                let raw = RawRequest {
+                    path: PATHS[usize::from(*b)].into(),
+                    ..RawRequest::default()
+                };
+                let before = self.live();
+                let (id, commands) = self
+                    .engine
+                    .watch(raw, self.now)
+                    .map_err(|e| format!("watch of a cached list refused: {e}"))?;
+                ensure!(!self.watches.contains_key(&id), "watch id {id} twice");
+                self.watches.insert(id, 0);
+                self.watched.insert(
+                    id,
+                    RawRequest {
+                        path: PATHS[usize::from(*b)].into(),
+                        ..RawRequest::default()
+                    },
+                );
+                self.seen.count("watches", 1);
+                self.bounded("watch", before, &commands)?;
+                self.execute_all(commands)
+            }
+            Action::Unwatch(n) => {
+                let ids: Vec<u32> = self.watches.keys().copied().collect();
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let id = ids[n % ids.len()];
+                self.watches.remove(&id);
+                self.watched.remove(&id);
+                ensure!(self.engine.unwatch(id), "unwatch({id}) found no watcher");
                 Ok(())
             }
             Action::DropPending(u) => {
@@ -1871,11 +1984,13 @@ impl Shim {
             .report_timer
             .filter(|_| with_report)
             .map(|at| (at, Timer::Report));
+        let watch = self.watch_timer.map(|at| (at, Timer::Watch));
         fetches
             .chain(replays)
             .chain(init)
             .chain(persist)
             .chain(sockets)
+            .chain(watch)
             .chain(report)
             .min_by(|a, b| a.0.total_cmp(&b.0))
     }
@@ -1901,6 +2016,10 @@ impl Shim {
             Timer::Init => {
                 self.init_timer = None;
                 self.event("on_init_timer", |e, _| e.on_init_timer())
+            }
+            Timer::Watch => {
+                self.watch_timer = None;
+                self.event("on_watch_timer", |e, now| e.on_watch_timer(now))
             }
             Timer::Report => {
                 self.report_timer = None;
@@ -1932,8 +2051,11 @@ impl Shim {
         }
         self.launches += 1;
         self.engine = Self::engine(&self.setup, self.launches);
-        // What the last launch had not reported died with it.
+        // What the last launch had not reported died with it, and its watchers.
         self.report_timer = None;
+        self.watches.clear();
+        self.watched.clear();
+        self.watch_timer = None;
         self.start_reports()?;
         // Callers of the old launch died with it.
         self.callers.clear();
@@ -2366,6 +2488,9 @@ impl Shim {
 
     /// After the drain: everything settled, synced or still queued for another user.
     fn drained(&self) -> Check {
+        for (id, heard) in &self.watches {
+            ensure!(*heard > 0, "watcher {id} never heard a value or a failure");
+        }
         if self.engine.reports_on() {
             ensure!(
                 self.reported == self.requests_counted(),
@@ -2421,6 +2546,8 @@ enum Timer {
     Persist,
     /// The fleet reports' timer: it arms itself again each time.
     Report,
+    /// Watched entries that went are refetched.
+    Watch,
 }
 
 /// Where an attempt's `Idempotency-Key` comes from.
@@ -2516,6 +2643,10 @@ fn the_generator_reaches_every_situation() {
         "reports delivered",
         "conditional sends",
         "revalidated (304)",
+        "watches",
+        "watch fetches",
+        "watchers told",
+        "watch failures",
     ]
     .into_iter()
     .filter(|what| seen.counts.get(what).copied().unwrap_or(0) == 0)

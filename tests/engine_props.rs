@@ -106,7 +106,7 @@ proptest! {
                     Command::Abort { id } => { outstanding.remove(&id); }
                     Command::End { .. } | Command::Persist { .. } => {}
                     // Nothing here is queued offline.
-                    Command::Replay(_) | Command::Synced(..) | Command::SaveQueue | Command::Headers { .. } | Command::WaitReplay { .. } | Command::Report { .. } | Command::WaitReport { .. } | Command::Watched { .. } | Command::WatchFailed { .. } | Command::WaitWatch { .. } => prop_assert!(false, "{c:?}"),
+                    Command::Replay(_) | Command::Synced(..) | Command::SaveQueue | Command::Headers { .. } | Command::WaitReplay { .. } | Command::Report { .. } | Command::WaitReport { .. } | Command::Watched { .. } | Command::WatchFailed { .. } | Command::WaitWatch { .. } | Command::WatchFetch { .. } => prop_assert!(false, "{c:?}"),
                     // No socket asks for the cloud here.
                     Command::CloudReady | Command::CloudFailed(_) => prop_assert!(false, "{c:?}"),
                 }

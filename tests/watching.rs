@@ -197,3 +197,29 @@ fn only_a_cached_get_can_be_watched() {
     }
     assert_eq!(e.watchers(), 0);
 }
+
+#[test]
+fn watchers_follow_the_user() {
+    let mut e = orders();
+    let (w, c) = e.watch(get("/api/order/list"), 10.0).unwrap();
+    e.on_response(sends(&c)[0].id, answer("A's list"), 20.0)
+        .unwrap();
+    // Another user: nothing cached for them, so the list is refetched under them.
+    let switched = e.set_user(Some("B".into()), 30.0);
+    assert!(
+        switched
+            .iter()
+            .any(|c| matches!(c, Command::WaitWatch { .. })),
+        "{switched:?}"
+    );
+    let refetch = sends(&e.on_watch_timer(100.0));
+    assert_eq!(refetch.len(), 1);
+    let done = e
+        .on_response(refetch[0].id, answer("B's list"), 110.0)
+        .unwrap();
+    assert_eq!(watched(&done), vec![(vec![w], "B's list".to_owned())]);
+    // Back to A, whose list is still cached and fresh: heard at once, nothing fetched.
+    let back = e.set_user(None, 200.0);
+    assert_eq!(watched(&back), vec![(vec![w], "A's list".to_owned())]);
+    assert!(sends(&back).is_empty());
+}

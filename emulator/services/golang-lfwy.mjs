@@ -13,6 +13,8 @@ const STATUSES = ['pending', 'paid', 'shipped', 'done'];
 
 /** Orders created since the process started: each gets the next number. */
 let ordersCreated = 0;
+/** The orders created for each userId (newest first), listed before the user's usual ones. */
+const createdFor = new Map();
 
 /** Orders a user has: a stable count per userId, so paging has real totals. */
 function ordersOf(userId) {
@@ -48,14 +50,20 @@ export function golangLfwy(req) {
     if (!Number.isInteger(page) || page < 1 || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) {
       return bad(400, 'page must be >= 1 and pageSize 1..100');
     }
-    const all = ordersOf(userId);
+    const all = [...(createdFor.get(userId) || []), ...ordersOf(userId)];
     const list = all.slice((page - 1) * pageSize, page * pageSize);
     return ok({ list, total: all.length, page, pageSize, hasMore: page * pageSize < all.length });
   }
   if (req.path === '/api/order/create' && req.method === 'POST') {
     const body = /** @type {any} */ (req.body) || {};
     ordersCreated += 1;
-    return ok({ id: `new-${ordersCreated}`, title: body.title || '新订单', status: 'pending', openid });
+    const order = { id: `new-${ordersCreated}`, title: body.title || '新订单', status: 'pending', openid };
+    // With a userId, the order shows in that user's list from now on.
+    const userId = Number(body.userId);
+    if (Number.isInteger(userId) && userId > 0) {
+      createdFor.set(userId, [{ ...order, userId, amount: Number(body.amount) || 0 }, ...(createdFor.get(userId) || [])]);
+    }
+    return ok(order);
   }
   if (req.path === '/api/service/list' && req.method === 'GET') {
     return ok({ list: SERVICES, total: SERVICES.length });

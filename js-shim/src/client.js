@@ -262,12 +262,20 @@ async function makeClient(runtime, opts, wasmPath, loading) {
    * @type {ReturnType<typeof setTimeout> | undefined}
    */
   let reportTimer;
+  /**
+   * Watched queries (`client.watch`): each listener and the last value it heard.
+   * @type {Map<number, { listener: (event: any) => void, last: any }>}
+   */
+  const watchers = new Map();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let watchTimer;
   const freeIfDone = () => {
     if (depth === 0 && destroyed && !freed && callers.size === 0 && fetches.size === 0) {
       freed = true;
       // Whatever it would report has no engine to hear it.
       if (initTimer !== undefined) clearTimeout(initTimer);
       if (reportTimer !== undefined) clearTimeout(reportTimer);
+      if (watchTimer !== undefined) clearTimeout(watchTimer);
       engine.free();
       if (sockets) sockets.free();
       if (holdsQueue) heldQueues.delete(queueKey);
@@ -612,6 +620,20 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         if (debug) log(`#${c.id} sends a fleet report`);
         fetchOf(c.id);
         return;
+      case 'watched':
+      case 'watchFailed':
+        return tellWatchers(c);
+      case 'watchFetch':
+        if (debug) log(`#${c.id} refetches watched query ${c.watch}`);
+        fetchOf(c.id);
+        return;
+      case 'waitWatch':
+        if (watchTimer !== undefined) clearTimeout(watchTimer);
+        watchTimer = setTimeout(() => {
+          watchTimer = undefined;
+          event(() => engine.onWatchTimer(now()));
+        }, c.delayMs);
+        return;
       case 'waitReport':
         if (reportTimer !== undefined) clearTimeout(reportTimer);
         // Not after destroy(): a destroyed client reports no more.
@@ -639,6 +661,31 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         return tellCloudWaiters(new Error(`cloud init failed: ${c.error.detail}`));
       default:
         throw new Error(`mp-request: unknown command ${c.type}`);
+    }
+  }
+
+  /**
+   * Tells the watchers a command names what their query has now: a value, or a failure (with the last
+   * value they heard). A listener that throws does not stop the others.
+   * @param {any} c
+   */
+  function tellWatchers(c) {
+    for (const id of c.watches) {
+      const w = watchers.get(id);
+      if (!w) continue;
+      /** @type {{ response?: any, error?: RequestError }} */
+      let heard;
+      if (c.type === 'watched') {
+        w.last = c.value;
+        heard = { response: c.value };
+      } else {
+        heard = { response: w.last, error: new RequestError(c.error) };
+      }
+      try {
+        w.listener(heard);
+      } catch (error) {
+        say('error', 'a watch listener threw', error);
+      }
     }
   }
 
@@ -1058,7 +1105,29 @@ async function makeClient(runtime, opts, wasmPath, loading) {
     setUser(user) {
       guarded(() => dispatch(engine.setUser(user, now())));
     },
-    invalidate: (target) => guarded(() => engine.invalidate(target)),
+    invalidate: (target) =>
+      guarded(() => {
+        const out = engine.invalidate(target, now());
+        // Watched entries among those dropped are refetched (after a short coalescing wait).
+        dispatch(out, 1);
+        return out[0];
+      }),
+    watch(options, listener) {
+      live();
+      if (typeof listener !== 'function') throw invalidError(`\`watch\` needs a listener function, got ${typeof listener}`);
+      const out = guarded(() => engine.watch(options, now()));
+      const id = out[0];
+      watchers.set(id, { listener, last: undefined });
+      dispatch(out, 1);
+      return () => {
+        if (!watchers.delete(id) || freed) return;
+        try {
+          engine.unwatch(id);
+        } catch {
+          // A client destroyed meanwhile watches nothing anyway.
+        }
+      };
+    },
     cacheStats: () => guarded(() => engine.cacheStats()),
     stats: () => guarded(() => engine.stats(now())),
     resetStats: () => guarded(() => engine.resetStats()),
@@ -1096,6 +1165,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       destroyed = true;
       if (reportTimer !== undefined) clearTimeout(reportTimer);
       reportTimer = undefined;
+      watchers.clear();
       stopWatching();
       stopWatchingLifecycle();
       if (sockets) sockets.closeAll();

@@ -105,6 +105,14 @@ export interface ClientOptions {
   realtimeLog?: boolean;
 }
 
+/** What a `client.watch` listener hears. */
+export interface WatchEvent<T = any> {
+  /** The query's value: `{ statusCode, data, header }` (the last one heard, with an error). */
+  response?: { statusCode: number; data: T; header: Record<string, string> };
+  /** Why a fetch of it failed; `response` is then the last value heard, if any. */
+  error?: RequestError;
+}
+
 /** `report` of `createClient`. */
 export interface ReportOptions {
   /** Where reports go, e.g. '/api/fleet/report' (a path on the client's route, no query). */
@@ -461,8 +469,16 @@ export interface Client {
    * another user sends no further attempt.
    */
   setUser(user: string | null): void;
-  /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. */
+  /** Drops cached entries under a path prefix ('/api/order/') or with a tag; returns how many. Watched ones are refetched. */
   invalidate(target: string | { tag: string }): number;
+  /**
+   * Watches a GET the cache keeps (a cache rule for its path, or `cache: { ttlMs }`): `listener` hears its
+   * value at once (from the cache, or once fetched) and again whenever its entry changes (a refresh that
+   * stored a new answer, a refetch after an invalidation); a failure as `{ error, response }` with the last
+   * value heard. Watching one query twice shares one entry and one fetch; invalidations close together
+   * refetch it once, and not while the app is hidden. Returns the unsubscribe (call it in `onUnload`).
+   */
+  watch<T = any>(options: RequestOptions, listener: (event: WatchEvent<T>) => void): () => void;
   cacheStats(): CacheStats;
   /** What the client did per route and path pattern. */
   stats(): Stats;

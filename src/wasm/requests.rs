@@ -461,9 +461,9 @@ impl Engine {
         Ok(self.with_head(&[count as f64], commands))
     }
 
-    /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`.
-    /// Returns how many.
-    pub fn invalidate(&self, target: JsValue) -> Result<u32, JsValue> {
+    /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`:
+    /// `[count, ...commands]` (watched entries among them are refetched).
+    pub fn invalidate(&self, target: JsValue, now_ms: f64) -> Result<Array, JsValue> {
         let bounded = |v: &JsValue| string_within(v, MAX_PATH_BYTES).ok().flatten();
         let what = if let Some(prefix) = bounded(&target).filter(|p| p.starts_with('/')) {
             Invalidate::Prefix(prefix)
@@ -482,7 +482,31 @@ impl Engine {
                 }
             }
         };
-        Ok(self.borrow()?.invalidate(&what) as u32)
+        let (count, commands) = self.borrow()?.invalidate_watched(&what, now_ms);
+        Ok(self.with_head(&[count as f64], commands))
+    }
+
+    /// Watches a GET the cache keeps: `[watchId, ...commands]` (its value
+    /// now, or the fetch for it). Throws a plain error object on bad options.
+    pub fn watch(&self, options: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+        let raw = read_request(&options).map_err(|e| self.error(&e))?;
+        let (id, commands) = self
+            .borrow()?
+            .watch(raw, now_ms)
+            .map_err(|e| self.error(&e))?;
+        Ok(self.with_head(&[f64::from(id)], commands))
+    }
+
+    /// Stops watcher `id`; false when there was none.
+    pub fn unwatch(&self, id: u32) -> Result<bool, JsValue> {
+        Ok(self.borrow()?.unwatch(id))
+    }
+
+    /// A `waitWatch` command's delay is over: watched entries that are gone are refetched.
+    #[wasm_bindgen(js_name = onWatchTimer)]
+    pub fn on_watch_timer(&self, now_ms: f64) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.on_watch_timer(now_ms);
+        Ok(self.commands(commands))
     }
 
     /// The storage key to restore from and save to, or undefined without `cache.persist`.

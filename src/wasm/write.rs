@@ -198,7 +198,7 @@ pub fn command(
         Command::WaitReport { delay_ms } => {
             typed("waitReport").num("delayMs", delay_ms.into()).js()
         }
-        // Watched queries (not yet exported: `client.watch` is next).
+        // Watched queries (`client.watch`).
         Command::Watched { watches, value } => typed("watched")
             .set("watches", &watch_ids(&watches))
             .set("value", &value)
@@ -208,6 +208,10 @@ pub fn command(
             .set("error", &error_object(&error, locale, None, ""))
             .js(),
         Command::WaitWatch { delay_ms } => typed("waitWatch").num("delayMs", delay_ms.into()).js(),
+        Command::WatchFetch { id, watch } => typed("watchFetch")
+            .num("id", id.into())
+            .num("watch", watch.into())
+            .js(),
     }
 }
 

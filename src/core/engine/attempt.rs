@@ -383,7 +383,15 @@ impl<V: Clone + Weigh> Engine<V> {
             },
             RequestError::Cancelled,
         )];
-        if fetch.callers.is_empty() {
+        // With no caller left, it stops, unless watchers wait for what it stores.
+        let orphan = fetch.callers.is_empty();
+        let key = fetch
+            .caching
+            .as_ref()
+            .filter(|c| !c.outdated)
+            .map(|c| c.key.clone());
+        let watched = key.is_some_and(|key| !self.watchers_of(&key).is_empty());
+        if orphan && !watched {
             commands.extend(self.abandon(fetch_id, now_ms));
         }
         commands

@@ -155,6 +155,13 @@ pub enum Command<V = ()> {
         /// Why.
         error: RequestError,
     },
+    /// Fetch `id` refetches watcher `watch`'s query (its `Send`s follow; it has no caller).
+    WatchFetch {
+        /// The fetch.
+        id: RequestId,
+        /// The watcher it was started for (every watcher of the key hears it).
+        watch: WatchId,
+    },
     /// Wait, then report `on_watch_timer`: watched entries that are gone are refetched.
     WaitWatch {
         /// How long.
@@ -628,7 +635,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// made under another user send no further attempt; queued mutations of
     /// this user replay, one timer tick later: an app stores the new user's
     /// token right after `setUser`, and the replay must ask for it then.
-    pub fn set_user(&mut self, user: Option<String>, _now_ms: f64) -> Vec<Command<V>> {
+    pub fn set_user(&mut self, user: Option<String>, now_ms: f64) -> Vec<Command<V>> {
         if user.as_deref() == self.current_user() {
             return Vec::new();
         }
@@ -639,11 +646,12 @@ impl<V: Clone + Weigh> Engine<V> {
             .queue
             .iter()
             .any(|m| m.user.as_deref() == self.current_user());
+        // Watchers now watch the new user's entries.
+        let mut commands = self.watched_partition_changed(now_ms);
         if waiting {
-            vec![Command::WaitReplay { delay_ms: 0 }]
-        } else {
-            Vec::new()
+            commands.push(Command::WaitReplay { delay_ms: 0 });
         }
+        commands
     }
 
     /// The user `setUser` set, if any.
@@ -1062,9 +1070,12 @@ impl<V: Clone + Weigh> Engine<V> {
         let synced = fetch
             .replay
             .map(|mutation| self.replay_succeeded(mutation, answer.value.clone()));
+        // The backend named the user it served: the partition follows, and so do watchers.
+        let mut scope_changed = false;
         if let Some(user) = &answer.user {
             if !self.scope_explicit && !user.is_empty() && *user != self.scope {
                 self.set_scope(user.clone());
+                scope_changed = true;
             }
         }
         let mut watched = None;
@@ -1118,10 +1129,21 @@ impl<V: Clone + Weigh> Engine<V> {
                 self.invalidate(&Invalidate::Tag(tag));
             }
         }
-        let refetch = if fetch.method == Method::Get {
+        // A mutation's invalidations, or an answer that could not be stored
+        // (outdated by an invalidation or a new user): watched entries that
+        // are gone are refetched.
+        let outdated = fetch.caching.as_ref().is_some_and(|c| c.outdated);
+        let refetch = if fetch.method == Method::Get && !outdated {
             None
         } else {
             self.watched_entries_gone(now_ms)
+        };
+        // Once stored: every watcher is told the new partition's value (or refetched).
+        let partition = if scope_changed {
+            watched = None;
+            self.watched_partition_changed(now_ms)
+        } else {
+            Vec::new()
         };
         let mut commands: Vec<Command<V>> = fetch
             .callers
@@ -1135,6 +1157,7 @@ impl<V: Clone + Weigh> Engine<V> {
         commands.push(Command::End { id });
         commands.extend(watched);
         commands.extend(refetch);
+        commands.extend(partition);
         let stored = fetch
             .caching
             .as_ref()

@@ -6,8 +6,8 @@
 //! one entry and one fetch. Invalidations within `WATCH_COALESCE_MS` refetch a
 //! watched entry once, and only while the app is visible.
 //!
-//! Not yet exposed to JS (`client.watch` is the next step): the commands
-//! `Watched`, `WatchFailed` and `WaitWatch` are made only here.
+//! JS: `client.watch(options, listener)` (the shim keeps each listener and
+//! the last value it heard).
 
 use super::*;
 
@@ -131,6 +131,34 @@ impl<V: Clone + Weigh> Engine<V> {
         })
     }
 
+    /// The user partition changed (`setUser`): each watcher hears the new
+    /// user's cached value at once if there is a fresh one; the others are
+    /// refetched after the coalescing timer.
+    pub(super) fn watched_partition_changed(&mut self, now_ms: f64) -> Vec<Command<V>> {
+        let mut commands = Vec::new();
+        for i in 0..self.watching.watches.len() {
+            let (id, key) = {
+                let w = &self.watching.watches[i];
+                (w.id, full_key(&self.scope, &w.rest))
+            };
+            match self.store.peek(&key, now_ms) {
+                Some((value, true)) => commands.push(Command::Watched {
+                    watches: vec![id],
+                    value,
+                }),
+                _ if !self.watching.dirty.contains(&id) => self.watching.dirty.push(id),
+                _ => {}
+            }
+        }
+        if !self.watching.dirty.is_empty() && !self.watching.armed {
+            self.watching.armed = true;
+            commands.push(Command::WaitWatch {
+                delay_ms: WATCH_COALESCE_MS,
+            });
+        }
+        commands
+    }
+
     /// Drops what `what` selects, and refetches the watched entries among
     /// them: the count dropped, and the commands.
     pub fn invalidate_watched(
@@ -160,8 +188,21 @@ impl<V: Clone + Weigh> Engine<V> {
     pub(super) fn refetch_dirty(&mut self, now_ms: f64) -> Vec<Command<V>> {
         let dirty = core::mem::take(&mut self.watching.dirty);
         let mut commands = Vec::new();
-        for id in dirty {
-            commands.extend(self.refetch(id, now_ms));
+        // One fetch per key: watchers of one query share it (and its failure).
+        let mut done: Vec<&str> = Vec::new();
+        let rests: Vec<(WatchId, String)> = dirty
+            .iter()
+            .filter_map(|id| {
+                let w = self.watching.watches.iter().find(|w| w.id == *id)?;
+                Some((w.id, w.rest.clone()))
+            })
+            .collect();
+        for (id, rest) in &rests {
+            if done.contains(&rest.as_str()) {
+                continue;
+            }
+            done.push(rest);
+            commands.extend(self.refetch(*id, now_ms));
         }
         commands
     }
@@ -192,7 +233,14 @@ impl<V: Clone + Weigh> Engine<V> {
         let fetch = self.new_id();
         let slot = self.stats.slot(prepared.choice.route, &prepared.spec.path);
         match self.begin(fetch, slot, prepared, now_ms, false) {
-            Ok(commands) => commands,
+            Ok(commands) => {
+                let mut all = vec![Command::WatchFetch {
+                    id: fetch,
+                    watch: id,
+                }];
+                all.extend(commands);
+                all
+            }
             Err(error) => vec![Command::WatchFailed {
                 watches: vec![id],
                 error,
