@@ -223,11 +223,16 @@ impl<V: Clone + Weigh> Engine<V> {
                 }]
             }
         };
-        if prepared
+        // A fetch in flight for the key that will store its answer serves every
+        // watcher; one that will not (`cache: false`, outdated) does not.
+        let storing = prepared
             .key
             .as_ref()
-            .is_some_and(|key| self.sharing.contains_key(key))
-        {
+            .and_then(|key| self.sharing.get(key))
+            .and_then(|fetch| self.fetches.get(fetch))
+            .and_then(|f| f.caching.as_ref())
+            .is_some_and(|c| c.store.is_some() && !c.outdated);
+        if storing {
             return Vec::new();
         }
         let fetch = self.new_id();
