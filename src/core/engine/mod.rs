@@ -880,8 +880,9 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut revalidate = None;
         let key_looked_up = key.is_some() && plan.lookup;
         if let Some(full) = &key {
-            if !with_caller {
-                // A watched query's refetch of a stale entry asks whether it changed.
+            if !with_caller && self.store.contains(full, now_ms) {
+                // A watched query's refetch of a stale entry (its watchers have
+                // its value) asks whether it changed; an expired one is fetched whole.
                 revalidate = self.store.validator(full);
             }
             if plan.lookup && with_caller {
