@@ -115,12 +115,18 @@ export const BUDGET = {
   // asked with If-None-Match or If-Modified-Since, a 304 keeping the stored
   // body, its counts) and 0.2 KB of shim (the response headers the engine
   // reads, in one pass). stopReports, for destroy(): 0.4 KB of wasm and shim.
-  wasmRaw: 263.5 * KB,
-  wasmGzip: 118.5 * KB,
-  jsRaw: 47 * KB,
+  // Issue 21's watched queries added 10.6 KB of wasm (twiggy, before wasm-opt:
+  // the watcher registry and its caller-less refetch, notifications on store,
+  // failure and a new partition, invalidations coalesced by a timer, watchers
+  // served again when the fetch they relied on stores nothing, four boundary
+  // methods and four commands) and 1.5 KB of shim (client.watch, listeners
+  // with their last value, the watch timer).
+  wasmRaw: 274.5 * KB,
+  wasmGzip: 123.5 * KB,
+  jsRaw: 48.5 * KB,
   socketsRaw: 62.5 * KB,
   socketsJsRaw: 18 * KB,
-  bundleRaw: 390 * KB,
+  bundleRaw: 402 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

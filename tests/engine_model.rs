@@ -1702,7 +1702,13 @@ impl Shim {
                 let id = ids[n % ids.len()];
                 self.watches.remove(&id);
                 self.watched.remove(&id);
-                ensure!(self.engine.unwatch(id), "unwatch({id}) found no watcher");
+                let mut found = false;
+                self.event("unwatch", |e, now| {
+                    let (f, commands) = e.unwatch(id, now);
+                    found = f;
+                    commands
+                })?;
+                ensure!(found, "unwatch({id}) found no watcher");
                 Ok(())
             }
             Action::DropPending(u) => {

@@ -89,8 +89,8 @@ fn two_watchers_share_one_fetch_and_hear_its_value_and_later_changes() {
     assert_eq!(id, sends(&c)[0].id);
     assert_eq!(watched(&done), vec![(vec![a, b, c3], "list v2".to_owned())]);
     // Unwatched: hears nothing more.
-    assert!(e.unwatch(b));
-    assert!(!e.unwatch(b));
+    assert!(e.unwatch(b, 60.0).0);
+    assert!(!e.unwatch(b, 60.0).0);
     assert_eq!(e.watchers(), 2);
 }
 
@@ -222,4 +222,21 @@ fn watchers_follow_the_user() {
     let back = e.set_user(None, 200.0);
     assert_eq!(watched(&back), vec![(vec![w], "A's list".to_owned())]);
     assert!(sends(&back).is_empty());
+}
+
+#[test]
+fn the_last_unwatch_stops_the_fetch_made_for_it_alone() {
+    let mut e = orders();
+    let (a, c) = e.watch(get("/api/order/list"), 10.0).unwrap();
+    let (b, _) = e.watch(get("/api/order/list"), 11.0).unwrap();
+    let fetch = sends(&c)[0].id;
+    assert!(e.unwatch(a, 12.0).1.is_empty(), "b still watches");
+    let (found, stopped) = e.unwatch(b, 13.0);
+    assert!(found);
+    assert!(
+        stopped.contains(&Command::Abort { id: fetch })
+            && stopped.contains(&Command::End { id: fetch }),
+        "{stopped:?}"
+    );
+    assert_eq!(e.fetching(), 0);
 }

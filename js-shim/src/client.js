@@ -1121,11 +1121,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       dispatch(out, 1);
       return () => {
         if (!watchers.delete(id) || freed) return;
-        try {
-          engine.unwatch(id);
-        } catch {
-          // A client destroyed meanwhile watches nothing anyway.
-        }
+        // The fetch made for it alone stops with it.
+        event(() => engine.unwatch(id, now()).slice(1));
       };
     },
     cacheStats: () => guarded(() => engine.cacheStats()),

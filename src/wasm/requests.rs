@@ -497,9 +497,11 @@ impl Engine {
         Ok(self.with_head(&[f64::from(id)], commands))
     }
 
-    /// Stops watcher `id`; false when there was none.
-    pub fn unwatch(&self, id: u32) -> Result<bool, JsValue> {
-        Ok(self.borrow()?.unwatch(id))
+    /// Stops watcher `id`: `[found ? 1 : 0, ...commands]` (the fetch made for
+    /// it alone stops).
+    pub fn unwatch(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
+        let (found, commands) = self.borrow()?.unwatch(id, now_ms);
+        Ok(self.with_head(&[f64::from(u8::from(found))], commands))
     }
 
     /// A `waitWatch` command's delay is over: watched entries that are gone are refetched.

@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
 import { createSandbox, exampleRoot, repo, startEmulator } from './support.mjs';
 
-const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md', 'docs/fleet.md'];
+const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md', 'docs/fleet.md', 'docs/cache.md'];
 
 /** @returns {{ source: string, line: number, appJs: boolean, code: string }[]} */
 function codeBlocks(source) {
@@ -84,6 +84,18 @@ function expectedLogs(code) {
  * Each check must match a block, so none rots when the docs change.
  */
 const CHECKS = [
+  {
+    // The guide's watching page: its list arrives, and after onUnload nothing more is fetched for it.
+    match: "this.unwatch = client.watch({ path: '/api/home/init' }",
+    after: async ({ page, app }) => {
+      await until(() => page.data.banners.length > 0, 'the watched value');
+      const served = emulator.count('/api/home/init');
+      page.onUnload();
+      app.globalData.client.invalidate('/api/home/');
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(emulator.count('/api/home/init'), served, 'unsubscribed: no refetch');
+    },
+  },
   {
     match: "console.log('收到', data)",
     before: async ({ sandbox }) => {
@@ -231,7 +243,7 @@ for (const block of BLOCKS) {
         assert.equal(res.route, 'cloud');
         assert.equal(res.data.data.identity['x-wx-env'], emulator.env);
         if (typeof app.call === 'function') assert.equal((await app.call({ path: '/api/test' })).code, 0);
-        assert.equal(emulator.stats().byService['golang-lfwy'], typeof app.call === 'function' ? 2 : 1);
+        assert.equal(emulator.stats().byService['golang-lfwy'], typeof app.call === 'function' ? 2 : 1, JSON.stringify(emulator.requests().map((r) => r.path)));
         if (typeof app.logout === 'function') {
           // The client's header function reads the token at every attempt; logout drops it.
           sandbox.controls.storage.set('token', JSON.stringify('t-1'));

@@ -1159,6 +1159,8 @@ impl<V: Clone + Weigh> Engine<V> {
         commands.extend(watched);
         commands.extend(refetch);
         commands.extend(partition);
+        self.mark_served(&commands);
+        commands.extend(self.serve_the_unserved());
         let stored = fetch
             .caching
             .as_ref()
@@ -1238,6 +1240,8 @@ impl<V: Clone + Weigh> Engine<V> {
                 });
             }
         }
+        self.mark_served(&commands);
+        commands.extend(self.serve_the_unserved());
         commands
     }
 

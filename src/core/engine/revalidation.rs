@@ -26,6 +26,7 @@ impl<V: Clone + Weigh> Engine<V> {
                     fresh_until + f64::from(policy.stale_ms),
                 ))
             });
+        let key = entry.as_ref().map(|(key, ..)| key.clone());
         let value = entry.and_then(|(key, fresh_until, stale_until)| {
             self.store.revalidated(&key, fresh_until, stale_until)
         });
@@ -57,6 +58,15 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
+        // Watchers that have not heard this entry yet (a new user's) hear it now.
+        let unserved = key.map_or_else(Vec::new, |key| self.unserved_watchers_of(&key));
+        if !unserved.is_empty() {
+            commands.push(Command::Watched {
+                watches: unserved,
+                value,
+            });
+            self.mark_served(&commands);
+        }
         // Its new freshness is worth saving.
         self.changed(&mut commands);
         commands

@@ -25,6 +25,8 @@ pub(super) struct Watch {
     raw: RawRequest,
     /// Its cache key without the user partition: the current user's is watched.
     rest: String,
+    /// It heard a value or a failure of its current partition's entry.
+    served: bool,
 }
 
 /// The client's watchers.
@@ -62,6 +64,7 @@ impl<V: Clone + Weigh> Engine<V> {
             id,
             raw: raw.clone(),
             rest,
+            served: false,
         });
         let mut commands = Vec::new();
         let fresh = match self.store.peek(&key, now_ms) {
@@ -77,20 +80,95 @@ impl<V: Clone + Weigh> Engine<V> {
         if !fresh {
             commands.extend(self.refetch(id, now_ms));
         }
+        self.mark_served(&commands);
+        // Nothing fetched for it (a fetch in flight was relied on): it is looked after when that ends.
         Ok((id, commands))
     }
 
-    /// Stops watcher `id`; false when there was none.
-    pub fn unwatch(&mut self, id: WatchId) -> bool {
-        let before = self.watching.watches.len();
-        self.watching.watches.retain(|w| w.id != id);
+    /// Stops watcher `id` (false when there was none). The last watcher of a
+    /// query stops the fetch made for it alone, if one is in flight.
+    pub fn unwatch(&mut self, id: WatchId, now_ms: f64) -> (bool, Vec<Command<V>>) {
+        let Some(at) = self.watching.watches.iter().position(|w| w.id == id) else {
+            return (false, Vec::new());
+        };
+        let watch = self.watching.watches.remove(at);
         self.watching.dirty.retain(|d| *d != id);
-        self.watching.watches.len() != before
+        let key = full_key(&self.scope, &watch.rest);
+        if !self.watchers_of(&key).is_empty() {
+            return (true, Vec::new());
+        }
+        let alone = self.sharing.get(&key).copied().filter(|fetch| {
+            self.fetches
+                .get(fetch)
+                .is_some_and(|f| f.callers.is_empty() && f.replay.is_none() && !f.report)
+        });
+        match alone {
+            Some(fetch) => (true, self.abandon(fetch, now_ms)),
+            None => (true, Vec::new()),
+        }
     }
 
     /// Watchers now.
     pub fn watchers(&self) -> usize {
         self.watching.watches.len()
+    }
+
+    /// Notes which watchers `commands` tell something.
+    pub(super) fn mark_served(&mut self, commands: &[Command<V>]) {
+        for c in commands {
+            if let Command::Watched { watches, .. } | Command::WatchFailed { watches, .. } = c {
+                for w in self.watching.watches.iter_mut() {
+                    if watches.contains(&w.id) {
+                        w.served = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a fetch ended: every watcher not served yet has a fetch in flight
+    /// for its key that will store, or a refetch due (the `WaitWatch` returned,
+    /// if it was not armed yet). So no watcher waits for an answer that a new
+    /// user, an invalidation or a failure took away.
+    pub(super) fn serve_the_unserved(&mut self) -> Option<Command<V>> {
+        let mut marked = false;
+        for i in 0..self.watching.watches.len() {
+            let (id, served, key) = {
+                let w = &self.watching.watches[i];
+                (w.id, w.served, full_key(&self.scope, &w.rest))
+            };
+            if served || self.watching.dirty.contains(&id) {
+                continue;
+            }
+            let covered = self
+                .sharing
+                .get(&key)
+                .and_then(|fetch| self.fetches.get(fetch))
+                .and_then(|f| f.caching.as_ref())
+                .is_some_and(|c| c.store.is_some() && !c.outdated);
+            if !covered {
+                self.watching.dirty.push(id);
+                marked = true;
+            }
+        }
+        if !marked || self.watching.armed {
+            return None;
+        }
+        self.watching.armed = true;
+        Some(Command::WaitWatch {
+            delay_ms: WATCH_COALESCE_MS,
+        })
+    }
+
+    /// The watchers of `key` that have not heard its value yet.
+    pub(super) fn unserved_watchers_of(&self, key: &str) -> Vec<WatchId> {
+        let watching = self.watchers_of(key);
+        self.watching
+            .watches
+            .iter()
+            .filter(|w| !w.served && watching.contains(&w.id))
+            .map(|w| w.id)
+            .collect()
     }
 
     /// The watchers of `key` (a full key, the current user's partition).
@@ -138,7 +216,8 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut commands = Vec::new();
         for i in 0..self.watching.watches.len() {
             let (id, key) = {
-                let w = &self.watching.watches[i];
+                let w = &mut self.watching.watches[i];
+                w.served = false;
                 (w.id, full_key(&self.scope, &w.rest))
             };
             match self.store.peek(&key, now_ms) {
@@ -150,6 +229,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 _ => {}
             }
         }
+        self.mark_served(&commands);
         if !self.watching.dirty.is_empty() && !self.watching.armed {
             self.watching.armed = true;
             commands.push(Command::WaitWatch {
@@ -204,6 +284,7 @@ impl<V: Clone + Weigh> Engine<V> {
             done.push(rest);
             commands.extend(self.refetch(*id, now_ms));
         }
+        self.mark_served(&commands);
         commands
     }
 
