@@ -8,18 +8,7 @@ const DOC: &str = include_str!("../docs/errors.md");
 
 #[test]
 fn every_kind_is_documented_with_its_messages() {
-    let kinds = [
-        ErrorKind::Network,
-        ErrorKind::Timeout,
-        ErrorKind::Service,
-        ErrorKind::Init,
-        ErrorKind::Http,
-        ErrorKind::Unauthorized,
-        ErrorKind::RateLimited,
-        ErrorKind::Offline,
-        ErrorKind::Cancelled,
-        ErrorKind::Invalid,
-    ];
+    let kinds = ErrorKind::ALL;
     for kind in kinds {
         let row = DOC
             .lines()

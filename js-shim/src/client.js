@@ -1260,19 +1260,6 @@ function quietly(f) {
 }
 
 /**
- * A response header, whatever its case (the outcome's header holds strings only).
- * @param {Record<string, string> | undefined} headers
- * @param {string} name Lower case.
- */
-function header(headers, name) {
-  if (!headers) return undefined;
-  for (const key in headers) {
-    if (key.length === name.length && key.toLowerCase() === name) return headers[key];
-  }
-  return undefined;
-}
-
-/**
  * The response headers the engine reads, whatever their case, in one pass: `Retry-After`, `X-WX-OPENID`,
  * and the validators a cached copy is revalidated with (`ETag`, `Last-Modified`).
  * @param {Record<string, string> | undefined} headers

@@ -31,6 +31,20 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::Network,
+        ErrorKind::Timeout,
+        ErrorKind::Service,
+        ErrorKind::Init,
+        ErrorKind::Http,
+        ErrorKind::Unauthorized,
+        ErrorKind::RateLimited,
+        ErrorKind::Offline,
+        ErrorKind::Cancelled,
+        ErrorKind::Invalid,
+    ];
+
     /// The stable name JS sees in `RequestError.kind`.
     pub const fn as_str(self) -> &'static str {
         match self {

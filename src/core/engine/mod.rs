@@ -1146,16 +1146,7 @@ impl<V: Clone + Weigh> Engine<V> {
         } else {
             Vec::new()
         };
-        let mut commands: Vec<Command<V>> = fetch
-            .callers
-            .iter()
-            .map(|&(caller, started)| {
-                let settled = settled(&fetch, caller, started, now_ms, String::new());
-                self.stats.end(fetch.slot, settled.elapsed_ms, Outcome::Ok);
-                Command::Resolve(settled, answer.value.clone())
-            })
-            .collect();
-        commands.push(Command::End { id });
+        let mut commands = self.resolve_all(id, &fetch, &answer.value, now_ms);
         commands.extend(watched);
         commands.extend(refetch);
         commands.extend(partition);
@@ -1169,6 +1160,27 @@ impl<V: Clone + Weigh> Engine<V> {
             self.changed(&mut commands);
         }
         commands.extend(synced.into_iter().flatten());
+        commands
+    }
+
+    /// Every caller of ended fetch `id` gets `value`, counted; then its `End`.
+    fn resolve_all(
+        &mut self,
+        id: RequestId,
+        fetch: &Fetch,
+        value: &V,
+        now_ms: f64,
+    ) -> Vec<Command<V>> {
+        let mut commands: Vec<Command<V>> = fetch
+            .callers
+            .iter()
+            .map(|&(caller, started)| {
+                let settled = settled(fetch, caller, started, now_ms, String::new());
+                self.stats.end(fetch.slot, settled.elapsed_ms, Outcome::Ok);
+                Command::Resolve(settled, value.clone())
+            })
+            .collect();
+        commands.push(Command::End { id });
         commands
     }
 

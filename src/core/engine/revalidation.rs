@@ -48,16 +48,7 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         self.stats.revalidated(fetch.slot);
         self.finish_trace(&mut fetch, now_ms);
-        let mut commands: Vec<Command<V>> = fetch
-            .callers
-            .iter()
-            .map(|&(caller, started)| {
-                let settled = settled(&fetch, caller, started, now_ms, String::new());
-                self.stats.end(fetch.slot, settled.elapsed_ms, Outcome::Ok);
-                Command::Resolve(settled, value.clone())
-            })
-            .collect();
-        commands.push(Command::End { id });
+        let mut commands = self.resolve_all(id, &fetch, &value, now_ms);
         // Watchers that have not heard this entry yet (a new user's) hear it now.
         let unserved = key.map_or_else(Vec::new, |key| self.unserved_watchers_of(&key));
         if !unserved.is_empty() {

@@ -35,20 +35,6 @@ pub const PLATFORMS: &[&str] = &[
     "other",
 ];
 
-/// Error kinds a report may count.
-const KINDS: &[ErrorKind] = &[
-    ErrorKind::Network,
-    ErrorKind::Timeout,
-    ErrorKind::Service,
-    ErrorKind::Init,
-    ErrorKind::Http,
-    ErrorKind::Unauthorized,
-    ErrorKind::RateLimited,
-    ErrorKind::Offline,
-    ErrorKind::Cancelled,
-    ErrorKind::Invalid,
-];
-
 /// The largest count a report may carry: far beyond a device's delta, and
 /// small enough that sums over billions of reports stay exact (and merges
 /// saturate beyond that rather than wrap).
@@ -184,7 +170,7 @@ fn read_row(value: &Json) -> Result<Row, String> {
         return Err("`errors` must be an object".into());
     };
     for (name, n) in errors {
-        let kind = KINDS
+        let kind = ErrorKind::ALL
             .iter()
             .find(|k| k.as_str() == name)
             .ok_or_else(|| format!("`errors` names an unknown kind '{name}'"))?;
