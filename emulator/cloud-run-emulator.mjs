@@ -149,6 +149,8 @@ export async function startEmulator(options = {}) {
     }
     entry.status = out.status;
     send(res, out.status, out.body, out.headers);
+    // A change the service ran (not a repeat answered from an Idempotency-Key) reaches the user's sockets.
+    if (!first && out.invalidate) publish(out.invalidate.userId, { $mp: 1, type: 'invalidate', paths: out.invalidate.paths });
   }
 
   /**
@@ -196,6 +198,11 @@ export async function startEmulator(options = {}) {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       wsStats.connections += 1;
+      // Whose changes it hears (docs/live.md): the user its path names (`?userId=7`). A real service
+      // would take the user from X-WX-OPENID or a token it checks; the emulator's users are numbers.
+      const userId = Number(new URL(req.url || '/', 'http://emulator').searchParams.get('userId'));
+      if (Number.isInteger(userId) && userId > 0) subscribers.set(ws, userId);
+      ws.on('close', () => subscribers.delete(ws));
       // As the service sees them: after the gateway, which sets the identity.
       wsHandshakes.push({ ...stripCallerHeaders(req.headers), ...routed.identity });
       const connection = wsStats.connections;
@@ -232,6 +239,23 @@ export async function startEmulator(options = {}) {
     for (const client of wss.clients) client.send(data);
   }
 
+  /** Sockets that named a user, and which. @type {Map<import('ws').WebSocket, number>} */
+  const subscribers = new Map();
+  /** Frames pushed to users' sockets, in order: `{ userId, text, sockets }` (sockets: how many it reached). */
+  const published = [];
+
+  /** Pushes `frame` (an object, sent as JSON) to the sockets of `userId`. */
+  function publish(userId, frame) {
+    const text = JSON.stringify(frame);
+    let sockets = 0;
+    for (const [ws, user] of subscribers) {
+      if (user !== userId || ws.readyState !== ws.OPEN) continue;
+      ws.send(text);
+      sockets += 1;
+    }
+    published.push({ userId, text, sockets });
+  }
+
   /** Drops every socket: with a close frame (`code`), or abruptly (1006 at the client) without one. */
   function dropSockets(code) {
     for (const client of wss.clients) {
@@ -261,6 +285,9 @@ export async function startEmulator(options = {}) {
           return send(res, 200, { ok: true });
         case 'POST /ws/broadcast':
           broadcast(JSON.stringify(body));
+          return send(res, 200, { ok: true });
+        case 'POST /ws/publish':
+          publish(Number(body.userId), body.frame);
           return send(res, 200, { ok: true });
         default:
           return send(res, 404, { message: `no control ${action}` });
@@ -303,6 +330,7 @@ export async function startEmulator(options = {}) {
     wsStats.maxOpen = 0;
     wsReceived.length = 0;
     wsTexts.length = 0;
+    published.length = 0;
     fleet.reset();
     for (const stop of droppers) stop();
   }
@@ -374,6 +402,14 @@ export async function startEmulator(options = {}) {
       received: () => wsReceived.slice(),
       /** Text frames received (pings aside), in arrival order: `{ connection, text }`. */
       texts: () => wsTexts.slice(),
+      /**
+       * Pushes a frame (an object, sent as JSON) to the sockets whose path named `userId`
+       * (`?userId=7`), as the order service does after a change (docs/live.md).
+       * @param {number} userId @param {unknown} frame
+       */
+      publish,
+      /** Frames pushed to users' sockets, in order: `{ userId, text, sockets }`. */
+      published: () => published.slice(),
       /** Drops every socket abruptly every `ms`; returns a stop function. */
       dropEvery(ms) {
         const timer = setInterval(() => dropSockets(), ms);

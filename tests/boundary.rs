@@ -465,6 +465,37 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     assert_eq!(e.invalidate("/api/home/".into(), 0.0).unwrap().get(0), 1);
     assert!(e.invalidate(42.into(), 0.0).is_err());
     assert!(e.invalidate(object(&[("tag", "".into())]), 0.0).is_err());
+    // What the socket engine hands on, hostile: refused with a typed error, nothing counted.
+    let huge: JsValue = "/a\n".repeat(10_000).into();
+    for bad in [
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        42.into(),
+        "".into(),
+        "api".into(),
+        "#".into(),
+        object(&[("names", "/a".into())]),
+        huge,
+    ] {
+        let error = e.invalidate_pushed(bad, 0.0).unwrap_err();
+        assert_eq!(get(&error, "kind"), "invalid");
+    }
+    assert_eq!(
+        get(&e.cache_stats().unwrap(), "pushedInvalidations").as_f64(),
+        Some(0.0)
+    );
+    assert_eq!(
+        e.invalidate_pushed("/api/\n#home".into(), 0.0)
+            .unwrap()
+            .get(0),
+        0
+    );
+    assert!(e.socket_opened().unwrap().length() == 0);
+    e.frame_ignored().unwrap();
+    assert_eq!(
+        get(&e.cache_stats().unwrap(), "ignoredFrames").as_f64(),
+        Some(1.0)
+    );
     assert!(e.set_user(7.into(), 0.0).is_err());
     e.set_user("alice".into(), 0.0).unwrap();
     e.set_user(JsValue::NULL, 0.0).unwrap();

@@ -428,6 +428,24 @@ fn socket_commands_and_events_keep_their_shapes() {
     );
     // A frame the shim kept (large or binary): delivered as it holds it.
     log.all("frame", s.message(id, 1, None, 20.0));
+    // Frames a service pushes to the library: handed to the request engine, or ignored.
+    let pushed = r#"{"$mp":1,"type":"invalidate","paths":["/api/a"],"tags":["t"]}"#;
+    log.all("pushed", s.message(id, 1, Some(pushed.into()), 20.0));
+    log.all(
+        "pushed unknown",
+        s.message(id, 1, Some(r#"{"$mp":2}"#.into()), 20.0),
+    );
+    log.all(
+        "invalidatePushed",
+        e.invalidate_pushed("/api/a\n#t".into(), 20.0),
+    );
+    log.err(
+        "invalidatePushed bad",
+        e.invalidate_pushed(JsValue::from_f64(1.0), 20.0),
+    );
+    e.frame_ignored().unwrap();
+    log.all("socketOpened", e.socket_opened());
+    log.one("cacheStats", e.cache_stats());
     log.all("timer", s.timer(id, 10_020.0));
     e.socket_failure(id, "boom".into(), JsValue::UNDEFINED)
         .unwrap();
@@ -478,7 +496,7 @@ start mock: [6,{"type":"send","id":6,"route":"mock","reason":"route: 'mock' requ
 bad path: {"kind":"invalid","message":"请求参数无效：`path` must be a string, got number","detail":"`path` must be a string, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad user: {"kind":"invalid","message":"请求参数无效：`user` must be a non-empty string or null, got number","detail":"`user` must be a non-empty string or null, got number","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
 bad client: {"kind":"invalid","message":"请求参数无效：`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header, report, realtimeLog","detail":"`options` has an unknown option \"nope\"; known: env, service, resourceAppid, resourceEnv, cloud, baseUrl, mode, mock, retry, retryBudget, breaker, maxConcurrent, offlineQueue, cache, stats, timeoutMs, locale, seed, wasmPath, debug, onSync, header, report, realtimeLog","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
-cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0,"revalidations":0}
+cacheStats: {"entries":1,"bytes":97,"hits":1,"misses":1,"evictions":0,"staleServes":0,"revalidations":0,"pushedInvalidations":0,"ignoredFrames":0}
 snapshot: {"format":"mp-request/cache","version":1,"policy":1,"savedAt":2000,"user":"o-user","entries":[{"key":"6:o-user5:cloud3:GET14:/api/home/init0:0:","path":"/api/home/init","scope":"o-user","tags":["home"],"freshUntil":60410,"staleUntil":60410,"size":97,"value":{"statusCode":200,"data":{"n":1}}}]}
 restore: {"restored":1}
 restore other: {"restored":0,"discarded":"another format (not written by mp-request)"}
@@ -507,6 +525,12 @@ send queued: []
 opened: [{"type":"transmit","socket":1,"epoch":1,"seq":1,"text":"{\"type\":\"msg\",\"id\":1,\"data\":{\"hi\":1}}"},{"type":"event","socket":1,"event":{"name":"open"}},{"type":"event","socket":1,"event":{"name":"state","state":"open"}},{"type":"timer","socket":1,"atMs":10010}]
 message: [{"type":"deliver","socket":1}]
 frame: [{"type":"deliver","socket":1}]
+pushed: [{"type":"invalidate","socket":1,"names":"/api/a\n#t"}]
+pushed unknown: [{"type":"ignored","socket":1,"detail":"another version than 1"}]
+invalidatePushed: [0]
+invalidatePushed bad: {"kind":"invalid","message":"请求参数无效：`invalidation` takes 1 to 64 lines, each a path prefix starting with '/' or '#' and a tag","detail":"`invalidation` takes 1 to 64 lines, each a path prefix starting with '/' or '#' and a tag","code":null,"statusCode":null,"retryable":false,"attempts":0,"route":null}
+socketOpened: []
+cacheStats: {"entries":0,"bytes":0,"hits":0,"misses":0,"evictions":0,"staleServes":0,"revalidations":0,"pushedInvalidations":1,"ignoredFrames":1}
 timer: [{"type":"transmit","socket":1,"epoch":1,"seq":0,"text":"{\"type\":\"ping\",\"t\":10020}"},{"type":"timer","socket":1,"atMs":20020}]
 error: [{"type":"event","socket":1,"event":{"name":"error","detail":"boom"}},{"type":"closeTask","socket":1,"epoch":1,"code":4000,"reason":"error"},{"type":"event","socket":1,"event":{"name":"close","code":1006,"reason":"boom","reconnecting":true}},{"type":"event","socket":1,"event":{"name":"reconnecting","attempt":1,"delayMs":1000}},{"type":"event","socket":1,"event":{"name":"state","state":"reconnecting"}},{"type":"timer","socket":1,"atMs":11030}]
 closed: []

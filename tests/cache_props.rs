@@ -89,7 +89,7 @@ proptest! {
                 }
                 Op::Invalidate { path } => {
                     let prefix = format!("/p{path}");
-                    store.invalidate(|e| e.path.starts_with(&prefix));
+                    store.invalidate(&|_, e| e.path.starts_with(&prefix));
                     prop_assert!(store.iter().all(|(_, e)| !e.path.starts_with(&prefix)));
                 }
                 Op::Tick { ms } => now += f64::from(ms),

@@ -276,6 +276,11 @@ enum SocketAct {
     Send,
     /// The app closes its handle.
     Release,
+    /// The service pushes an invalidation of the lists (`{"$mp":1,...}`),
+    /// by path prefix or by tag.
+    Pushed(bool),
+    /// The service pushes a frame of the library's of an unknown version.
+    PushedUnknown,
 }
 
 // Each action is drawn as a kind and a few bytes of parameters, decoded
@@ -371,6 +376,9 @@ fn decode_socket_act(byte: u8) -> SocketAct {
             (SendFailed, 2),
             (Send, 4),
             (Release, 1),
+            (Pushed(false), 2),
+            (Pushed(true), 1),
+            (PushedUnknown, 1),
         ],
     )
 }
@@ -724,6 +732,9 @@ struct Shim {
     fetches: BTreeMap<RequestId, Fetch>,
     /// Fetches the engine ended (this launch): nothing may name them again.
     ended: BTreeSet<RequestId>,
+    /// Per user partition: the newest fetch begun before the last pushed
+    /// invalidation of it (this launch).
+    pushed_marks: BTreeMap<String, RequestId>,
     callers: BTreeMap<RequestId, Caller>,
     /// The `InitCloud` to answer, and the `WaitInit` timer.
     init_asked: Option<u32>,
@@ -786,6 +797,7 @@ impl Shim {
             user: None,
             fetches: BTreeMap::new(),
             ended: BTreeSet::new(),
+            pushed_marks: BTreeMap::new(),
             callers: BTreeMap::new(),
             init_asked: None,
             init_timer: None,
@@ -1142,6 +1154,18 @@ impl Shim {
                     "watchers {watches:?} of partition {:?} told {value:?}",
                     self.engine.user()
                 );
+                // Nor, after a pushed invalidation of its lists, a value fetched before it.
+                if let Some(mark) = self.pushed_marks.get(owner) {
+                    let fetch: RequestId = value
+                        .split(['|', '#'])
+                        .nth(1)
+                        .and_then(|id| id.parse().ok())
+                        .unwrap_or_default();
+                    ensure!(
+                        fetch > *mark,
+                        "watchers {watches:?} told {value:?}, fetched before an invalidation pushed after fetch {mark}"
+                    );
+                }
                 for id in &watches {
                     let heard = self
                         .watches
@@ -2067,6 +2091,7 @@ impl Shim {
         self.callers.clear();
         self.fetches.clear();
         self.ended.clear();
+        self.pushed_marks.clear();
         self.init_asked = None;
         self.init_timer = None;
         self.cloud_socket_waits = false;
@@ -2200,6 +2225,33 @@ impl Shim {
             SocketCommand::Emit(SocketEvent::State(State::Failed)) => {
                 self.seen.count("sockets failed for good", 1)
             }
+            SocketCommand::Invalidate { names } => {
+                self.seen.count("pushed invalidations", 1);
+                // Every fetch begun so far is older than it (both pushes name every list).
+                let mark = self
+                    .fetches
+                    .keys()
+                    .chain(self.ended.iter())
+                    .copied()
+                    .max()
+                    .unwrap_or_default();
+                self.pushed_marks
+                    .insert(self.engine.user().to_owned(), mark);
+                let (dropped, commands) = self
+                    .engine
+                    .invalidate_pushed(&names, now)
+                    .map_err(|e| format!("a pushed invalidation refused: {e}"))?;
+                self.seen.count("entries dropped by a push", dropped as u64);
+                self.execute_all(commands)?;
+            }
+            SocketCommand::Ignored { .. } => {
+                self.seen.count("pushed frames ignored", 1);
+                self.engine.frame_ignored();
+            }
+            SocketCommand::Emit(SocketEvent::Open) => {
+                // The shim tells the request engine: watched queries are asked again.
+                self.event("socket opened", |e, _| e.socket_opened())?;
+            }
             SocketCommand::Deliver | SocketCommand::Emit(_) => {}
         }
         Ok(())
@@ -2264,6 +2316,25 @@ impl Shim {
             (SocketAct::Message, Some((epoch, true))) => {
                 self.on_socket(id, "socket message", |s, now| {
                     s.on_message(epoch, Some("hello"), now)
+                })
+            }
+            (SocketAct::Pushed(by_tag), Some((epoch, true))) => {
+                let frame = if by_tag {
+                    r#"{"$mp":1,"type":"invalidate","tags":["list"]}"#
+                } else {
+                    r#"{"$mp":1,"type":"invalidate","paths":["/api/list"]}"#
+                };
+                self.on_socket(id, "socket pushed", |s, now| {
+                    s.on_message(epoch, Some(frame), now)
+                })
+            }
+            (SocketAct::PushedUnknown, Some((epoch, true))) => {
+                self.on_socket(id, "socket pushed (unknown)", |s, now| {
+                    s.on_message(
+                        epoch,
+                        Some(r#"{"$mp":2,"type":"invalidate","paths":["/"]}"#),
+                        now,
+                    )
                 })
             }
             (SocketAct::Ack, Some((epoch, true))) => match socket.sent.last() {
@@ -2653,6 +2724,9 @@ fn the_generator_reaches_every_situation() {
         "watch fetches",
         "watchers told",
         "watch failures",
+        "pushed invalidations",
+        "entries dropped by a push",
+        "pushed frames ignored",
     ]
     .into_iter()
     .filter(|what| seen.counts.get(what).copied().unwrap_or(0) == 0)

@@ -30,7 +30,8 @@ function ordersOf(userId) {
 
 /**
  * @param {{ method: string, path: string, query: URLSearchParams, body: unknown, headers: Record<string, string|string[]|undefined> }} req
- * @returns {{ status: number, body: unknown, headers?: Record<string, string> }}
+ * @returns {{ status: number, body: unknown, headers?: Record<string, string>, invalidate?: { userId: number, paths: string[] } }}
+ *   invalidate: what changed for which user, pushed to that user's sockets once answered.
  */
 export function golangLfwy(req) {
   // The gateway adds the caller's identity to the request the container
@@ -62,6 +63,8 @@ export function golangLfwy(req) {
     const userId = Number(body.userId);
     if (Number.isInteger(userId) && userId > 0) {
       createdFor.set(userId, [{ ...order, userId, amount: Number(body.amount) || 0 }, ...(createdFor.get(userId) || [])]);
+      // The user's list changed: their sockets are told (docs/live.md).
+      return { ...ok(order), invalidate: { userId, paths: ['/api/order/list'] } };
     }
     return ok(order);
   }

@@ -340,6 +340,12 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       now,
       transports,
       run: socketEvent,
+      // What services push to the library over sockets goes to the request engine.
+      live: {
+        invalidate: (names) => event(() => engine.invalidatePushed(names, now()).slice(1)),
+        ignored: () => event(() => (engine.frameIgnored(), [])),
+        opened: () => event(() => engine.socketOpened()),
+      },
       log: debug ? log : undefined,
       online,
       hidden,

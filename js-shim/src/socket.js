@@ -3,10 +3,12 @@
  * exist and what may be sent; the socket engine when to connect, reconnect,
  * beat, queue and pause); this file only opens SocketTasks, forwards their
  * events, and keeps one timer per socket. Every frame is reported to the
- * socket engine (a sign of life); only small text frames starting with `{`
- * cross into the wasm, as only those can be control frames (pongs, acks,
- * echoed pings). The engine answers `deliver` for the caller's frames, which
- * go to listeners as they were received. Part of the sockets' own file
+ * socket engine (a sign of life); only small text frames starting with `{`,
+ * and frames starting `{"$mp"`, cross into the wasm, as only those can be
+ * control frames (pongs, acks, echoed pings, the library's own frames). The
+ * engine answers `deliver` for the caller's frames, which go to listeners as
+ * they were received; what a service pushed to the library goes to the
+ * request engine (`live`). Part of the sockets' own file
  * (sockets-chunk.js): it imports nothing of the client's that has identity.
  */
 import { failed, field } from './outcome.js';
@@ -53,13 +55,16 @@ import { describe, say } from './report.js';
  * @param {() => number} deps.now
  * @param {SocketTransports} deps.transports
  * @param {(call: () => ArrayLike<any>) => void} deps.run Runs a socket engine call (unless the client is gone) and executes its commands.
+ * @param {{ invalidate: (names: string) => void, ignored: () => void, opened: () => void }} deps.live
+ *   The request engine's side of what services push: an invalidation (its `names`, as the socket engine
+ *   wrote them), a frame ignored, a socket (re)opened.
  * @param {(line: string) => void} [deps.log]
  * @param {boolean} deps.online The network's state now.
  * @param {boolean} deps.hidden The app's state now.
  * @param {{ invalidError: (detail: string) => Error, toRequestError: (thrown: unknown) => Error }} deps.errors
  *   The client's own (this file may be loaded apart from it: one RequestError class for the app).
  */
-export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, log, online: onlineNow, hidden: hiddenNow, errors }) {
+export function createSocketDriver({ engine, machines: makeMachines, now, transports, run, live: requests, log, online: onlineNow, hidden: hiddenNow, errors }) {
   const { invalidError, toRequestError } = errors;
   /** @type {Map<number, { id: number, target: SocketTarget, epoch: number, task?: SocketTaskLike, timer?: ReturnType<typeof setTimeout>, holders: Set<ManagedSocket>, acked: boolean, frame?: unknown, failed?: boolean }>} */
   const live = new Map();
@@ -230,8 +235,15 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
         // The frame being reported (`onMessage` sets it just before).
         for (const h of s.holders) h.emit('message', { data: s.frame });
         return;
+      case 'invalidate':
+        return requests.invalidate(c.names);
+      case 'ignored':
+        if (log) log(`socket ${s.target.route} ${s.target.path}: a frame of mp-request's ignored (${c.detail}): ${String(s.frame).slice(0, 120)}`);
+        return requests.ignored();
       case 'event':
         if (log) log(`socket ${s.target.route} ${s.target.path}: ${c.event.name}${c.event.state ? ` ${c.event.state}` : ''}${c.event.detail ? ` (${c.event.detail})` : ''}`);
+        // Invalidations sent while it was not open are lost: the request engine asks watched queries again.
+        if (c.event.name === 'open') requests.opened();
         for (const h of s.holders) h.emit(c.event.name, c.event);
         if (c.event.name === 'state' && (c.event.state === 'closed' || c.event.state === 'failed')) {
           if (c.event.state === 'closed') forget(s);
@@ -313,8 +325,9 @@ export function createSocketDriver({ engine, machines: makeMachines, now, transp
     task.onMessage((e) => {
       const data = field(e, 'data');
       s.frame = data;
-      // Control frames are ASCII and at most 1024 bytes: nothing else is copied in.
-      const text = typeof data === 'string' && data.length <= CONTROL_MAX && CONTROL_START.test(data) ? data : undefined;
+      // Control frames are ASCII and at most 1024 bytes, or begin `{"$mp"` (at most 16 KB; the
+      // engine ignores a longer one, cut here): nothing else is copied in.
+      const text = typeof data !== 'string' ? undefined : data.length <= CONTROL_MAX ? (CONTROL_START.test(data) ? data : undefined) : data.startsWith(PUSHED_START) ? data.slice(0, PUSHED_MAX + 1) : undefined;
       machine((m) => m.message(s.id, epoch, text, now()));
       s.frame = undefined;
     });
@@ -450,6 +463,9 @@ function closeQuietly(task, code, reason) {
 /** The longest frame that may be a control frame (the engine's `MAX_CONTROL_BYTES`). */
 const CONTROL_MAX = 1024;
 const CONTROL_START = /^[ \t\n\r]*\{/;
+/** How a longer frame of the library's begins, and its limit (the engine's `pushed::LONG_START`, `MAX_PUSHED_BYTES`). */
+const PUSHED_START = '{"$mp"';
+const PUSHED_MAX = 16 * 1024;
 
 /** What `client.socket()` returns: one handle of a connection shared by key. */
 export class ManagedSocket {

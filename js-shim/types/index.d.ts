@@ -263,6 +263,10 @@ export interface CacheStats {
   staleServes: number;
   /** Stale entries a `304 Not Modified` made fresh again (their ETag or Last-Modified asked; no body moved). */
   revalidations: number;
+  /** Invalidations services pushed over managed sockets (`{"$mp":1,"type":"invalidate",…}`, see docs/live.md) and acted on. */
+  pushedInvalidations: number;
+  /** Frames of mp-request's (`"$mp"`) ignored: another version, an unknown type, malformed. Never handed to listeners. */
+  ignoredFrames: number;
 }
 
 export interface StatsOptions {

@@ -26,6 +26,7 @@ use crate::core::limits::{self, MAX_BODY_BYTES, MAX_PATH_BYTES, MAX_USER_BYTES};
 use crate::core::locale::Locale;
 use crate::core::request::{number, RawRequest};
 use crate::core::socket::hub::Registry;
+use crate::core::socket::pushed::MAX_PUSHED_BYTES;
 
 /// One client's request engine, owned by the JS client.
 #[wasm_bindgen]
@@ -502,6 +503,37 @@ impl Engine {
     pub fn unwatch(&self, id: u32, now_ms: f64) -> Result<Array, JsValue> {
         let (found, commands) = self.borrow()?.unwatch(id, now_ms);
         Ok(self.with_head(&[f64::from(u8::from(found))], commands))
+    }
+
+    /// The socket engine read an invalidation a service pushed (a `{"$mp":1}`
+    /// frame; its command's `names`): the current user's entries it selects
+    /// are dropped: `[count, ...commands]` (watched ones are refetched).
+    #[wasm_bindgen(js_name = invalidatePushed)]
+    pub fn invalidate_pushed(&self, names: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+        let names = string_within(&names, MAX_PUSHED_BYTES)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let (count, commands) = self
+            .borrow()?
+            .invalidate_pushed(&names, now_ms)
+            .map_err(|e| self.error(&e))?;
+        Ok(self.with_head(&[count as f64], commands))
+    }
+
+    /// The socket engine ignored a frame of the library's (counted in `cacheStats`).
+    #[wasm_bindgen(js_name = frameIgnored)]
+    pub fn frame_ignored(&self) -> Result<(), JsValue> {
+        self.borrow()?.frame_ignored();
+        Ok(())
+    }
+
+    /// A managed socket opened: watched queries are asked again (invalidations
+    /// sent while it was not open are lost).
+    #[wasm_bindgen(js_name = socketOpened)]
+    pub fn socket_opened(&self) -> Result<Array, JsValue> {
+        let commands = self.borrow()?.socket_opened();
+        Ok(self.commands(commands))
     }
 
     /// A `waitWatch` command's delay is over: watched entries that are gone are refetched.

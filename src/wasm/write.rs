@@ -397,6 +397,8 @@ pub fn socket_command(socket: u32, command: &SocketCommand) -> JsValue {
             .text("text", text)
             .js(),
         SocketCommand::Deliver => head("deliver").js(),
+        SocketCommand::Invalidate { names } => head("invalidate").text("names", names).js(),
+        SocketCommand::Ignored { detail } => head("ignored").name("detail", detail).js(),
         SocketCommand::Emit(event) => head("event").set("event", &socket_event(event)).js(),
         SocketCommand::Timer { at_ms } => head("timer")
             .num_or_null("atMs", at_ms.is_finite().then_some(*at_ms))
@@ -485,7 +487,8 @@ pub fn cloud_config(c: &ClientConfig) -> JsValue {
         .js()
 }
 
-/// `{ entries, bytes, hits, misses, evictions, staleServes }`.
+/// `{ entries, bytes, hits, misses, evictions, staleServes, revalidations,
+/// pushedInvalidations, ignoredFrames }`.
 pub fn cache_stats(s: &CacheStats) -> JsValue {
     Obj::new()
         .num("entries", s.entries as f64)
@@ -495,6 +498,8 @@ pub fn cache_stats(s: &CacheStats) -> JsValue {
         .num("evictions", s.evictions as f64)
         .num("staleServes", s.stale_serves as f64)
         .num("revalidations", s.revalidations as f64)
+        .num("pushedInvalidations", s.pushed_invalidations as f64)
+        .num("ignoredFrames", s.ignored_frames as f64)
         .js()
 }
 

@@ -84,6 +84,11 @@ pub struct CacheStats {
     pub stale_serves: u64,
     /// Stale entries a `304 Not Modified` made fresh again.
     pub revalidations: u64,
+    /// Invalidations services pushed over sockets (counted by the engine).
+    pub pushed_invalidations: u64,
+    /// Frames of the library's ignored: another version, an unknown type
+    /// (counted by the engine).
+    pub ignored_frames: u64,
 }
 
 /// Limits of the store.
@@ -212,12 +217,12 @@ impl<V: Clone> Store<V> {
         evicted
     }
 
-    /// Removes the entries `doomed` selects; returns how many.
-    pub fn invalidate(&mut self, doomed: impl Fn(&Entry<V>) -> bool) -> usize {
+    /// Removes the entries `doomed` selects (by key and entry); returns how many.
+    pub fn invalidate(&mut self, doomed: &dyn Fn(&str, &Entry<V>) -> bool) -> usize {
         let keys: Vec<String> = self
             .lru
             .iter()
-            .filter(|(_, e)| doomed(e))
+            .filter(|(k, e)| doomed(k, e))
             .map(|(k, _)| k.clone())
             .collect();
         for key in &keys {
@@ -331,7 +336,10 @@ mod tests {
         tagged.tags = vec!["orders".into()];
         s.insert("a".into(), tagged);
         s.insert("b".into(), entry(1, 1e9, 1e9));
-        assert_eq!(s.invalidate(|e| e.tags.iter().any(|t| t == "orders")), 1);
+        assert_eq!(
+            s.invalidate(&|_, e| e.tags.iter().any(|t| t == "orders")),
+            1
+        );
         assert_eq!(s.stats().entries, 1);
         s.clear();
         assert_eq!(

@@ -17,6 +17,7 @@ mod admission;
 mod attempt;
 mod handles;
 mod idempotency;
+mod live;
 mod replay;
 mod reporting;
 mod revalidation;
@@ -475,6 +476,8 @@ pub struct Engine<V = ()> {
     reporting: Option<reporting::Reporting>,
     /// Watched queries.
     watching: watching::Watching,
+    /// Counts of what services pushed over sockets.
+    live: live::Live,
 }
 
 /// Handles are kept for at least this many keys (see `handle_capacity`)...
@@ -524,6 +527,7 @@ impl<V: Clone + Weigh> Engine<V> {
             keys: None,
             reporting: None,
             watching: watching::Watching::default(),
+            live: live::Live::default(),
         }
     }
 
@@ -677,10 +681,12 @@ impl<V: Clone + Weigh> Engine<V> {
         let dropped = match what {
             Invalidate::Prefix(prefix) => self
                 .store
-                .invalidate(|e| e.path.starts_with(prefix.as_str())),
-            Invalidate::Tag(tag) => self.store.invalidate(|e| e.tags.iter().any(|t| t == tag)),
+                .invalidate(&|_, e| e.path.starts_with(prefix.as_str())),
+            Invalidate::Tag(tag) => self
+                .store
+                .invalidate(&|_, e| e.tags.iter().any(|t| t == tag)),
         };
-        self.outdate_in_flight(|f| match what {
+        self.outdate_in_flight(&|f| match what {
             Invalidate::Prefix(prefix) => f.path().starts_with(prefix.as_str()),
             Invalidate::Tag(tag) => f
                 .caching
@@ -693,7 +699,12 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// Counters and sizes of the cache.
     pub fn cache_stats(&self) -> CacheStats {
-        self.store.stats()
+        let (pushed_invalidations, ignored_frames) = self.live_counts();
+        CacheStats {
+            pushed_invalidations,
+            ignored_frames,
+            ..self.store.stats()
+        }
     }
 
     /// Whether the cache is saved to storage.
@@ -1120,8 +1131,8 @@ impl<V: Clone + Weigh> Engine<V> {
         if fetch.method != Method::Get {
             // A mutation makes its own path's cached answers outdated.
             let path = fetch.path().to_owned();
-            self.store.invalidate(|e| e.path == path);
-            self.outdate_in_flight(|f| f.path() == path);
+            self.store.invalidate(&|_, e| e.path == path);
+            self.outdate_in_flight(&|f| f.path() == path);
             let (prefixes, tags) = self.config.cache.invalidated_by(fetch.method, &path);
             for prefix in prefixes {
                 self.invalidate(&Invalidate::Prefix(prefix));
@@ -1293,7 +1304,7 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// In-flight fetches that `outdated` selects will not store their answer,
     /// and new requests will not join them.
-    fn outdate_in_flight(&mut self, outdated: impl Fn(&Fetch) -> bool) {
+    fn outdate_in_flight(&mut self, outdated: &dyn Fn(&Fetch) -> bool) {
         for fetch in self.fetches.values_mut() {
             if !outdated(fetch) {
                 continue;

@@ -151,13 +151,37 @@ impl<V: Clone + Weigh> Engine<V> {
                 marked = true;
             }
         }
-        if !marked || self.watching.armed {
+        if !marked {
+            return None;
+        }
+        self.arm()
+    }
+
+    /// The coalescing timer, unless it is armed already.
+    fn arm(&mut self) -> Option<Command<V>> {
+        if self.watching.armed {
             return None;
         }
         self.watching.armed = true;
         Some(Command::WaitWatch {
             delay_ms: WATCH_COALESCE_MS,
         })
+    }
+
+    /// Every watched query is asked again once the coalescing timer fires
+    /// (the `WaitWatch` returned, if it was not armed yet).
+    pub(super) fn watch_all_again(&mut self) -> Option<Command<V>> {
+        let mut marked = false;
+        for w in &self.watching.watches {
+            if !self.watching.dirty.contains(&w.id) {
+                self.watching.dirty.push(w.id);
+                marked = true;
+            }
+        }
+        if !marked {
+            return None;
+        }
+        self.arm()
     }
 
     /// The watchers of `key` that have not heard its value yet.
@@ -200,13 +224,7 @@ impl<V: Clone + Weigh> Engine<V> {
             return None;
         }
         self.watching.dirty.extend(gone);
-        if self.watching.armed {
-            return None;
-        }
-        self.watching.armed = true;
-        Some(Command::WaitWatch {
-            delay_ms: WATCH_COALESCE_MS,
-        })
+        self.arm()
     }
 
     /// The user partition changed (`setUser`): each watcher hears the new
@@ -230,11 +248,8 @@ impl<V: Clone + Weigh> Engine<V> {
             }
         }
         self.mark_served(&commands);
-        if !self.watching.dirty.is_empty() && !self.watching.armed {
-            self.watching.armed = true;
-            commands.push(Command::WaitWatch {
-                delay_ms: WATCH_COALESCE_MS,
-            });
+        if !self.watching.dirty.is_empty() {
+            commands.extend(self.arm());
         }
         commands
     }

@@ -4,23 +4,26 @@
 //! - a pong: `{"type":"pong"}`, optionally with `"t"` (a number);
 //! - a ping: `{"type":"ping","t":N}`, the shape of the socket's own pings
 //!   (an echo service hands them back);
-//! - an ack: `{"type":"ack","id":N}`, `N` a whole number.
+//! - an ack: `{"type":"ack","id":N}`, `N` a whole number;
+//! - a frame a service pushes to the library (`pushed`): an object with a
+//!   `"$mp"` member.
 //!
 //! An object with any other key, or with a `type` of anything else, is the
 //! caller's message, as is anything that is not one JSON object. Only small
-//! frames are inspected: control frames are a few dozen ASCII bytes.
+//! frames are inspected (control frames are a few dozen ASCII bytes), and
+//! larger ones that begin `{"$mp"` (ignored past `MAX_PUSHED_BYTES`).
 
+use super::pushed::{self, Fields, Pushed, LONG_START, MARK, MAX_PUSHED_BYTES};
 use crate::core::cache::json::is_json;
 use crate::core::query::{unescape, Key, Members};
 
-/// Frames longer than this (in UTF-8 bytes) are never control frames. The
-/// shim copies into the wasm only text frames of at most this many UTF-16
-/// units that start with `{`: a control frame is ASCII, so its units are its
-/// bytes.
+/// Frames longer than this (in UTF-8 bytes) are never control frames, unless
+/// they begin `pushed::LONG_START`. The shim copies into the wasm only text
+/// frames that may be one: a control frame is ASCII, so its units are its bytes.
 pub const MAX_CONTROL_BYTES: usize = 1024;
 
 /// A frame that is the socket's own business.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Control {
     /// The service answered a ping.
     Pong,
@@ -28,30 +31,69 @@ pub enum Control {
     Ping,
     /// The service acked the message with this id (acked mode).
     Ack(u64),
+    /// A frame of the library's (`"$mp"`).
+    Pushed(Pushed),
+}
+
+/// Whether `text` is worth reading at all: small, or a larger frame that
+/// begins as the library's do (the shim tests the same before copying in).
+pub fn inspected(text: &str) -> bool {
+    text.len() <= MAX_CONTROL_BYTES || text.starts_with(LONG_START)
 }
 
 /// What `text` is, if it is a control frame.
 pub fn control(text: &str) -> Option<Control> {
-    if text.len() > MAX_CONTROL_BYTES || !is_json(text) {
+    if !inspected(text) {
+        return None;
+    }
+    if text.len() > MAX_PUSHED_BYTES {
+        // Begun as the library's frames are, and never the app's data.
+        return Some(Control::Pushed(Pushed::Ignored("longer than 16 KB")));
+    }
+    if !is_json(text) {
         return None;
     }
     // An array's members have no names: not a control frame either.
     let mut members = Members::new(text)?;
-    let (mut kind, mut t, mut id) = (None, None, None);
+    let mut fields = Fields::default();
+    // A member the socket's own frames do not have (the library's may).
+    let mut other = false;
     while let Some((key, value)) = members.next_member()? {
         let Key::Name(name) = key else {
             return None;
         };
         let slot = match unescape(name).as_str() {
-            "type" => &mut kind,
-            "t" => &mut t,
-            "id" => &mut id,
-            _ => return None,
+            MARK => &mut fields.version,
+            "type" => &mut fields.kind,
+            "t" => &mut fields.t,
+            "id" => &mut fields.id,
+            "paths" => &mut fields.paths,
+            "tags" => &mut fields.tags,
+            _ => {
+                other = true;
+                continue;
+            }
         };
-        if slot.replace(value).is_some() {
-            // A key given twice: not a frame this socket writes or expects.
-            return None;
-        }
+        fields.twice |= slot.replace(value).is_some();
+    }
+    if fields.version.is_some() {
+        return Some(Control::Pushed(pushed::read(&fields)));
+    }
+    // A key given twice, or one they do not have: not a frame this socket writes or expects.
+    let Fields {
+        kind,
+        t,
+        id,
+        paths: None,
+        tags: None,
+        twice: false,
+        ..
+    } = fields
+    else {
+        return None;
+    };
+    if other {
+        return None;
     }
     let first = |v: &str| v.as_bytes().first().copied();
     let kind = kind.filter(|k| first(k) == Some(b'"')).map(unescape)?;
@@ -130,6 +172,142 @@ mod tests {
         ] {
             assert_eq!(control(text), None, "{text}");
         }
+    }
+
+    fn invalidate(names: &str) -> Option<Control> {
+        Some(Control::Pushed(Pushed::Invalidate {
+            names: names.into(),
+        }))
+    }
+
+    #[test]
+    fn invalidation_frames_in_any_order_with_unknown_members_skipped() {
+        assert_eq!(
+            control(r#"{"$mp":1,"type":"invalidate","paths":["/api/order/list"]}"#),
+            invalidate("/api/order/list")
+        );
+        assert_eq!(
+            control(r#"{ "tags" : ["orders","home"], "type":"invalidate", "$mp" : 1 }"#),
+            invalidate("#orders\n#home")
+        );
+        assert_eq!(
+            control(
+                r#"{"$mp":1,"type":"invalidate","paths":["/a","/b\u002fc"],"tags":["t"],"by":"admin","at":{"t":1}}"#
+            ),
+            invalidate("/a\n/b/c\n#t")
+        );
+        assert_eq!(
+            control(r#"{"\u0024mp":1,"type":"invalidate","tags":["x"]}"#),
+            invalidate("#x")
+        );
+    }
+
+    #[test]
+    fn frames_of_the_library_it_cannot_act_on_are_ignored_with_the_reason() {
+        for (text, why) in [
+            (
+                r#"{"$mp":2,"type":"invalidate","paths":["/a"]}"#,
+                "another version",
+            ),
+            (
+                r#"{"$mp":"1","type":"invalidate","paths":["/a"]}"#,
+                "another version",
+            ),
+            (
+                r#"{"$mp":1.0,"type":"invalidate","paths":["/a"]}"#,
+                "another version",
+            ),
+            (
+                r#"{"$mp":1,"type":"subscribe","paths":["/a"]}"#,
+                "a type version 1 does not know",
+            ),
+            (r#"{"$mp":1,"paths":["/a"]}"#, "no `type`"),
+            (r#"{"$mp":1,"type":"invalidate"}"#, "no path and no tag"),
+            (
+                r#"{"$mp":1,"type":"invalidate","paths":[],"tags":[]}"#,
+                "no path and no tag",
+            ),
+            (
+                r#"{"$mp":1,"type":"invalidate","paths":"/a"}"#,
+                "not an array of strings",
+            ),
+            (
+                r#"{"$mp":1,"type":"invalidate","paths":[1]}"#,
+                "not an array of strings",
+            ),
+            (
+                r#"{"$mp":1,"type":"invalidate","paths":["api"]}"#,
+                "does not start with '/'",
+            ),
+            (
+                r#"{"$mp":1,"type":"invalidate","tags":[""]}"#,
+                "an empty tag",
+            ),
+            (
+                r#"{"$mp":1,"$mp":1,"type":"invalidate","tags":["t"]}"#,
+                "given twice",
+            ),
+            (
+                r#"{"$mp":1,"type":"invalidate","tags":["t"],"tags":["u"]}"#,
+                "given twice",
+            ),
+        ] {
+            match control(text) {
+                Some(Control::Pushed(Pushed::Ignored(detail))) => {
+                    assert!(detail.contains(why), "{text}: {detail}")
+                }
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        let many: Vec<String> = (0..=pushed::MAX_NAMES)
+            .map(|i| format!("\"t{i}\""))
+            .collect();
+        let text = format!(
+            r#"{{"$mp":1,"type":"invalidate","tags":[{}]}}"#,
+            many.join(",")
+        );
+        assert!(matches!(
+            control(&text),
+            Some(Control::Pushed(Pushed::Ignored(_)))
+        ));
+        // Not JSON, or not an object: the app's, whatever it mentions.
+        for text in [
+            r#"{"$mp":1,"type":"invalidate""#,
+            r#"[{"$mp":1}]"#,
+            r#"{"data":{"$mp":1}}"#,
+        ] {
+            assert_eq!(control(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn long_frames_of_the_library_are_read_when_they_begin_as_documented() {
+        let paths: Vec<String> = (0..pushed::MAX_NAMES)
+            .map(|i| format!("\"/api/{i}/{}\"", "x".repeat(100)))
+            .collect();
+        let text = format!(
+            r#"{{"$mp":1,"type":"invalidate","paths":[{}]}}"#,
+            paths.join(",")
+        );
+        assert!(text.len() > MAX_CONTROL_BYTES && text.len() <= MAX_PUSHED_BYTES);
+        match control(&text) {
+            Some(Control::Pushed(Pushed::Invalidate { names })) => {
+                assert_eq!(names.lines().count(), pushed::MAX_NAMES);
+                assert!(pushed::valid_names(&names));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same frame with a space first: the app's.
+        assert_eq!(control(&format!(" {text}")), None);
+        // Past the limit: ignored, never the app's (the shim cuts it to one byte over).
+        let over = format!(
+            r#"{{"$mp":1,"type":"invalidate","tags":["t"],"pad":"{}"}}"#,
+            " ".repeat(MAX_PUSHED_BYTES)
+        );
+        assert_eq!(
+            control(&over[..=MAX_PUSHED_BYTES]),
+            Some(Control::Pushed(Pushed::Ignored("longer than 16 KB")))
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use super::config::{Heartbeat, SocketConfig};
 use super::control::{control, Control};
 use super::outbox::{Frame, Outbox};
+use super::pushed::Pushed;
 use crate::core::error::RequestError;
 use crate::core::rng::Rng;
 use crate::prelude::*;
@@ -80,6 +81,18 @@ pub enum SocketCommand {
     /// was received: the shim holds it (most frames never cross into the
     /// wasm).
     Deliver,
+    /// A service pushed an invalidation (`pushed`): hand it to the request
+    /// engine, which drops the current user's matching entries.
+    Invalidate {
+        /// What to drop: `Pushed::Invalidate`'s `names`.
+        names: String,
+    },
+    /// A frame of the library's that this version does not act on: count it
+    /// (it never reaches the caller).
+    Ignored {
+        /// Why.
+        detail: &'static str,
+    },
     /// Tell the caller.
     Emit(SocketEvent),
     /// Call `on_timer` at this instant (replaces any earlier request).
@@ -234,6 +247,7 @@ impl Socket {
     /// (larger text, binary), which is the caller's whatever it holds. Every
     /// frame is a sign of life. Pongs, the socket's own pings coming back
     /// from an echo service, and acks (acked mode) are the socket's own;
+    /// frames a service pushes to the library go to the request engine;
     /// everything else goes to the caller.
     pub fn on_message(&mut self, epoch: u32, text: Option<&str>, now: f64) -> Vec<SocketCommand> {
         if epoch != self.epoch || self.state != State::Open {
@@ -248,6 +262,12 @@ impl Socket {
             Some(Control::Ack(id)) if self.config.acked => {
                 self.outbox.ack(id);
                 Vec::new()
+            }
+            Some(Control::Pushed(Pushed::Invalidate { names })) => {
+                vec![SocketCommand::Invalidate { names }]
+            }
+            Some(Control::Pushed(Pushed::Ignored(detail))) => {
+                vec![SocketCommand::Ignored { detail }]
             }
             _ => vec![SocketCommand::Deliver],
         }

@@ -7,3 +7,4 @@ pub mod hub;
 pub mod machine;
 pub mod outbox;
 pub mod pool;
+pub mod pushed;
