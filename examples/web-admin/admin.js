@@ -14,7 +14,10 @@ const client = await createClient({
   mode: 'http',
   timeoutMs: 800,
   retry: { limit: 2, baseMs: 100, capMs: 400 },
-  cache: { rules: [{ path: '/api/order/list', ttlMs: 30_000 }] },
+  cache: {
+    rules: [{ path: '/api/order/list', ttlMs: 30_000 }],
+    invalidations: [{ method: 'POST', path: '/api/order/create', prefixes: ['/api/order/list'] }],
+  },
 });
 
 const view = { userId: 1, page: 1, hasMore: false };
@@ -170,6 +173,30 @@ $('#orders-form').addEventListener('submit', (event) => {
   loadOrders();
 });
 $('#reload').addEventListener('click', () => loadOrders(true));
+// A new order for the user shown: the backend then tells that user's mini-programs over their sockets.
+$('#create-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const result = $('#create-result');
+  try {
+    const res = await client.request({
+      path: '/api/order/create',
+      method: 'POST',
+      data: {
+        userId: view.userId,
+        title: /** @type {HTMLInputElement} */ ($('#create-title')).value,
+        amount: Number(/** @type {HTMLInputElement} */ ($('#create-amount')).value) || 0,
+      },
+      idempotent: 'auto',
+    });
+    result.dataset.order = res.data.data.id;
+    result.textContent = `已创建 ${res.data.data.id}`;
+    view.page = 1;
+    await loadOrders();
+  } catch (err) {
+    result.dataset.order = '';
+    result.textContent = `${err.message} (${err.kind})`;
+  }
+});
 $('#prev').addEventListener('click', () => {
   view.page -= 1;
   loadOrders();

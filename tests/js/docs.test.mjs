@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import { after, before, beforeEach, test } from 'node:test';
 import { createSandbox, exampleRoot, repo, startEmulator } from './support.mjs';
 
-const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md', 'docs/fleet.md', 'docs/cache.md'];
+const SOURCES = ['docs/CLOUD_CONTAINER_USAGE.md', 'README.md', 'docs/errors.md', 'docs/sockets.md', 'docs/stats.md', 'docs/fleet.md', 'docs/cache.md', 'docs/live.md'];
 
 /** @returns {{ source: string, line: number, appJs: boolean, code: string }[]} */
 function codeBlocks(source) {
@@ -94,6 +94,22 @@ const CHECKS = [
       app.globalData.client.invalidate('/api/home/');
       await new Promise((r) => setTimeout(r, 150));
       assert.equal(emulator.count('/api/home/init'), served, 'unsubscribed: no refetch');
+    },
+  },
+  {
+    // The guide's pushed-invalidation page: an order created elsewhere for user 1 shows up, one GET after the push.
+    match: "client.socket({ service: 'ws', path: '/?userId=1' })",
+    after: async ({ page, app }) => {
+      await until(() => page.data.orders.length > 0 && emulator.stats().ws.open === 1, 'the list and the socket');
+      await new Promise((r) => setTimeout(r, 200));
+      const served = emulator.count('/api/order/list');
+      const res = await fetch(`${emulator.url}/api/order/create`, { method: 'POST', body: JSON.stringify({ userId: 1, title: '推送来的订单' }) });
+      assert.equal(res.status, 200);
+      await until(() => page.data.orders[0].title === '推送来的订单', 'the pushed change');
+      assert.equal(emulator.count('/api/order/list'), served + 1);
+      assert.equal(app.globalData.client.cacheStats().pushedInvalidations, 1);
+      page.onUnload();
+      await until(() => emulator.stats().ws.open === 0, 'the socket closed with the page');
     },
   },
   {

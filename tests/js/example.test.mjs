@@ -188,3 +188,33 @@ test('the WebSocket check waits for its own echo only, and gives up after its ti
   app.globalData.client.destroy();
   sandbox.dispose();
 });
+
+test('the order page watches the list: an order created elsewhere for the user appears without polling, one GET each', async () => {
+  const { app, sandbox } = await launch();
+  const page = sandbox.openPage('pages/orders/orders');
+  await until(() => page.data.orders.length > 0 && app.globalData.socketConnected);
+  // The socket's open asks the watched list again once (a 304): settled before counting.
+  await until(() => emulator.stats().notModified >= 1 || emulator.count('/api/order/list') === 1);
+  await new Promise((r) => setTimeout(r, 200));
+  const before = emulator.count('/api/order/list');
+  assert.equal(page.data.orders[0].userId, 1);
+  // Another device (plain HTTP, as the web admin) creates an order for user 1: the backend pushes.
+  const res = await fetch(`${emulator.url}/api/order/create`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 1, title: '别处创建的订单' }),
+  });
+  assert.equal(res.status, 200);
+  await until(() => page.data.orders[0].title === '别处创建的订单', 1000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(emulator.count('/api/order/list') - before, 1, 'one GET, after the push; no polling');
+  assert.equal(app.globalData.client.cacheStats().pushedInvalidations, 1);
+
+  // The page's own button: the mutation's invalidation refreshes the list too.
+  await page.createOrder();
+  await until(() => /^小程序订单/.test(page.data.orders[0].title));
+  page.onUnload();
+  assert.equal(app.globalData.socketConnected, false, 'the socket closes with the page');
+  app.globalData.client.destroy();
+  sandbox.dispose();
+});

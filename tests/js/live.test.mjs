@@ -4,8 +4,12 @@
 // this version does not know are counted and never handed to the app's listeners; and a socket that drops
 // and reconnects repairs what it missed by asking the watched queries again.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import vm from 'node:vm';
 import { after, before, test } from 'node:test';
-import { cloudOptions, sandboxWithBundle, sleep, startEmulator, waitFor } from './support.mjs';
+import { cloudOptions, plain, repo, sandboxWithBundle, sleep, startEmulator, waitFor } from './support.mjs';
 
 let emulator;
 before(async () => {
@@ -122,4 +126,42 @@ test('a socket that drops and reconnects asks the watched list again, repairing 
   await waitFor('the list asked again', () => heard.length === 2);
   assert.equal(titles(heard[1])[0], '掉线时的订单');
   assert.equal(a.client.cacheStats().pushedInvalidations, 0, 'repaired without the frame');
+});
+
+test("the guide's service of a few lines pushes what the client acts on: another device's order reaches a watcher", async (t) => {
+  const guide = readFileSync(join(repo, 'docs/CLOUD_CONTAINER_USAGE.md'), 'utf8');
+  const code = /```js service\n([\s\S]*?)\n```/.exec(guide)?.[1];
+  assert.ok(code, 'the guide shows a service');
+  assert.match(code, /server\.listen\(80\);$/);
+  const module = { exports: {} };
+  // On a free port, and the server handed back for the test.
+  vm.runInThisContext(`(function (require, module) {\n${code.replace('server.listen(80);', 'server.listen(0); module.exports = server;')}\n})`)(
+    createRequire(import.meta.url),
+    module,
+  );
+  const server = /** @type {import('node:http').Server} */ (module.exports);
+  t.after(() => server.close());
+  await new Promise((resolve) => (server.listening ? resolve(undefined) : server.once('listening', resolve)));
+  const baseUrl = `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`;
+  // Two phones of one user, straight to the service (no gateway here: they name the openid it would add).
+  const phone = async () => {
+    const { mp, sandbox } = sandboxWithBundle(emulator);
+    t.after(() => sandbox.dispose());
+    const client = await mp.createClient({ baseUrl, header: { 'x-wx-openid': 'o-guide' }, cache: { rules: [{ path: '/api/order/list', ttlMs: 60_000 }] } });
+    t.after(() => client.destroy());
+    return client;
+  };
+  const a = await phone();
+  const b = await phone();
+  const socket = a.socket({ route: 'http', path: '/', header: { 'x-wx-openid': 'o-guide' } });
+  await waitFor('the socket open', () => socket.state === 'open');
+  /** @type {any[]} */
+  const heard = [];
+  a.watch({ path: '/api/order/list' }, (/** @type {any} */ e) => heard.push(e));
+  await waitFor('the empty list', () => heard.length === 1);
+  assert.deepEqual(plain(heard[0].response.data.data.list), []);
+  await b.request({ path: '/api/order/create', method: 'POST', data: {} });
+  await waitFor("A's watcher hears the order", () => heard.length === 2, 1000);
+  assert.deepEqual(plain(heard[1].response.data.data.list), [{ id: 'o1', openid: 'o-guide' }]);
+  assert.equal(a.cacheStats().pushedInvalidations, 1);
 });

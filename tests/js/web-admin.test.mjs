@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { startAdmin } from '../../examples/web-admin/serve.mjs';
 import { launchChromium } from './browser.mjs';
 import { createRequire } from 'node:module';
-import { cloudOptions, repo, sandboxWithBundle, waitFor } from './support.mjs';
+import { cloudOptions, createSandbox, exampleRoot, repo, sandboxWithBundle, waitFor } from './support.mjs';
 
 const { summarise } = createRequire(import.meta.url)(join(repo, 'dist/node/mp_request_fleet.js'));
 
@@ -179,5 +179,37 @@ test('the fleet view: several mini-programs report, and the admin shows exactly 
       client.destroy();
       sandbox.dispose();
     }
+  }
+});
+
+test("an order the admin creates for a user reaches that user's open order page in the mini-program, without polling", async () => {
+  const emulator = admin.emulator;
+  // The example mini-program, its order page open (it watches user 1's list and holds the socket).
+  const sandbox = createSandbox({ root: exampleRoot(), emulator, profile: 'android', envVersion: 'develop' });
+  const app = sandbox.launch();
+  await app.ready;
+  try {
+    const orders = sandbox.openPage('pages/orders/orders');
+    await waitFor('the list and the socket', () => orders.data.orders.length > 0 && app.globalData.socketConnected);
+    await new Promise((r) => setTimeout(r, 300));
+    const gets = () => emulator.requests().filter((r) => r.path === '/api/order/list' && r.headers['x-wx-openid']).length;
+    const before = gets();
+    // In Chromium: user 1, a title, create.
+    await page.fill('#user-id', '1');
+    await page.click('#orders-form button[type="submit"]');
+    await page.fill('#create-title', '后台为用户 1 建的单');
+    await page.click('#create-form button[type="submit"]');
+    await page.waitForSelector('#create-result[data-order^="new-"]');
+    await page.waitForSelector('#orders tbody tr:first-child td:nth-child(2):text-is("后台为用户 1 建的单")');
+    // The mini-program's page shows it: the backend's push made it ask once.
+    await waitFor('the page updated', () => orders.data.orders[0].title === '后台为用户 1 建的单', 2000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(gets() - before, 1, "one GET by the mini-program, after the admin's order; no polling");
+    assert.equal(app.globalData.client.cacheStats().pushedInvalidations, 1);
+    orders.onUnload();
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    app.globalData.client.destroy();
+    sandbox.dispose();
   }
 });

@@ -29,7 +29,14 @@ App({
       resourceAppid: config.resourceAppid,
       resourceEnv: config.env,
       mock: { routes: mockRoutes, enabled: config.mock },
-      cache: { rules: [{ path: '/api/home/*', ttlMs: 30000, staleMs: 300000 }] },
+      cache: {
+        rules: [
+          { path: '/api/home/*', ttlMs: 30000, staleMs: 300000 },
+          // 订单页订阅的列表：变化由后端推送，缓存只是打开页面时先显示的数据。
+          { path: '/api/order/list', ttlMs: 60000 },
+        ],
+        invalidations: [{ method: 'POST', path: '/api/order/create', prefixes: ['/api/order/list'] }],
+      },
       debug: config.debug,
     });
     this.globalData.client = client;
@@ -52,7 +59,8 @@ App({
     await this.ready;
     if (this.socketUsers === 0) return null;
     if (!this.globalData.socket) {
-      const socket = this.globalData.client.socket({ service: config.wsService, path: '/' });
+      // 路径里的 userId 告诉示例后端这台设备是谁：它会把这个用户的数据变化推送过来（见订单页）。
+      const socket = this.globalData.client.socket({ service: config.wsService, path: `/?userId=${config.userId}` });
       this.globalData.socket = socket;
       socket.on('state', ({ state }) => {
         this.globalData.socketConnected = state === 'open';
