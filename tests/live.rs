@@ -10,7 +10,7 @@ mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRule};
 use mp_request::core::cache::validator::Validator;
-use mp_request::core::engine::{Answer, Command, Engine, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Answer, Command, Engine, Invalidate, Send, WATCH_COALESCE_MS};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::socket::config::RawSocketConfig;
 use mp_request::core::socket::machine::{Socket, SocketCommand};
@@ -18,6 +18,11 @@ use support::*;
 
 /// Order lists and the home page cached for 10 s (stale for a minute).
 fn orders() -> Engine<String> {
+    engine_with(false)
+}
+
+/// `orders()`, the cache saved to storage when `persist`.
+fn engine_with(persist: bool) -> Engine<String> {
     let mut raw = cloud_config();
     let rule = |path: &str, tag: &str| RawRule {
         path: path.into(),
@@ -30,6 +35,7 @@ fn orders() -> Engine<String> {
             rule("/api/order/list", "orders"),
             rule("/api/home/init", "home"),
         ],
+        persist: Some(persist),
         ..RawCacheConfig::default()
     });
     let mut e = Engine::new(raw.validate().unwrap(), platform(), 1);
@@ -320,4 +326,30 @@ fn the_socket_hands_the_librarys_frames_to_the_engine_and_never_to_the_caller() 
             [SocketCommand::Deliver]
         );
     }
+}
+
+#[test]
+fn a_saved_cache_forgets_what_a_push_or_an_invalidate_dropped() {
+    let persisted = |c: &[Command<String>]| c.iter().any(|c| matches!(c, Command::Persist { .. }));
+    let mut e = engine_with(true);
+    store(&mut e, "/api/order/list", answer("v1"), 10.0);
+    store(&mut e, "/api/home/init", answer("home"), 20.0);
+    e.snapshot(30.0);
+    assert!(!e.persist_due());
+    // Nothing matched: nothing to save.
+    let (dropped, c) = e.invalidate_pushed("/api/none", 40.0).unwrap();
+    assert_eq!(dropped, 0);
+    assert!(!persisted(&c));
+    // Dropped: saved again, so that the next launch does not bring it back.
+    let (dropped, c) = e.invalidate_pushed("/api/order/list", 50.0).unwrap();
+    assert_eq!(dropped, 1);
+    assert!(persisted(&c), "{c:?}");
+    let (_, saved) = e.snapshot(60.0);
+    let paths: Vec<&str> = saved.iter().map(|(_, entry)| entry.path.as_str()).collect();
+    assert_eq!(paths, ["/api/home/init"]);
+    // The same for the app's own `invalidate`.
+    let (dropped, c) = e.invalidate_watched(&Invalidate::Tag("home".into()), 70.0);
+    assert_eq!(dropped, 1);
+    assert!(persisted(&c), "{c:?}");
+    assert!(e.snapshot(80.0).1.is_empty());
 }

@@ -52,10 +52,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 names_select(names, f.path(), tags)
             })
         });
-        Ok((
-            dropped,
-            self.watched_entries_gone(now_ms).into_iter().collect(),
-        ))
+        Ok((dropped, self.after_invalidation(dropped, now_ms)))
     }
 
     /// A frame of the library's was ignored (another version, an unknown type).

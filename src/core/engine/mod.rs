@@ -762,7 +762,7 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// A `Persist` after the cache changed, unless one is already due.
-    fn changed(&mut self, commands: &mut Vec<Command<V>>) {
+    pub(super) fn changed(&mut self, commands: &mut Vec<Command<V>>) {
         if self.config.cache.persist && !self.persist_due {
             self.persist_due = true;
             commands.push(Command::Persist {

@@ -262,10 +262,17 @@ impl<V: Clone + Weigh> Engine<V> {
         now_ms: f64,
     ) -> (usize, Vec<Command<V>>) {
         let dropped = self.invalidate(what);
-        (
-            dropped,
-            self.watched_entries_gone(now_ms).into_iter().collect(),
-        )
+        (dropped, self.after_invalidation(dropped, now_ms))
+    }
+
+    /// After `dropped` entries went: the saved cache follows (it would bring
+    /// them back at the next launch), and the watched ones are refetched.
+    pub(super) fn after_invalidation(&mut self, dropped: usize, now_ms: f64) -> Vec<Command<V>> {
+        let mut commands: Vec<Command<V>> = self.watched_entries_gone(now_ms).into_iter().collect();
+        if dropped > 0 {
+            self.changed(&mut commands);
+        }
+        commands
     }
 
     /// The coalescing timer fired: each watched entry that is gone is
