@@ -126,6 +126,9 @@ export async function startEmulator(options = {}) {
       out =
         (service === DEFAULT_HTTP_SERVICE && fleet.handle({ method, path: url.pathname, raw })) ||
         handler({ method, path: url.pathname, query: url.searchParams, body: parseBody(raw), headers });
+      // A change the service ran reaches the user's sockets, whether or not its answer gets back
+      // (a repeat answered from an Idempotency-Key ran nothing, and pushes nothing).
+      if (out.invalidate) publish(out.invalidate.userId, { $mp: 1, type: 'invalidate', paths: out.invalidate.paths });
       // Server errors are not remembered: a repeat may succeed.
       if (typeof key === 'string' && out.status < 500) idempotent.set(scope, { fingerprint, out });
     }
@@ -149,8 +152,6 @@ export async function startEmulator(options = {}) {
     }
     entry.status = out.status;
     send(res, out.status, out.body, out.headers);
-    // A change the service ran (not a repeat answered from an Idempotency-Key) reaches the user's sockets.
-    if (!first && out.invalidate) publish(out.invalidate.userId, { $mp: 1, type: 'invalidate', paths: out.invalidate.paths });
   }
 
   /**

@@ -128,13 +128,16 @@ export const BUDGET = {
   // instead); the request engine's side (the current user's entries dropped,
   // fetches in flight outdated, every watcher asked again when a socket
   // opens, two counters) 2.1 KB; the shim 0.9 KB (three glue functions, the
-  // socket driver's hand-over).
-  wasmRaw: 276.5 * KB,
-  wasmGzip: 124 * KB,
+  // socket driver's hand-over). Its hostile review added 0.6 KB of wasm: an
+  // invalidation selects watchers by their path and tags, a fetch in flight
+  // begun before it goes on and the watcher is asked again when it ends (one
+  // fetch per key however many pushes), and a drop is saved.
+  wasmRaw: 277 * KB,
+  wasmGzip: 124.5 * KB,
   jsRaw: 49.5 * KB,
   socketsRaw: 64 * KB,
   socketsJsRaw: 18.5 * KB,
-  bundleRaw: 407.5 * KB,
+  bundleRaw: 408 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

@@ -462,9 +462,9 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
     assert_eq!(get(&stats, "entries").as_f64(), Some(1.0));
     assert_eq!(get(&stats, "hits").as_f64(), Some(1.0));
     assert!(get(&stats, "bytes").as_f64().unwrap() > 64.0);
-    assert_eq!(e.invalidate("/api/home/".into(), 0.0).unwrap().get(0), 1);
-    assert!(e.invalidate(42.into(), 0.0).is_err());
-    assert!(e.invalidate(object(&[("tag", "".into())]), 0.0).is_err());
+    assert_eq!(e.invalidate("/api/home/".into()).unwrap().get(0), 1);
+    assert!(e.invalidate(42.into()).is_err());
+    assert!(e.invalidate(object(&[("tag", "".into())])).is_err());
     // What the socket engine hands on, hostile: refused with a typed error, nothing counted.
     let huge: JsValue = "/a\n".repeat(10_000).into();
     for bad in [
@@ -477,7 +477,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
         object(&[("names", "/a".into())]),
         huge,
     ] {
-        let error = e.invalidate_pushed(bad, 0.0).unwrap_err();
+        let error = e.invalidate_pushed(bad).unwrap_err();
         assert_eq!(get(&error, "kind"), "invalid");
     }
     assert_eq!(
@@ -485,9 +485,7 @@ fn a_cache_hit_returns_the_very_object_that_was_stored() {
         Some(0.0)
     );
     assert_eq!(
-        e.invalidate_pushed("/api/\n#home".into(), 0.0)
-            .unwrap()
-            .get(0),
+        e.invalidate_pushed("/api/\n#home".into()).unwrap().get(0),
         0
     );
     assert!(e.socket_opened().unwrap().length() == 0);

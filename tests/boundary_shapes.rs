@@ -435,13 +435,10 @@ fn socket_commands_and_events_keep_their_shapes() {
         "pushed unknown",
         s.message(id, 1, Some(r#"{"$mp":2}"#.into()), 20.0),
     );
-    log.all(
-        "invalidatePushed",
-        e.invalidate_pushed("/api/a\n#t".into(), 20.0),
-    );
+    log.all("invalidatePushed", e.invalidate_pushed("/api/a\n#t".into()));
     log.err(
         "invalidatePushed bad",
-        e.invalidate_pushed(JsValue::from_f64(1.0), 20.0),
+        e.invalidate_pushed(JsValue::from_f64(1.0)),
     );
     e.frame_ignored().unwrap();
     log.all("socketOpened", e.socket_opened());

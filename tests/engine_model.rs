@@ -732,9 +732,9 @@ struct Shim {
     fetches: BTreeMap<RequestId, Fetch>,
     /// Fetches the engine ended (this launch): nothing may name them again.
     ended: BTreeSet<RequestId>,
-    /// Per user partition: the newest fetch begun before the last pushed
-    /// invalidation of it (this launch).
-    pushed_marks: BTreeMap<String, RequestId>,
+    /// Watchers owed a value fetched after a push or a socket's open: the
+    /// newest fetch begun before it (this launch, this user).
+    owed: BTreeMap<u32, RequestId>,
     callers: BTreeMap<RequestId, Caller>,
     /// The `InitCloud` to answer, and the `WaitInit` timer.
     init_asked: Option<u32>,
@@ -797,7 +797,7 @@ impl Shim {
             user: None,
             fetches: BTreeMap::new(),
             ended: BTreeSet::new(),
-            pushed_marks: BTreeMap::new(),
+            owed: BTreeMap::new(),
             callers: BTreeMap::new(),
             init_asked: None,
             init_timer: None,
@@ -1154,18 +1154,14 @@ impl Shim {
                     "watchers {watches:?} of partition {:?} told {value:?}",
                     self.engine.user()
                 );
-                // Nor, after a pushed invalidation of its lists, a value fetched before it.
-                if let Some(mark) = self.pushed_marks.get(owner) {
-                    let fetch: RequestId = value
-                        .split(['|', '#'])
-                        .nth(1)
-                        .and_then(|id| id.parse().ok())
-                        .unwrap_or_default();
-                    ensure!(
-                        fetch > *mark,
-                        "watchers {watches:?} told {value:?}, fetched before an invalidation pushed after fetch {mark}"
-                    );
-                }
+                // A value fetched after a push or a socket's open settles what they were owed.
+                let fetch: RequestId = value
+                    .split(['|', '#'])
+                    .nth(1)
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or_default();
+                self.owed
+                    .retain(|w, mark| !(watches.contains(w) && fetch > *mark));
                 for id in &watches {
                     let heard = self
                         .watches
@@ -1177,6 +1173,7 @@ impl Shim {
                 Ok(())
             }
             Command::WatchFailed { watches, .. } => {
+                self.owed.retain(|w, _| !watches.contains(w));
                 for id in &watches {
                     let heard = self
                         .watches
@@ -1693,7 +1690,7 @@ impl Shim {
                 } else {
                     Invalidate::Prefix("/api/list".into())
                 };
-                self.event("invalidate", |e, now| e.invalidate_watched(&what, now).1)
+                self.event("invalidate", |e, _| e.invalidate_watched(&what).1)
             }
             Action::Watch(b) => {
                 let raw = RawRequest {
@@ -1726,6 +1723,7 @@ impl Shim {
                 let id = ids[n % ids.len()];
                 self.watches.remove(&id);
                 self.watched.remove(&id);
+                self.owed.remove(&id);
                 let mut found = false;
                 self.event("unwatch", |e, now| {
                     let (f, commands) = e.unwatch(id, now);
@@ -1885,6 +1883,11 @@ impl Shim {
             self.etags.insert(tag.clone());
         }
         let revalidations = self.engine.cache_stats().revalidations;
+        // The query and partition a 304 would confirm.
+        let asked = self.fetches.get(&id).and_then(|f| match &f.origin {
+            Origin::Request(raw) => Some((raw.path.clone(), f.scope.clone())),
+            _ => None,
+        });
         let answer = Answer {
             status,
             retry_after: (status == 429).then(|| "1".to_owned()),
@@ -1900,6 +1903,18 @@ impl Shim {
         })?;
         let revalidated = self.engine.cache_stats().revalidations - revalidations;
         self.seen.count("revalidated (304)", revalidated);
+        // A 304 to a fetch begun after a push or an open confirms its watchers' value.
+        if let (1, Some((path, scope))) = (revalidated, asked) {
+            let current = scope == self.engine.user();
+            let watchers: Vec<u32> = self
+                .watched
+                .iter()
+                .filter(|(_, r)| current && r.path == path)
+                .map(|(w, _)| *w)
+                .collect();
+            self.owed
+                .retain(|w, mark| !(watchers.contains(w) && id > *mark));
+        }
         if let (Some(requests), true) = (report, (200..300).contains(&status)) {
             ensure!(
                 !self.fetches.contains_key(&id),
@@ -1978,6 +1993,8 @@ impl Shim {
             }
         }
         self.user = user.clone();
+        // What a push or an open owed concerned the user before.
+        self.owed.clear();
         self.event("set_user", |e, now| e.set_user(user, now))?;
         ensure!(
             self.engine.current_user() == self.user.as_deref(),
@@ -2091,7 +2108,7 @@ impl Shim {
         self.callers.clear();
         self.fetches.clear();
         self.ended.clear();
-        self.pushed_marks.clear();
+        self.owed.clear();
         self.init_asked = None;
         self.init_timer = None;
         self.cloud_socket_waits = false;
@@ -2227,19 +2244,11 @@ impl Shim {
             }
             SocketCommand::Invalidate { names } => {
                 self.seen.count("pushed invalidations", 1);
-                // Every fetch begun so far is older than it (both pushes name every list).
-                let mark = self
-                    .fetches
-                    .keys()
-                    .chain(self.ended.iter())
-                    .copied()
-                    .max()
-                    .unwrap_or_default();
-                self.pushed_marks
-                    .insert(self.engine.user().to_owned(), mark);
+                // Both pushes name every list: each watcher is owed a newer value.
+                self.owe_every_watcher();
                 let (dropped, commands) = self
                     .engine
-                    .invalidate_pushed(&names, now)
+                    .invalidate_pushed(&names)
                     .map_err(|e| format!("a pushed invalidation refused: {e}"))?;
                 self.seen.count("entries dropped by a push", dropped as u64);
                 self.execute_all(commands)?;
@@ -2250,11 +2259,27 @@ impl Shim {
             }
             SocketCommand::Emit(SocketEvent::Open) => {
                 // The shim tells the request engine: watched queries are asked again.
+                self.owe_every_watcher();
                 self.event("socket opened", |e, _| e.socket_opened())?;
             }
             SocketCommand::Deliver | SocketCommand::Emit(_) => {}
         }
         Ok(())
+    }
+
+    /// A push or a socket's open: every watcher is owed a value from a fetch
+    /// begun from now on (or its failure, or a 304 to one).
+    fn owe_every_watcher(&mut self) {
+        let mark = self
+            .fetches
+            .keys()
+            .chain(self.ended.iter())
+            .copied()
+            .max()
+            .unwrap_or_default();
+        for w in self.watches.keys() {
+            self.owed.insert(*w, mark);
+        }
     }
 
     fn open_socket(&mut self, path: u8, acked: bool) -> Check {
@@ -2568,6 +2593,12 @@ impl Shim {
         for (id, heard) in &self.watches {
             ensure!(*heard > 0, "watcher {id} never heard a value or a failure");
         }
+        ensure!(
+            self.owed.is_empty(),
+            "watchers {:?} never heard a value fetched after a push or an open (after fetch {:?})",
+            self.owed.keys().collect::<Vec<_>>(),
+            self.owed.values().collect::<Vec<_>>()
+        );
         if self.engine.reports_on() {
             ensure!(
                 self.reported == self.requests_counted(),

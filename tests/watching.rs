@@ -100,9 +100,8 @@ fn a_burst_of_invalidations_refetches_once_after_the_coalescing_window() {
     let (w, c) = e.watch(get("/api/order/list"), 10.0).unwrap();
     e.on_response(sends(&c)[0].id, answer("v1"), 20.0).unwrap();
     let mut timers = 0;
-    for i in 0..50 {
-        let (dropped, c) =
-            e.invalidate_watched(&Invalidate::Tag("orders".into()), 100.0 + f64::from(i));
+    for _ in 0..50 {
+        let (dropped, c) = e.invalidate_watched(&Invalidate::Tag("orders".into()));
         assert!(dropped <= 1);
         assert!(sends(&c).is_empty(), "nothing before the window ends");
         timers += c
@@ -144,7 +143,7 @@ fn a_hidden_app_refetches_when_it_shows_and_errors_keep_the_last_value() {
     let (w, c) = e.watch(get("/api/order/list"), 10.0).unwrap();
     e.on_response(sends(&c)[0].id, answer("v1"), 20.0).unwrap();
     e.set_hidden(true, 30.0);
-    let (_, c) = e.invalidate_watched(&Invalidate::Prefix("/api/order".into()), 40.0);
+    let (_, c) = e.invalidate_watched(&Invalidate::Prefix("/api/order".into()));
     assert_eq!(c.len(), 1);
     assert!(
         sends(&e.on_watch_timer(100.0)).is_empty(),

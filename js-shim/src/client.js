@@ -342,7 +342,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       run: socketEvent,
       // What services push to the library over sockets goes to the request engine.
       live: {
-        invalidate: (names) => event(() => engine.invalidatePushed(names, now()).slice(1)),
+        invalidate: (names) => event(() => engine.invalidatePushed(names).slice(1)),
         ignored: () => event(() => (engine.frameIgnored(), [])),
         opened: () => event(() => engine.socketOpened()),
       },
@@ -635,6 +635,8 @@ async function makeClient(runtime, opts, wasmPath, loading) {
         return;
       case 'waitWatch':
         if (watchTimer !== undefined) clearTimeout(watchTimer);
+        // Not after destroy(): its watchers are gone.
+        if (destroyed) return;
         watchTimer = setTimeout(() => {
           watchTimer = undefined;
           event(() => engine.onWatchTimer(now()));
@@ -1113,7 +1115,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
     },
     invalidate: (target) =>
       guarded(() => {
-        const out = engine.invalidate(target, now());
+        const out = engine.invalidate(target);
         // Watched entries among those dropped are refetched (after a short coalescing wait).
         dispatch(out, 1);
         return out[0];
@@ -1168,7 +1170,11 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       destroyed = true;
       if (reportTimer !== undefined) clearTimeout(reportTimer);
       reportTimer = undefined;
+      // The engine forgets them too: nothing is fetched for them from now on.
+      for (const id of watchers.keys()) event(() => engine.unwatch(id, now()).slice(1));
       watchers.clear();
+      if (watchTimer !== undefined) clearTimeout(watchTimer);
+      watchTimer = undefined;
       stopWatching();
       stopWatchingLifecycle();
       if (sockets) sockets.closeAll();

@@ -464,7 +464,7 @@ impl Engine {
 
     /// Drops cached entries: a path prefix ('/api/order/') or `{ tag }`:
     /// `[count, ...commands]` (watched entries among them are refetched).
-    pub fn invalidate(&self, target: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+    pub fn invalidate(&self, target: JsValue) -> Result<Array, JsValue> {
         let bounded = |v: &JsValue| string_within(v, MAX_PATH_BYTES).ok().flatten();
         let what = if let Some(prefix) = bounded(&target).filter(|p| p.starts_with('/')) {
             Invalidate::Prefix(prefix)
@@ -483,7 +483,7 @@ impl Engine {
                 }
             }
         };
-        let (count, commands) = self.borrow()?.invalidate_watched(&what, now_ms);
+        let (count, commands) = self.borrow()?.invalidate_watched(&what);
         Ok(self.with_head(&[count as f64], commands))
     }
 
@@ -509,14 +509,14 @@ impl Engine {
     /// frame; its command's `names`): the current user's entries it selects
     /// are dropped: `[count, ...commands]` (watched ones are refetched).
     #[wasm_bindgen(js_name = invalidatePushed)]
-    pub fn invalidate_pushed(&self, names: JsValue, now_ms: f64) -> Result<Array, JsValue> {
+    pub fn invalidate_pushed(&self, names: JsValue) -> Result<Array, JsValue> {
         let names = string_within(&names, MAX_PUSHED_BYTES)
             .ok()
             .flatten()
             .unwrap_or_default();
         let (count, commands) = self
             .borrow()?
-            .invalidate_pushed(&names, now_ms)
+            .invalidate_pushed(&names)
             .map_err(|e| self.error(&e))?;
         Ok(self.with_head(&[count as f64], commands))
     }

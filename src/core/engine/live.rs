@@ -31,7 +31,6 @@ impl<V: Clone + Weigh> Engine<V> {
     pub fn invalidate_pushed(
         &mut self,
         names: &str,
-        now_ms: f64,
     ) -> Result<(usize, Vec<Command<V>>), RequestError> {
         if !valid_names(names) {
             return Err(RequestError::invalid(
@@ -40,19 +39,9 @@ impl<V: Clone + Weigh> Engine<V> {
             ));
         }
         self.live.invalidations += 1;
-        let partition = full_key(&self.scope, "");
-        let dropped = self.store.invalidate(&|key, e| {
-            key.starts_with(&partition) && names_select(names, &e.path, &e.tags)
-        });
         // A fetch of another partition may store into this one (its answer
-        // names the user): whatever it would store is as outdated.
-        self.outdate_in_flight(&|f| {
-            f.caching.as_ref().is_some_and(|c| {
-                let tags = c.store.as_ref().map_or(&[][..], |s| &s.tags[..]);
-                names_select(names, f.path(), tags)
-            })
-        });
-        Ok((dropped, self.after_invalidation(dropped, now_ms)))
+        // names the user): it is outdated as well.
+        Ok(self.invalidate_selected(&|path, tags| names_select(names, path, tags), true))
     }
 
     /// A frame of the library's was ignored (another version, an unknown type).

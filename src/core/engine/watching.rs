@@ -4,7 +4,10 @@
 //! a refetch after an invalidation. A failure reaches the watchers as an error
 //! and drops nothing (a stale entry stays). Watching one query twice shares
 //! one entry and one fetch. Invalidations within `WATCH_COALESCE_MS` refetch a
-//! watched entry once, and only while the app is visible.
+//! watched entry once, and only while the app is visible. A watcher marked
+//! dirty needs a fetch begun after the mark: one already in flight for its
+//! key goes on (and is heard), and the refetch follows when it ends, so a key
+//! has one fetch in flight however often it is invalidated.
 //!
 //! JS: `client.watch(options, listener)` (the shim keeps each listener and
 //! the last value it heard).
@@ -27,6 +30,12 @@ pub(super) struct Watch {
     rest: String,
     /// It heard a value or a failure of its current partition's entry.
     served: bool,
+    /// Its request's path (with the query) and cache tags: what invalidations select.
+    path: String,
+    tags: Vec<String>,
+    /// While dirty: a fetch with this id or later serves it; an older one
+    /// may have read what the change replaced.
+    since: RequestId,
 }
 
 /// The client's watchers.
@@ -34,7 +43,8 @@ pub(super) struct Watch {
 pub(super) struct Watching {
     watches: Vec<Watch>,
     next: WatchId,
-    /// Watchers whose entry is gone, to refetch when the timer fires (and the app is visible).
+    /// Watchers whose entry is gone or outdated, to refetch when the timer
+    /// fires (and the app is visible).
     dirty: Vec<WatchId>,
     /// A `WaitWatch` is armed.
     armed: bool,
@@ -65,6 +75,14 @@ impl<V: Clone + Weigh> Engine<V> {
             raw: raw.clone(),
             rest,
             served: false,
+            path: prepared.spec.path.clone(),
+            tags: prepared
+                .plan
+                .store
+                .as_ref()
+                .map(|s| s.tags.clone())
+                .unwrap_or_default(),
+            since: 0,
         });
         let mut commands = Vec::new();
         let fresh = match self.store.peek(&key, now_ms) {
@@ -140,21 +158,57 @@ impl<V: Clone + Weigh> Engine<V> {
             if served || self.watching.dirty.contains(&id) {
                 continue;
             }
-            let covered = self
-                .sharing
-                .get(&key)
-                .and_then(|fetch| self.fetches.get(fetch))
-                .and_then(|f| f.caching.as_ref())
-                .is_some_and(|c| c.store.is_some() && !c.outdated);
-            if !covered {
-                self.watching.dirty.push(id);
-                marked = true;
+            if self.storing_fetch(&key).is_none() {
+                marked |= self.mark_dirty(i);
             }
         }
-        if !marked {
+        // Watchers left dirty for the fetch that just ended are asked again now.
+        if !marked && (self.watching.dirty.is_empty() || self.hidden) {
             return None;
         }
         self.arm()
+    }
+
+    /// Marks the watcher at `at` as needing a fetch begun from now on: true
+    /// when it was not marked yet.
+    fn mark_dirty(&mut self, at: usize) -> bool {
+        let since = self.next_id;
+        let w = &mut self.watching.watches[at];
+        w.since = since;
+        if self.watching.dirty.contains(&w.id) {
+            return false;
+        }
+        self.watching.dirty.push(w.id);
+        true
+    }
+
+    /// Marks the watchers `selects` picks (by their request's path and tags);
+    /// the coalescing timer, if it is not armed yet.
+    pub(super) fn mark_watchers(
+        &mut self,
+        selects: &dyn Fn(&str, &[String]) -> bool,
+    ) -> Option<Command<V>> {
+        let mut marked = false;
+        for at in 0..self.watching.watches.len() {
+            let w = &self.watching.watches[at];
+            if selects(&w.path, &w.tags) {
+                marked |= self.mark_dirty(at);
+            }
+        }
+        if marked {
+            self.arm()
+        } else {
+            None
+        }
+    }
+
+    /// The full keys of the current user's watched entries.
+    pub(super) fn watched_keys(&self) -> Vec<String> {
+        self.watching
+            .watches
+            .iter()
+            .map(|w| full_key(&self.scope, &w.rest))
+            .collect()
     }
 
     /// The coalescing timer, unless it is armed already.
@@ -171,17 +225,7 @@ impl<V: Clone + Weigh> Engine<V> {
     /// Every watched query is asked again once the coalescing timer fires
     /// (the `WaitWatch` returned, if it was not armed yet).
     pub(super) fn watch_all_again(&mut self) -> Option<Command<V>> {
-        let mut marked = false;
-        for w in &self.watching.watches {
-            if !self.watching.dirty.contains(&w.id) {
-                self.watching.dirty.push(w.id);
-                marked = true;
-            }
-        }
-        if !marked {
-            return None;
-        }
-        self.arm()
+        self.mark_watchers(&|_, _| true)
     }
 
     /// The watchers of `key` that have not heard its value yet.
@@ -212,19 +256,18 @@ impl<V: Clone + Weigh> Engine<V> {
     /// once the coalescing timer fires (the `WaitWatch` returned, if it was
     /// not armed yet).
     pub(super) fn watched_entries_gone(&mut self, now_ms: f64) -> Option<Command<V>> {
-        let gone: Vec<WatchId> = self
-            .watching
-            .watches
-            .iter()
-            .filter(|w| !self.store.contains(&full_key(&self.scope, &w.rest), now_ms))
-            .map(|w| w.id)
-            .filter(|id| !self.watching.dirty.contains(id))
-            .collect();
-        if gone.is_empty() {
-            return None;
+        let mut marked = false;
+        for at in 0..self.watching.watches.len() {
+            let key = full_key(&self.scope, &self.watching.watches[at].rest);
+            if !self.store.contains(&key, now_ms) {
+                marked |= self.mark_dirty(at);
+            }
         }
-        self.watching.dirty.extend(gone);
-        self.arm()
+        if marked {
+            self.arm()
+        } else {
+            None
+        }
     }
 
     /// The user partition changed (`setUser`): each watcher hears the new
@@ -243,8 +286,9 @@ impl<V: Clone + Weigh> Engine<V> {
                     watches: vec![id],
                     value,
                 }),
-                _ if !self.watching.dirty.contains(&id) => self.watching.dirty.push(id),
-                _ => {}
+                _ => {
+                    self.mark_dirty(i);
+                }
             }
         }
         self.mark_served(&commands);
@@ -254,25 +298,43 @@ impl<V: Clone + Weigh> Engine<V> {
         commands
     }
 
-    /// Drops what `what` selects, and refetches the watched entries among
-    /// them: the count dropped, and the commands.
-    pub fn invalidate_watched(
-        &mut self,
-        what: &Invalidate,
-        now_ms: f64,
-    ) -> (usize, Vec<Command<V>>) {
-        let dropped = self.invalidate(what);
-        (dropped, self.after_invalidation(dropped, now_ms))
+    /// Drops what `what` selects (in every partition), and refetches the
+    /// watched entries among them: the count dropped, and the commands.
+    pub fn invalidate_watched(&mut self, what: &Invalidate) -> (usize, Vec<Command<V>>) {
+        let selects = |path: &str, tags: &[String]| match what {
+            Invalidate::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Invalidate::Tag(tag) => tags.contains(tag),
+        };
+        self.invalidate_selected(&selects, false)
     }
 
-    /// After `dropped` entries went: the saved cache follows (it would bring
-    /// them back at the next launch), and the watched ones are refetched.
-    pub(super) fn after_invalidation(&mut self, dropped: usize, now_ms: f64) -> Vec<Command<V>> {
-        let mut commands: Vec<Command<V>> = self.watched_entries_gone(now_ms).into_iter().collect();
+    /// Drops the entries `selects` picks by path and tags (the current
+    /// user's only, with `partition_only`), and marks the watchers it picks.
+    /// A fetch in flight for a watched entry goes on and is heard (its watchers
+    /// are asked again when it ends, see `refetch_dirty`); other fetches in
+    /// flight that it picks store nothing. A drop is saved, if the cache is:
+    /// the next launch would bring the entries back.
+    pub(super) fn invalidate_selected(
+        &mut self,
+        selects: &dyn Fn(&str, &[String]) -> bool,
+        partition_only: bool,
+    ) -> (usize, Vec<Command<V>>) {
+        let partition = full_key(&self.scope, "");
+        let dropped = self.store.invalidate(&|key, e| {
+            (!partition_only || key.starts_with(&partition)) && selects(&e.path, &e.tags)
+        });
+        let watched = self.watched_keys();
+        self.outdate_in_flight(&|f| {
+            f.caching.as_ref().is_some_and(|c| {
+                !watched.contains(&c.key)
+                    && selects(f.path(), c.store.as_ref().map_or(&[][..], |s| &s.tags[..]))
+            })
+        });
+        let mut commands: Vec<Command<V>> = self.mark_watchers(selects).into_iter().collect();
         if dropped > 0 {
             self.changed(&mut commands);
         }
-        commands
+        (dropped, commands)
     }
 
     /// The coalescing timer fired: each watched entry that is gone is
@@ -286,28 +348,50 @@ impl<V: Clone + Weigh> Engine<V> {
         self.refetch_dirty(now_ms)
     }
 
-    /// Refetches the watchers marked dirty (one fetch per key).
+    /// Refetches the watchers marked dirty (one fetch per key). One whose key
+    /// has a fetch in flight begun after the mark is served by it; one begun
+    /// before stays dirty, asked again when that fetch ends.
     pub(super) fn refetch_dirty(&mut self, now_ms: f64) -> Vec<Command<V>> {
         let dirty = core::mem::take(&mut self.watching.dirty);
         let mut commands = Vec::new();
         // One fetch per key: watchers of one query share it (and its failure).
         let mut done: Vec<&str> = Vec::new();
-        let rests: Vec<(WatchId, String)> = dirty
+        let marks: Vec<(WatchId, String, RequestId)> = dirty
             .iter()
             .filter_map(|id| {
                 let w = self.watching.watches.iter().find(|w| w.id == *id)?;
-                Some((w.id, w.rest.clone()))
+                Some((w.id, w.rest.clone(), w.since))
             })
             .collect();
-        for (id, rest) in &rests {
+        for (id, rest, since) in &marks {
             if done.contains(&rest.as_str()) {
                 continue;
+            }
+            match self.storing_fetch(&full_key(&self.scope, rest)) {
+                Some(fetch) if fetch >= *since => continue,
+                Some(_) => {
+                    self.watching.dirty.push(*id);
+                    continue;
+                }
+                None => {}
             }
             done.push(rest);
             commands.extend(self.refetch(*id, now_ms));
         }
         self.mark_served(&commands);
         commands
+    }
+
+    /// The fetch in flight for `key` that will store its answer, if any
+    /// (one that will not, `cache: false` or outdated, serves no watcher).
+    fn storing_fetch(&self, key: &str) -> Option<RequestId> {
+        let fetch = *self.sharing.get(key)?;
+        self.fetches
+            .get(&fetch)?
+            .caching
+            .as_ref()
+            .is_some_and(|c| c.store.is_some() && !c.outdated)
+            .then_some(fetch)
     }
 
     /// A fetch for watcher `id`'s query, with no caller: the entry it stores
@@ -326,16 +410,12 @@ impl<V: Clone + Weigh> Engine<V> {
                 }]
             }
         };
-        // A fetch in flight for the key that will store its answer serves every
-        // watcher; one that will not (`cache: false`, outdated) does not.
-        let storing = prepared
+        // A fetch in flight for the key that will store its answer serves every watcher.
+        if prepared
             .key
             .as_ref()
-            .and_then(|key| self.sharing.get(key))
-            .and_then(|fetch| self.fetches.get(fetch))
-            .and_then(|f| f.caching.as_ref())
-            .is_some_and(|c| c.store.is_some() && !c.outdated);
-        if storing {
+            .is_some_and(|key| self.storing_fetch(key).is_some())
+        {
             return Vec::new();
         }
         let fetch = self.new_id();
