@@ -882,6 +882,9 @@ impl Shim {
 
     /// Reports one event to the engine and executes what it answers.
     fn event(&mut self, name: &str, call: impl FnOnce(&mut Engine<V>, f64) -> Vec<Cmd>) -> Check {
+        if tracing() {
+            eprintln!("{:.0} event {name}", self.now);
+        }
         let before = self.live();
         let commands = call(&mut self.engine, self.now);
         self.bounded(name, before, &commands)?;
@@ -914,6 +917,9 @@ impl Shim {
 
     /// What the shim does with one command.
     fn execute(&mut self, command: Cmd) -> Check {
+        if tracing() {
+            eprintln!("  {:.0} {command:?}", self.now);
+        }
         match command {
             Command::Send(send) => self.send(send),
             Command::Headers {
@@ -2680,6 +2686,12 @@ fn play(setup: &Setup, actions: &[Action]) -> Result<Coverage, String> {
     Ok(shim.seen)
 }
 
+/// `MODEL_TRACE=1`: every event and command is printed (to read a failing
+/// sequence: `MODEL_TRACE=1 cargo test --test engine_model <its test>`).
+fn tracing() -> bool {
+    std::env::var_os("MODEL_TRACE").is_some()
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -2863,4 +2875,65 @@ fn a_queued_write_waiting_for_a_slot_does_not_replay_under_another_user() {
         !sends_of(&freed).contains(&replay),
         "A's write replayed under B: {freed:?}"
     );
+}
+
+/// A watcher owed a fresh value after a socket's open: found by the model
+/// (issue 21's review). Kept as it was found.
+#[test]
+fn a_watcher_is_asked_again_after_an_open_whatever_ended_the_fetch_it_waited_for() {
+    let setup = Setup {
+        cloud: true,
+        http: true,
+        header_function: false,
+        client_headers: false,
+        small_breaker: false,
+        small_retry: false,
+        max_concurrent: 0,
+        small_queue: false,
+        persist: false,
+        report: false,
+        seed: 125733758,
+    };
+    let get = Req {
+        method: 0,
+        path: 0,
+        data: None,
+        header: 0,
+        cache: 0,
+        priority: 0,
+        queue: false,
+        idempotency: 0,
+        aborted: false,
+        invalid: false,
+    };
+    let post = Req {
+        method: 1,
+        ..get.clone()
+    };
+    let actions = [
+        Action::Online(false),
+        Action::Start(Req {
+            queue: true,
+            idempotency: 2,
+            ..post.clone()
+        }),
+        Action::Online(true),
+        Action::Init(true),
+        Action::Answer(0, Outcome::Fault),
+        Action::Start(get.clone()),
+        Action::Watch(false),
+        Action::Answer(0, Outcome::TooMany),
+        Action::Start(post.clone()),
+        Action::Invalidate(false),
+        Action::FireTimer,
+        Action::Answer(0, Outcome::NotFound),
+        Action::FireTimer,
+        Action::FireTimer,
+        Action::Answer(0, Outcome::Ok),
+        Action::FireTimer,
+        Action::Start(get),
+        Action::Answer(0, Outcome::TooMany),
+        Action::SocketOpen(0, false),
+    ];
+    play(&setup, &actions).unwrap();
 }

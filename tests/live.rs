@@ -359,3 +359,38 @@ fn a_saved_cache_forgets_what_a_push_or_an_invalidate_dropped() {
     assert!(persisted(&c), "{c:?}");
     assert!(e.snapshot(80.0).1.is_empty());
 }
+
+#[test]
+fn a_watcher_waiting_on_a_revalidation_begun_before_an_open_is_asked_again_after_its_304() {
+    let mut e = orders();
+    let (w, c) = e.watch(get("/api/order/list"), 10.0).unwrap();
+    let etagged = Answer {
+        validator: Validator::of(Some("\"l1\""), None),
+        ..answer("list")
+    };
+    e.on_response(sends(&c)[0].id, etagged, 20.0).unwrap();
+    // A socket opens: the list is asked whether it changed.
+    assert_eq!(timers(&e.socket_opened()), 1);
+    let first = sends(&e.on_watch_timer(100.0));
+    assert_eq!(first[0].header("If-None-Match"), Some("\"l1\""));
+    // It drops and opens again while that runs: the answer may predate the gap.
+    assert_eq!(timers(&e.socket_opened()), 1);
+    assert!(
+        sends(&e.on_watch_timer(160.0)).is_empty(),
+        "one fetch in flight"
+    );
+    let done = e
+        .on_response(first[0].id, Answer::status(304, None), 200.0)
+        .unwrap();
+    assert!(watched(&done).is_empty(), "unchanged: no one told");
+    assert_eq!(
+        timers(&done),
+        1,
+        "asked again: it began before the second open"
+    );
+    let again = sends(&e.on_watch_timer(260.0));
+    assert_eq!(again.len(), 1);
+    let done = e.on_response(again[0].id, answer("v2"), 300.0).unwrap();
+    assert_eq!(watched(&done), vec![(vec![w], "v2".to_owned())]);
+    assert_eq!(timers(&done), 0, "nothing more owed");
+}

@@ -415,6 +415,8 @@ impl<V: Clone + Weigh> Engine<V> {
         commands.extend(self.free_slot(id, now_ms));
         self.end(id);
         commands.push(Command::End { id });
+        // Watchers left dirty while it ran are asked again now.
+        commands.extend(self.serve_the_unserved());
         commands
     }
 

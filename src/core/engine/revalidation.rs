@@ -60,6 +60,8 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         // Its new freshness is worth saving.
         self.changed(&mut commands);
+        // Watchers left dirty while it ran are asked again now.
+        commands.extend(self.serve_the_unserved());
         commands
     }
 }
