@@ -132,13 +132,16 @@ export const BUDGET = {
   // invalidation selects watchers by their path and tags, a fetch in flight
   // begun before it goes on and the watcher is asked again when it ends (one
   // fetch per key however many pushes, asked again however that fetch
-  // ends: a 304, abandoned), and a drop is saved.
-  wasmRaw: 277.5 * KB,
+  // ends: a 304, abandoned), and a drop is saved. Its second review added
+  // 0.9 KB: a fetch outdated while it ran stores nothing yet its watchers
+  // still hear it (never after a newer one), a private query watched with no
+  // user fails once instead of refetching forever.
+  wasmRaw: 278.5 * KB,
   wasmGzip: 125 * KB,
   jsRaw: 49.5 * KB,
   socketsRaw: 64 * KB,
   socketsJsRaw: 18.5 * KB,
-  bundleRaw: 408 * KB,
+  bundleRaw: 409 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

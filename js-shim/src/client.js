@@ -1170,8 +1170,7 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       destroyed = true;
       if (reportTimer !== undefined) clearTimeout(reportTimer);
       reportTimer = undefined;
-      // The engine forgets them too: nothing is fetched for them from now on.
-      for (const id of watchers.keys()) event(() => engine.unwatch(id, now()).slice(1));
+      const watching = [...watchers.keys()];
       watchers.clear();
       if (watchTimer !== undefined) clearTimeout(watchTimer);
       watchTimer = undefined;
@@ -1184,6 +1183,9 @@ async function makeClient(runtime, opts, wasmPath, loading) {
       if (persistKey && engine.persistDue()) persistNow();
       // A report in flight (or waiting for the app to come back) must not keep the engine alive.
       if (deviceKey) event(() => engine.stopReports(now()));
+      // The engine forgets the watchers too: the fetches made for them alone stop. Last, as
+      // the last one may free the engine (every event after that is a no-op).
+      for (const id of watching) event(() => engine.unwatch(id, now()).slice(1));
       freeIfDone();
     },
   };

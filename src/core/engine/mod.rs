@@ -1092,6 +1092,20 @@ impl<V: Clone + Weigh> Engine<V> {
         }
         let mut watched = None;
         if let Some(caching) = &fetch.caching {
+            // Outdated while it ran: stored nowhere, yet newer than what its watchers
+            // heard while their entry is gone (so a stream of invalidations starves no one).
+            if caching.outdated
+                && caching.store.is_some()
+                && !self.store.contains(&caching.key, now_ms)
+            {
+                let watches = self.heard_from(&caching.key, id, false);
+                if !watches.is_empty() {
+                    watched = Some(Command::Watched {
+                        watches,
+                        value: answer.value.clone(),
+                    });
+                }
+            }
             if let (Some(policy), false) = (&caching.store, caching.outdated) {
                 // Keyed with the user who was served when the backend says so.
                 let scope = match (&answer.user, self.scope_explicit) {
@@ -1104,7 +1118,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 } else {
                     full_key(scope, &caching.key[caching.scope_part..])
                 };
-                let watches = self.watchers_of(&key);
+                let watches = self.heard_from(&key, id, true);
                 if !watches.is_empty() {
                     watched = Some(Command::Watched {
                         watches,

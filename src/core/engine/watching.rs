@@ -36,6 +36,8 @@ pub(super) struct Watch {
     /// While dirty: a fetch with this id or later serves it; an older one
     /// may have read what the change replaced.
     since: RequestId,
+    /// The newest fetch whose answer it heard (0: none, or a stored value).
+    heard: RequestId,
 }
 
 /// The client's watchers.
@@ -83,6 +85,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 .map(|s| s.tags.clone())
                 .unwrap_or_default(),
             since: 0,
+            heard: 0,
         });
         let mut commands = Vec::new();
         let fresh = match self.store.peek(&key, now_ms) {
@@ -202,13 +205,33 @@ impl<V: Clone + Weigh> Engine<V> {
         }
     }
 
-    /// The full keys of the current user's watched entries.
-    pub(super) fn watched_keys(&self) -> Vec<String> {
-        self.watching
-            .watches
+    /// The watchers of `key` that fetch `fetch`'s answer reaches, noted as
+    /// heard: all of them when it is stored (the one storing fetch of a key
+    /// is its newest), otherwise those that heard no newer fetch.
+    pub(super) fn heard_from(&mut self, key: &str, fetch: RequestId, stored: bool) -> Vec<WatchId> {
+        let watching = self.watchers_of(key);
+        let mut told = Vec::new();
+        for w in self.watching.watches.iter_mut() {
+            if watching.contains(&w.id) && (stored || w.heard < fetch) {
+                w.heard = fetch;
+                told.push(w.id);
+            }
+        }
+        told
+    }
+
+    /// A fetch in flight for `key` that its watchers would hear (stored, or
+    /// outdated while the entry is gone): the newest, if any.
+    fn heard_fetch_in_flight(&self, key: &str) -> Option<RequestId> {
+        self.fetches
             .iter()
-            .map(|w| full_key(&self.scope, &w.rest))
-            .collect()
+            .filter(|(_, f)| {
+                f.caching
+                    .as_ref()
+                    .is_some_and(|c| c.key == key && c.store.is_some())
+            })
+            .map(|(id, _)| *id)
+            .max()
     }
 
     /// The coalescing timer, unless it is armed already.
@@ -310,10 +333,10 @@ impl<V: Clone + Weigh> Engine<V> {
 
     /// Drops the entries `selects` picks by path and tags (the current
     /// user's only, with `partition_only`), and marks the watchers it picks.
-    /// A fetch in flight for a watched entry goes on and is heard (its watchers
-    /// are asked again when it ends, see `refetch_dirty`); other fetches in
-    /// flight that it picks store nothing. A drop is saved, if the cache is:
-    /// the next launch would bring the entries back.
+    /// Fetches in flight that it picks store nothing (and take no new
+    /// callers); a watched one's answer is still heard, and its watchers are
+    /// asked again when it ends (see `refetch_dirty`). A drop is saved, if
+    /// the cache is: the next launch would bring the entries back.
     pub(super) fn invalidate_selected(
         &mut self,
         selects: &dyn Fn(&str, &[String]) -> bool,
@@ -323,11 +346,9 @@ impl<V: Clone + Weigh> Engine<V> {
         let dropped = self.store.invalidate(&|key, e| {
             (!partition_only || key.starts_with(&partition)) && selects(&e.path, &e.tags)
         });
-        let watched = self.watched_keys();
         self.outdate_in_flight(&|f| {
             f.caching.as_ref().is_some_and(|c| {
-                !watched.contains(&c.key)
-                    && selects(f.path(), c.store.as_ref().map_or(&[][..], |s| &s.tags[..]))
+                selects(f.path(), c.store.as_ref().map_or(&[][..], |s| &s.tags[..]))
             })
         });
         let mut commands: Vec<Command<V>> = self.mark_watchers(selects).into_iter().collect();
@@ -349,8 +370,9 @@ impl<V: Clone + Weigh> Engine<V> {
     }
 
     /// Refetches the watchers marked dirty (one fetch per key). One whose key
-    /// has a fetch in flight begun after the mark is served by it; one begun
-    /// before stays dirty, asked again when that fetch ends.
+    /// has a storing fetch in flight begun after the mark is served by it;
+    /// one whose key has any other (begun before, or outdated) stays dirty,
+    /// asked again when that fetch ends.
     pub(super) fn refetch_dirty(&mut self, now_ms: f64) -> Vec<Command<V>> {
         let dirty = core::mem::take(&mut self.watching.dirty);
         let mut commands = Vec::new();
@@ -367,13 +389,17 @@ impl<V: Clone + Weigh> Engine<V> {
             if done.contains(&rest.as_str()) {
                 continue;
             }
-            match self.storing_fetch(&full_key(&self.scope, rest)) {
-                Some(fetch) if fetch >= *since => continue,
-                Some(_) => {
-                    self.watching.dirty.push(*id);
-                    continue;
-                }
-                None => {}
+            let key = full_key(&self.scope, rest);
+            if self
+                .storing_fetch(&key)
+                .is_some_and(|fetch| fetch >= *since)
+            {
+                continue;
+            }
+            // One begun before the mark (stored or outdated) ends first: one fetch in flight per key.
+            if self.heard_fetch_in_flight(&key).is_some() {
+                self.watching.dirty.push(*id);
+                continue;
             }
             done.push(rest);
             commands.extend(self.refetch(*id, now_ms));
@@ -401,7 +427,15 @@ impl<V: Clone + Weigh> Engine<V> {
             return Vec::new();
         };
         let raw = watch.raw.clone();
-        let prepared = match self.prepare(raw) {
+        let prepared = self.prepare(raw).and_then(|p| match p.plan.store {
+            Some(_) => Ok(p),
+            // A private query with no user known: it is kept for nobody.
+            None => Err(RequestError::invalid(
+                "watch",
+                "this query is not cached now (a private one needs a user: `setUser`)",
+            )),
+        });
+        let prepared = match prepared {
             Ok(prepared) => prepared,
             Err(error) => {
                 return vec![Command::WatchFailed {
