@@ -20,7 +20,7 @@ import { caseRng } from './rng.mjs';
  * @property {'fast' | 'scratch' | 'slow' | 'emulator'} lane
  *   fast: long-lived clients on the fault-injecting platform; scratch: a new client per case;
  *   slow: the platform never answers (the engine's own timer must settle it); emulator: the real loopback server.
- * @property {'request' | 'setUser' | 'invalidate' | 'socket' | 'dropPending' | 'onSync' | 'createClient'} op
+ * @property {'request' | 'setUser' | 'invalidate' | 'socket' | 'dropPending' | 'onSync' | 'createClient' | 'watch'} op
  * @property {'cloud' | 'http' | 'mock'} [client]
  * @property {Spec} args
  * @property {Plan} [plan]
@@ -29,6 +29,10 @@ import { caseRng } from './rng.mjs';
  * @property {object} [fault] Emulator lane: a fault rule for the emulator.
  * @property {boolean} [faultServed] Set by the runner: the rule affected at least one call.
  * @property {boolean} [faultAlone] Set by the runner: no parked case of the lane could meet the fault instead.
+ * @property {Spec} [send] socket: what is sent through it (a mock socket echoes it back).
+ * @property {Spec} [listener] watch: the listener given.
+ * @property {boolean} [wait] watch: unsubscribed after a tick rather than at once.
+ * @property {boolean} [linger] socket: sent once open, and closed after the echo.
  */
 
 /**
@@ -260,6 +264,18 @@ function clientTemplate(r) {
   return o;
 }
 
+/** Frames of mp-request's (`docs/live.md`), good and bad, as a service might push them. */
+const PUSHED = [
+  '{"$mp":1,"type":"invalidate","paths":["/fuzz/cached/"]}',
+  '{"$mp":1,"type":"invalidate","tags":["t1"],"paths":["/fuzz/"]}',
+  '{"$mp":2,"type":"invalidate","paths":["/"]}',
+  '{"$mp":1,"type":"nope"}',
+  '{"$mp":1,"type":"invalidate","paths":[1,"\\uD800"]}',
+  '{"$mp":1,"type":"invalidate","tags":["a\\nb"]}',
+  `{"$mp":1,"type":"invalidate","tags":["t1"],"pad":"${'x'.repeat(17_000)}"}`,
+  '{"$mp":1,"$mp":1,"type":"invalidate","tags":["t1"]}',
+];
+
 /** @param {Rng} r @returns {Spec} */
 function socketTemplate(r) {
   /** @type {Record<string, Spec>} */
@@ -440,7 +456,7 @@ export function generateCase(seed, index) {
     const fault = r.chance(0.3) ? r.pick([{ kind: 'status', status: r.pick([429, 500, 503]) }, { kind: 'malformed', count: 10 }, { kind: 'reset' }, { kind: 'delay', delayMs: r.int(1, 30) }]) : undefined;
     return { ...base, op: 'request', client: 'cloud', args, ...(fault ? { fault } : {}) };
   }
-  const op = r.weighted([[80, 'request'], [4, 'setUser'], [4, 'invalidate'], [4, 'socket'], [3, 'dropPending'], [3, 'onSync']]);
+  const op = r.weighted([[80, 'request'], [4, 'setUser'], [4, 'invalidate'], [4, 'socket'], [3, 'dropPending'], [3, 'onSync'], [3, 'watch']]);
   const client = r.pick(['cloud', 'http', 'mock']);
   switch (op) {
     case 'request': {
@@ -452,8 +468,17 @@ export function generateCase(seed, index) {
       return { ...base, op, client, args: r.chance(0.5) ? r.pick(['u-1', 'u-2', null, '', '\uD800']) : hostile(r, 'u-1') };
     case 'invalidate':
       return { ...base, op, client, args: maybeMutated(r, r.pick(['/fuzz/', '/fuzz/cached/x', { tag: 't1' }]), 0.7) };
-    case 'socket':
-      return { ...base, op, client, args: maybeMutated(r, socketTemplate(r), 0.7), send: r.chance(0.5) ? hostile(r, 'hello') : 'hello' };
+    case 'socket': {
+      // A mock socket echoes what it is sent: frames of mp-request's come back as a service's pushes
+      // (sent once it is open, and closed once the echo had time to arrive).
+      const pushed = r.chance(0.3);
+      const args = pushed ? { route: 'mock', path: r.pick(['/', '/live']) } : maybeMutated(r, socketTemplate(r), 0.7);
+      return { ...base, op, client, args, send: pushed ? r.pick(PUSHED) : r.chance(0.5) ? hostile(r, 'hello') : 'hello', linger: pushed };
+    }
+    case 'watch': {
+      const query = { path: r.pick(['/fuzz/cached/x', '/fuzz/cached/y', '/fuzz/a']), ...(r.chance(0.3) ? { cache: { ttlMs: r.int(1, 60_000), private: r.chance(0.3) } } : {}) };
+      return { ...base, op, client, args: maybeMutated(r, query, 0.5), plan: platformPlan(r), listener: r.chance(0.9) ? { $: 'fn', ret: U } : hostile(r, undefined), wait: r.chance(0.5) };
+    }
     case 'dropPending':
       return { ...base, op, client, args: r.chance(0.5) ? r.pick([U, 'u-1', null]) : hostile(r, 'u-1') };
     default:

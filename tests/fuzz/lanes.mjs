@@ -288,12 +288,33 @@ export async function perform(lane, c, args) {
       if (o.status === 'returned' && typeof o.value === 'function') seen.push(call('unsubscribe', () => o.value()));
       break;
     }
+    case 'watch': {
+      const o = call('watch', () => client.watch(args, lane.fz.build(c.listener)));
+      seen.push(o);
+      if (o.status === 'returned' && typeof o.value === 'function') {
+        const stop = o.value;
+        // Unsubscribed at once or after a tick (its fetch may be out).
+        if (c.wait) await new Promise((r) => setTimeout(r, 0));
+        seen.push(call('unwatch', () => stop()));
+      }
+      break;
+    }
     case 'socket': {
       const o = call('socket', () => client.socket(args));
       seen.push(o);
       if (o.status === 'returned' && o.value) {
         const socket = o.value;
+        /** @type {unknown[]} */
+        const heard = [];
+        if (c.linger) socket.on('message', (/** @type {any} */ e) => heard.push(e && e.data));
+        if (c.linger) {
+          for (let i = 0; i < 50 && socket.state !== 'open'; i++) await new Promise((r) => setTimeout(r, 5));
+        }
         seen.push(call('socket.send', () => socket.send(lane.fz.build(c.send))));
+        if (c.linger) {
+          await new Promise((r) => setTimeout(r, 10));
+          seen.push({ what: 'socket messages', status: 'returned', value: heard });
+        }
         seen.push(call('socket.close', () => socket.close()));
       }
       break;

@@ -342,6 +342,10 @@ function checkObservation(l, o) {
     return checkError(l.mp, o.value);
   }
   if (o.what === 'request' || o.what === 'request (the new client)') return checkResponse(o.value);
+  // Frames of mp-request's never reach the app's listeners (docs/live.md).
+  if (o.what === 'socket messages' && o.value.some((/** @type {unknown} */ m) => typeof m === 'string' && /^\s*\{\s*"\$mp"/.test(m))) {
+    return [{ invariant: 'contract', message: `a frame of mp-request's reached a message listener: ${describe(o.value)}` }];
+  }
   return [];
 }
 
