@@ -135,13 +135,16 @@ export const BUDGET = {
   // ends: a 304, abandoned), and a drop is saved. Its second review added
   // 0.9 KB: a fetch outdated while it ran stores nothing yet its watchers
   // still hear it (never after a newer one), a private query watched with no
-  // user fails once instead of refetching forever.
-  wasmRaw: 278.5 * KB,
-  wasmGzip: 125 * KB,
+  // user fails once instead of refetching forever. Its third review added
+  // 0.9 KB: the fetch that stored an entry, so that a watcher that read it
+  // never hears an older answer; an unwatch stops its outdated fetch too; a
+  // failure tells every watcher of the query, none of an outdated fetch.
+  wasmRaw: 279.5 * KB,
+  wasmGzip: 125.5 * KB,
   jsRaw: 49.5 * KB,
   socketsRaw: 64 * KB,
   socketsJsRaw: 18.5 * KB,
-  bundleRaw: 409 * KB,
+  bundleRaw: 410 * KB,
 };
 
 /** Where issue 8 wants the bundle to be (reported next to the budget; not yet reached). */

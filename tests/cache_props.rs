@@ -70,6 +70,7 @@ proptest! {
                         reason: "",
                         validator: None,
                         revalidated: false,
+                    fetch: 0,
                     });
                     windows.insert(key, (fresh_until, stale_until));
                 }

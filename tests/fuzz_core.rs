@@ -1088,6 +1088,7 @@ proptest! {
                     reason: "",
                     validator: None,
                     revalidated: false,
+                fetch: 0,
                 };
                 (key, entry)
             })

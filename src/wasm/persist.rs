@@ -130,6 +130,8 @@ pub fn read_snapshot(stored: &JsValue) -> Result<Restored, String> {
             // Not stored: a restored entry is refetched whole once stale.
             validator: None,
             revalidated: false,
+            // No fetch of this launch stored it.
+            fetch: 0,
             // Recomputed, not trusted: the budget must hold whatever storage says.
             size: estimate_size(&value),
             value,

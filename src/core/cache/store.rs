@@ -54,6 +54,9 @@ pub struct Entry<V> {
     pub validator: Option<super::validator::Validator>,
     /// A `304 Not Modified` made it fresh again (for `explain`).
     pub revalidated: bool,
+    /// The engine's fetch that stored it, or last confirmed it (a 304): what
+    /// watchers that read it heard (0: restored from storage).
+    pub fetch: u32,
 }
 
 /// What a lookup found.
@@ -173,11 +176,18 @@ impl<V: Clone> Store<V> {
     /// A `304 Not Modified` for `key`: its entry is fresh again until
     /// `fresh_until` (stale until `stale_until`), promoted, and its value
     /// returned; None when the entry is gone.
-    pub fn revalidated(&mut self, key: &str, fresh_until: f64, stale_until: f64) -> Option<V> {
+    pub fn revalidated(
+        &mut self,
+        key: &str,
+        fresh_until: f64,
+        stale_until: f64,
+        fetch: u32,
+    ) -> Option<V> {
         let entry = self.lru.get_mut(key)?;
         entry.fresh_until = fresh_until;
         entry.stale_until = stale_until;
         entry.revalidated = true;
+        entry.fetch = fetch;
         let value = entry.value.clone();
         self.stats.revalidations += 1;
         Some(value)
@@ -188,6 +198,11 @@ impl<V: Clone> Store<V> {
     pub fn peek(&self, key: &str, now: f64) -> Option<(V, bool)> {
         let e = self.lru.peek(key).filter(|e| now < e.stale_until)?;
         Some((e.value.clone(), now < e.fresh_until))
+    }
+
+    /// The fetch that stored `key`'s entry (0: none, or restored).
+    pub fn stored_by(&self, key: &str) -> u32 {
+        self.lru.peek(key).map_or(0, |e| e.fetch)
     }
 
     /// Whether `key` holds a value usable at `now` (fresh or stale), without promoting it.
@@ -280,6 +295,7 @@ mod tests {
             reason: "",
             validator: None,
             revalidated: false,
+            fetch: 0,
         }
     }
 

@@ -653,6 +653,8 @@ impl<V: Clone + Weigh> Engine<V> {
         fetch.user_epoch = epoch;
         if let Some(caching) = &mut fetch.caching {
             caching.outdated = true;
+            // Its answer is the new user's: no cache entry, and none of the old user's watchers.
+            caching.store = None;
             if caching.shared && self.sharing.get(&caching.key) == Some(&id) {
                 self.sharing.remove(&caching.key);
             }

@@ -1138,6 +1138,7 @@ impl<V: Clone + Weigh> Engine<V> {
                         reason: fetch.choice.reason,
                         validator: answer.validator.clone(),
                         revalidated: false,
+                        fetch: id,
                     },
                 );
             }
@@ -1267,8 +1268,10 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
-        // Its watchers hear it; the entry they have, if any, stays.
-        if let Some(caching) = &fetch.caching {
+        // Its watchers hear it; the entry they have, if any, stays. Not an
+        // outdated fetch's: its watchers are asked again (a newer one may be
+        // what they heard).
+        if let Some(caching) = fetch.caching.as_ref().filter(|c| !c.outdated) {
             let watches = self.watchers_of(&caching.key);
             if !watches.is_empty() {
                 commands.push(Command::WatchFailed {

@@ -28,7 +28,7 @@ impl<V: Clone + Weigh> Engine<V> {
             });
         let key = entry.as_ref().map(|(key, ..)| key.clone());
         let value = entry.and_then(|(key, fresh_until, stale_until)| {
-            self.store.revalidated(&key, fresh_until, stale_until)
+            self.store.revalidated(&key, fresh_until, stale_until, id)
         });
         let Some(value) = value else {
             let fetch = self.fetches.get_mut(&id).expect("fetch");
@@ -51,6 +51,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut commands = self.resolve_all(id, &fetch, &value, now_ms);
         // Watchers that have not heard this entry yet (a new user's) hear it now.
         let unserved = key.map_or_else(Vec::new, |key| self.unserved_watchers_of(&key));
+        self.note_heard(&unserved, id);
         if !unserved.is_empty() {
             commands.push(Command::Watched {
                 watches: unserved,

@@ -77,7 +77,7 @@ impl<V: Clone + Weigh> Engine<V> {
             raw: raw.clone(),
             rest,
             served: false,
-            path: prepared.spec.path.clone(),
+            path: path_of(&prepared.spec.path).to_owned(),
             tags: prepared
                 .plan
                 .store
@@ -90,6 +90,7 @@ impl<V: Clone + Weigh> Engine<V> {
         let mut commands = Vec::new();
         let fresh = match self.store.peek(&key, now_ms) {
             Some((value, fresh)) => {
+                self.note_heard(&[id], self.store.stored_by(&key));
                 commands.push(Command::Watched {
                     watches: vec![id],
                     value,
@@ -118,15 +119,23 @@ impl<V: Clone + Weigh> Engine<V> {
         if !self.watchers_of(&key).is_empty() {
             return (true, Vec::new());
         }
-        let alone = self.sharing.get(&key).copied().filter(|fetch| {
-            self.fetches
-                .get(fetch)
-                .is_some_and(|f| f.callers.is_empty() && f.replay.is_none() && !f.report)
-        });
-        match alone {
-            Some(fetch) => (true, self.abandon(fetch, now_ms)),
-            None => (true, Vec::new()),
+        // Outdated ones too: they are out of `sharing`, and no one else waits for them.
+        let alone: Vec<RequestId> = self
+            .fetches
+            .iter()
+            .filter(|(_, f)| {
+                f.caching.as_ref().is_some_and(|c| c.key == key)
+                    && f.callers.is_empty()
+                    && f.replay.is_none()
+                    && !f.report
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let mut commands = Vec::new();
+        for fetch in alone {
+            commands.extend(self.abandon(fetch, now_ms));
         }
+        (true, commands)
     }
 
     /// Watchers now.
@@ -220,6 +229,15 @@ impl<V: Clone + Weigh> Engine<V> {
         told
     }
 
+    /// Notes that watchers `ids` heard what fetch `fetch` brought.
+    pub(super) fn note_heard(&mut self, ids: &[WatchId], fetch: RequestId) {
+        for w in self.watching.watches.iter_mut() {
+            if ids.contains(&w.id) {
+                w.heard = fetch;
+            }
+        }
+    }
+
     /// A fetch in flight for `key` that its watchers would hear (stored, or
     /// outdated while the entry is gone): the newest, if any.
     fn heard_fetch_in_flight(&self, key: &str) -> Option<RequestId> {
@@ -305,10 +323,13 @@ impl<V: Clone + Weigh> Engine<V> {
                 (w.id, full_key(&self.scope, &w.rest))
             };
             match self.store.peek(&key, now_ms) {
-                Some((value, true)) => commands.push(Command::Watched {
-                    watches: vec![id],
-                    value,
-                }),
+                Some((value, true)) => {
+                    self.watching.watches[i].heard = self.store.stored_by(&key);
+                    commands.push(Command::Watched {
+                        watches: vec![id],
+                        value,
+                    });
+                }
                 _ => {
                     self.mark_dirty(i);
                 }
@@ -427,6 +448,8 @@ impl<V: Clone + Weigh> Engine<V> {
             return Vec::new();
         };
         let raw = watch.raw.clone();
+        // A failure here is every watcher's of the query: they share its fetch.
+        let watches = self.watchers_of(&full_key(&self.scope, &watch.rest));
         let prepared = self.prepare(raw).and_then(|p| match p.plan.store {
             Some(_) => Ok(p),
             // A private query with no user known: it is kept for nobody.
@@ -437,12 +460,7 @@ impl<V: Clone + Weigh> Engine<V> {
         });
         let prepared = match prepared {
             Ok(prepared) => prepared,
-            Err(error) => {
-                return vec![Command::WatchFailed {
-                    watches: vec![id],
-                    error,
-                }]
-            }
+            Err(error) => return vec![Command::WatchFailed { watches, error }],
         };
         // A fetch in flight for the key that will store its answer serves every watcher.
         if prepared
@@ -463,10 +481,7 @@ impl<V: Clone + Weigh> Engine<V> {
                 all.extend(commands);
                 all
             }
-            Err(error) => vec![Command::WatchFailed {
-                watches: vec![id],
-                error,
-            }],
+            Err(error) => vec![Command::WatchFailed { watches, error }],
         }
     }
 }
