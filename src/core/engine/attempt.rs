@@ -647,7 +647,9 @@ impl<V: Clone + Weigh> Engine<V> {
             return Ok(());
         }
         let unsent_read = fetch.attempts == 0 && fetch.replay.is_none() && fetch.method.is_safe();
-        if !unsent_read {
+        // A watch's refetch, caller-less, would bring the new user's answer to
+        // no one (no entry, no watcher of the old user's key): it ends instead.
+        if !unsent_read || fetch.callers.is_empty() {
             return Err(decide::user_changed());
         }
         fetch.user_epoch = epoch;

@@ -1268,11 +1268,16 @@ impl<V: Clone + Weigh> Engine<V> {
             })
             .collect();
         commands.push(Command::End { id });
-        // Its watchers hear it; the entry they have, if any, stays. Not an
-        // outdated fetch's: its watchers are asked again (a newer one may be
-        // what they heard).
-        if let Some(caching) = fetch.caching.as_ref().filter(|c| !c.outdated) {
-            let watches = self.watchers_of(&caching.key);
+        // Its watchers hear it; the entry they have, if any, stays. An
+        // outdated fetch's failure only reaches those that heard no newer
+        // fetch (they are asked again anyway), and none when it went out
+        // under another user.
+        if let Some(caching) = &fetch.caching {
+            let watches = match (caching.outdated, &caching.store) {
+                (false, _) => self.watchers_of(&caching.key),
+                (true, Some(_)) => self.heard_from(&caching.key, id, false),
+                (true, None) => Vec::new(),
+            };
             if !watches.is_empty() {
                 commands.push(Command::WatchFailed {
                     watches,

@@ -50,8 +50,12 @@ impl<V: Clone + Weigh> Engine<V> {
         self.finish_trace(&mut fetch, now_ms);
         let mut commands = self.resolve_all(id, &fetch, &value, now_ms);
         // Watchers that have not heard this entry yet (a new user's) hear it now.
+        // Every watcher of the key holds what the 304 confirmed.
+        if let Some(key) = &key {
+            let watching = self.watchers_of(key);
+            self.note_heard(&watching, id);
+        }
         let unserved = key.map_or_else(Vec::new, |key| self.unserved_watchers_of(&key));
-        self.note_heard(&unserved, id);
         if !unserved.is_empty() {
             commands.push(Command::Watched {
                 watches: unserved,

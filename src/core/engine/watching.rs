@@ -115,16 +115,18 @@ impl<V: Clone + Weigh> Engine<V> {
         };
         let watch = self.watching.watches.remove(at);
         self.watching.dirty.retain(|d| *d != id);
-        let key = full_key(&self.scope, &watch.rest);
-        if !self.watchers_of(&key).is_empty() {
+        if self.watching.watches.iter().any(|w| w.rest == watch.rest) {
             return (true, Vec::new());
         }
-        // Outdated ones too: they are out of `sharing`, and no one else waits for them.
+        // Outdated ones too (out of `sharing`), and one keyed for the user
+        // before a `setUser`: no one else waits for them.
         let alone: Vec<RequestId> = self
             .fetches
             .iter()
             .filter(|(_, f)| {
-                f.caching.as_ref().is_some_and(|c| c.key == key)
+                f.caching
+                    .as_ref()
+                    .is_some_and(|c| c.key.get(c.scope_part..) == Some(watch.rest.as_str()))
                     && f.callers.is_empty()
                     && f.replay.is_none()
                     && !f.report
@@ -229,11 +231,12 @@ impl<V: Clone + Weigh> Engine<V> {
         told
     }
 
-    /// Notes that watchers `ids` heard what fetch `fetch` brought.
+    /// Notes that watchers `ids` hold what fetch `fetch` brought or confirmed
+    /// (never lowering what they heard).
     pub(super) fn note_heard(&mut self, ids: &[WatchId], fetch: RequestId) {
         for w in self.watching.watches.iter_mut() {
             if ids.contains(&w.id) {
-                w.heard = fetch;
+                w.heard = w.heard.max(fetch);
             }
         }
     }
