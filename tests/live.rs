@@ -10,7 +10,7 @@ mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRule};
 use mp_request::core::cache::validator::Validator;
-use mp_request::core::engine::{Answer, Command, Engine, Invalidate, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Answer, Command, Engine, Invalidate, WATCH_COALESCE_MS};
 use mp_request::core::error::ErrorKind;
 use mp_request::core::socket::config::RawSocketConfig;
 use mp_request::core::socket::machine::{Socket, SocketCommand};
@@ -44,33 +44,6 @@ fn engine_with(persist: bool) -> Engine<String> {
     e.on_init(Ok(()), 0.0);
     e.on_response(id, answer("warm"), 0.0).unwrap();
     e
-}
-
-fn sends(commands: &[Command<String>]) -> Vec<Send> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn timers(commands: &[Command<String>]) -> usize {
-    commands
-        .iter()
-        .filter(|c| matches!(c, Command::WaitWatch { delay_ms } if *delay_ms == WATCH_COALESCE_MS))
-        .count()
 }
 
 /// Stores `value` for `path` by a plain request at `now`.

@@ -6,7 +6,7 @@
 mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRule};
-use mp_request::core::engine::{Answer, Command, Engine, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Answer, Command, Engine, WATCH_COALESCE_MS};
 use support::*;
 
 fn rule(path: &str, tag: &str) -> RawRule {
@@ -32,33 +32,6 @@ fn orders_with(persist: bool) -> Engine<String> {
     e.on_init(Ok(()), 0.0);
     e.on_response(id, answer("warm"), 0.0).unwrap();
     e
-}
-
-fn sends(commands: &[Command<String>]) -> Vec<Send> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn timers(commands: &[Command<String>]) -> usize {
-    commands
-        .iter()
-        .filter(|c| matches!(c, Command::WaitWatch { delay_ms } if *delay_ms == WATCH_COALESCE_MS))
-        .count()
 }
 
 fn persist_asked(commands: &[Command<String>]) -> bool {

@@ -7,7 +7,7 @@ mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawRule};
 use mp_request::core::config::RawConfig;
-use mp_request::core::engine::{Command, Engine, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Command, Engine, WATCH_COALESCE_MS};
 use mp_request::core::request::RawRequest;
 use support::*;
 
@@ -40,33 +40,6 @@ fn orders() -> Engine<String> {
 
 fn list() -> RawRequest {
     get("/api/order/list")
-}
-
-fn sends(commands: &[Command<String>]) -> Vec<Send> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn timers(commands: &[Command<String>]) -> usize {
-    commands
-        .iter()
-        .filter(|c| matches!(c, Command::WaitWatch { delay_ms } if *delay_ms == WATCH_COALESCE_MS))
-        .count()
 }
 
 /// A GET (#A) is in flight when a push outdates it; a GET after the push

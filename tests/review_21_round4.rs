@@ -8,7 +8,7 @@ mod support;
 use mp_request::core::cache::rules::{RawCacheConfig, RawRequestCache, RawRule};
 use mp_request::core::cache::validator::Validator;
 use mp_request::core::config::RawConfig;
-use mp_request::core::engine::{Answer, Command, Engine, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Answer, Command, Engine, WATCH_COALESCE_MS};
 use mp_request::core::request::RawRequest;
 use support::*;
 
@@ -41,26 +41,6 @@ fn orders() -> Engine<String> {
 
 fn list() -> RawRequest {
     get("/api/order/list")
-}
-
-fn sends(commands: &[Command<String>]) -> Vec<Send> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Whether `commands` tell watcher `w` anything (a value or a failure).

@@ -7,7 +7,7 @@
 mod support;
 
 use mp_request::core::cache::rules::{RawCacheConfig, RawInvalidation, RawRule};
-use mp_request::core::engine::{Command, Engine, Invalidate, Send, WATCH_COALESCE_MS};
+use mp_request::core::engine::{Command, Engine, Invalidate, WATCH_COALESCE_MS};
 use mp_request::core::error::ErrorKind;
 use support::*;
 
@@ -35,26 +35,6 @@ fn orders() -> Engine<String> {
     e.on_init(Ok(()), 0.0);
     e.on_response(id, answer("warm"), 0.0).unwrap();
     e
-}
-
-fn sends(commands: &[Command<String>]) -> Vec<Send> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Send(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
-    commands
-        .iter()
-        .filter_map(|c| match c {
-            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
-            _ => None,
-        })
-        .collect()
 }
 
 #[test]

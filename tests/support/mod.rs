@@ -197,3 +197,35 @@ pub fn saved(e: &mut Engine, commands: Vec<Command>, now: f64) -> Vec<Command> {
     }
     out
 }
+
+// Watched queries (tests/watching.rs, tests/live.rs and their reviews).
+
+/// The attempts `commands` send.
+pub fn sends(commands: &[Command<String>]) -> Vec<mp_request::core::engine::Send> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Send(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What `commands` tell watchers: (watchers, value).
+pub fn watched(commands: &[Command<String>]) -> Vec<(Vec<u32>, String)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Watched { watches, value } => Some((watches.clone(), value.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How many coalescing timers `commands` arm.
+pub fn timers(commands: &[Command<String>]) -> usize {
+    commands
+        .iter()
+        .filter(|c| matches!(c, Command::WaitWatch { delay_ms } if *delay_ms == mp_request::core::engine::WATCH_COALESCE_MS))
+        .count()
+}
